@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh machine:
+#   make lab    set up, then open the course in JupyterLab
+#   make test   set up, then run every test (pytest, notebooks with nbval, browser tests)
+.PHONY: setup setup-test lab test test-fast bench clean lock rules
+
+PY := .venv/bin/python
+LAB_PORT ?= 8888
+
+setup:
+	@scripts/setup.sh lab
+
+setup-test:
+	@scripts/setup.sh test
+
+lab: setup
+	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,) notebooks/00_environment.ipynb
+
+test: setup-test
+	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
+
+# The fast subset for local work: no engine, no database, no browser.
+test-fast:
+	$(PY) -m pytest tests -m "not docker and not postgres and not browser" $(PYTEST_ARGS)
+
+bench: setup-test
+	$(PY) -m bench
+
+# Remove everything the checker and the tests created on the engine (base images stay).
+clean:
+	$(PY) -m checker clean
+
+lock:
+	$(PY) -m pip freeze --exclude-editable > /tmp/lpi-freeze.txt
+	{ head -2 requirements/constraints.txt; grep -v '^-e' /tmp/lpi-freeze.txt; } > requirements/constraints.new && mv requirements/constraints.new requirements/constraints.txt

@@ -1,0 +1,37 @@
+"""`python -m checker clean`: remove every container and image the checker and the course created."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import engine
+from .. import settings as course_settings
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "clean",
+        help="remove all containers and images the checker created (base images stay unless --standins)",
+    )
+    parser.add_argument("--standins", action="store_true", help="also remove the provisioned stand-in base images")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    owner = f"{course_settings.LABEL_OWNER}={course_settings.OWNER_VALUE}"
+    try:
+        containers = engine.remove_containers(owner)
+        kept = f"{course_settings.LABEL_STANDIN}=true"
+        removed = 0
+        for image in engine.list_images(owner):
+            if image.labels.get(course_settings.LABEL_STANDIN) == "true" and not args.standins:
+                continue
+            removed += engine.remove_image(image.id)
+        if args.standins:
+            removed += engine.remove_images(kept)
+    except engine.EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"removed {containers} container(s) and {removed} image(s)")
+    return 0

@@ -1,0 +1,371 @@
+"""Base images for the course: use what is there, pull what can be pulled, provision stand-ins.
+
+Where no registry answers (our CI), the slim and full Python images are provisioned from Debian's
+packages: a debootstrap root filesystem becomes a ``debian:<suite>-slim`` stand-in, CPython is
+compiled from the upstream tarball that Debian's mirror carries, and the two variants are built on
+top (see ``standin/python.Dockerfile``). Stand-ins carry the tag of the Python they really contain
+and labels saying what they are. A half-built stand-in is never tagged: the engine tags a build only
+when it succeeds, and the root filesystem is assembled in a temp dir that is always removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import lzma
+import os
+import shutil
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import engine
+from . import settings as course_settings
+
+STANDIN_DIR = Path(__file__).parent / "standin"
+HOST_CA_DIR = Path("/usr/local/share/ca-certificates")
+
+Progress = Callable[[str], None]
+
+
+class ProvisionError(engine.EngineError):
+    """A stand-in could not be provisioned; the message names what failed."""
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    ref: str
+    available: bool
+    standin: bool
+    source: str
+    """How it became available: "local", "pulled", "provisioned", or "unavailable"."""
+    detail: str
+    size_bytes: int | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "ref": self.ref,
+            "available": self.available,
+            "standin": self.standin,
+            "source": self.source,
+            "detail": self.detail,
+            "size_bytes": self.size_bytes,
+        }
+
+
+def recipe_digest() -> str:
+    """Changes whenever the stand-in recipe changes, so an outdated stand-in is rebuilt."""
+    digest = hashlib.sha256()
+    for path in sorted(STANDIN_DIR.iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def describe(ref: str) -> BaseImage:
+    """What is known about a base image on this engine, without changing anything."""
+    if not engine.image_exists(ref):
+        return BaseImage(ref, False, False, "unavailable", f"{ref} is not on this engine")
+    info = engine.image_info(ref)
+    standin = info.labels.get(course_settings.LABEL_STANDIN) == "true"
+    detail = info.labels.get("org.opencontainers.image.description", "") if standin else "official or user-supplied image"
+    return BaseImage(ref, True, standin, "local", detail, info.size_bytes)
+
+
+def ensure_images(
+    settings: course_settings.Settings | None = None,
+    *,
+    progress: Progress = print,
+    refs: tuple[str, ...] | None = None,
+) -> list[BaseImage]:
+    """Make every course base image available; idempotent (a second run changes nothing)."""
+    settings = settings or course_settings.load()
+    results = []
+    for ref in refs or settings.course_images:
+        results.append(_ensure_one(ref, settings, progress))
+    return results
+
+
+def _ensure_one(ref: str, settings: course_settings.Settings, progress: Progress) -> BaseImage:
+    current = describe(ref)
+    if current.available:
+        outdated = current.standin and engine.image_info(ref).labels.get(course_settings.LABEL_STANDIN_RECIPE) != recipe_digest()
+        if not outdated:
+            progress(f"{ref}: present ({'stand-in' if current.standin else 'official'}), nothing to do")
+            return current
+        progress(f"{ref}: stand-in built from an older recipe, rebuilding")
+    else:
+        try:
+            progress(f"{ref}: not present, pulling")
+            engine.pull(ref)
+            progress(f"{ref}: pulled")
+            return BaseImage(ref, True, False, "pulled", "pulled from the registry", engine.image_info(ref).size_bytes)
+        except engine.ImageUnavailable as exc:
+            progress(f"{ref}: pull failed ({_first_line(str(exc))})")
+    variant = _variant_of(ref, settings)
+    if variant is None:
+        reason = (
+            f"{ref} cannot be provisioned offline: Alpine's packages and musl toolchain come from Alpine's "
+            "own mirrors, which this network does not reach. Lessons that need it say so and skip that build."
+            if ref == settings.alpine_image
+            else f"{ref} is not a course image this tool knows how to provision."
+        )
+        progress(f"{ref}: unavailable. {reason}")
+        return BaseImage(ref, False, False, "unavailable", reason)
+    provision_python(settings, progress=progress)
+    return describe(ref)
+
+
+def _variant_of(ref: str, settings: course_settings.Settings) -> str | None:
+    return {settings.slim_image: "slim", settings.full_image: "full"}.get(ref)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+# ----------------------------------------------------------------------------------------------
+# provisioning
+
+
+@dataclass(frozen=True)
+class Tarball:
+    package_version: str
+    url: str
+    sha256: str
+
+    @property
+    def python_version(self) -> str:
+        return self.package_version.split("-")[0].split("+")[0]
+
+
+def find_python_tarball(settings: course_settings.Settings) -> Tarball:
+    """The CPython source tarball for the course version, as listed in the suite's Sources index."""
+    package = f"python{settings.python_version}"
+    index_url = f"{settings.debian_mirror}/dists/{settings.debian_suite}/main/source/Sources.xz"
+    try:
+        with urllib.request.urlopen(index_url, timeout=60) as response:
+            text = lzma.decompress(response.read()).decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError, lzma.LZMAError) as exc:
+        raise ProvisionError(f"Debian's mirror did not answer for {index_url}: {exc}") from exc
+    for paragraph in text.split("\n\n"):
+        if f"\nPackage: {package}\n" not in "\n" + paragraph + "\n":
+            continue
+        fields = _deb822(paragraph)
+        for line in fields.get("Checksums-Sha256", "").splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[2].endswith(".orig.tar.xz"):
+                return Tarball(fields["Version"], f"{settings.debian_mirror}/{fields['Directory']}/{parts[2]}", parts[0])
+    raise ProvisionError(
+        f"Debian {settings.debian_suite} has no source package {package}: choose a Python version that "
+        f"suite carries (LPI_PYTHON_VERSION) or another suite (LPI_DEBIAN_SUITE)."
+    )
+
+
+def _deb822(paragraph: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    key = None
+    for line in paragraph.splitlines():
+        if line.startswith((" ", "\t")) and key:
+            fields[key] += "\n" + line.strip()
+        elif ":" in line:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return fields
+
+
+def debian_image_ref(settings: course_settings.Settings) -> str:
+    return f"debian:{settings.debian_suite}-slim"
+
+
+def provision_python(settings: course_settings.Settings, *, progress: Progress = print) -> None:
+    """Build and tag the slim and full stand-ins (and the Debian one they start from)."""
+    digest = recipe_digest()
+    debian_ref = _ensure_debian(settings, digest, progress)
+    tarball = find_python_tarball(settings)
+    progress(f"CPython {tarball.python_version}: {tarball.url}")
+    with tempfile.TemporaryDirectory(prefix="lpi-standin-") as tmp:
+        context = Path(tmp)
+        shutil.copy(STANDIN_DIR / "python.Dockerfile", context / "Dockerfile")
+        extra_ca = context / "extra-ca"
+        extra_ca.mkdir()
+        trusted = sorted(HOST_CA_DIR.glob("*.crt")) if HOST_CA_DIR.is_dir() else []
+        for cert in trusted:
+            shutil.copy(cert, extra_ca / cert.name)
+        (extra_ca / "README").write_text("Extra CA certificates the host trusted when this stand-in was built.\n")
+        for variant, ref in (("slim", settings.slim_image), ("full", settings.full_image)):
+            description = (
+                f"Stand-in for {ref} (not the official Docker image): Debian {settings.debian_suite} "
+                f"(debootstrap minbase) with CPython {tarball.python_version} compiled from the upstream "
+                f"source tarball on Debian's mirror, installed under /usr/local"
+                + (", plus the buildpack-deps set of compilers and headers" if variant == "full" else "")
+                + (f"; trusts the host's extra CA certificates ({', '.join(c.name for c in trusted)})" if trusted else "")
+            )
+            labels = {
+                course_settings.LABEL_STANDIN: "true",
+                course_settings.LABEL_STANDIN_RECIPE: digest,
+                "org.opencontainers.image.description": description,
+                "org.lean-python-images.python.version": tarball.python_version,
+                "org.lean-python-images.debian.suite": settings.debian_suite,
+                "org.lean-python-images.source": tarball.url,
+            }
+            progress(f"{ref}: building the {variant} stand-in (CPython compiles once, about 3 minutes)")
+            result = engine.build(
+                context,
+                tag=ref,
+                target=variant,
+                build_args={
+                    "DEBIAN_IMAGE": debian_ref,
+                    "PYTHON_TARBALL_URL": tarball.url,
+                    "PYTHON_TARBALL_SHA256": tarball.sha256,
+                },
+                labels=labels,
+                timeout_s=3600,
+                memory_bytes=4 * 1024**3,
+                on_line=lambda line: progress("  " + line),
+                settings=settings,
+            )
+            if not result.ok:
+                raise ProvisionError(
+                    f"Building the {ref} stand-in failed at {result.failed_step!r}: {result.error}\n"
+                    + engine_tail(result.log)
+                )
+            exact = f"{ref.split(':')[0]}:{tarball.python_version}{'-slim' if variant == 'slim' else ''}"
+            engine.tag_image(result.image_id, exact)
+            size = engine.image_info(ref).size_bytes
+            progress(f"{ref}: stand-in ready, {size / 1e6:.0f} MB (also tagged {exact})")
+
+
+def engine_tail(log: str, lines: int = 25) -> str:
+    return "\n".join(log.rstrip().splitlines()[-lines:])
+
+
+# Apt and dpkg configuration written into the Debian stand-in so that installs cost what they cost
+# on the official debian slim image: no kept .deb files or package caches, no translations, and no
+# docs, man pages or locales unpacked.
+_APT_CLEAN = """\
+# Remove downloaded .deb files after every install; keep no binary package caches.
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+"""
+_APT_NO_LANGUAGES = 'Acquire::Languages "none";\n'
+_APT_GZIP_INDEXES = 'Acquire::GzipIndexes "true";\n'
+_APT_NO_SUGGESTS = 'Apt::AutoRemove::SuggestsImportant "false";\n'
+_DPKG_EXCLUDES = """\
+# Slim image: leave documentation, manuals and translations out of every package install.
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/locale/*
+"""
+
+
+def _sources(settings: course_settings.Settings) -> str:
+    mirror = settings.debian_mirror
+    security = mirror.rsplit("/", 1)[0] + "/debian-security" if mirror.endswith("/debian") else mirror
+    suite = settings.debian_suite
+    return (
+        f"Types: deb\nURIs: {mirror}\nSuites: {suite} {suite}-updates\nComponents: main\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
+        f"Types: deb\nURIs: {security}\nSuites: {suite}-security\nComponents: main\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+    )
+
+
+def _ensure_debian(settings: course_settings.Settings, digest: str, progress: Progress) -> str:
+    ref = debian_image_ref(settings)
+    if engine.image_exists(ref):
+        labels = engine.image_info(ref).labels
+        if labels.get(course_settings.LABEL_STANDIN) != "true" or labels.get(course_settings.LABEL_STANDIN_RECIPE) == digest:
+            progress(f"{ref}: present, used as the stand-ins' base")
+            return ref
+    if os.geteuid() != 0:
+        raise ProvisionError(f"Provisioning {ref} needs root (debootstrap); no registry could supply the images.")
+    if shutil.which("debootstrap") is None:
+        progress("debootstrap: not installed, installing Debian's package")
+        _run(["apt-get", "install", "-y", "-qq", "debootstrap"], "installing debootstrap")
+    with tempfile.TemporaryDirectory(prefix="lpi-rootfs-") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        progress(f"{ref}: debootstrap --variant=minbase {settings.debian_suite} (about 30 s)")
+        _run(
+            ["debootstrap", "--variant=minbase", settings.debian_suite, str(rootfs), settings.debian_mirror],
+            f"debootstrap of Debian {settings.debian_suite} from {settings.debian_mirror}",
+        )
+        _configure_rootfs(rootfs, settings)
+        context = Path(tmp) / "context"
+        context.mkdir()
+        _run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(context / "rootfs.tar"), "."], "packing the root filesystem")
+        shutil.rmtree(rootfs, ignore_errors=True)
+        shutil.copy(STANDIN_DIR / "debian-slim.Dockerfile", context / "Dockerfile")
+        result = engine.build(
+            context,
+            tag=ref,
+            labels={
+                course_settings.LABEL_STANDIN: "true",
+                course_settings.LABEL_STANDIN_RECIPE: digest,
+                "org.opencontainers.image.description": (
+                    f"Stand-in for {ref} (not the official Docker image): debootstrap --variant=minbase "
+                    f"{settings.debian_suite} from {settings.debian_mirror}, with the slim apt/dpkg settings"
+                ),
+            },
+            timeout_s=600,
+            settings=settings,
+        )
+    if not result.ok:
+        raise ProvisionError(f"Importing the Debian root filesystem as {ref} failed: {result.error}")
+    progress(f"{ref}: stand-in ready, {engine.image_info(ref).size_bytes / 1e6:.0f} MB")
+    return ref
+
+
+def _configure_rootfs(rootfs: Path, settings: course_settings.Settings) -> None:
+    (rootfs / "etc/apt/sources.list").unlink(missing_ok=True)
+    (rootfs / "etc/apt/sources.list.d/debian.sources").write_text(_sources(settings))
+    conf = rootfs / "etc/apt/apt.conf.d"
+    (conf / "docker-clean").write_text(_APT_CLEAN)
+    (conf / "docker-no-languages").write_text(_APT_NO_LANGUAGES)
+    (conf / "docker-gzip-indexes").write_text(_APT_GZIP_INDEXES)
+    (conf / "docker-autoremove-suggests").write_text(_APT_NO_SUGGESTS)
+    (rootfs / "etc/dpkg/dpkg.cfg.d/lpi-slim-excludes").write_text(_DPKG_EXCLUDES)
+    # What the excludes would have left out had they been in place during debootstrap.
+    for pattern in ("var/cache/apt/*.bin", "var/cache/apt/archives/*.deb", "var/lib/apt/lists/*", "var/log/*",
+                    "usr/share/man/*", "usr/share/info/*", "usr/share/locale/*", "usr/share/lintian/*",
+                    "usr/share/groff/*", "dev/*", "tmp/*"):
+        for path in rootfs.glob(pattern):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+    for doc in (rootfs / "usr/share/doc").glob("*"):
+        if doc.is_dir() and not doc.is_symlink():
+            for item in doc.iterdir():
+                if item.name != "copyright":
+                    shutil.rmtree(item, ignore_errors=True) if item.is_dir() and not item.is_symlink() else item.unlink(missing_ok=True)
+    (rootfs / "var/lib/apt/lists/partial").mkdir(parents=True, exist_ok=True)
+    (rootfs / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
+
+
+def _run(command: list[str], what: str) -> None:
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ProvisionError(f"{what} failed: {exc}") from exc
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-15:])
+        raise ProvisionError(f"{what} failed (exit {completed.returncode}):\n{tail}")
+
+
+def remove_standins(settings: course_settings.Settings | None = None) -> int:
+    """Remove every stand-in image (the official ones, if present, are left alone)."""
+    settings = settings or course_settings.load()
+    return engine.remove_images(f"{course_settings.LABEL_STANDIN}=true")

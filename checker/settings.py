@@ -1,0 +1,90 @@
+"""The course's settings: one place names the Python version, the base images and the limits.
+
+Every value can be overridden from the environment (``LPI_*``), so a teacher can grade on another
+engine or another Python without editing code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: The Python the course teaches with. python:3.13-slim is Debian 13 (trixie) based, as are the
+#: stand-ins we provision (trixie's mirror carries the CPython 3.13 source tarball).
+DEFAULT_PYTHON_VERSION = "3.13"
+
+#: Every object the checker or the course creates carries this label, so cleanup finds them all.
+LABEL_OWNER = "org.lean-python-images.owner"
+OWNER_VALUE = "lean-python-images"
+#: Set on stand-in base images: what they are and how they were built.
+LABEL_STANDIN = "org.lean-python-images.standin"
+LABEL_STANDIN_RECIPE = "org.lean-python-images.standin.recipe"
+#: Set on everything a single grading run creates, so a run cleans up exactly its own objects.
+LABEL_RUN = "org.lean-python-images.run"
+#: Images kept on purpose as a build cache (see Settings.cache_budget_bytes).
+LABEL_KEEP = "org.lean-python-images.keep"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    python_version: str = field(default_factory=lambda: _env("LPI_PYTHON_VERSION", DEFAULT_PYTHON_VERSION))
+    #: Network mode for builds. "host" is needed where the engine's bridge has no route out
+    #: (our CI: dockerd runs with --iptables=false). "default" uses the engine's own choice.
+    build_network: str = field(default_factory=lambda: _env("LPI_BUILD_NETWORK", "host"))
+    #: Debian mirror used to provision stand-in images when no registry answers.
+    debian_mirror: str = field(default_factory=lambda: _env("LPI_DEBIAN_MIRROR", "http://deb.debian.org/debian"))
+    debian_suite: str = field(default_factory=lambda: _env("LPI_DEBIAN_SUITE", "trixie"))
+    #: Limits for untrusted builds and containers.
+    build_timeout_s: int = field(default_factory=lambda: _env_int("LPI_BUILD_TIMEOUT", 900))
+    run_timeout_s: int = field(default_factory=lambda: _env_int("LPI_RUN_TIMEOUT", 60))
+    memory_bytes: int = field(default_factory=lambda: _env_int("LPI_MEMORY_BYTES", 1024 * 1024 * 1024))
+    pids_limit: int = field(default_factory=lambda: _env_int("LPI_PIDS_LIMIT", 256))
+    context_limit_bytes: int = field(default_factory=lambda: _env_int("LPI_CONTEXT_LIMIT", 200 * 1024 * 1024))
+    context_file_limit: int = field(default_factory=lambda: _env_int("LPI_CONTEXT_FILES", 20000))
+    log_limit_bytes: int = field(default_factory=lambda: _env_int("LPI_LOG_LIMIT", 2 * 1024 * 1024))
+    #: Total size of graded images kept as a build cache before the oldest are removed.
+    cache_budget_bytes: int = field(default_factory=lambda: _env_int("LPI_CACHE_BUDGET", 8 * 1024**3))
+
+    @property
+    def full_image(self) -> str:
+        return f"python:{self.python_version}"
+
+    @property
+    def slim_image(self) -> str:
+        return f"python:{self.python_version}-slim"
+
+    @property
+    def alpine_image(self) -> str:
+        return f"python:{self.python_version}-alpine"
+
+    @property
+    def course_images(self) -> tuple[str, ...]:
+        """The base images the lessons and exercises build on, in the order they are provisioned."""
+        return (self.slim_image, self.full_image, self.alpine_image)
+
+    @property
+    def build_args(self) -> dict[str, str]:
+        """Build arguments every course Dockerfile receives (the ARG PYTHON_VERSION pattern)."""
+        return {"PYTHON_VERSION": self.python_version}
+
+
+def load() -> Settings:
+    return Settings()
