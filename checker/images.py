@@ -56,15 +56,41 @@ class BaseImage:
         }
 
 
-def recipe_digest() -> str:
-    """Changes whenever the stand-in recipe changes, so an outdated stand-in is rebuilt."""
+def debian_recipe_digest(settings: course_settings.Settings) -> str:
+    """Changes whenever the Debian stand-in's recipe changes (then it, and what builds on it, is rebuilt)."""
     digest = hashlib.sha256()
-    for path in sorted(STANDIN_DIR.iterdir()):
-        if path.is_file():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    digest.update(Path(__file__).read_bytes())
+    for part in ((STANDIN_DIR / "debian-slim.Dockerfile").read_text(), _APT_CLEAN, _APT_NO_LANGUAGES,
+                 _APT_GZIP_INDEXES, _APT_NO_SUGGESTS, _DPKG_EXCLUDES, _sources(settings), settings.debian_suite):
+        digest.update(part.encode())
     return digest.hexdigest()[:16]
+
+
+def recipe_digest(settings: course_settings.Settings | None = None) -> str:
+    """Changes whenever the Python stand-ins' recipe changes, so an outdated stand-in is rebuilt."""
+    settings = settings or course_settings.load()
+    digest = hashlib.sha256()
+    digest.update((STANDIN_DIR / "python.Dockerfile").read_bytes())
+    digest.update(debian_recipe_digest(settings).encode())
+    digest.update(settings.python_version.encode())
+    return digest.hexdigest()[:16]
+
+
+def _standin_labels(ref: str, digest: str, description: str) -> dict[str, str]:
+    # Children of a base image inherit its labels. Stand-ins therefore carry an owner value of their
+    # own (so cleaning up what the checker built never matches them, nor their children built by
+    # hand) and name the ref they stand in for (a child inherits the label but not the tag).
+    return {
+        course_settings.LABEL_OWNER: course_settings.BASE_OWNER_VALUE,
+        course_settings.LABEL_STANDIN: "true",
+        course_settings.LABEL_STANDIN_REF: ref,
+        course_settings.LABEL_STANDIN_RECIPE: digest,
+        "org.opencontainers.image.description": description,
+    }
+
+
+def is_standin(info: engine.ImageInfo) -> bool:
+    """True for a stand-in base image itself, not for an image built on top of one."""
+    return info.labels.get(course_settings.LABEL_STANDIN) == "true" and info.labels.get(course_settings.LABEL_STANDIN_REF) in info.tags
 
 
 def describe(ref: str) -> BaseImage:
@@ -72,7 +98,7 @@ def describe(ref: str) -> BaseImage:
     if not engine.image_exists(ref):
         return BaseImage(ref, False, False, "unavailable", f"{ref} is not on this engine")
     info = engine.image_info(ref)
-    standin = info.labels.get(course_settings.LABEL_STANDIN) == "true"
+    standin = is_standin(info)
     detail = info.labels.get("org.opencontainers.image.description", "") if standin else "official or user-supplied image"
     return BaseImage(ref, True, standin, "local", detail, info.size_bytes)
 
@@ -94,7 +120,7 @@ def ensure_images(
 def _ensure_one(ref: str, settings: course_settings.Settings, progress: Progress) -> BaseImage:
     current = describe(ref)
     if current.available:
-        outdated = current.standin and engine.image_info(ref).labels.get(course_settings.LABEL_STANDIN_RECIPE) != recipe_digest()
+        outdated = current.standin and engine.image_info(ref).labels.get(course_settings.LABEL_STANDIN_RECIPE) != recipe_digest(settings)
         if not outdated:
             progress(f"{ref}: present ({'stand-in' if current.standin else 'official'}), nothing to do")
             return current
@@ -185,8 +211,8 @@ def debian_image_ref(settings: course_settings.Settings) -> str:
 
 def provision_python(settings: course_settings.Settings, *, progress: Progress = print) -> None:
     """Build and tag the slim and full stand-ins (and the Debian one they start from)."""
-    digest = recipe_digest()
-    debian_ref = _ensure_debian(settings, digest, progress)
+    digest = recipe_digest(settings)
+    debian_ref = _ensure_debian(settings, progress)
     tarball = find_python_tarball(settings)
     progress(f"CPython {tarball.python_version}: {tarball.url}")
     with tempfile.TemporaryDirectory(prefix="lpi-standin-") as tmp:
@@ -207,9 +233,7 @@ def provision_python(settings: course_settings.Settings, *, progress: Progress =
                 + (f"; trusts the host's extra CA certificates ({', '.join(c.name for c in trusted)})" if trusted else "")
             )
             labels = {
-                course_settings.LABEL_STANDIN: "true",
-                course_settings.LABEL_STANDIN_RECIPE: digest,
-                "org.opencontainers.image.description": description,
+                **_standin_labels(ref, digest, description),
                 "org.lean-python-images.python.version": tarball.python_version,
                 "org.lean-python-images.debian.suite": settings.debian_suite,
                 "org.lean-python-images.source": tarball.url,
@@ -283,11 +307,12 @@ def _sources(settings: course_settings.Settings) -> str:
     )
 
 
-def _ensure_debian(settings: course_settings.Settings, digest: str, progress: Progress) -> str:
+def _ensure_debian(settings: course_settings.Settings, progress: Progress) -> str:
     ref = debian_image_ref(settings)
+    digest = debian_recipe_digest(settings)
     if engine.image_exists(ref):
-        labels = engine.image_info(ref).labels
-        if labels.get(course_settings.LABEL_STANDIN) != "true" or labels.get(course_settings.LABEL_STANDIN_RECIPE) == digest:
+        info = engine.image_info(ref)
+        if not is_standin(info) or info.labels.get(course_settings.LABEL_STANDIN_RECIPE) == digest:
             progress(f"{ref}: present, used as the stand-ins' base")
             return ref
     if os.geteuid() != 0:
@@ -311,14 +336,10 @@ def _ensure_debian(settings: course_settings.Settings, digest: str, progress: Pr
         result = engine.build(
             context,
             tag=ref,
-            labels={
-                course_settings.LABEL_STANDIN: "true",
-                course_settings.LABEL_STANDIN_RECIPE: digest,
-                "org.opencontainers.image.description": (
-                    f"Stand-in for {ref} (not the official Docker image): debootstrap --variant=minbase "
-                    f"{settings.debian_suite} from {settings.debian_mirror}, with the slim apt/dpkg settings"
-                ),
-            },
+            labels=_standin_labels(ref, digest, (
+                f"Stand-in for {ref} (not the official Docker image): debootstrap --variant=minbase "
+                f"{settings.debian_suite} from {settings.debian_mirror}, with the slim apt/dpkg settings"
+            )),
             timeout_s=600,
             settings=settings,
         )
@@ -367,5 +388,9 @@ def _run(command: list[str], what: str) -> None:
 
 def remove_standins(settings: course_settings.Settings | None = None) -> int:
     """Remove every stand-in image (the official ones, if present, are left alone)."""
-    settings = settings or course_settings.load()
-    return engine.remove_images(f"{course_settings.LABEL_STANDIN}=true")
+    removed = 0
+    for info in engine.list_images(f"{course_settings.LABEL_STANDIN}=true"):
+        if is_standin(info):
+            for tag in info.tags:
+                removed += engine.remove_image(tag)
+    return removed

@@ -22,6 +22,10 @@ OWNER_VALUE = "lean-python-images"
 #: Set on stand-in base images: what they are and how they were built.
 LABEL_STANDIN = "org.lean-python-images.standin"
 LABEL_STANDIN_RECIPE = "org.lean-python-images.standin.recipe"
+#: The ref a stand-in stands in for (python:3.13-slim, ...).
+LABEL_STANDIN_REF = "org.lean-python-images.standin.ref"
+#: Owner value of stand-in base images: not removed by cleanup of what the checker built.
+BASE_OWNER_VALUE = "lean-python-images-base"
 #: Set on everything a single grading run creates, so a run cleans up exactly its own objects.
 LABEL_RUN = "org.lean-python-images.run"
 #: Images kept on purpose as a build cache (see Settings.cache_budget_bytes).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import engine
+from .. import engine, images
 from .. import settings as course_settings
 
 
@@ -22,14 +22,9 @@ def run(args: argparse.Namespace) -> int:
     owner = f"{course_settings.LABEL_OWNER}={course_settings.OWNER_VALUE}"
     try:
         containers = engine.remove_containers(owner)
-        kept = f"{course_settings.LABEL_STANDIN}=true"
-        removed = 0
-        for image in engine.list_images(owner):
-            if image.labels.get(course_settings.LABEL_STANDIN) == "true" and not args.standins:
-                continue
-            removed += engine.remove_image(image.id)
+        removed = engine.remove_images(owner)
         if args.standins:
-            removed += engine.remove_images(kept)
+            removed += images.remove_standins()
     except engine.EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
