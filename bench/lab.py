@@ -1,0 +1,230 @@
+"""Everything the bench does on the engine: builds (through checker.engine), container runs, cleanup.
+
+Every image is tagged ``lpi-bench/<name>:<run id>`` and carries the owner label (engine.build adds
+it); every container carries the owner label and this run's label. ``Lab.cleanup`` removes them all,
+and the dangling images the classic builder leaves for earlier stages, whatever happened before.
+
+Container runs: ``checker.engine`` exposes builds and image inspection but (yet) no container API, so
+the few container operations the bench needs are in this one module, on the engine module's own
+client (``engine._client()``); no other bench module talks to the engine.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker import engine
+from checker import settings as course_settings
+
+BENCH_LABEL = "org.lean-python-images.bench"
+_STEP_IMAGE = re.compile(r"^\s*---> ([0-9a-f]{12,64})\s*$", re.MULTILINE)
+
+
+class BenchError(Exception):
+    """A build or a run the bench needs failed; the message names which and why."""
+
+
+@dataclass
+class Built:
+    name: str
+    tag: str
+    seconds: float
+    size_bytes: int
+    layers: tuple[engine.Layer, ...]
+    cached_steps: int
+    steps: int
+
+
+@dataclass
+class Lab:
+    settings: course_settings.Settings = field(default_factory=course_settings.load)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    tags: list[str] = field(default_factory=list)
+    step_images: list[str] = field(default_factory=list)
+    containers: list[str] = field(default_factory=list)
+    tmpdirs: list[Path] = field(default_factory=list)
+    log: callable = print
+
+    # -- contexts ---------------------------------------------------------------------------
+
+    def stage(self, source: Path, name: str) -> Path:
+        """A copy of ``source`` with its .dockerignore applied (engine.build sends a dir as it is)."""
+        root = Path(tempfile.mkdtemp(prefix=f"lpi-bench-{name}-"))
+        self.tmpdirs.append(root)
+        target = root / "context"
+        patterns = _dockerignore(source)
+        for path in sorted(source.rglob("*")):
+            rel = path.relative_to(source).as_posix()
+            if _ignored(rel, patterns) or path.is_dir():
+                continue
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target / rel)
+        return target
+
+    # -- builds -----------------------------------------------------------------------------
+
+    def build(self, name: str, context: Path, dockerfile_text: str, *, nocache: bool = False) -> Built:
+        tag = f"lpi-bench/{name}:{self.run_id}"
+        if tag not in self.tags:
+            self.tags.append(tag)
+        result = engine.build(
+            context, dockerfile_text=dockerfile_text, dockerfile="Dockerfile.lpi-bench", tag=tag,
+            build_args=self.settings.build_args, labels={BENCH_LABEL: self.run_id}, nocache=nocache,
+            settings=self.settings,
+        )
+        self.step_images.extend(_STEP_IMAGE.findall(result.log))
+        if not result.ok:
+            tail = "\n".join(result.log.rstrip().splitlines()[-15:])
+            raise BenchError(f"building {name} failed at {result.failed_step!r}: {result.error}\n{tail}")
+        info = engine.image_info(tag)
+        return Built(name, tag, result.seconds, info.size_bytes, info.layers,
+                     sum(1 for s in result.steps if s.cached), len(result.steps))
+
+    # -- containers -------------------------------------------------------------------------
+
+    def _labels(self) -> dict[str, str]:
+        return {course_settings.LABEL_OWNER: course_settings.OWNER_VALUE, BENCH_LABEL: self.run_id}
+
+    def run(self, image: str, command: list[str], *, timeout_s: float = 300) -> str:
+        """Run ``command`` in a fresh container of ``image``; its output, or BenchError on failure."""
+        client = engine._client()
+        container = client.containers.create(image, command=command, labels=self._labels(), network_mode="none",
+                                              mem_limit=self.settings.memory_bytes, pids_limit=self.settings.pids_limit)
+        self.containers.append(container.id)
+        try:
+            container.start()
+            status = container.wait(timeout=timeout_s)
+            output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+        finally:
+            _remove_container(container)
+        if status.get("StatusCode") != 0:
+            raise BenchError(f"{command!r} in {image} exited {status.get('StatusCode')}:\n{output[-2000:]}")
+        return output
+
+    def serve_and_probe(self, image: str, *, port: int = 8000, timeout_s: float = 60) -> float:
+        """Start ``image`` as built, GET /health until 200; seconds from start to the first 200."""
+        client = engine._client()
+        container = client.containers.create(image, labels=self._labels(), detach=True,
+                                              mem_limit=self.settings.memory_bytes, pids_limit=self.settings.pids_limit)
+        self.containers.append(container.id)
+        started = time.perf_counter()
+        try:
+            container.start()
+            container.reload()
+            address = _address(container)
+            deadline = started + timeout_s
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://{address}:{port}/health", timeout=2) as response:
+                        if response.status == 200:
+                            json.loads(response.read())
+                            return time.perf_counter() - started
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    pass
+                container.reload()
+                if container.status == "exited":
+                    raise BenchError(f"{image} exited before answering /health:\n"
+                                     + container.logs().decode("utf-8", "replace")[-2000:])
+                if time.perf_counter() > deadline:
+                    raise BenchError(f"{image} did not answer /health within {timeout_s:.0f} s")
+                time.sleep(0.05)
+        finally:
+            _remove_container(container)
+
+    # -- cleanup ----------------------------------------------------------------------------
+
+    def cleanup(self) -> list[str]:
+        """Remove every container, image and temp dir this run made; the problems, if any."""
+        problems: list[str] = []
+        try:
+            engine.remove_containers(f"{BENCH_LABEL}={self.run_id}")
+        except engine.EngineError as exc:
+            problems.append(f"containers: {exc}")
+        for tag in self.tags:
+            try:
+                if engine.image_exists(tag):
+                    engine.remove_image(tag)
+                if engine.image_exists(tag):
+                    problems.append(f"image {tag} is still there")
+            except engine.EngineError as exc:
+                problems.append(f"image {tag}: {exc}")
+        try:
+            engine.remove_images(f"{BENCH_LABEL}={self.run_id}")
+        except engine.EngineError as exc:
+            problems.append(f"labelled images: {exc}")
+        # The builder stage's last image is left untagged by the classic builder; remove the step
+        # images that are still untagged (never a tagged one: a base image, or someone else's).
+        for image_id in reversed(dict.fromkeys(self.step_images)):
+            try:
+                if engine.image_exists(image_id) and not engine.image_info(image_id).tags:
+                    engine.remove_image(image_id, force=False)
+            except engine.EngineError:
+                pass
+        for tmp in self.tmpdirs:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return problems
+
+
+def _remove_container(container) -> None:
+    try:
+        container.remove(force=True, v=True)
+    except Exception:  # already gone: nothing to do
+        pass
+
+
+def _address(container) -> str:
+    networks = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    for network in networks.values():
+        if network.get("IPAddress"):
+            return network["IPAddress"]
+    raise BenchError("the container has no IP address on the engine's bridge")
+
+
+def _dockerignore(source: Path) -> list[tuple[str, bool]]:
+    path = source / ".dockerignore"
+    patterns: list[tuple[str, bool]] = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            patterns.append((line.lstrip("!").strip("/"), negate))
+    return patterns
+
+
+def _ignored(rel: str, patterns: list[tuple[str, bool]]) -> bool:
+    """Docker's rule: the last matching pattern wins; a match on a parent dir ignores what is in it."""
+    ignored = False
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern, negate in patterns:
+        for candidate in prefixes:
+            if fnmatch.fnmatchcase(candidate, pattern) or (
+                pattern.startswith("**/") and fnmatch.fnmatchcase(candidate.split("/")[-1], pattern[3:])
+            ):
+                ignored = not negate
+                break
+    return ignored
+
+
+def machine() -> dict:
+    mem = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "memory_bytes": mem, "kernel": os.uname().release, "arch": os.uname().machine}
