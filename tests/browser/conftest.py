@@ -1,0 +1,172 @@
+"""Fixtures for the browser tests: one JupyterLab over a temp copy of the course, one Chromium.
+
+The server and the browser live for the whole session (starting them costs seconds, and the
+suite must stay within minutes on two cores); each test gets a fresh browser context and a fresh
+JupyterLab workspace, and its kernels are shut down when it ends.
+
+Artifacts (screenshots of every step, a screenshot at the moment of a failure, the JupyterLab
+log) go to ``artifacts/browser/`` at the repo root, which git ignores. With
+``LPI_UPDATE_SCREENSHOTS=1`` the few screenshots the README shows are refreshed in
+``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness_notebooks import HARNESS_FOLDER, write_harness_notebooks
+from labpage import LabPage
+from labserver import REPO_ROOT, WIDGET_MANAGER_EXTENSION, JupyterLabServer, LabServerError, copy_course_tree
+
+CHROMIUM = Path(os.environ.get("LPI_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = REPO_ROOT / "artifacts" / "browser"
+DOCS_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+#: Playwright's wait for one UI step; cell runs and grading pass their own, longer limits.
+UI_TIMEOUT_MS = 30_000
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> Path:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}. The browser tests drive a real Chromium: "
+            "run `apt-get install -y --no-install-recommends chromium fonts-dejavu-core` "
+            "(`make test` does it through scripts/setup.sh). Never `playwright install`.",
+            pytrace=False,
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def artifacts_root() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def lab_root(tmp_path_factory) -> Path:
+    """A temp copy of notebooks/, exercises/ and sample_app/: tests may run and edit it freely."""
+    root = tmp_path_factory.mktemp("lab-root")
+    copy_course_tree(root)
+    write_harness_notebooks(root / HARNESS_FOLDER)
+    return root
+
+
+def _serve(root: Path, state: Path, log: Path, disabled: tuple[str, ...] = ()) -> Iterator[JupyterLabServer]:
+    server = JupyterLabServer(root_dir=root, state_dir=state, log_path=log, disabled_extensions=disabled)
+    try:
+        server.start()
+    except LabServerError as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_server(lab_root, tmp_path_factory, artifacts_root) -> Iterator[JupyterLabServer]:
+    yield from _serve(lab_root, tmp_path_factory.mktemp("lab-state"), artifacts_root / "jupyterlab.log")
+
+
+@pytest.fixture(scope="session")
+def widgetless_lab_server(tmp_path_factory, artifacts_root) -> Iterator[JupyterLabServer]:
+    """JupyterLab with the ipywidgets manager disabled, as after `jupyter labextension disable`."""
+    root = tmp_path_factory.mktemp("widgetless-root")
+    write_harness_notebooks(root / HARNESS_FOLDER)
+    yield from _serve(
+        root,
+        tmp_path_factory.mktemp("widgetless-state"),
+        artifacts_root / "jupyterlab-widgetless.log",
+        disabled=(WIDGET_MANAGER_EXTENSION,),
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_executable):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_executable), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _lab_page(request, browser, server: JupyterLabServer, artifacts_root: Path) -> Iterator[LabPage]:
+    folder = artifacts_root / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"[{message.type}] {message.text}"))
+    lab = LabPage(page, server, folder)
+    try:
+        yield lab
+    finally:
+        failed = getattr(request.node, "rep_call", None)
+        if failed is not None and failed.failed:
+            try:
+                lab.shot("FAILED", full_page=True)
+            except Exception:
+                pass
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "browser-console.log").write_text("\n".join(console))
+        context.close()
+        server.shutdown_kernels()
+
+
+@pytest.fixture
+def lab(request, browser, lab_server, artifacts_root) -> Iterator[LabPage]:
+    """A learner's browser tab on the shared JupyterLab (fresh context, fresh workspace)."""
+    yield from _lab_page(request, browser, lab_server, artifacts_root)
+
+
+@pytest.fixture
+def widgetless_lab(request, browser, widgetless_lab_server, artifacts_root) -> Iterator[LabPage]:
+    yield from _lab_page(request, browser, widgetless_lab_server, artifacts_root)
+
+
+@pytest.fixture(scope="session")
+def publish_screenshot():
+    """Copy a screenshot to docs/screenshots/ (as a small palette PNG) when LPI_UPDATE_SCREENSHOTS=1."""
+
+    def publish(source: Path, name: str, max_width: int = 1100) -> None:
+        if os.environ.get("LPI_UPDATE_SCREENSHOTS") != "1":
+            return
+        from PIL import Image
+
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        with Image.open(source) as image:
+            image = image.convert("RGB")
+            if image.width > max_width:
+                image = image.resize((max_width, round(image.height * max_width / image.width)), Image.LANCZOS)
+            image.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(
+                DOCS_SCREENSHOTS / name, optimize=True
+            )
+
+    return publish

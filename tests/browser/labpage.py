@@ -1,0 +1,207 @@
+"""What a learner does in JupyterLab, as a small page object over Playwright.
+
+Every action goes through the UI a learner uses (URLs, the file browser, the menus, the widgets);
+the page's DOM is only *read* to decide whether what the learner sees is right. The detectors
+(tracebacks, widgets, images) return plain results, so a test can assert both that a healthy page
+passes and that a broken one is caught (see test_harness_selftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page
+
+from labserver import JupyterLabServer
+
+#: A running cell shows ``[*]:``; a finished one ``[n]:``; a never-run or skipped one ``[ ]:``.
+_RUN_FINISHED_JS = """
+() => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  if (!panel) return false;
+  const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(e => e.textContent.trim());
+  if (prompts.some(p => p.includes('*'))) return false;
+  const errored = panel.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]');
+  const allRan = prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p));
+  const idle = panel.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]');
+  return Boolean(idle) && (allRan || Boolean(errored));
+}
+"""
+
+#: The text/plain repr a widget falls back to when no widget manager renders it, e.g.
+#: ``VBox(children=(Dropdown(...``, and the messages the manager shows while or instead of rendering.
+_FALLBACK = re.compile(
+    r"^\s*[A-Z]\w*\((children|value|options|description|layout|index|min|max)="
+    r"|Loading widget\.\.\.|Error displaying widget|Error rendering widget|model not found",
+    re.MULTILINE,
+)
+
+_WIDGET_REPORT_JS = """
+(cell) => {
+  const views = [];
+  const texts = [];
+  for (const out of cell.querySelectorAll('.jp-OutputArea-output')) {
+    const view = out.querySelector('.jupyter-widgets');
+    if (view) views.push(view.className);
+    else texts.push(out.innerText);
+  }
+  return {views, texts};
+}
+"""
+
+
+@dataclass
+class WidgetReport:
+    """What the widget detector saw in one cell's outputs."""
+
+    #: Class names of each rendered widget view (an element with ``.jupyter-widgets``).
+    views: list[str] = field(default_factory=list)
+    #: Output texts that look like a widget that did not render (repr fallback, "Loading widget...").
+    fallbacks: list[str] = field(default_factory=list)
+
+    @property
+    def rendered(self) -> bool:
+        return bool(self.views) and not self.fallbacks
+
+    def explain(self) -> str:
+        if self.rendered:
+            return f"{len(self.views)} widget view(s) rendered"
+        if self.fallbacks:
+            shown = "; ".join(text.strip()[:120] for text in self.fallbacks)
+            return f"widgets did NOT render, the learner sees text instead: {shown}"
+        return "no widget view in this cell's output"
+
+
+@dataclass
+class ImageReport:
+    """Every ``<img>`` of rendered image outputs, with the size the browser decoded."""
+
+    sizes: list[tuple[int, int]]
+
+    @property
+    def all_decoded(self) -> bool:
+        return bool(self.sizes) and all(width > 0 and height > 0 for width, height in self.sizes)
+
+
+class LabPage:
+    def __init__(self, page: Page, server: JupyterLabServer, artifacts: Path):
+        self.page = page
+        self.server = server
+        self.artifacts = artifacts
+        self._shots = 0
+
+    # --- navigation -------------------------------------------------------------------------
+    def open(self, path: str = "") -> None:
+        """Open a folder (in the file browser) or a file, in a fresh workspace (no restored tabs)."""
+        workspace = f"t{uuid.uuid4().hex[:10]}"
+        route = f"lab/workspaces/{workspace}/tree/{path}" if path else f"lab/workspaces/{workspace}"
+        self.page.goto(self.server.url(route))
+        self.page.locator("#jp-main-dock-panel").wait_for(state="visible", timeout=60_000)
+        self.page.locator(".jp-DirListing-content").wait_for(state="visible", timeout=30_000)
+        if path.endswith(".ipynb"):
+            self._wait_for_notebook()
+
+    def _wait_for_notebook(self) -> None:
+        panel = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        panel.wait_for(state="visible", timeout=60_000)
+        # A notebook with no kernelspec asks which kernel to use: a learner accepts the default.
+        dialog = self.page.locator(".jp-Dialog .jp-mod-accept")
+        try:
+            dialog.wait_for(state="visible", timeout=1_500)
+            dialog.click()
+        except Exception:
+            pass
+        panel.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(
+            state="attached", timeout=120_000
+        )
+
+    def file_browser_names(self) -> list[str]:
+        items = self.page.locator(".jp-DirListing-content .jp-DirListing-itemText")
+        items.first.wait_for(state="visible", timeout=30_000)
+        return [name.strip() for name in items.all_inner_texts()]
+
+    def menu(self, *labels: str) -> None:
+        """Click through the menu bar, e.g. ``menu("Run", "Run All Cells")``."""
+        first, *rest = labels
+        self.page.locator(".lm-MenuBar-item").filter(
+            has=self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(rf"^{re.escape(first)}$"))
+        ).click()
+        for label in rest:
+            item = self.page.locator(".lm-Menu:visible .lm-Menu-item").filter(
+                has=self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(label)}$"))
+            )
+            item.first.click()
+
+    # --- running ----------------------------------------------------------------------------
+    def run_all(self, timeout_s: float = 600) -> None:
+        """Clear every output, then Run > Run All Cells, and wait until the run ends (or fails)."""
+        self.menu("Edit", "Clear Outputs of All Cells")
+        self.page.keyboard.press("Escape")
+        self.menu("Run", "Run All Cells")
+        self.page.wait_for_function(_RUN_FINISHED_JS, timeout=timeout_s * 1000, polling=500)
+
+    def tracebacks(self) -> list[str]:
+        errors = self.page.locator(
+            '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+        )
+        return [text for text in errors.all_inner_texts() if "Traceback" in text]
+
+    # --- cells and outputs ------------------------------------------------------------------
+    def code_cells(self) -> Locator:
+        return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
+
+    def cell_containing(self, source_text: str) -> Locator:
+        """The code cell whose source contains ``source_text`` (exactly one is expected)."""
+        cells = self.code_cells().filter(
+            has=self.page.locator(".jp-InputArea-editor", has_text=source_text)
+        )
+        count = cells.count()
+        assert count >= 1, f"no code cell contains {source_text!r}"
+        return cells.first
+
+    def cells_with_widgets(self) -> Locator:
+        return self.code_cells().filter(has=self.page.locator(".jp-OutputArea-output .jupyter-widgets"))
+
+    def widget_report(self, cell: Locator, settle_s: float = 20) -> WidgetReport:
+        """Wait until the cell's widget outputs settle (rendered, or visibly not), then report."""
+        cell.scroll_into_view_if_needed()
+        deadline_ms = settle_s * 1000
+        waited = 0
+        while True:
+            raw = cell.evaluate(_WIDGET_REPORT_JS)
+            fallbacks = [text for text in raw["texts"] if _FALLBACK.search(text)]
+            loading = any("Loading widget" in text for text in fallbacks)
+            report = WidgetReport(views=raw["views"], fallbacks=fallbacks)
+            if (report.views or fallbacks) and not loading or waited >= deadline_ms:
+                return report
+            self.page.wait_for_timeout(250)
+            waited += 250
+
+    def output_text(self, cell: Locator) -> str:
+        return " ".join(cell.locator(".jp-OutputArea").all_inner_texts())
+
+    def image_report(self, scope: Locator | None = None) -> ImageReport:
+        scope = scope or self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        images = scope.locator(".jp-RenderedImage img")
+        sizes = []
+        for index in range(images.count()):
+            image = images.nth(index)
+            image.scroll_into_view_if_needed()
+            image.evaluate("img => img.decode ? img.decode().catch(() => null) : null")
+            sizes.append(tuple(image.evaluate("img => [img.naturalWidth, img.naturalHeight]")))
+        return ImageReport(sizes=sizes)
+
+    # --- artifacts --------------------------------------------------------------------------
+    def shot(self, name: str, target: Locator | None = None, full_page: bool = False) -> Path:
+        """Save a numbered screenshot under the test's artifact folder."""
+        self._shots += 1
+        path = self.artifacts / f"{self._shots:02d}-{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if target is not None:
+            target.screenshot(path=str(path))
+        else:
+            self.page.screenshot(path=str(path), full_page=full_page)
+        return path
