@@ -1,0 +1,63 @@
+"""``lean-check lint DOCKERFILE``: the static checks (course rules and hadolint), no engine.
+
+Exit status: 0 when nothing has error severity, 1 when something does (or the file cannot be
+parsed), 2 when the command cannot run (missing file, bad arguments, hadolint missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "lint",
+        help="check a Dockerfile without building it",
+        description="Check a Dockerfile against the course rules and hadolint, without building it.",
+    )
+    parser.add_argument("dockerfile", metavar="DOCKERFILE", help="path to the Dockerfile")
+    parser.add_argument("--context", metavar="DIR", help="build context holding .dockerignore (default: the Dockerfile's folder)")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument("--no-hadolint", action="store_true", help="run only the course rules")
+    parser.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE", help="a build argument, as for docker build")
+    parser.add_argument("--buildkit", action="store_true", help="the engine has BuildKit: do not flag BuildKit-only syntax")
+    parser.set_defaults(run=run)
+
+
+def _fail(message: str) -> int:
+    print(f"lean-check lint: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from checker.hadolint import HadolintMissing, find_hadolint
+    from checker.lint import lint
+
+    path = Path(args.dockerfile)
+    if not path.is_file():
+        return _fail(f"there is no file at {path}.")
+    if args.context is not None and not Path(args.context).is_dir():
+        return _fail(f"the build context {args.context} is not a directory.")
+    build_args = {}
+    for item in args.build_arg:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            return _fail(f"--build-arg takes NAME=VALUE, got {item!r}.")
+        build_args[name] = value
+    if not args.no_hadolint:
+        try:
+            find_hadolint()
+        except HadolintMissing as error:
+            return _fail(str(error))
+    try:
+        result = lint(path, context_dir=args.context, build_args=build_args, with_hadolint=not args.no_hadolint, buildkit=args.buildkit)
+    except OSError as error:
+        return _fail(f"cannot read {path}: {error.strerror or error}.")
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result.summary())
+    return 0 if result.passed else 1

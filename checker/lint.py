@@ -1,0 +1,202 @@
+"""The library API of the static checker: ``lint()`` a Dockerfile, get one :class:`LintResult`.
+
+Pure analysis: nothing here talks to a Docker engine. hadolint runs as a subprocess unless
+``with_hadolint=False``; if it cannot run, the result says so in ``hadolint_error`` and the
+course rules still stand.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from checker.dockerfile import INSTRUCTIONS, Dockerfile, ParseError, parse
+from checker.findings import BLOCKING, SEVERITIES, Finding
+from checker.rules import Context, all_rules
+from checker.rules.buildkit import needs_buildkit
+
+__all__ = ["LintResult", "RuleResult", "lint", "needs_buildkit", "read_context"]
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """How one course rule judged the Dockerfile."""
+
+    rule: str
+    """The rule id, e.g. ``LPI012``."""
+    passed: bool
+    """False when the rule found an ``error`` or ``warning``; ``info``/``style`` findings still pass."""
+    findings: tuple[Finding, ...] = ()
+    """Everything the rule said, advice included."""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"rule": self.rule, "passed": self.passed, "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """What the static checker says about one Dockerfile."""
+
+    path: str | None
+    """Where the Dockerfile was read from; None when it was given as text."""
+    parse_error: ParseError | None = None
+    """Set when the file could not be parsed; then no rule ran and ``rule_results`` is empty."""
+    findings: tuple[Finding, ...] = ()
+    """Course and hadolint findings together, sorted by line, then severity."""
+    rule_results: Mapping[str, RuleResult] = field(default_factory=lambda: MappingProxyType({}))
+    """Every course rule's verdict, by rule id."""
+    hadolint_error: str | None = None
+    """Why hadolint gave no answer (not installed, timed out...); None when it ran or was not asked."""
+    buildkit_lines: tuple[tuple[int, str], ...] = ()
+    """Lines that need BuildKit, as ``(line, feature)``: the likely cause of a classic-builder failure."""
+    dockerfile: Dockerfile | None = field(default=None, repr=False, compare=False)
+    """The parsed model, for callers that want to look further."""
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def passed(self) -> bool:
+        """True when the file parsed and nothing has error severity."""
+        return self.parse_error is None and not self.errors
+
+    def counts(self) -> dict[str, int]:
+        counts = {severity: 0 for severity in SEVERITIES}
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "passed": self.passed,
+            "parse_error": self.parse_error.to_dict() if self.parse_error else None,
+            "counts": self.counts(),
+            "findings": [f.to_dict() for f in self.findings],
+            "rules": {rule_id: result.to_dict() for rule_id, result in self.rule_results.items()},
+            "hadolint_error": self.hadolint_error,
+            "buildkit_lines": [{"line": line, "feature": feature} for line, feature in self.buildkit_lines],
+        }
+
+    def summary(self) -> str:
+        """A plain-text report: one line per finding with its fix, then the totals."""
+        name = self.path or "Dockerfile"
+        if self.parse_error is not None:
+            where = f":{self.parse_error.line}" if self.parse_error.line else ""
+            return f"{name}{where}: cannot read this Dockerfile: {self.parse_error.message}"
+        lines = []
+        for finding in self.findings:
+            lines.append(f"{name}:{finding.line}  {finding.severity:<7}  {finding.rule:<7}  {finding.message}")
+            if finding.hint:
+                lines.append(f"{'':>{len(name) + 1}}   how to fix: {finding.hint}")
+        if self.hadolint_error:
+            lines.append(f"hadolint did not run: {self.hadolint_error}")
+        counts = self.counts()
+        passed = sum(result.passed for result in self.rule_results.values())
+        totals = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES)
+        verdict = "ok" if self.passed else "errors found"
+        lines.append(f"{name}: {verdict}: {totals}; course rules passed {passed}/{len(self.rule_results)}.")
+        return "\n".join(lines)
+
+    __str__ = summary
+
+    def _repr_html_(self) -> str:
+        if self.parse_error is not None:
+            return f"<p><b>Cannot read this Dockerfile</b>: {html.escape(str(self.parse_error))}</p>"
+        rows = "".join(
+            f"<tr><td>{f.line}</td><td>{f.severity}</td><td>{html.escape(f.rule)}</td>"
+            f"<td>{html.escape(f.message)}</td><td>{html.escape(f.hint or '')}</td></tr>"
+            for f in self.findings
+        )
+        head = "<tr><th>line</th><th>severity</th><th>rule</th><th>what</th><th>how to fix</th></tr>"
+        verdict = "passes" if self.passed else "has errors"
+        return f"<p>{html.escape(self.path or 'Dockerfile')} {verdict}</p><table>{head}{rows}</table>"
+
+
+def _read_source(source: str | bytes | os.PathLike[str]) -> tuple[bytes | str, str | None]:
+    if isinstance(source, bytes):
+        return source, None
+    if isinstance(source, os.PathLike):
+        path = Path(source)
+        return path.read_bytes(), str(path)
+    if "\n" in source:
+        return source, None
+    if Path(source).is_file():
+        return Path(source).read_bytes(), source
+    first = source.split(None, 1)[0].upper() if source.split() else ""
+    if first in INSTRUCTIONS or not source.strip():
+        return source, None
+    raise FileNotFoundError(f"No Dockerfile at {source}.")
+
+
+def read_context(context_dir: str | os.PathLike[str]) -> tuple[str | None, tuple[str, ...]]:
+    """The context's .dockerignore text (None if absent) and its virtualenv directories."""
+    root = Path(context_dir)
+    ignore_file = root / ".dockerignore"
+    text = ignore_file.read_bytes().decode("utf-8", "replace") if ignore_file.is_file() else None
+    venvs = []
+    try:
+        for child in sorted(root.iterdir()):
+            if child.is_dir() and not child.is_symlink() and (child / "pyvenv.cfg").is_file():
+                venvs.append(child.name)
+    except OSError:
+        pass
+    return text, tuple(venvs)
+
+
+def lint(
+    dockerfile: str | bytes | os.PathLike[str],
+    *,
+    dockerignore: str | None = None,
+    context_dir: str | os.PathLike[str] | None = None,
+    build_args: Mapping[str, str] | None = None,
+    with_hadolint: bool = True,
+    buildkit: bool = False,
+) -> LintResult:
+    """Lint a Dockerfile given as a path, as text, or as bytes.
+
+    The build context decides what the .dockerignore rules see: ``dockerignore`` text if given,
+    else ``context_dir``'s .dockerignore, else the directory of the Dockerfile when it was read
+    from a path. For text with neither, the context is unknown and those rules stay silent.
+    ``buildkit=True`` says the grading engine has BuildKit, which silences LPI015.
+    """
+    raw, path = _read_source(dockerfile)
+    venvs: tuple[str, ...] = ()
+    context_known = dockerignore is not None
+    if dockerignore is None and context_dir is None and path is not None:
+        context_dir = Path(path).parent
+    if dockerignore is None and context_dir is not None:
+        dockerignore, venvs = read_context(context_dir)
+        context_known = True
+    try:
+        model = parse(raw, build_args=build_args)
+    except ParseError as error:
+        return LintResult(path=path, parse_error=error)
+    ctx = Context(
+        dockerfile=model, dockerignore=dockerignore, context_known=context_known,
+        build_args=MappingProxyType(dict(build_args or {})), context_venvs=venvs, buildkit=buildkit,
+    )
+    results: dict[str, RuleResult] = {}
+    findings: list[Finding] = []
+    for rule in all_rules():
+        found = tuple(rule.check(ctx))
+        results[rule.id] = RuleResult(rule.id, not any(f.severity in BLOCKING for f in found), found)
+        findings.extend(found)
+    hadolint_error = None
+    if with_hadolint:
+        from checker.hadolint import HadolintError, run_hadolint
+
+        try:
+            findings.extend(run_hadolint(model.text))
+        except HadolintError as error:
+            hadolint_error = str(error)
+    return LintResult(
+        path=path, findings=tuple(sorted(findings, key=Finding.sort_key)),
+        rule_results=MappingProxyType(results), hadolint_error=hadolint_error,
+        buildkit_lines=tuple(needs_buildkit(model)), dockerfile=model,
+    )

@@ -1,0 +1,63 @@
+"""Syntax that only BuildKit understands: advice, never a deduction.
+
+The course engine uses the classic builder. A learner who follows a BuildKit tutorial deserves a
+clear reason when the build fails, not a lost point for something the engine cannot do.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from checker.dockerfile import Dockerfile
+from checker.rules.base import Context, Flag, rule
+
+CLASSIC = "this engine uses the classic builder (no BuildKit): this line cannot build here"
+
+_RUN_FLAGS = {"mount": "RUN --mount", "network": "RUN --network", "security": "RUN --security"}
+_COPY_FLAGS = {"link": "--link", "chmod": "--chmod", "parents": "--parents", "exclude": "--exclude", "checksum": "ADD --checksum", "keep-git-dir": "ADD --keep-git-dir"}
+_AUTOMATIC_ARGS = ("BUILDPLATFORM", "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDOS", "BUILDARCH")
+
+
+def needs_buildkit(dockerfile: Dockerfile) -> list[tuple[int, str]]:
+    """Lines the classic builder cannot build, as ``(line, feature)``, to explain a build failure."""
+    found: list[tuple[int, str]] = []
+    declared = {arg.name for arg in dockerfile.global_args}
+    for instruction in dockerfile.instructions:
+        if instruction.heredocs:
+            found.append((instruction.line, f"heredoc ({instruction.keyword} <<{instruction.heredocs[0].delimiter})"))
+        for name, _ in instruction.flags:
+            if instruction.keyword == "RUN" and name in _RUN_FLAGS:
+                found.append((instruction.line, _RUN_FLAGS[name]))
+            elif instruction.keyword in {"COPY", "ADD"} and name in _COPY_FLAGS:
+                label = _COPY_FLAGS[name]
+                found.append((instruction.line, label if label.startswith("ADD") else f"{instruction.keyword} {label}"))
+        if instruction.keyword == "FROM":
+            text = instruction.raw
+            for arg in _AUTOMATIC_ARGS:
+                if f"${arg}" in text or f"${{{arg}}}" in text:
+                    if arg not in declared or not any(a.default for a in dockerfile.global_args if a.name == arg):
+                        found.append((instruction.line, f"automatic platform argument ${arg}"))
+                        break
+    return sorted(dict.fromkeys(found))
+
+
+@rule("LPI015", severity="info", lesson="00_environment.ipynb#the-classic-builder")
+def buildkit_only_syntax(ctx: Context) -> Iterator[Flag]:
+    """BuildKit-only syntax.
+
+    Why it matters:
+        RUN --mount, heredocs, COPY --link and --chmod need BuildKit. The course engine uses the
+        classic builder, which stops at such a line (or ignores a # syntax directive), so the
+        build fails for a reason that has nothing to do with your image.
+    How to fix:
+        Write the classic equivalent: a RUN with commands joined by &&, pip's --no-cache-dir
+        instead of a cache mount, COPY --chown plus a RUN chmod instead of --chmod.
+    """
+    if ctx.buildkit:
+        return
+    df = ctx.dockerfile
+    for line, feature in needs_buildkit(df):
+        yield Flag(line, f"{feature}: {CLASSIC}.")
+    for name in ("syntax", "check"):
+        if name in df.directives:
+            yield Flag(df.directive_lines[name], f"# {name}= directive: this engine uses the classic builder (no BuildKit), which ignores it.")
