@@ -1,0 +1,171 @@
+"""The exercise set is complete and consistent (no engine needed).
+
+Every exercise has its pieces, the generated notebooks match the template, solutions and
+starters follow the course's Dockerfile conventions, the solutions share their build-stage
+prefix (so the layer cache is shared), and every wrong-answer fixture names a check its
+rubric has.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from checker import classroom
+from checker.dockerfile import parse
+
+ROOT = Path(__file__).resolve().parents[2]
+EXERCISES = sorted(p.parent for p in (ROOT / "exercises").glob("[0-9][0-9]-*/rubric.toml"))
+WRONG = ROOT / "tests" / "exercises" / "wrong"
+NAMES = [p.name for p in EXERCISES]
+EXPECTED = ["01-multi-stage", "02-cache-order", "03-runtime-deps", "04-smaller-still", "05-production-ready"]
+
+
+def rubric(exercise: Path) -> dict:
+    return tomllib.loads((exercise / "rubric.toml").read_text())
+
+
+def check_ids(exercise: Path) -> list[str]:
+    return [check["id"] for check in rubric(exercise)["checks"]]
+
+
+def wrong_answers() -> list[Path]:
+    return sorted(p.parent for p in WRONG.glob("*/*/Dockerfile"))
+
+
+def test_the_five_exercises_exist_in_teaching_order():
+    assert NAMES == EXPECTED
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=NAMES)
+def test_each_exercise_has_readme_starter_hints_rubric_notebook_and_solution(exercise):
+    for name in ("README.md", "Dockerfile", "hints.md", "rubric.toml", f"{exercise.name}.ipynb"):
+        assert (exercise / name).is_file(), f"{exercise.name} lacks {name}"
+    assert (classroom.solution_dir(exercise) / "Dockerfile").is_file()
+    readme = (exercise / "README.md").read_text()
+    assert "Learning goal" in readme and "Check your answer" in readme
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=NAMES)
+def test_hints_come_in_at_least_three_levels(exercise):
+    from checker.exercise_widget import hint_levels
+
+    levels = hint_levels(exercise)
+    assert [title for title, _ in levels][:3] == ["Level 1", "Level 2", "Level 3"]
+    assert all(body for _, body in levels)
+
+
+def test_generated_notebooks_match_the_template():
+    result = subprocess.run([sys.executable, str(ROOT / "exercises/_template/make_notebooks.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=NAMES)
+def test_rubric_ids_are_unique_and_the_pass_mark_is_reachable(exercise):
+    data = rubric(exercise)
+    ids = check_ids(exercise)
+    assert len(ids) == len(set(ids))
+    total = sum(check["points"] for check in data["checks"])
+    assert 0 < data["pass_mark"] < total
+
+
+def course_dockerfiles() -> list[Path]:
+    files = [e / "Dockerfile" for e in EXERCISES] + [classroom.solution_dir(e) / "Dockerfile" for e in EXERCISES]
+    return files + [w / "Dockerfile" for w in wrong_answers()]
+
+
+@pytest.mark.parametrize("path", course_dockerfiles(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_course_dockerfiles_declare_the_python_version_before_the_first_from(path):
+    dockerfile = parse(path.read_text())
+    assert [arg.name for arg in dockerfile.global_args] == ["PYTHON_VERSION"]
+    assert dockerfile.global_args[0].default == "3.13"
+    assert all(stage.base.startswith("python:${PYTHON_VERSION}") for stage in dockerfile.stages)
+
+
+def builder_prefix(path: Path) -> list[str]:
+    dockerfile = parse(path.read_text())
+    return [f"{i.keyword} {i.args}" for i in dockerfile.stages[0].instructions]
+
+
+def test_solutions_share_their_build_stage_with_the_reference_so_the_cache_is_shared():
+    reference = builder_prefix(ROOT / "sample_app" / "Dockerfile")
+    for name in ("01-multi-stage", "02-cache-order", "03-runtime-deps"):
+        assert builder_prefix(ROOT / "solutions" / name / "Dockerfile") == reference, name
+    smaller = builder_prefix(ROOT / "solutions" / "04-smaller-still" / "Dockerfile")
+    assert builder_prefix(ROOT / "solutions" / "05-production-ready" / "Dockerfile") == smaller
+    assert smaller[0] == reference[0], "the apt layer is the same in every builder"
+
+
+def test_solution_04_keeps_pyc_files_and_trims_in_the_build_stage():
+    text = (ROOT / "solutions/04-smaller-still/Dockerfile").read_text()
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    assert "PYTHONDONTWRITEBYTECODE" not in code and "--no-compile" not in code and "__pycache__" not in code
+    assert "--without-pip" in code and "strip" in code
+
+
+def test_every_exercise_has_at_least_three_wrong_answers():
+    counts = {name: len(list((WRONG / name).glob("*/Dockerfile"))) for name in NAMES}
+    assert all(count >= 3 for count in counts.values()), counts
+
+
+@pytest.mark.parametrize("answer", wrong_answers(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_each_wrong_answer_expects_a_check_its_rubric_has(answer):
+    expected = (answer / "expect").read_text().split()
+    assert expected, "the expect file names the check that must fail"
+    exercise = ROOT / "exercises" / answer.parent.name
+    assert set(expected) <= set(check_ids(exercise))
+
+
+def test_the_exercise_notebook_panel_shows_hints_solution_and_a_streamed_report(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from checker.exercise_widget import ExercisePanel
+
+    class FakeReport:
+        def _repr_html_(self):
+            return "<table><tr><td>builds</td><td>pass</td></tr></table>"
+
+    seen = []
+
+    def fake_grader(exercise_dir, dockerfile, *, on_line):
+        seen.append((exercise_dir.name, dockerfile.name))
+        for number in range(1, 4):
+            on_line(f"Step {number}/3 : RUN something")
+        return FakeReport()
+
+    panel = ExercisePanel("03", grader=fake_grader)
+    assert panel.hint_button.description == "Show a hint"
+    panel.next_hint()
+    assert "Level 1" in panel.hint_area.value and "Level 2" not in panel.hint_area.value
+    panel.next_hint()
+    panel.next_hint()
+    assert panel.hint_button.disabled
+    panel.solution_toggle.value = True
+    assert "libpq5" in panel.solution_area.value and "solutions/03-runtime-deps/Dockerfile" in panel.solution_area.value
+    panel.solution_toggle.value = False
+    assert panel.solution_area.value == ""
+
+    panel.check(wait=True)
+    assert seen == [("03-runtime-deps", "Dockerfile")]
+    assert "<table>" in panel.report.value
+    assert (panel.progress.value, panel.progress.max) == (3, 3)
+    assert any("Step 3/3" in out.get("text", "") for out in panel.build_output.outputs)
+    assert not panel.check_button.disabled and panel.check_button.description == "Check my Dockerfile"
+
+
+def test_when_the_check_cannot_run_the_panel_says_why_instead_of_raising():
+    pytest.importorskip("ipywidgets")
+    from checker.exercise_widget import ExercisePanel
+
+    def broken(exercise_dir, dockerfile, *, on_line):
+        raise RuntimeError("No Docker engine answers")
+
+    panel = ExercisePanel("01", grader=broken)
+    panel.check(wait=True)
+    assert "could not run" in panel.status.value and "No Docker engine answers" in panel.status.value
+    assert not panel.check_button.disabled
