@@ -5,6 +5,7 @@
 
 PY := .venv/bin/python
 LAB_PORT ?= 8888
+LAB_ARGS ?=
 
 setup:
 	@scripts/setup.sh lab
@@ -13,7 +14,7 @@ setup-test:
 	@scripts/setup.sh test
 
 lab: setup
-	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,) notebooks/00_environment.ipynb
+	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 test: setup-test
 	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="remove all containers and images the checker created (base images stay unless --standins)",
     )
     parser.add_argument("--standins", action="store_true", help="also remove the provisioned stand-in base images")
+    parser.set_defaults(run=run)
     return parser
 
 

@@ -22,6 +22,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="only report what is present; change nothing")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--quiet", action="store_true", help="no build progress, only the summary")
+    parser.set_defaults(run=run)
     return parser
 
 
