@@ -1,0 +1,85 @@
+"""On the real engine: every solution scores full marks, every starter fails, and every
+wrong-answer fixture fails the check its ``expect`` file names.
+
+Each exercise's answers (solution, starter, wrong answers) are graded together as one small
+class through ``grade-class`` with two jobs: the same path a teacher uses, and the builds share
+the layer cache (the answers share their build-stage prefix).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from checker import classroom
+
+pytestmark = pytest.mark.docker
+
+ROOT = Path(__file__).resolve().parents[2]
+WRONG = ROOT / "tests" / "exercises" / "wrong"
+EXERCISES = sorted(p.parent.name for p in (ROOT / "exercises").glob("[0-9][0-9]-*/rubric.toml"))
+
+
+def answers(exercise: str) -> dict[str, Path]:
+    """Student name -> folder holding the answer (Dockerfile and maybe .dockerignore)."""
+    found = {"solution": ROOT / "solutions" / exercise, "starter": ROOT / "exercises" / exercise}
+    for folder in sorted((WRONG / exercise).glob("*/")):
+        if (folder / "Dockerfile").is_file():
+            found[f"wrong-{folder.name}"] = folder
+    return found
+
+
+_graded: dict[str, dict[str, classroom.StudentResult]] = {}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, docker_client):
+    def grade(exercise: str) -> dict[str, classroom.StudentResult]:
+        if exercise not in _graded:
+            submissions = tmp_path_factory.mktemp(f"class-{exercise}")
+            for student, folder in answers(exercise).items():
+                (submissions / student).mkdir()
+                for name in classroom.SUBMISSION_FILES:
+                    if (folder / name).is_file():
+                        shutil.copyfile(folder / name, submissions / student / name)
+            results = classroom.grade_class(submissions, exercise, out=submissions / "_grades", jobs=2,
+                                            progress=lambda line: print(f"[{exercise}] {line}"))
+            _graded[exercise] = {result.student: result for result in results}
+        return _graded[exercise]
+
+    return grade
+
+
+def explain(result: classroom.StudentResult) -> str:
+    checks = (result.report or {}).get("checks") or []
+    lines = [f"{result.student}: {result.status} {result.score}/{result.max_score} {result.message}"]
+    lines += [f"  {c.get('id')}: {'pass' if c.get('passed') else 'FAIL'} {c.get('message') or c.get('detail') or ''}" for c in checks]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_the_solution_scores_full_marks(graded, exercise):
+    result = graded(exercise)["solution"]
+    assert result.status == "graded", explain(result)
+    assert result.passed and result.score == result.max_score > 0, explain(result)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_the_starter_does_not_pass(graded, exercise):
+    result = graded(exercise)["starter"]
+    assert result.status == "graded", explain(result)
+    assert not result.passed, explain(result)
+
+
+WRONG_CASES = [(p.parent.name, p.name) for p in sorted(WRONG.glob("*/*/")) if (p / "Dockerfile").is_file()]
+
+
+@pytest.mark.parametrize(("exercise", "mistake"), WRONG_CASES, ids=[f"{e}/{m}" for e, m in WRONG_CASES])
+def test_a_wrong_answer_fails_the_check_it_gets_wrong(graded, exercise, mistake):
+    result = graded(exercise)[f"wrong-{mistake}"]
+    expected = (WRONG / exercise / mistake / "expect").read_text().split()
+    assert result.status == "graded", explain(result)
+    assert set(expected) <= set(result.failed_checks), explain(result)
+    assert result.score < result.max_score, explain(result)
