@@ -1,7 +1,9 @@
 """lean-check: the course's command line. Thin: parse arguments, call the library, exit code.
 
 Each subcommand lives in ``checker/commands/<name>.py`` with ``add_parser(subparsers)`` and
-``run(args) -> int``; adding one means adding its name to :data:`COMMANDS`.
+``run(args) -> int``; adding one means adding its name to :data:`COMMANDS`. Only the module of the
+command being run is imported, so ``lean-check lint`` never pays for (or trips over) the engine
+code that ``grade`` needs.
 """
 
 from __future__ import annotations
@@ -10,24 +12,47 @@ import argparse
 import importlib
 import sys
 
-COMMANDS: tuple[str, ...] = ("lint", "rules", "grade-class")
+COMMANDS: tuple[str, ...] = ("lint", "rules", "images", "clean", "grade-class")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _module_name(command: str) -> str:
+    return f"checker.commands.{command.replace('-', '_')}"
+
+
+def _add_unavailable(subparsers: argparse._SubParsersAction, command: str, error: Exception) -> None:  # type: ignore[type-arg]
+    reason = f"{type(error).__name__}: {error}"
+    parser = subparsers.add_parser(command, help=f"(unavailable: {reason})")
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+
+    def run(_args: argparse.Namespace) -> int:
+        print(f"lean-check {command}: this command cannot start here ({reason}).", file=sys.stderr)
+        return 2
+
+    parser.set_defaults(run=run)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only``, just that command's module is imported."""
     parser = argparse.ArgumentParser(
         prog="lean-check",
         description="Check Dockerfiles for the Lean Python Images course.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        module = importlib.import_module(f"checker.commands.{name.replace('-', '_')}")
+    for command in COMMANDS if only is None else (only,):
+        try:
+            module = importlib.import_module(_module_name(command))
+        except ImportError as error:
+            _add_unavailable(subparsers, command, error)
+            continue
         module.add_parser(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; returns its exit code (argparse itself exits 2 on a usage error)."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = next((word for word in argv if not word.startswith("-")), None)
+    args = build_parser(first if first in COMMANDS else None).parse_args(argv)
     try:
         return int(args.run(args))
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import Iterable
 
 from checker.findings import SEVERITIES, Finding
 
@@ -121,11 +122,30 @@ def parse_output(stdout: str) -> list[Finding]:
     return findings
 
 
-def run_hadolint(text: str, *, timeout: float = TIMEOUT_S, binary: Path | None = None) -> list[Finding]:
-    """Lint Dockerfile text with hadolint and the grader's config; raise :class:`HadolintError`."""
+def shield_heredocs(text: str, heredoc_end_lines: Iterable[int]) -> str:
+    """Indent the line after each heredoc terminator by one space.
+
+    hadolint's parser fails on a heredoc whose terminator is followed directly by another line
+    (hadolint/hadolint#960, hadolint/language-docker#99). Docker ignores leading whitespace
+    before an instruction, so a space keeps the meaning and every line number.
+    """
+    lines = text.split("\n")
+    for end in heredoc_end_lines:
+        if 0 <= end < len(lines) and lines[end] and not lines[end][0].isspace():
+            lines[end] = " " + lines[end]
+    return "\n".join(lines)
+
+
+def run_hadolint(
+    text: str, *, heredoc_end_lines: Iterable[int] = (), timeout: float = TIMEOUT_S, binary: Path | None = None
+) -> list[Finding]:
+    """Lint Dockerfile text with hadolint and the grader's config; raise :class:`HadolintError`.
+
+    ``heredoc_end_lines`` are the 1-based lines where heredocs end (see :func:`shield_heredocs`).
+    """
     result = _run(
         ["--config", str(CONFIG), "--disable-ignore-pragma", "--no-fail", "--no-color", "--format", "json", "-"],
-        stdin=text, timeout=timeout, binary=binary,
+        stdin=shield_heredocs(text, heredoc_end_lines), timeout=timeout, binary=binary,
     )
     stdout = result.stdout.decode("utf-8", "replace").strip()
     if not stdout and result.returncode != 0:

@@ -1,0 +1,68 @@
+"""``python -m checker lint`` and ``rules`` as a learner runs them: real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from checker.rules import all_rules
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "rules"
+
+
+def _run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "checker", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_when_the_dockerfile_has_no_errors_then_lint_exits_0():
+    done = _run("lint", str(FIXTURES / "LPI001" / "good-venv-builder.Dockerfile"), "--no-hadolint")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "course rules passed" in done.stdout
+
+
+def test_when_the_dockerfile_has_an_error_then_lint_exits_1_and_names_the_rule():
+    done = _run("lint", str(FIXTURES / "LPI012" / "bad-no-user.Dockerfile"))
+    assert done.returncode == 1
+    assert "error    LPI012" in done.stdout
+
+
+def test_when_json_is_asked_then_the_output_is_the_result_as_json(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_text("FROM python:latest\nCMD python app.py\n")
+    done = _run("lint", str(tmp_path / "Dockerfile"), "--format", "json", "--context", str(tmp_path))
+    data = json.loads(done.stdout)
+    assert done.returncode == 1 and data["passed"] is False
+    assert {"LPI009", "LPI011", "LPI012", "LPI013"} <= {f["rule"] for f in data["findings"]}
+    assert any(f["source"] == "hadolint" for f in data["findings"])
+
+
+def test_when_the_dockerfile_does_not_exist_then_lint_exits_2_with_one_sentence(tmp_path: Path):
+    done = _run("lint", str(tmp_path / "nope"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().count("\n") == 0 and "no file" in done.stderr
+
+
+def test_when_arguments_are_wrong_then_exit_2(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_text("FROM python:3.13-slim\n")
+    assert _run("lint").returncode == 2
+    assert _run("lint", str(tmp_path / "Dockerfile"), "--build-arg", "NOVALUE").returncode == 2
+    assert _run("lint", str(tmp_path / "Dockerfile"), "--context", str(tmp_path / "missing")).returncode == 2
+    assert _run().returncode == 2
+
+
+def test_when_a_parse_error_is_found_then_lint_exits_1_and_prints_the_line(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_bytes(b"FROM python:3.13-slim\nCMD ['python', 'app.py']\n")
+    done = _run("lint", str(tmp_path / "Dockerfile"))
+    assert done.returncode == 1
+    assert f"{tmp_path / 'Dockerfile'}:2: cannot read this Dockerfile" in done.stdout
+
+
+def test_when_the_rule_table_is_asked_then_it_lists_every_registered_rule():
+    markdown = _run("rules").stdout
+    table = _run("rules", "--format", "json")
+    rules = json.loads(table.stdout)
+    assert [rule["id"] for rule in rules] == [rule.id for rule in all_rules()]
+    for rule in all_rules():
+        assert f"| [{rule.id}]({rule.lesson}) | {rule.title} | {rule.severity} |" in markdown

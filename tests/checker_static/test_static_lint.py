@@ -1,0 +1,112 @@
+"""The library API: lint() on paths, text and bytes; LintResult and its views."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from checker.lint import lint, needs_buildkit
+from checker.rules import all_rules
+
+GOOD = """\
+FROM python:3.13-slim AS builder
+RUN python -m venv /opt/venv
+COPY requirements.txt .
+RUN /opt/venv/bin/pip install --no-cache-dir -r requirements.txt
+
+FROM python:3.13-slim
+COPY --from=builder /opt/venv /opt/venv
+COPY app/ /app/
+USER 10001
+CMD ["/opt/venv/bin/python", "-m", "app"]
+"""
+IGNORE = ".git\n.venv\nvenv\n**/__pycache__\n**/*.pyc\n.pytest_cache\n"
+
+
+def test_when_a_good_dockerfile_is_linted_then_every_course_rule_passes():
+    result = lint(GOOD, dockerignore=IGNORE, with_hadolint=False)
+    assert result.passed and result.parse_error is None
+    assert set(result.rule_results) == {rule.id for rule in all_rules()}
+    assert all(outcome.passed for outcome in result.rule_results.values()), result.summary()
+
+
+def test_when_a_path_is_given_then_its_folder_is_the_build_context(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_text(GOOD)
+    assert not lint(tmp_path / "Dockerfile", with_hadolint=False).rule_results["LPI013"].passed
+    (tmp_path / ".dockerignore").write_text(IGNORE)
+    result = lint(str(tmp_path / "Dockerfile"), with_hadolint=False)
+    assert result.rule_results["LPI013"].passed and result.path == str(tmp_path / "Dockerfile")
+
+
+def test_when_the_context_holds_a_venv_with_another_name_then_dockerignore_must_cover_it(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_text(GOOD)
+    (tmp_path / ".dockerignore").write_text(IGNORE)
+    (tmp_path / "py311").mkdir()
+    (tmp_path / "py311" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    findings = lint(tmp_path / "Dockerfile", with_hadolint=False).rule_results["LPI013"].findings
+    assert [f.line for f in findings] == [0] and "py311" in findings[0].hint
+
+
+def test_when_text_comes_without_a_context_then_context_rules_stay_silent():
+    result = lint(GOOD, with_hadolint=False)
+    assert result.rule_results["LPI013"].findings == ()
+
+
+def test_when_the_path_does_not_exist_then_lint_says_so():
+    with pytest.raises(FileNotFoundError):
+        lint("no/such/Dockerfile", with_hadolint=False)
+
+
+def test_when_the_file_cannot_be_parsed_then_the_result_carries_the_error_and_fails():
+    result = lint(b"FROM python:3.13-slim\nRUNN echo\n", with_hadolint=False)
+    assert not result.passed and result.parse_error.line == 2
+    assert result.rule_results == {}
+    assert result.summary().startswith("Dockerfile:2: cannot read this Dockerfile: 'RUNN' is not a Dockerfile instruction")
+    assert result.to_dict()["parse_error"]["line"] == 2
+
+
+def test_when_only_advice_is_found_then_the_rule_still_passes():
+    text = GOOD.replace("RUN python -m venv", "RUN --mount=type=cache,target=/root/.cache python -m venv")
+    result = lint(text, dockerignore=IGNORE, with_hadolint=False)
+    buildkit = result.rule_results["LPI015"]
+    assert buildkit.findings and buildkit.passed and result.passed
+    assert result.buildkit_lines == ((2, "RUN --mount"),)
+
+
+def test_when_the_engine_has_buildkit_then_buildkit_syntax_is_not_flagged():
+    text = GOOD.replace("RUN python -m venv", "RUN --mount=type=cache,target=/root/.cache python -m venv")
+    assert lint(text, with_hadolint=False, buildkit=True).rule_results["LPI015"].findings == ()
+
+
+def test_when_build_args_are_given_then_from_lines_use_them():
+    text = "ARG TAG=latest\nFROM python:${TAG}\nUSER 1\nCMD [\"python\"]\n"
+    assert not lint(text, with_hadolint=False).rule_results["LPI009"].passed
+    assert lint(text, with_hadolint=False, build_args={"TAG": "3.13-slim"}).rule_results["LPI009"].passed
+
+
+def test_when_a_result_is_viewed_then_dict_text_and_html_agree():
+    result = lint(GOOD.replace("USER 10001\n", ""), dockerignore=IGNORE, with_hadolint=False)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["passed"] is False and data["rules"]["LPI012"]["passed"] is False
+    assert data["counts"]["error"] == 1 and data["findings"][0]["rule"] == "LPI012"
+    assert "LPI012" in result.summary() and "how to fix" in result.summary()
+    assert "LPI012" in result._repr_html_()
+    assert [f.line for f in result.findings] == sorted(f.line for f in result.findings)
+
+
+def test_when_needs_buildkit_is_asked_then_it_lists_each_line_the_classic_builder_rejects():
+    from checker.dockerfile import parse
+
+    df = parse("FROM python:3.13-slim\nRUN --mount=type=cache,target=/x --network=none echo\nCOPY --chmod=755 a /a\nRUN <<EOF\necho\nEOF\n")
+    assert needs_buildkit(df) == [(2, "RUN --mount"), (2, "RUN --network"), (3, "COPY --chmod"), (4, "heredoc (RUN <<EOF)")]
+
+
+def test_when_linting_without_hadolint_then_a_typical_dockerfile_takes_milliseconds():
+    lint(GOOD, dockerignore=IGNORE, with_hadolint=False)
+    start = time.perf_counter()
+    for _ in range(20):
+        lint(GOOD, dockerignore=IGNORE, with_hadolint=False)
+    assert (time.perf_counter() - start) / 20 < 0.05
