@@ -182,7 +182,13 @@ class JupyterLabServer:
         self.stop()
 
 
-def copy_course_tree(destination: Path, parts: tuple[str, ...] = ("notebooks", "exercises", "sample_app")) -> Path:
+#: What a learner's checkout needs for the notebooks to run. checker/ is copied too (not linked)
+#: because the notebooks find it by walking up from their folder, and it finds the exercises
+#: next to itself: a link would send the grader back to the real exercises/ folder.
+COURSE_PARTS = ("notebooks", "exercises", "solutions", "sample_app", "checker")
+
+
+def copy_course_tree(destination: Path, parts: tuple[str, ...] = COURSE_PARTS) -> Path:
     """Copy the learner-facing folders of the repo into ``destination`` (the real files stay untouched)."""
     ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc", ".pytest_cache")
     for part in parts:
