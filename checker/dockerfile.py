@@ -45,7 +45,9 @@ _HEREDOC_CAPABLE = frozenset({"RUN", "COPY", "ADD"})
 _KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 
 _DIRECTIVE_RE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
-_HEREDOC_RE = re.compile(r"(?:^|(?<=[\s\d]))<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_HEREDOC_RE = re.compile(r"(?:^|(?<=\s))<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_QUOTED_HEREDOC_RE = re.compile(r"<<(-?)\s*([\"'])([A-Za-z_][A-Za-z0-9_]*)\2")
+_QUOTED_RE = re.compile(r"'[^']*'|\"(?:\\.|[^\"\\])*\"")
 _FLAG_RE = re.compile(r"--([A-Za-z][A-Za-z0-9_-]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?(?:\s+|$)")
 _STAGE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])((?:[^{}]|\{[^{}]*\})*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -133,7 +135,7 @@ class Instruction:
             return " ".join(shlex.quote(word) for word in self.json)
         script = self.args
         if self.heredocs:
-            head = _HEREDOC_RE.sub(" ", script).strip()
+            head = _HEREDOC_RE.sub(" ", _QUOTED_HEREDOC_RE.sub(r"<<\1\3", script)).strip()
             program = posixpath.basename(head.split()[0]) if head.split() else ""
             bodies = "\n".join(doc.body for doc in self.heredocs)
             if not head or program in {"sh", "bash", "dash", "ash", "zsh"}:
@@ -158,7 +160,7 @@ class Instruction:
         if self.json is not None:
             words = list(self.json)
         else:
-            words = _split_words(_HEREDOC_RE.sub(" ", self.args) if self.heredocs else self.args)
+            words = _split_words(_HEREDOC_RE.sub(" ", _QUOTED_HEREDOC_RE.sub(r"<<\1\3", self.args)) if self.heredocs else self.args)
         if not words:
             return (), None
         return tuple(words[:-1]), words[-1]
@@ -478,6 +480,7 @@ def parse(source: str | bytes, *, build_args: Mapping[str, str] | None = None) -
         raise ParseError("The escape directive only accepts a backslash or a backtick.", directive_lines["escape"])
 
     raw_instructions: list[tuple[str, str, int, int, tuple[Heredoc, ...]]] = []
+    unclosed: list[int] = []
     while row < len(lines):
         physical = lines[row]
         stripped = physical.strip()
@@ -502,31 +505,52 @@ def parse(source: str | bytes, *, build_args: Mapping[str, str] | None = None) -
         logical = "".join(parts).strip()
         keyword, *tail = re.split(r"\s+", logical, maxsplit=1)
         rest = tail[0].strip() if tail else ""
-        heredocs: list[Heredoc] = []
+        heredocs: tuple[Heredoc, ...] = ()
         upper = keyword.upper()
         if upper in _HEREDOC_CAPABLE:
-            _, body_rest = _parse_flags(rest)
-            for match in _HEREDOC_RE.finditer(body_rest):
-                strip_tabs, delimiter = match.group(1) == "-", match.group(3)
-                body_lines: list[str] = []
-                while True:
-                    row += 1
-                    if row >= len(lines):
-                        raise ParseError(
-                            f"The heredoc <<{delimiter} opened here is never closed: add a line with just {delimiter}.",
-                            start + 1,
-                        )
-                    candidate = lines[row].lstrip("\t") if strip_tabs else lines[row]
-                    if candidate == delimiter:
-                        break
-                    body_lines.append(candidate)
-                heredocs.append(Heredoc(delimiter, "\n".join(body_lines) + "\n", start + 1, strip_tabs))
+            read, end_row = _read_heredocs(rest, lines, row)
+            if read is None:
+                unclosed.append(start + 1)
+            else:
+                heredocs, row = read, end_row
         raw_instructions.append((keyword, rest, start + 1, row + 1, tuple(heredocs)))
         row += 1
 
     if not raw_instructions:
         raise ParseError("The Dockerfile is empty: it needs at least a FROM line.")
-    return _build(raw_instructions, directives, directive_lines, build_args, escape, len(lines), text)
+    try:
+        return _build(raw_instructions, directives, directive_lines, build_args, escape, len(lines), text)
+    except ParseError as error:
+        opened = [line for line in unclosed if error.line is None or line < error.line]
+        if opened:
+            error.message += f" (line {opened[-1]} starts a heredoc with << that is never closed, so the lines after it are read as instructions)"
+        raise
+
+
+def heredoc_markers(args: str) -> list[tuple[bool, str]]:
+    """``(strip_tabs, delimiter)`` for each ``<<EOF`` in an instruction, ignoring quoted text."""
+    unquoted_delimiters = _QUOTED_HEREDOC_RE.sub(r"<<\1\3", args)
+    plain = _QUOTED_RE.sub(" ", unquoted_delimiters)
+    return [(match.group(1) == "-", match.group(3)) for match in _HEREDOC_RE.finditer(plain)]
+
+
+def _read_heredocs(rest: str, lines: list[str], row: int) -> tuple[tuple[Heredoc, ...] | None, int]:
+    """Read the bodies of the heredocs opened on ``lines[row]``; None when one never closes."""
+    _, body_rest = _parse_flags(rest)
+    found: list[Heredoc] = []
+    opened_at = row + 1
+    for strip_tabs, delimiter in heredoc_markers(body_rest):
+        body: list[str] = []
+        while True:
+            row += 1
+            if row >= len(lines):
+                return None, opened_at - 1
+            candidate = lines[row].lstrip("\t") if strip_tabs else lines[row]
+            if candidate == delimiter:
+                break
+            body.append(candidate)
+        found.append(Heredoc(delimiter, "\n".join(body) + "\n", opened_at, strip_tabs))
+    return tuple(found), row
 
 
 def _suggest(keyword: str) -> str:

@@ -39,9 +39,25 @@ def exec_form_command(ctx: Context) -> Iterator[Flag]:
         if instruction is None:
             continue
         if not instruction.exec_form:
+            if instruction.args.lstrip().startswith("exec "):
+                continue  # the shell replaces itself with the app, which then receives signals
             yield Flag(instruction.line, f"{instruction.keyword} {instruction.args} is in shell form: the app runs under /bin/sh -c, which does not forward SIGTERM, so docker stop ends in a kill.")
         elif instruction.json and len(instruction.json) >= 3 and posixpath.basename(instruction.json[0]) in _SHELLS and instruction.json[1] == "-c" and not instruction.json[2].lstrip().startswith("exec "):
             yield Flag(instruction.line, f"{instruction.keyword} wraps the app in {instruction.json[0]} -c, which keeps the shell as PID 1; start the command with 'exec' so the app receives signals.", severity="info")
+
+
+#: Images whose own Dockerfile already ends with a non-root USER.
+_NON_ROOT_IMAGES = ("mambaorg/micromamba", "bitnami/")
+
+
+def _non_root_by_default(ref: str) -> bool:
+    parsed = parse_image_ref(ref)
+    tag = (parsed.tag or "").lower()
+    if "nonroot" in tag or parsed.name.endswith("nonroot"):
+        return True
+    if (parsed.registry or "") == "cgr.dev" and not tag.endswith("-dev"):
+        return True  # Chainguard images run as nonroot, except their -dev variants
+    return parsed.repository.startswith(_NON_ROOT_IMAGES)
 
 
 @rule("LPI012", severity="error", lesson="06_going_further.ipynb#run-as-a-non-root-user")
@@ -61,8 +77,7 @@ def non_root_user(ctx: Context) -> Iterator[Flag]:
     for instruction in facts.shipping_instructions("USER"):
         last = instruction
     if last is None:
-        base = parse_image_ref(facts.lineage[0].base_resolved)
-        if "nonroot" in (base.tag or "") or base.name.endswith("nonroot"):
+        if _non_root_by_default(facts.lineage[0].base_resolved):
             return
         yield Flag(facts.final.line, "The final stage never sets USER, so the app runs as root.")
         return

@@ -140,6 +140,11 @@ def test_when_a_run_uses_heredocs_then_bodies_are_recorded_and_their_lines_belon
     assert user.line == 9
 
 
+def test_when_double_angle_brackets_are_quoted_or_arithmetic_then_they_are_not_heredocs():
+    df = parse("FROM python:3.13-slim\nRUN echo $((1<<X)) \"<<EOF\" '<<EOF'\nUSER 1000\n")
+    assert [(i.keyword, i.heredocs) for i in df.instructions] == [("FROM", ()), ("RUN", ()), ("USER", ())]
+
+
 @pytest.mark.parametrize(
     ("source", "line", "words"),
     [
@@ -153,7 +158,7 @@ def test_when_a_run_uses_heredocs_then_bodies_are_recorded_and_their_lines_belon
         ("FROM python:3.13-slim\nSHELL /bin/bash -c\n", 2, "SHELL needs the JSON form"),
         ("FROM python:3.13-slim AS a\nFROM python:3.13-slim AS A\n", 2, "Two stages"),
         ("FROM python:3.13-slim AS 1st\n", 1, "not a valid stage name"),
-        ("FROM python:3.13-slim\nRUN <<EOF\necho never closed\n", 2, "never closed"),
+        ("FROM python:3.13-slim\nRUN <<EOF\necho never closed\n", 3, "line 2 starts a heredoc with << that is never closed"),
         ("FROM\n", 1, "needs a base image"),
         ("FROM python:3.13-slim\nUSER\n", 2, "needs an argument"),
         ("# escape=|\nFROM python:3.13-slim\n", 1, "escape"),
