@@ -237,7 +237,7 @@ class StudentResult:
             lines += ["", "| check | result | points | detail |", "| --- | --- | --- | --- |"]
             for check in checks:
                 mark = "pass" if check.get("passed") else "FAIL"
-                points = f"{_number(check.get('earned', check.get('score', 0)))} / {_number(check.get('points', 0))}"
+                points = f"{_number(check.get('points', 0))} / {_number(check.get('max_points', 0))}"
                 detail = str(check.get("message") or check.get("detail") or "").replace("|", "\\|").replace("\n", " ")
                 lines.append(f"| `{check.get('id', '?')}` | {mark} | {points} | {detail} |")
         elif self.failed_checks:
@@ -499,6 +499,9 @@ class ClassRun:
                     if report is None:
                         message = ("The grader stopped without a report (exit code "
                                    f"{code}): {_tail(log_file)}")
+                    elif report.get("status") == "error":
+                        # Grading could not happen (engine trouble, refused context...): say why.
+                        message = str(report.get("error") or "The grader could not grade this submission.")
                     else:
                         status = "graded"
             finally:
@@ -520,7 +523,7 @@ class ClassRun:
             return list(self.grader)
         # LPI_GRADER_COMMAND swaps in another grader (the tests use a fake one that needs no engine).
         override = os.environ.get("LPI_GRADER_COMMAND", "").strip()
-        return shlex.split(override) if override else [sys.executable, "-m", "checker", "grade"]
+        return shlex.split(override) if override else [sys.executable, "-m", "checker.classroom", "grade"]
 
     def _kill_children(self) -> None:
         with self._lock:
@@ -649,3 +652,19 @@ def grade_class(
     run = ClassRun(submissions=submissions, exercise=exercise_dir, out=out_dir, jobs=jobs,
                    shard=Shard.parse(shard), progress=progress, grade_timeout_s=grade_timeout_s)
     return run.run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m checker.classroom ...``: the checker's CLI with the exercises' own checks loaded.
+
+    The exercise rubrics use two checks defined in :mod:`checker.exercise_checks`
+    (``pyc_kept``, ``no_pip_in_app_env``); this entry point registers them before grading.
+    """
+    from . import exercise_checks  # noqa: F401  (registers the checks)
+    from .cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
