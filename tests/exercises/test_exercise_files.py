@@ -9,6 +9,7 @@ rubric has.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -171,3 +172,21 @@ def test_when_the_check_cannot_run_the_panel_says_why_instead_of_raising():
     panel.check(wait=True)
     assert "could not run" in panel.status.value and "No Docker engine answers" in panel.status.value
     assert not panel.check_button.disabled
+
+
+def instructions(path: Path) -> list[str]:
+    return [f"{i.keyword} {i.args}" for i in parse(path.read_text()).instructions]
+
+
+def test_starters_that_reuse_an_earlier_file_stay_in_sync_with_it():
+    # 04 starts from 03's answer; the capstone starts from the very first starter.
+    assert instructions(ROOT / "exercises/04-smaller-still/Dockerfile") == instructions(ROOT / "solutions/03-runtime-deps/Dockerfile")
+    assert instructions(ROOT / "exercises/05-production-ready/Dockerfile") == instructions(ROOT / "exercises/01-multi-stage/Dockerfile")
+
+
+def test_the_capstone_solution_ships_a_dockerignore_and_the_context_takes_it():
+    solution = ROOT / "solutions/05-production-ready"
+    assert (solution / ".dockerignore").is_file()
+    context = classroom.assemble_context(solution, Path(classroom.tempfile.mkdtemp()) / "ctx")
+    assert (context / ".dockerignore").read_text() == (solution / ".dockerignore").read_text()
+    shutil.rmtree(context.parent)
