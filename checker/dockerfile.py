@@ -26,7 +26,7 @@ import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 MAX_BYTES = 1024 * 1024
 
@@ -144,14 +144,14 @@ class Instruction:
         return script
 
     @cached_property
-    def commands(self) -> tuple["Command", ...]:
+    def commands(self) -> tuple[Command, ...]:
         """For RUN: the simple commands of the script, split on ``&&``, ``;``, ``||``, ``|``."""
         if self.keyword != "RUN":
             return ()
         return split_commands(self.shell_script)
 
     @cached_property
-    def installs(self) -> tuple["PackageInstall", ...]:
+    def installs(self) -> tuple[PackageInstall, ...]:
         """For RUN: the package-manager installs it runs (apt, apk, yum/dnf, pip, uv, poetry...)."""
         return package_installs(self.commands)
 
@@ -791,8 +791,7 @@ _PIP_VALUE_OPTIONS = frozenset(
         "--client-cert", "--global-option", "-C", "--config-settings", "--no-binary", "--only-binary",
         "--upgrade-strategy", "--report", "--root-user-action", "--python", "--keyring-provider",
         "--group", "-p", "--extra", "--only-group", "--with", "--without", "--only", "-E", "--extras",
-        "--directory", "--project", "--package", "--index", "--default-index", "--cache-dir",
-        "--link-mode", "--compile-bytecode-dir", "--categories", "--pypi-mirror",
+        "--directory", "--project", "--package", "--index", "--default-index", "--link-mode", "--compile-bytecode-dir", "--categories", "--pypi-mirror",
     }
 )
 _PIP_PROGRAM_RE = re.compile(r"^pip(\d+(\.\d+)?)?$")

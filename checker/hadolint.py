@@ -17,7 +17,7 @@ import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 from checker.findings import SEVERITIES, Finding
 

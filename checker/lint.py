@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 
 from checker.dockerfile import INSTRUCTIONS, Dockerfile, ParseError, parse
 from checker.findings import BLOCKING, SEVERITIES, Finding

@@ -27,7 +27,8 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from checker.dockerfile import Dockerfile, Instruction, Stage, parse_image_ref
 from checker.findings import SEVERITIES, Finding
@@ -67,7 +68,7 @@ class Context:
     """True when the grading engine builds with BuildKit; our course engine uses the classic builder."""
 
     @cached_property
-    def facts(self) -> "Facts":
+    def facts(self) -> Facts:
         return Facts(self.dockerfile)
 
 

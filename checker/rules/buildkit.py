@@ -6,7 +6,7 @@ clear reason when the build fails, not a lost point for something the engine can
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from checker.dockerfile import Dockerfile
 from checker.rules.base import Context, Flag, rule

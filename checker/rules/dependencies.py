@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from checker.dockerfile import Instruction, PackageInstall, Stage, substitute
 from checker.rules.base import Context, Flag, is_system_python_path, normalise_path, path_covers, rule
@@ -108,7 +108,8 @@ def _cache_keeping_installs(ctx: Context, stage: Stage) -> Iterator[tuple[Instru
         env = df.env_at(instruction)
         home = _home(ctx, instruction, env)
         for install in installs:
-            if _pip_cache_disabled(install, env):
+            inline = dict(word.split("=", 1) for word in install.command.assignments)
+            if _pip_cache_disabled(install, {**env, **inline}):
                 continue
             cache_dir = normalise_path(_expand(_cache_dir(install, env, home), env, home))
             if not _cache_cleared(instruction, install, cache_dir, env, home):

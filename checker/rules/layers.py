@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from checker.dockerfile import Instruction, PackageInstall
 from checker.rules.base import Context, Flag, rule

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Iterator
+from collections.abc import Iterator
 
 from checker.dockerfile import parse_image_ref, substitute
 from checker.rules.base import Context, Flag, rule
