@@ -38,3 +38,27 @@ def test_environment_lesson_runs_every_cell_without_a_traceback(lab):
     assert errors == [], "a cell failed:\n\n" + "\n\n".join(text[-1500:] for text in errors)
     prompts = lab.code_cells().locator(".jp-InputArea-prompt").all_inner_texts()
     assert prompts and all(prompt.strip("[]: ").isdigit() for prompt in prompts), prompts
+
+
+@pytest.mark.docker
+@pytest.mark.timeout(900)
+def test_environment_lesson_self_check_quiz_is_a_widget_that_answers_clicks(lab):
+    lab.open(f"notebooks/{FAST_LESSON}")
+    lab.run_all(timeout_s=600)
+    quiz = lab.cell_containing("quiz = lesson.Quiz(")
+    report = lab.widget_report(quiz)
+    assert report.rendered, report.explain()
+
+    widget = quiz.locator(".jp-OutputArea")
+    assert widget.locator(".widget-radio-box label").count() >= 2
+    feedback = widget.locator(".widget-html").last
+    check = widget.locator("button.jupyter-button", has_text="Check")
+    # A wrong answer gets a hint; the right one gets the explanation.
+    widget.get_by_text("BuildKit is enabled", exact=True).click()
+    check.click()
+    feedback.filter(has_text="Not this one").wait_for()
+    lab.shot("quiz-wrong", target=widget)
+    widget.get_by_text("The layer from an earlier build was reused", exact=False).click()
+    check.click()
+    feedback.filter(has_text="Right").wait_for()
+    lab.shot("quiz-right", target=widget)
