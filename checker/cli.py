@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS: tuple[str, ...] = ("lint", "rules", "images", "clean", "grade-class")
+COMMANDS: tuple[str, ...] = ("lint", "rules", "images", "clean", "grade", "grade-class")
 
 
 def _module_name(command: str) -> str:

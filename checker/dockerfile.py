@@ -662,8 +662,8 @@ class ImageRef:
 
     @property
     def name(self) -> str:
-        """The last path component: ``python`` for ``docker.io/library/python:3.13``."""
-        return self.repository.rsplit("/", 1)[-1]
+        """The last path component, lower-cased: ``python`` for ``docker.io/library/python:3.13``."""
+        return self.repository.rsplit("/", 1)[-1].lower()
 
 
 def parse_image_ref(ref: str) -> ImageRef:
@@ -677,7 +677,7 @@ def parse_image_ref(ref: str) -> ImageRef:
     colon = rest.rfind(":")
     if colon > last_slash:
         repository, tag = rest[:colon], rest[colon + 1:]
-    return ImageRef(registry, repository.lower(), tag or None, digest or None)
+    return ImageRef(registry, repository, tag or None, digest or None)
 
 
 # --------------------------------------------------------------------------------------------

@@ -181,8 +181,9 @@ def lint(
     context_known = dockerignore is not None
     if dockerignore is None and context_dir is None and path is not None:
         context_dir = Path(path).parent
-    if dockerignore is None and context_dir is not None:
-        dockerignore, venvs = read_context(context_dir)
+    if context_dir is not None:
+        found, venvs = read_context(context_dir)
+        dockerignore = found if dockerignore is None else dockerignore
         context_known = True
     try:
         model = parse(raw, build_args=build_args)

@@ -22,7 +22,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--context", metavar="DIR", help="build context holding .dockerignore (default: the Dockerfile's folder)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("--no-hadolint", action="store_true", help="run only the course rules")
-    parser.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE", help="a build argument, as for docker build")
+    parser.add_argument(
+        "--build-arg", action="append", default=[], metavar="NAME=VALUE",
+        help="a build argument, as for docker build (the course's own, e.g. PYTHON_VERSION, are passed as the grader does)",
+    )
     parser.add_argument("--buildkit", action="store_true", help="the engine has BuildKit: do not flag BuildKit-only syntax")
     parser.set_defaults(run=run)
 
@@ -41,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"there is no file at {path}.")
     if args.context is not None and not Path(args.context).is_dir():
         return _fail(f"the build context {args.context} is not a directory.")
-    build_args = {}
+    from checker import settings
+
+    build_args = dict(settings.load().build_args)
     for item in args.build_arg:
         name, sep, value = item.partition("=")
         if not sep or not name:

@@ -12,9 +12,15 @@ _PY_MINOR_RE = re.compile(r"^\d+\.\d+")
 _PY_MAJOR_ONLY_RE = re.compile(r"^\d+(?:-|$)")
 
 
+_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_REPOSITORY_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+
+
 def _pin_problem(ref: str) -> tuple[str, str] | None:
     """(message, severity) when ``ref`` is not pinned to a version, else None."""
     parsed = parse_image_ref(ref)
+    if not _REPOSITORY_RE.match(parsed.repository) or (parsed.tag is not None and not _TAG_RE.match(parsed.tag)) or ref != ref.strip():
+        return f"'{ref}' is not a valid image reference, so docker build stops at this line.", "error"
     if parsed.digest:
         return None
     if parsed.tag is None:

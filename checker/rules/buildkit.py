@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.dockerfile import Dockerfile
+from checker.dockerfile import Dockerfile, ParseError, parse
 from checker.rules.base import Context, Flag, rule
 
 CLASSIC = "this engine uses the classic builder (no BuildKit): this line cannot build here"
@@ -18,8 +18,16 @@ _COPY_FLAGS = {"link": "--link", "chmod": "--chmod", "parents": "--parents", "ex
 _AUTOMATIC_ARGS = ("BUILDPLATFORM", "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDOS", "BUILDARCH")
 
 
-def needs_buildkit(dockerfile: Dockerfile) -> list[tuple[int, str]]:
-    """Lines the classic builder cannot build, as ``(line, feature)``, to explain a build failure."""
+def needs_buildkit(dockerfile: Dockerfile | str | bytes) -> list[tuple[int, str]]:
+    """Lines the classic builder cannot build, as ``(line, feature)``, to explain a build failure.
+
+    Takes a parsed :class:`Dockerfile` or its text; text that does not parse gives ``[]``.
+    """
+    if not isinstance(dockerfile, Dockerfile):
+        try:
+            dockerfile = parse(dockerfile)
+        except ParseError:
+            return []
     found: list[tuple[int, str]] = []
     declared = {arg.name for arg in dockerfile.global_args}
     for instruction in dockerfile.instructions:

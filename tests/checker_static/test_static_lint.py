@@ -102,6 +102,8 @@ def test_when_needs_buildkit_is_asked_then_it_lists_each_line_the_classic_builde
 
     df = parse("FROM python:3.13-slim\nRUN --mount=type=cache,target=/x --network=none echo\nCOPY --chmod=755 a /a\nRUN <<EOF\necho\nEOF\n")
     assert needs_buildkit(df) == [(2, "RUN --mount"), (2, "RUN --network"), (3, "COPY --chmod"), (4, "heredoc (RUN <<EOF)")]
+    assert needs_buildkit(df.text) == needs_buildkit(df)
+    assert needs_buildkit("not a dockerfile") == []
 
 
 def test_when_linting_without_hadolint_then_a_typical_dockerfile_takes_milliseconds():
