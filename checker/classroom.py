@@ -523,7 +523,7 @@ class ClassRun:
             return list(self.grader)
         # LPI_GRADER_COMMAND swaps in another grader (the tests use a fake one that needs no engine).
         override = os.environ.get("LPI_GRADER_COMMAND", "").strip()
-        return shlex.split(override) if override else [sys.executable, "-m", "checker.classroom", "grade"]
+        return shlex.split(override) if override else [sys.executable, "-m", "checker.classroom", GRADE_ONE]
 
     def _kill_children(self) -> None:
         with self._lock:
@@ -570,8 +570,9 @@ def _raise_keyboard_interrupt(signum, frame):  # noqa: ARG001 - signal handler s
     raise KeyboardInterrupt
 
 
-def _kill_group(child: subprocess.Popen) -> None:
-    """Stop a grader and everything it started: SIGTERM to its session, SIGKILL after 5 s."""
+def _kill_group(child: subprocess.Popen, grace_s: float = 20) -> None:
+    """Stop a grader and everything it started: SIGTERM to its session (the grader then removes
+    what it created), SIGKILL after ``grace_s``."""
     if child.poll() is not None:
         return
     try:
@@ -579,7 +580,7 @@ def _kill_group(child: subprocess.Popen) -> None:
     except ProcessLookupError:
         return
     try:
-        child.wait(timeout=5)
+        child.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
         try:
             os.killpg(child.pid, signal.SIGKILL)
@@ -654,12 +655,44 @@ def grade_class(
     return run.run()
 
 
+GRADE_ONE = "--grade-one"
+
+
+def grade_one(argv: list[str]) -> int:
+    """The child process of grade-class: grade one assembled context, write the report's JSON.
+
+    ``DOCKERFILE --context DIR --rubric FILE --format json --output FILE``: the same arguments a
+    replacement grader (``LPI_GRADER_COMMAND``) receives. The build's lines go to stdout (the
+    class keeps them in a log for the verdict of a crash). The report is written atomically.
+    """
+    import argparse
+
+    from . import exercise_checks  # noqa: F401  (registers pyc_kept and no_pip_in_app_env)
+    from .grade import grade
+
+    parser = argparse.ArgumentParser(prog="checker.classroom --grade-one")
+    parser.add_argument("dockerfile")
+    parser.add_argument("--context", required=True)
+    parser.add_argument("--rubric", required=True)
+    parser.add_argument("--format", default="json", choices=("json",))
+    parser.add_argument("--output", required=True)
+    args = parser.parse_args(argv)
+    report = grade(args.dockerfile, context=args.context, rubric=args.rubric,
+                   on_line=lambda line: print(line, flush=True))
+    write_atomic(Path(args.output), json.dumps(report.to_dict(), indent=1))
+    return report.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m checker.classroom ...``: the checker's CLI with the exercises' own checks loaded.
 
     The exercise rubrics use two checks defined in :mod:`checker.exercise_checks`
-    (``pyc_kept``, ``no_pip_in_app_env``); this entry point registers them before grading.
+    (``pyc_kept``, ``no_pip_in_app_env``); this entry point registers them before running
+    ``checker.cli`` (``python -m checker.classroom grade ... --exercise 04``).
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == [GRADE_ONE]:
+        return grade_one(argv[1:])
     from . import exercise_checks  # noqa: F401  (registers the checks)
     from .cli import main as cli_main
 

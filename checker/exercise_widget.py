@@ -45,18 +45,19 @@ def hint_levels(exercise_dir: Path) -> list[tuple[str, str]]:
     return levels
 
 
-def grade_submission(exercise_dir: Path, dockerfile: Path, *, on_line: LineCallback | None = None):
+def grade_submission(exercise_dir: Path, dockerfile: Path, *, on_line: LineCallback | None = None,
+                     on_phase: LineCallback | None = None):
     """Grade one Dockerfile for an exercise, in-process; returns the grader's Report.
 
     The context is assembled in a temporary folder, removed afterwards.
     """
-    import checker
     from . import exercise_checks  # noqa: F401  (the exercise rubrics use its checks)
+    from .grade import grade
 
     with tempfile.TemporaryDirectory(prefix="lpi-check-") as tmp:
         context = classroom.assemble_context(dockerfile, Path(tmp) / "context")
-        return checker.grade(context / "Dockerfile", context=context, rubric=exercise_dir / "rubric.toml",
-                             on_line=on_line)
+        return grade(context / "Dockerfile", context=context, rubric=exercise_dir / "rubric.toml",
+                     on_line=on_line, on_phase=on_phase)
 
 
 def _markdown_html(text: str) -> str:
@@ -167,6 +168,9 @@ class ExercisePanel:
         elif self.lines == MAX_STREAMED_LINES + 1:
             self.build_output.append_stdout("[... more build output; the report keeps the log's tail ...]\n")
 
+    def _on_phase(self, message: str) -> None:
+        self.status.value = f"<i>{html.escape(message)}</i>"
+
     def check(self, *, wait: bool = False) -> threading.Thread | None:
         """Start a check in a background thread (``wait=True`` joins it: for tests)."""
         if not self.running.acquire(blocking=False):
@@ -191,7 +195,7 @@ class ExercisePanel:
         try:
             if not self.dockerfile.is_file():
                 raise FileNotFoundError(f"There is no Dockerfile at {self._shown_path(self.dockerfile)}.")
-            report = self.grader(self.exercise_dir, self.dockerfile, on_line=self._on_line)
+            report = self.grader(self.exercise_dir, self.dockerfile, on_line=self._on_line, on_phase=self._on_phase)
             self.report.value = _report_html(report)
             self.status.value = f"<i>Checked in {time.monotonic() - started:.0f} s.</i>"
             self.build_output.layout.display = "none"

@@ -135,7 +135,7 @@ def test_the_exercise_notebook_panel_shows_hints_solution_and_a_streamed_report(
 
     seen = []
 
-    def fake_grader(exercise_dir, dockerfile, *, on_line):
+    def fake_grader(exercise_dir, dockerfile, *, on_line, on_phase):
         seen.append((exercise_dir.name, dockerfile.name))
         for number in range(1, 4):
             on_line(f"Step {number}/3 : RUN something")
@@ -165,7 +165,7 @@ def test_when_the_check_cannot_run_the_panel_says_why_instead_of_raising():
     pytest.importorskip("ipywidgets")
     from checker.exercise_widget import ExercisePanel
 
-    def broken(exercise_dir, dockerfile, *, on_line):
+    def broken(exercise_dir, dockerfile, *, on_line, on_phase):
         raise RuntimeError("No Docker engine answers")
 
     panel = ExercisePanel("01", grader=broken)
