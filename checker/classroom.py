@@ -668,7 +668,7 @@ def grade_one(argv: list[str]) -> int:
     import argparse
 
     from . import exercise_checks  # noqa: F401  (registers pyc_kept and no_pip_in_app_env)
-    from .grade import grade
+    from . import grade  # the public API: checker.grade(...)
 
     parser = argparse.ArgumentParser(prog="checker.classroom --grade-one")
     parser.add_argument("dockerfile")
