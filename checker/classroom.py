@@ -696,7 +696,38 @@ def main(argv: list[str] | None = None) -> int:
     from . import exercise_checks  # noqa: F401  (registers the checks)
     from .cli import main as cli_main
 
+    if argv[:1] == ["check"]:
+        return check(argv[1:], cli_main)
     return cli_main(argv)
+
+
+def check(argv: list[str], cli_main) -> int:
+    """``python -m checker.classroom check EXERCISE [FOLDER] [grade options]``: one learner's answer.
+
+    Grades ``FOLDER/Dockerfile`` (default: the exercise's own folder, where the learner edits the
+    starter) in the context every grader uses: the sample app plus the Dockerfile and
+    .dockerignore. Other options (``--format``, ``--output``...) go to ``checker grade``.
+    """
+    if not argv or argv[0].startswith("-"):
+        print("usage: python -m checker.classroom check EXERCISE [FOLDER] [--format text|json|junit|classroom ...]",
+              file=sys.stderr)
+        return 2
+    try:
+        exercise = find_exercise(argv[0])
+    except ClassroomError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rest = argv[1:]
+    folder = exercise
+    if rest and not rest[0].startswith("-"):
+        folder, rest = Path(rest[0]), rest[1:]
+    if not (folder / "Dockerfile").is_file() and not folder.is_file():
+        print(f"error: there is no Dockerfile in {folder}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="lpi-check-") as tmp:
+        context = assemble_context(folder, Path(tmp) / "context")
+        return cli_main(["grade", str(context / "Dockerfile"), "--context", str(context),
+                         "--rubric", str(exercise / "rubric.toml"), *rest])
 
 
 if __name__ == "__main__":
