@@ -180,8 +180,13 @@ class LabPage:
             self.page.wait_for_timeout(250)
             waited += 250
 
+    @staticmethod
+    def outputs(cell: Locator) -> Locator:
+        """The cell's own output area (widgets may nest further output areas inside it)."""
+        return cell.locator(".jp-Cell-outputArea")
+
     def output_text(self, cell: Locator) -> str:
-        return " ".join(cell.locator(".jp-OutputArea").all_inner_texts())
+        return " ".join(self.outputs(cell).all_inner_texts())
 
     def image_report(self, scope: Locator | None = None) -> ImageReport:
         scope = scope or self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
@@ -201,7 +206,19 @@ class LabPage:
         path = self.artifacts / f"{self._shots:02d}-{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         if target is not None:
-            target.screenshot(path=str(path))
+            # The notebook scrolls inside its panel: clip the element to the part that is on screen.
+            target.evaluate("element => element.scrollIntoView({block: 'start'})")
+            self.page.wait_for_timeout(200)
+            box = target.bounding_box()
+            panel = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer")
+            frame = panel.bounding_box() if panel.count() else None
+            if box and frame:
+                top = max(box["y"], frame["y"])
+                bottom = min(box["y"] + box["height"], frame["y"] + frame["height"])
+                clip = {"x": box["x"], "y": top, "width": box["width"], "height": max(1, bottom - top)}
+                self.page.screenshot(path=str(path), clip=clip)
+            else:
+                target.screenshot(path=str(path))
         else:
             self.page.screenshot(path=str(path), full_page=full_page)
         return path

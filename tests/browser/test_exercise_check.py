@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 
 import pytest
 
@@ -20,33 +21,48 @@ NOTEBOOK = f"exercises/{EXERCISE}/{EXERCISE}.ipynb"
 BUTTON = "Check my Dockerfile"
 #: One grading builds and probes an image: generous, because the first build compiles psycopg2.
 CHECK_TIMEOUT_MS = 600_000
-SCORE = re.compile(r"\b(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\b|\b(\d{1,3})\s*%")
+#: The report's headline, as checker/reporters/html.py writes it.
+HEADLINE = re.compile(r"^(Passed|Not passed):")
+SCORE = re.compile(r"score ([\d.]+)/([\d.]+), pass mark ([\d.]+)")
 
 
-def _score(text: str) -> str | None:
-    match = SCORE.search(text)
-    return match.group(0) if match else None
+@dataclass
+class SeenReport:
+    """What the learner reads at the top of the rendered report."""
+
+    verdict: str
+    score: float
+    max_score: float
+    pass_mark: float
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "Passed"
 
 
-def _check(lab, panel, step: str) -> str:
-    """Press the button, see progress, wait for the report; return the panel's text."""
-    couldnt = panel.locator(".widget-html", has_text="could not run")
+def _check(lab, panel, step: str) -> SeenReport:
+    """Press the button, see progress, wait for the rendered report; return what it says."""
+    couldnt = panel.locator(".widget-html", has_text=re.compile("could not run|Grading could not happen"))
     panel.locator("button.jupyter-button", has_text=BUTTON).click()
     # Progress: the button says so and is disabled, the progress bar and the build log show up.
     checking = panel.locator("button.jupyter-button:disabled", has_text="Checking")
     checking.or_(couldnt).first.wait_for(timeout=15_000)
     assert not couldnt.count(), f"the check could not run: {couldnt.first.inner_text()}"
-    panel.locator(".widget-progress").first.wait_for(state="visible", timeout=15_000)
+    panel.locator(".widget-hprogress").first.wait_for(state="visible", timeout=15_000)
     build_log = panel.locator(".jp-OutputArea-output", has_text=re.compile(r"Step \d+/\d+"))
     build_log.or_(couldnt).first.wait_for(timeout=120_000)
     lab.shot(f"{step}-checking", target=panel)
-    # Done: the button is back, the report is rendered.
+    # Done: the button is back and the report is rendered.
     panel.locator("button.jupyter-button:enabled", has_text=BUTTON).wait_for(timeout=CHECK_TIMEOUT_MS)
-    lab.page.wait_for_timeout(500)
-    lab.shot(f"{step}-report", target=panel)
-    text = panel.inner_text()
     assert not couldnt.count(), f"the check could not run: {couldnt.first.inner_text()}"
-    return text
+    report = panel.locator(".lpi-report")
+    report.wait_for(timeout=15_000)
+    lab.shot(f"{step}-report", target=panel)
+    text = report.inner_text()
+    headline = HEADLINE.search(text)
+    score = SCORE.search(text)
+    assert headline and score, f"the report has no verdict or score: {text[:1500]}"
+    return SeenReport(headline.group(1), *(float(value) for value in score.groups()))
 
 
 def test_check_button_shows_progress_then_a_scored_report_and_passes_once_fixed(
@@ -60,29 +76,18 @@ def test_check_button_shows_progress_then_a_scored_report_and_passes_once_fixed(
     lab.open(NOTEBOOK)
     lab.run_all(timeout_s=120)
     assert lab.tracebacks() == []
-    panel = lab.cell_containing("exercise_panel(")
-    widgets = lab.widget_report(panel)
+    panel = lab.outputs(lab.cell_containing("exercise_panel("))
+    widgets = lab.widget_report(lab.cell_containing("exercise_panel("))
     assert widgets.rendered, widgets.explain()
-    lab.shot("panel")
 
     first = _check(lab, panel, "starter")
-    first_score = _score(first)
-    assert first_score, f"no score in the report: {first[:1500]}"
-    assert not _looks_passed(first), f"the starter Dockerfile passed the check: {first[:1500]}"
+    assert not first.passed and first.score < first.pass_mark, first
 
     # The learner fixes the Dockerfile (here: takes the reference answer) and checks again.
     shutil.copyfile(solution, dockerfile)
     second = _check(lab, panel, "fixed")
-    assert _score(second), f"no score in the report: {second[:1500]}"
-    assert _looks_passed(second), f"the fixed Dockerfile did not pass: {second[:1500]}"
-    assert _score(second) != first_score
+    assert second.passed and second.score >= second.pass_mark, second
+    assert second.score > first.score
 
     report_shot = sorted(lab.artifacts.glob("*-fixed-report.png"))[-1]
     publish_screenshot(report_shot, "exercise-check-passed.png")
-
-
-def _looks_passed(text: str) -> bool:
-    lowered = text.lower()
-    if re.search(r"\bnot passed\b|\bfailed\b|\bfail\b(?!ed)", lowered) and not re.search(r"\bpassed\b(?! *: *no)", lowered):
-        return False
-    return bool(re.search(r"\bpass(ed)?\b|all checks pass", lowered))

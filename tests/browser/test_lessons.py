@@ -49,7 +49,7 @@ def test_environment_lesson_self_check_quiz_is_a_widget_that_answers_clicks(lab)
     report = lab.widget_report(quiz)
     assert report.rendered, report.explain()
 
-    widget = quiz.locator(".jp-OutputArea")
+    widget = lab.outputs(quiz)
     assert widget.locator(".widget-radio-box label").count() >= 2
     feedback = widget.locator(".widget-html").last
     check = widget.locator("button.jupyter-button", has_text="Check")
