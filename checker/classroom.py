@@ -396,19 +396,35 @@ class ClassRun:
             signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         try:
             with ThreadPoolExecutor(max_workers=max(1, self.jobs), thread_name_prefix="lpi-grade") as pool:
-                pending: dict[Future, str] = {}
+                pending: dict[Future, tuple[str, str]] = {}
                 queue = list(todo)
+                # Identical submissions (same key) are graded once: the others wait for that result.
+                waiting: dict[str, list[str]] = {}
                 try:
                     while queue or pending:
                         while queue and len(pending) < max(1, self.jobs):
                             student, key = queue.pop(0)
-                            pending[pool.submit(self._grade_one, student, key)] = student
+                            if any(key == k for _, k in pending.values()):
+                                waiting.setdefault(key, []).append(student)
+                                continue
+                            pending[pool.submit(self._grade_one, student, key)] = (student, key)
+                        if not pending:
+                            continue
                         done, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
                         for future in done:
-                            student = pending.pop(future)
+                            student, key = pending.pop(future)
                             result = future.result()
                             results[student] = result
                             self.progress(f"{student}: {self._verdict(result)} ({result.grade_seconds:.0f} s)")
+                            for twin in waiting.pop(key, []):
+                                cached = self._load_cached(key)
+                                if cached is None:
+                                    queue.insert(0, (twin, key))  # not cacheable (timeout...): grade it too
+                                    continue
+                                cached.student, cached.from_cache = twin, True
+                                self._store(cached, cache=False)
+                                results[twin] = cached
+                                self.progress(f"{twin}: identical to {student}, {self._verdict(cached)} (same result)")
                 except KeyboardInterrupt:
                     self._stopping.set()
                     self.progress("interrupted: stopping the gradings in progress; finished results are kept")

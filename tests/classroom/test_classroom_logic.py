@@ -170,3 +170,16 @@ def test_when_grade_class_is_interrupted_then_finished_results_survive_and_a_rer
     assert not regraded & finished, "finished results are not graded again"
     assert regraded | finished == {f"s{n}" for n in range(6)}
     assert len(read_gradebook(out)) == 6
+
+
+def test_when_two_students_hand_in_the_same_files_then_they_are_graded_once(tmp_path, calls):
+    subs = tmp_path / "subs"
+    for name in ("ada", "bob"):
+        folder = subs / name
+        folder.mkdir(parents=True)
+        (folder / "Dockerfile").write_text("# same\n# fake: score=6 max=6 sleep=0.5\nFROM scratch\n")
+    make_submission(subs, "cyd", "score=3 max=6 passed=no")
+    results = {r.student: r for r in run_class(subs, tmp_path / "out", jobs=2)}
+    assert len(grader_calls(calls)) == 2
+    assert results["ada"].score == results["bob"].score == 6
+    assert [results["ada"].from_cache, results["bob"].from_cache].count(True) == 1
