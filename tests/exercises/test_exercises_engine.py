@@ -77,9 +77,9 @@ WRONG_CASES = [(p.parent.name, p.name) for p in sorted(WRONG.glob("*/*/")) if (p
 
 
 @pytest.mark.parametrize(("exercise", "mistake"), WRONG_CASES, ids=[f"{e}/{m}" for e, m in WRONG_CASES])
-def test_a_wrong_answer_fails_the_check_it_gets_wrong(graded, exercise, mistake):
+def test_a_wrong_answer_fails_the_check_it_gets_wrong_and_does_not_pass(graded, exercise, mistake):
     result = graded(exercise)[f"wrong-{mistake}"]
     expected = (WRONG / exercise / mistake / "expect").read_text().split()
     assert result.status == "graded", explain(result)
     assert set(expected) <= set(result.failed_checks), explain(result)
-    assert result.score < result.max_score, explain(result)
+    assert not result.passed and result.score < result.max_score, explain(result)
