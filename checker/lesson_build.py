@@ -1,0 +1,225 @@
+"""Build the lessons' images on the real engine, with visible progress, and keep them as a cache.
+
+Every lesson image is tagged ``lpi-lesson/<name>:latest`` and labelled
+``org.lean-python-images.keep=lesson``: it is kept on purpose, so running a lesson again reuses
+its layers (and other lessons sharing a Dockerfile prefix reuse them too). ``python -m checker
+clean`` removes them all. Builds that exist only to make a point (a rebuild after an edit, a probe)
+are *throwaway*: :func:`discard` removes exactly the layers they created and nothing they reused.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import engine
+from . import settings as course_settings
+from .lesson_context import SAMPLE_APP_DIR, stage
+from .lesson_progress import BuildProgress
+from .lesson_table import Table, human_bytes, human_seconds
+from .lesson_variants import variant as lookup_variant
+
+REPOSITORY = "lpi-lesson"
+KEEP_VALUE = "lesson"
+LABEL_VARIANT = "org.lean-python-images.lesson.variant"
+
+_STEP_LINE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_STEP_IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def lesson_tag(name: str) -> str:
+    return f"{REPOSITORY}/{name}:latest"
+
+
+@dataclass
+class LessonImage:
+    """One lesson build: what was built, how the build went, and (when it worked) the image."""
+
+    name: str
+    label: str
+    tag: str | None
+    dockerfile: str
+    base_ref: str | None
+    result: engine.BuildResult
+    info: engine.ImageInfo | None = None
+    step_images: dict[int, str] = field(default_factory=dict)
+    """Image id after each step number, read from the build log."""
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
+    @property
+    def size_bytes(self) -> int:
+        if self.info is None:
+            raise ValueError(f"{self.name} has no image: the build failed ({self.result.error})")
+        return self.info.size_bytes
+
+    @property
+    def seconds(self) -> float:
+        return self.result.seconds
+
+    @property
+    def steps(self) -> list[engine.BuildStep]:
+        return self.result.steps
+
+    def step(self, needle: str) -> engine.BuildStep:
+        """The last build step whose instruction contains ``needle`` (the final stage wins)."""
+        found = [s for s in self.result.steps if needle in s.instruction]
+        if not found:
+            raise KeyError(f"no step of {self.name} contains {needle!r}")
+        return found[-1]
+
+    def steps_table(self) -> Table:
+        table = Table(["step", "instruction", "from cache", "seconds"], caption=f"{self.label}: build steps",
+                      formats={"seconds": lambda s: f"{s:.1f}", "from cache": lambda c: "yes" if c else "no"})
+        for s in self.result.steps:
+            table.add(step=s.number, instruction=_short(s.instruction), **{"from cache": s.cached}, seconds=s.seconds)
+        return table
+
+    def error_tail(self, lines: int = 12) -> str:
+        """The last lines of the build log, without terminal colour codes."""
+        return "\n".join(_ANSI.sub("", self.result.log).rstrip().splitlines()[-lines:])
+
+    def log_lines(self, pattern: str) -> list[str]:
+        """Log lines matching a regular expression (colour codes removed)."""
+        regex = re.compile(pattern)
+        return [line.strip() for line in _ANSI.sub("", self.result.log).splitlines() if regex.search(line)]
+
+    def step_layer_bytes(self, needle: str) -> int:
+        """Size of the layer the step containing ``needle`` added, in whichever stage it ran.
+
+        Works for builder-stage steps too: the classic builder keeps each step's image, and the
+        build log names it.
+        """
+        step = self.step(needle)
+        image_id = self.step_images.get(step.number)
+        if image_id is None:
+            raise KeyError(f"the log of {self.name} names no image for step {step.number}")
+        return engine.image_info(image_id).layers[-1].size_bytes
+
+    def __repr__(self) -> str:
+        if self.ok and self.info is not None:
+            return f"<LessonImage {self.tag}: {human_bytes(self.size_bytes)}, built in {human_seconds(self.seconds)}>"
+        return f"<LessonImage {self.name}: build failed at {self.result.failed_step!r}>"
+
+
+def _short(text: str, width: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def step_images(log: str) -> dict[int, str]:
+    """Map each step number to the image id the classic builder printed after it."""
+    ids: dict[int, str] = {}
+    current = None
+    for raw in log.splitlines():
+        line = raw.rstrip()
+        match = _STEP_LINE.match(line.strip())
+        if match:
+            current = int(match.group(1))
+            continue
+        image = _STEP_IMAGE.match(line)
+        if image and current is not None:
+            ids[current] = image.group(1)
+    return ids
+
+
+def build(
+    name: str,
+    dockerfile: str,
+    *,
+    label: str | None = None,
+    base_ref: str | None = None,
+    target: str | None = None,
+    source: str | Path = SAMPLE_APP_DIR,
+    dockerignore: bool = True,
+    edits: Mapping[str, str] | None = None,
+    tag: str | None = None,
+    throwaway: bool = False,
+    nocache: bool = False,
+    show: bool = True,
+    settings: course_settings.Settings | None = None,
+) -> LessonImage:
+    """Build ``dockerfile`` against a staged copy of ``source`` and tag it ``lpi-lesson/<name>``.
+
+    A failed build is returned (``.ok`` is False, ``.result.log`` has the engine's words); only
+    engine trouble raises. A throwaway build gets its own tag so it never replaces a kept image;
+    call :func:`discard` on it afterwards.
+    """
+    settings = settings or course_settings.load()
+    if base_ref is not None and not engine.image_exists(base_ref):
+        raise engine.ImageUnavailable(
+            f"{base_ref} is not on this engine, so {name} cannot be built here. "
+            "Run `python -m checker images` (it pulls or provisions the course's base images)."
+        )
+    tag = tag or (lesson_tag(f"{name}-throwaway") if throwaway else lesson_tag(name))
+    previous = engine.image_info(tag).id if engine.image_exists(tag) else None
+    progress = BuildProgress(f"{label or name} ({tag})") if show else None
+    with tempfile.TemporaryDirectory(prefix="lpi-lesson-") as tmp:
+        context = stage(Path(tmp) / "context", source=source, dockerignore=dockerignore, edits=edits)
+        result = engine.build(
+            context,
+            dockerfile_text=dockerfile,
+            tag=tag,
+            target=target,
+            build_args=settings.build_args,
+            labels={course_settings.LABEL_KEEP: KEEP_VALUE, LABEL_VARIANT: name},
+            nocache=nocache,
+            on_line=progress.line if progress else None,
+            settings=settings,
+        )
+    info = engine.image_info(result.image_id) if result.ok and result.image_id else None
+    image = LessonImage(name, label or name, tag if result.ok else None, dockerfile, base_ref, result, info,
+                        step_images(result.log))
+    if previous and info is not None and previous != info.id:
+        _drop_if_untagged(previous)
+    if progress:
+        cached = sum(1 for s in result.steps if s.cached)
+        error_lines = (result.error or "").strip().splitlines()
+        message = error_lines[-1] if (error_lines and not result.ok) else ""
+        progress.finish(ok=result.ok, seconds=result.seconds, steps=len(result.steps), cached=cached, message=message)
+    return image
+
+
+def build_variant(name: str, *, show: bool = True, **options) -> LessonImage:
+    """Build one of the lesson variants (see checker.lesson_variants) by name; cached when unchanged."""
+    spec = lookup_variant(name)
+    settings = options.pop("settings", None) or course_settings.load()
+    return build(name, spec.dockerfile(), label=spec.label, base_ref=spec.base_ref(settings), target=spec.target,
+                 show=show, settings=settings, **options)
+
+
+def _drop_if_untagged(image_id: str) -> None:
+    try:
+        if not engine.image_info(image_id).tags:
+            engine.remove_image(image_id, force=False)
+    except engine.EngineError:
+        pass
+
+
+def discard(image: LessonImage) -> None:
+    """Remove what a throwaway build created, and nothing it took from the cache.
+
+    The final image goes with its tag (if the tag was its only name). The last layer of every
+    other stage goes too when that layer was built (not reused) by this build; the engine then also
+    removes the parent layers no other image needs, and stops at the first one that is shared.
+    """
+    steps = image.result.steps
+    if not steps:
+        return
+    stage_ends = [steps[i - 1] for i in range(1, len(steps)) if steps[i].instruction.upper().startswith("FROM ")]
+    for step in stage_ends:
+        image_id = image.step_images.get(step.number)
+        if image_id and not step.cached:
+            _drop_if_untagged(image_id)
+    if image.tag:
+        engine.remove_image(image.tag, force=False)
+    elif steps and not steps[-1].cached:
+        last = image.step_images.get(steps[-1].number)
+        if last:
+            _drop_if_untagged(last)

@@ -1,0 +1,183 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 0 · Your build environment
+#
+# | | |
+# |---|---|
+# | **Time** | about 5 minutes |
+# | **Objectives** | Check that a Docker engine answers and which builder it runs. See which base images this machine has, and whether they are the official ones or stand-ins. Know what the lessons will need. |
+# | **Key points** | Every number in this course is measured live on the engine you are using, so yours may differ from the article's and from your neighbour's. This engine uses the *classic* builder. Some images here are honest *stand-ins* for the official ones, and `python:3.13-alpine` may be missing. |
+#
+# Nothing in this notebook builds or changes anything; it only looks.
+
+# %% [markdown]
+# ## The engine
+#
+# The course talks to Docker through one small library, `checker`. The lessons import its
+# notebook helpers as `lesson`; they never call Docker directly, so the same code works on your
+# laptop and in the course's CI.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from checker import lesson
+
+env = lesson.environment()
+print(f"Docker engine {env.engine.server_version} (API {env.engine.api_version})")
+print(f"storage driver: {env.engine.storage_driver}, host: {env.engine.operating_system}")
+print("builder:", "BuildKit" if env.engine.buildkit else "classic builder (no BuildKit)")
+
+# %%
+assert env.engine.server_version not in {"", "?"}, "the engine did not report its version"
+assert env.engine.buildkit is False, "the lessons are written for the classic builder"
+
+# %% [markdown]
+# ### Why the builder matters
+#
+# Docker has two builders. The **classic builder** runs a Dockerfile one instruction at a time,
+# prints `Step 3/12 : RUN ...` for each, and says `---> Using cache` when it reuses a layer. That
+# makes the layer cache easy to watch, which lesson 5 relies on. **BuildKit** (the default in
+# recent Docker Desktop) builds stages in parallel and adds features such as cache mounts
+# (`RUN --mount=type=cache`). The course's engine runs the classic builder, so lesson 6 can only
+# describe those features; everything else you learn applies to both builders.
+
+# %% [markdown]
+# ## The base images
+#
+# The lessons build on `python:3.13` (the "full" image, Debian with compilers and headers) and
+# `python:3.13-slim` (Debian with only what Python needs to run). Where no registry is reachable,
+# the course *provisions stand-ins*: Debian packages plus CPython compiled from source, built to
+# match the official images' layout. A stand-in is labelled as one, so you always know which you
+# are measuring.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+lesson.base_images(env)
+
+# %%
+settings = lesson.settings
+slim, full, alpine = env.image(settings.slim_image), env.image(settings.full_image), env.image(settings.alpine_image)
+assert slim.available and full.available, "run `python -m checker images` (or `make setup`) to get the base images"
+for base in (slim, full):
+    if base.standin:
+        assert "Stand-in" in base.detail, f"{base.ref} is a stand-in but does not say so"
+assert full.size_bytes > slim.size_bytes, "the full image carries compilers and headers; slim does not"
+
+# %% [markdown]
+# A stand-in carries labels that say how it was made. Here they are for the two Python images:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from checker import engine
+
+for base in (slim, full):
+    labels = engine.image_info(base.ref).labels
+    print(base.ref, "(stand-in)" if base.standin else "(official image)")
+    for key in sorted(labels):
+        if key.startswith(("org.lean-python-images.", "org.opencontainers.")):
+            print(f"    {key} = {labels[key]}")
+
+# %% [markdown]
+# ### And Alpine?
+#
+# Lesson 4 compares Debian-based slim images with `python:3.13-alpine`. Alpine's packages come
+# from Alpine's own mirrors; where those cannot be reached (the course's CI, for one) the image
+# can be neither pulled nor provisioned. The lesson then says so and skips that one build.
+
+# %%
+if alpine.available:
+    print(f"{alpine.ref} is here ({'stand-in' if alpine.standin else 'official'}): lesson 4 will build on it.")
+else:
+    print(f"{alpine.ref} is NOT available on this engine. Lesson 4 explains Alpine with live data from PyPI,")
+    print("and skips the one build that needs the image. (On a machine with Docker Hub access,")
+    print("`python -m checker images` pulls it, and the lesson then builds it too.)")
+
+# %%
+assert alpine.available == engine.image_exists(settings.alpine_image)
+
+# %% [markdown]
+# ## Can a container run?
+#
+# The lessons look *inside* images (is `gcc` there? how many header files?) by running short
+# shell snippets in them with `lesson.run_in(image, script)`. One quick try on the slim image:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+probe = lesson.run_in(settings.slim_image, "python --version; id -un")
+print(probe.output)
+
+# %%
+assert probe.ok, probe.error
+assert probe.lines()[0].startswith(f"Python {settings.python_version}"), probe.output
+
+# %% [markdown]
+# ## What the lessons need
+#
+# * **This engine**, reachable as above. Builds use the host network (`--network host`), so the
+#   package mirrors must be reachable from this machine.
+# * **The base images** above. Everything else is built by the lessons.
+# * **Disk space** for the lesson images: each lesson tags what it builds as
+#   `lpi-lesson/<name>:latest` and *keeps* it, so re-running a lesson (or the next lesson reusing
+#   the same first steps) comes from the cache in seconds. `python -m checker clean` removes them.
+# * **Time**: the first run compiles psycopg2 several times (in different Dockerfiles); each
+#   lesson shows a progress bar while it builds. A second run is mostly cache hits.
+#
+# The lessons build these variants of the sample app's image:
+
+# %%
+lesson.Table(["name", "lesson", "what it is"],
+             [{"name": v.name, "lesson": v.lesson, "what it is": v.summary} for v in lesson.VARIANTS.values()])
+
+# %% [markdown]
+# ## Self-check
+
+# %%
+quiz = lesson.Quiz(
+    "This engine printed `---> Using cache` under a build step. What does that tell you?",
+    [
+        "The step's command ran again, faster, thanks to a warm disk cache",
+        "The layer from an earlier build was reused: the command did not run at all",
+        "BuildKit is enabled",
+    ],
+    answer=1,
+    why="The classic builder found an existing layer with the same parent and the same instruction, "
+        "so it reused it. Lesson 5 is all about making that happen.",
+    hints={
+        "The step's command ran again, faster, thanks to a warm disk cache": "A cached step does not run at all.",
+        "BuildKit is enabled": "That message is the classic builder's; BuildKit prints CACHED.",
+    },
+)
+quiz
+
+# %% [markdown]
+# ## Recap
+#
+# * The engine answers, and it runs the **classic builder**: no BuildKit-only syntax here.
+# * The Python base images are present; stand-ins say so in their labels. Alpine may be missing,
+#   and the lessons say so instead of failing.
+# * Lesson images are kept as a build cache; `python -m checker clean` removes them.
+#
+# **Next:** [1 · The single-stage problem](01_single_stage_problem.ipynb). The exercises live in
+# [`../exercises/`](../exercises/); the first is [`01-multi-stage`](../exercises/01-multi-stage/).
+
+# %% [markdown]
+# ---
+# *Keeping this notebook honest:* the cell below clicks through the self-check so the automated
+# tests exercise its feedback. Answer it yourself first.
+
+# %%
+lesson.self_test(quiz)
+quiz.choose(quiz.answer)
+assert quiz.check() and "Right" in quiz.feedback.value

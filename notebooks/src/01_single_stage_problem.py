@@ -1,0 +1,252 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1 · The single-stage problem
+#
+# | | |
+# |---|---|
+# | **Time** | about 20 minutes (the first build takes a minute or two) |
+# | **Objectives** | Build the sample app the straightforward way, with one `FROM` on the full Python image. Measure the image and find out which layers and which directories hold its bytes. Confirm that compilers and header files ship with it. Turn the size into pull time and cost. |
+# | **Key points** | A single-stage image keeps everything the *build* needed: compilers, headers, package lists. Most of the weight arrives with the base image you choose, not with the lines you write. Size is paid on every pull, on every new machine, and in what an attacker finds inside. |
+#
+# All figures below are measured on this engine when you run the cells; the prose never quotes them.
+
+# %%
+from checker import engine, lesson
+
+settings = lesson.settings
+
+# %% [markdown]
+# ## The sample app
+#
+# A small notes API: FastAPI and uvicorn serve it, SQLAlchemy and alembic manage the database,
+# and **psycopg2** talks to PostgreSQL. psycopg2 is installed *from source* on purpose: pip has to
+# compile its C extension against libpq, so the build needs `gcc` and the libpq headers
+# (`libpq-dev`). The running app needs neither.
+
+# %%
+print((lesson.SAMPLE_APP_DIR / "requirements.txt").read_text())
+
+# %% [markdown]
+# Here is the Dockerfile the app ships with as a starting point, `sample_app/Dockerfile.single`:
+
+# %%
+lesson.dockerfile("full-single")
+
+# %% [markdown]
+# Read it top to bottom: start from the full `python` image, install the compiler and the libpq
+# headers, install the Python requirements (this compiles psycopg2), copy the code, say how to
+# start. It works. Let's build it and see what it costs. The progress bar follows the build step
+# by step; if the image was built before, every step comes from the cache and this takes seconds.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+full = lesson.build_variant("full-single")
+full
+
+# %%
+assert full.ok, full.error_tail()
+assert full.step("pip install").seconds > 0
+
+# %% [markdown]
+# ## How big is it?
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+base_info = engine.image_info(settings.full_image)
+print(f"{full.tag}: {lesson.human_bytes(full.size_bytes)}")
+print(f"its base image {settings.full_image}: {lesson.human_bytes(base_info.size_bytes)} "
+      f"({base_info.size_bytes / full.size_bytes:.0%} of the total)")
+print(f"added by the Dockerfile's own steps: {lesson.human_bytes(full.size_bytes - base_info.size_bytes)}")
+
+# %%
+assert full.size_bytes > 500_000_000, "a single-stage image on the full base weighs more than half a gigabyte"
+assert base_info.size_bytes > full.size_bytes / 2, "most of the weight comes with the base image"
+
+# %% [markdown]
+# ## Where the weight comes from, layer by layer
+#
+# An image is a stack of layers, one per instruction that changes files. The engine records each
+# layer's size. Below, the base image's layers are grouped into one bar (you did not write them,
+# but you chose them); every other bar is a line of *our* Dockerfile.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+parts = lesson.breakdown(full.info, base_info, base_label=f"base image {settings.full_image}")
+lesson.layer_bars(parts, title=f"{full.label}: {lesson.human_bytes(full.size_bytes)} by layer")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+lesson.breakdown_table(parts)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+own = [p for p in parts if not p.from_base]
+apt_layer = full.step_layer_bytes("apt-get install")
+print(f"the apt-get layer added {lesson.human_bytes(apt_layer)}: gcc and libpq-dev were already in the full image")
+largest_own = max(own, key=lambda p: p.size_bytes)
+assert parts[0].from_base and parts[0].size_bytes == max(p.size_bytes for p in parts)
+assert "pip install" in largest_own.label, "of our own steps, installing the requirements adds the most"
+assert apt_layer < largest_own.size_bytes, "on the full image, installing gcc and libpq-dev adds next to nothing"
+
+# %% [markdown]
+# ## Inside the image: a build toolchain nobody uses at run time
+#
+# The full image is Debian plus the "buildpack-deps" set: compilers, hundreds of `-dev`
+# packages, version-control tools. Let's run a few commands *inside* the image we built.
+# (`lesson.run_in` starts the image, runs the snippet with `sh`, and returns what it printed.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+tools = lesson.run_in(full.tag, """
+echo "gcc: $(gcc --version | head -n 1)"
+echo "make: $(make --version | head -n 1)"
+echo "C header files in /usr/include: $(find /usr/include -name '*.h' | wc -l)"
+echo "static libraries (*.a) in /usr/lib: $(find /usr/lib -name '*.a' | wc -l)"
+echo "Debian packages installed: $(dpkg-query -f '.\\n' -W | wc -l)"
+""")
+print(tools.output)
+
+# %%
+found = tools.fields()
+headers = int(found["C header files in /usr/include"])
+assert tools.ok and found["gcc"].startswith("gcc"), "the compiler ships in the image"
+assert headers > 0, "C header files ship in the image"
+
+# %% [markdown]
+# Compilers and headers are only needed while `pip` builds psycopg2. Which directories weigh
+# the most? `du` measures them (the directories do not overlap):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+directories = {
+    "/usr/lib/x86_64-linux-gnu": "shared and static libraries",
+    "/usr/share": "docs, locales, data files",
+    "/usr/libexec/gcc": "the compiler's internals",
+    "/usr/lib/gcc": "the compiler's own libraries",
+    "/usr/bin": "commands",
+    "/usr/include": "C header files",
+    "/usr/local": "our CPython and the app's packages",
+}
+du = lesson.run_in(full.tag, "du -sb " + " ".join(directories) + " 2>/dev/null")
+sizes = lesson.parse_numbers(du.output)
+by_size = sorted(directories, key=lambda path: -sizes.get(path, 0))
+lesson.value_bars([(f"{path}  ({directories[path]})", sizes.get(path, 0) / 1e6) for path in by_size],
+                  unit="MB", title=f"Inside {full.tag}: size of a few directories")
+
+# %%
+toolchain = sizes.get("/usr/libexec/gcc", 0) + sizes.get("/usr/lib/gcc", 0) + sizes.get("/usr/include", 0)
+print(f"compiler and headers alone: {lesson.human_bytes(toolchain)}")
+assert toolchain > 0 and sizes["/usr/local"] < full.size_bytes / 2, \
+    "the app and its interpreter are the minority of this image"
+
+# %% [markdown]
+# ## Why size matters
+#
+# ### Pull time
+#
+# Every machine that runs the image first downloads the layers it does not have: a new CI
+# runner, a freshly scaled node, a laptop after `docker system prune`. The time below is the
+# image's size divided by the link speed. Registries send layers gzip-compressed, so the real
+# transfer is smaller than this uncompressed size, and the engine then spends CPU time
+# decompressing; the *ratio* between two images is what to take away.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+links = {"10 Mbit/s (a slow office link)": 10, "100 Mbit/s": 100, "1 Gbit/s (a fast data centre)": 1000}
+pulls = lesson.Table(["link", "time to move the whole image"], formats={"time to move the whole image": lesson.human_seconds})
+for name, mbit in links.items():
+    pulls.add(link=name, **{"time to move the whole image": lesson.pull_seconds(full.size_bytes, mbit)})
+pulls
+
+# %%
+assert lesson.pull_seconds(full.size_bytes, 10) == 10 * lesson.pull_seconds(full.size_bytes, 100), \
+    "pull time grows in proportion to the bytes"
+
+# %% [markdown]
+# ### Storage and bandwidth
+#
+# Registries bill storage and transfer by the gigabyte. Shared base layers are stored once, but
+# every *fresh* machine pulls every layer. Change the assumptions to match your team:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+fresh_pulls_per_day = 40  # assumption: clean CI runners plus autoscaled nodes
+days = 30
+monthly = full.size_bytes * fresh_pulls_per_day * days
+print(f"{fresh_pulls_per_day} fresh pulls a day for {days} days move {lesson.human_bytes(monthly)} of this image.")
+
+# %%
+assert monthly == full.size_bytes * fresh_pulls_per_day * days
+
+# %% [markdown]
+# ### Attack surface
+#
+# Everything in an image is something an attacker who gets a shell in the container can use,
+# and something your vulnerability scanner will report. A compiler lets an intruder build
+# tools on the spot; every installed package is a package that needs security updates.
+# The probe above counted them in this image. Lesson 2 counts them again after the cure.
+
+# %% [markdown]
+# ## Self-check
+
+# %%
+quiz_remove = lesson.Quiz(
+    "Which of these could leave the image without breaking the running app?",
+    ["libpq (the run-time library)", "gcc and the C header files", "the Python interpreter", "psycopg2's compiled module"],
+    answer="gcc and the C header files",
+    why="They were needed to *compile* psycopg2. Once the module is built, the app only needs the "
+        "run-time library it links against (libpq) and the interpreter.",
+    hints={
+        "libpq (the run-time library)": "psycopg2's compiled module loads libpq every time it connects.",
+        "the Python interpreter": "The app is Python: it needs the interpreter at run time.",
+        "psycopg2's compiled module": "That is the driver the app talks to PostgreSQL with.",
+    },
+)
+quiz_remove
+
+# %%
+own_by_size = sorted(own, key=lambda p: -p.size_bytes)[:3]
+quiz_layer = lesson.Quiz(
+    "Measured above: which step of *our* Dockerfile added the biggest layer?",
+    sorted(p.label for p in own_by_size),
+    answer=own_by_size[0].label,
+    why="Look at the layer chart: the requirements install holds every package pip downloaded and built.",
+)
+quiz_layer
+
+# %% [markdown]
+# ## Recap
+#
+# * The single-stage image works, and it is big: measured above, with the base image providing
+#   most of the bytes.
+# * It ships a C compiler, thousands of header files and hundreds of packages the app never
+#   uses at run time.
+# * Size costs pull time on every fresh machine, registry storage and transfer, and security
+#   exposure.
+#
+# **Exercise:** [`01-multi-stage`](../exercises/01-multi-stage/) starts from this Dockerfile.
+# **Next:** [2 · Multi-stage builds](02_multi_stage.ipynb) removes the toolchain from what you ship.
+
+# %% [markdown]
+# ---
+# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
+# tests exercise their feedback. Answer them yourself first.
+
+# %%
+for quiz in (quiz_remove, quiz_layer):
+    lesson.self_test(quiz)
+quiz_layer.choose(own_by_size[0].label)
+assert quiz_layer.check() and "Right" in quiz_layer.feedback.value

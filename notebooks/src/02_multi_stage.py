@@ -1,0 +1,257 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2 · Multi-stage builds
+#
+# | | |
+# |---|---|
+# | **Time** | about 20 minutes (two builds of a minute or two the first time) |
+# | **Objectives** | Split a Dockerfile into a *builder* stage and a *runtime* stage. Copy only finished files across with `COPY --from`. Install only the run-time library (`libpq5`) in the final stage. Measure the result against lesson 1 and against the article's published table. |
+# | **Key points** | Each `FROM` starts a new stage from a fresh image; only the last stage becomes the image you ship. `COPY --from=<stage>` is the only way files cross. Build-time packages (`-dev`, `gcc`) stay behind; their run-time halves (`libpq5`) must be installed again. |
+#
+# Prerequisite: [lesson 1](01_single_stage_problem.ipynb) (its image is rebuilt from cache here if needed).
+
+# %%
+from checker import engine, lesson
+
+settings = lesson.settings
+
+# %% [markdown]
+# ## Two stages
+#
+# The idea: let one stage do the dirty work with every tool it needs, then start over from a
+# clean base and bring along only the result.
+#
+# * The **builder** stage starts from `python:3.13-slim`, installs `gcc` and `libpq-dev`, creates
+#   a virtual environment in `/opt/venv` and installs the requirements into it. psycopg2 gets
+#   compiled here.
+# * The **runtime** stage starts from `python:3.13-slim` *again*. It installs `libpq5`, the
+#   shared library psycopg2 loads at run time, copies `/opt/venv` from the builder, and adds the
+#   app's code.
+#
+# (Why a virtual environment? Because it puts everything pip installs in one folder, which makes
+# the copy a single line. Lesson 3 measures the alternatives.)
+
+# %%
+lesson.dockerfile("multi-stage")
+
+# %% [markdown]
+# Things to notice:
+#
+# * `AS builder` names the first stage; `COPY --from=builder` refers to it by that name.
+# * `ARG PYTHON_VERSION` before the first `FROM` is visible to every `FROM` line, so both stages
+#   use the same Python, installed at the same path. A virtualenv only works with the
+#   interpreter it was made with, so this matters.
+# * `libpq-dev` = headers, the static library and `pg_config`, needed to *compile*. `libpq5` = the
+#   shared library alone, needed to *run*. Debian splits most C libraries this way.
+# * `ENV PATH` appears in both stages: environment variables do not cross stages either.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+multi = lesson.build_variant("multi-stage")
+multi
+
+# %%
+assert multi.ok, multi.error_tail()
+assert not any("gcc" in layer.created_by for layer in multi.info.layers), \
+    "the builder's layers are not in the final image"
+
+# %% [markdown]
+# For comparison we need lesson 1's image and one more: the *single-stage* build on the *slim*
+# base (build tools installed into the slim image, nothing removed). Both come from the cache if
+# they were built before.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+full = lesson.build_variant("full-single")
+slim_single = lesson.build_variant("slim-single")
+
+# %%
+assert full.ok and slim_single.ok
+
+# %% [markdown]
+# ## The comparison
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+built = {"full-single": full, "slim-single": slim_single, "multi-stage": multi}
+published = {image.label: lesson.article.published(name).size_bytes for name, image in built.items()}
+lesson.size_bars([(image.label, image.size_bytes) for image in built.values()], published,
+                 title="Image size: measured here vs the article's figures")
+
+# %%
+assert multi.size_bytes <= full.size_bytes / 4, "multi-stage is at most a quarter of the full single-stage image"
+assert multi.size_bytes < slim_single.size_bytes < full.size_bytes, "the slim single-stage image sits between"
+
+# %% [markdown]
+# The article's comparison table, with our measurements beside its figures:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+table = lesson.comparison_table(built)
+table
+
+# %%
+reduction = 1 - multi.size_bytes / full.size_bytes
+print(f"multi-stage removed {reduction:.0%} of the full single-stage image "
+      f"(the article reports {lesson.article.REDUCTION_PERCENT}%)")
+assert table.row("python:3.12-slim, multi-stage with venv")["measured here"] == multi.size_bytes
+assert reduction >= 0.75
+
+# %% [markdown]
+# **Why our figures differ from the article's.** The article measured Python 3.12 official
+# images with the package versions of its day; we measure Python 3.13 and today's pins. If your
+# base images are the course's *stand-ins* (lesson 0 tells you), they were built from Debian's
+# packages and CPython's source to match the official layout, but they are not byte-for-byte the
+# official images: the full stand-in, in particular, approximates the official compiler and
+# library set. The *shape* of the result is what carries over: the full single-stage image is
+# several times the multi-stage one, and the slim single-stage image sits between them. The
+# Alpine row waits for [lesson 4](04_slim_vs_alpine.ipynb).
+
+# %% [markdown]
+# ## Where the bytes went
+#
+# The same three images, each bar split into its layers and coloured by what they hold:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+stacks = [(image.label, lesson.parts_of(name, image.info)) for name, image in built.items()]
+lesson.layer_stack(stacks, title="Layers by what they hold")
+
+# %%
+from checker.lesson_charts import category
+
+multi_kinds = {category(part) for part in dict(stacks)[multi.label]}
+slim_kinds = {category(part) for part in dict(stacks)[slim_single.label]}
+assert "compilers and headers" in slim_kinds, "the slim single-stage image installs the toolchain itself"
+assert "compilers and headers" not in multi_kinds, "the multi-stage image has no toolchain layer"
+
+# %% [markdown]
+# ## Inside the runtime image
+#
+# What is, and is not, in the image we would ship?
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+inside = lesson.run_in(multi.tag, """
+echo "gcc: $(command -v gcc || echo absent)"
+echo "C header files in /usr/include: $(find /usr/include -name '*.h' 2>/dev/null | wc -l)"
+echo "Debian packages installed: $(dpkg-query -f '.\\n' -W | wc -l)"
+echo "psycopg2 links against: $(ldd /opt/venv/lib/python3*/site-packages/psycopg2/_psycopg*.so | grep -o 'libpq.so[^ ]* => [^ ]*')"
+python -c "import fastapi, sqlalchemy, alembic, psycopg2; print('imports: ok, libpq', psycopg2.__libpq_version__)"
+""")
+print(inside.output)
+
+# %%
+fields = inside.fields()
+assert inside.ok, inside.output
+assert fields["gcc"] == "absent", "no compiler in the runtime image"
+assert fields["imports"].startswith("ok"), "the app's packages import in the runtime image"
+assert "libpq.so.5" in fields["psycopg2 links against"], "psycopg2 finds libpq5 at run time"
+
+# %% [markdown]
+# ### What if the runtime stage forgets `libpq5`?
+#
+# psycopg2's compiled module was linked against `libpq.so.5`. The builder had it (as a
+# dependency of `libpq-dev`); the fresh slim image does not. A runtime stage without the
+# `apt-get install libpq5` line builds fine, and then fails the first time Python imports
+# psycopg2. Let's watch it happen (a throwaway build, removed afterwards):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from checker.lesson_variants import RUNTIME_LIBS
+
+forgetful_text = lesson.variant("multi-stage").dockerfile().replace(RUNTIME_LIBS, "")
+forgetful = lesson.build("no-libpq5", forgetful_text, label="multi-stage without libpq5",
+                         base_ref=settings.slim_image, throwaway=True)
+broken = lesson.run_in(forgetful.tag, 'python -c "import psycopg2"')
+lesson.discard(forgetful)
+print(broken.output)
+
+# %%
+assert "libpq5" not in forgetful_text and forgetful.ok, "the build itself does not notice"
+assert not broken.ok and "libpq.so.5" in broken.output, "the import fails without the run-time library"
+
+# %% [markdown]
+# That is why a runtime image is worth *running* in CI, not only building. (The course's
+# checker does exactly that with your exercise Dockerfiles.)
+
+# %% [markdown]
+# ## Explore the sizes yourself
+#
+# Pick an image to see its layers from largest to smallest:
+
+# %%
+explorer = lesson.SizeExplorer([full, slim_single, multi])
+explorer
+
+# %%
+# What choosing an entry in the dropdown does, done from code (so the tests exercise it):
+explorer.show("multi-stage")
+assert explorer.selected == "multi-stage" and explorer.figure is not None
+assert sum(part.size_bytes for part in explorer.parts) == multi.size_bytes
+
+# %% [markdown]
+# ## Self-check
+
+# %%
+quiz_lib = lesson.Quiz(
+    "Why does the runtime stage install libpq5 rather than libpq-dev?",
+    [
+        "libpq-dev does not exist on slim images",
+        "The compiled psycopg2 needs only the shared library; headers and pg_config are for compiling",
+        "libpq5 is newer than libpq-dev",
+    ],
+    answer=1,
+    why="-dev packages carry what a compiler needs; at run time the dynamic loader needs only the .so file.",
+    hints={
+        "libpq-dev does not exist on slim images": "The builder stage installs it on a slim image.",
+        "libpq5 is newer than libpq-dev": "They come from the same source package and version.",
+    },
+)
+quiz_lib
+
+# %%
+buckets = ["less than half", "between half and three quarters", "more than three quarters"]
+quiz_share = lesson.Quiz(
+    "Measured above: what share of the full single-stage image did the multi-stage build remove?",
+    buckets,
+    answer=buckets[0] if reduction < 0.5 else buckets[1] if reduction < 0.75 else buckets[2],
+    why=f"Measured here: {reduction:.0%}.",
+)
+quiz_share
+
+# %% [markdown]
+# ## Recap
+#
+# * A multi-stage build compiles in one stage and ships another; only the last stage is the image.
+# * `COPY --from=builder /opt/venv /opt/venv` is the one line that carries the result across.
+# * The runtime stage installs the **run-time** library (`libpq5`), never the `-dev` package, and
+#   must not forget it: the build succeeds without it, the app does not.
+# * Measured here: the multi-stage image is a fraction of the single-stage one, and the slim
+#   single-stage image sits between the two, as in the article.
+#
+# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
+# [`03-runtime-deps`](../exercises/03-runtime-deps/).
+# **Next:** [3 · Why a virtualenv](03_virtualenvs.ipynb).
+
+# %% [markdown]
+# ---
+# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
+# tests exercise their feedback. Answer them yourself first.
+
+# %%
+for quiz in (quiz_lib, quiz_share):
+    lesson.self_test(quiz)

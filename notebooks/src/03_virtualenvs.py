@@ -1,0 +1,253 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3 · Why a virtualenv makes the copy surgical
+#
+# | | |
+# |---|---|
+# | **Time** | about 15 minutes |
+# | **Objectives** | See where `pip install` puts files when there is no virtualenv. Compare three ways to carry installed packages into a runtime stage: copy `/usr/local` wholesale, copy a virtualenv, copy a `pip install --prefix` tree. Know the trade-offs of each. |
+# | **Key points** | A container does not need a venv for *isolation*; a multi-stage build wants one for *packaging*: all your dependencies in one folder, one `COPY`. Without it, pip mixes your packages with the interpreter's own files and scripts. `--prefix` also gives one folder, with its own sharp edges. |
+
+# %%
+from checker import engine, lesson
+
+settings = lesson.settings
+
+# %% [markdown]
+# ## Without a virtualenv, pip scatters
+#
+# The slim single-stage image from lesson 2 ran `pip install` straight into the image's Python.
+# Let's list what the base image has under `/usr/local` and what the installed image has, and
+# compute the difference.
+
+# %%
+LISTING = """
+for f in /usr/local/bin/*; do echo "bin $(basename "$f")"; done
+site=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "where $site"
+for f in "$site"/*; do echo "site $(basename "$f")"; done
+"""
+
+
+def listing(image: str) -> dict[str, set[str]]:
+    probe = lesson.run_in(image, LISTING)
+    assert probe.ok, probe.output
+    found: dict[str, set[str]] = {"bin": set(), "site": set(), "where": set()}
+    for line in probe.lines():
+        kind, _, name = line.partition(" ")
+        found[kind].add(name)
+    return found
+
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+slim_single = lesson.build_variant("slim-single")
+before, after = listing(settings.slim_image), listing(slim_single.tag)
+added_bin, added_site = sorted(after["bin"] - before["bin"]), sorted(after["site"] - before["site"])
+print(f"site-packages is {next(iter(after['where']))}")
+print(f"/usr/local/bin: {len(before['bin'])} entries from the base image, {len(added_bin)} added by pip: {', '.join(added_bin)}")
+print(f"site-packages: {len(before['site'])} entries from the base image ({', '.join(sorted(before['site']))}), "
+      f"{len(added_site)} added by pip")
+
+# %%
+assert {"uvicorn", "alembic"} <= set(added_bin), "pip put the app's commands next to python itself"
+assert any(name.startswith("python") for name in before["bin"]), "/usr/local/bin already held the interpreter"
+assert any(name.startswith("pip") for name in before["site"]), "site-packages already held pip"
+assert len(added_site) > 10, "dozens of new entries in site-packages, mixed with what was there"
+
+# %% [markdown]
+# To carry *only* what pip added into a runtime stage, you would need one `COPY` per command in
+# `bin/` plus the right entries of `site-packages` (and `.dist-info` folders, and any data files
+# a package put elsewhere). Nobody maintains that list by hand. The usual shortcut is to copy the
+# whole of `/usr/local`, which also copies the interpreter and its standard library, already
+# present in the runtime base.
+
+# %% [markdown]
+# ## Three ways to carry the packages across
+#
+# | variant | builder installs with | runtime copies |
+# |---|---|---|
+# | `usr-local` | `pip install -r requirements.txt` | `COPY --from=builder /usr/local /usr/local` |
+# | `multi-stage` (lesson 2) | `python -m venv /opt/venv` then `pip install ...` | `COPY --from=builder /opt/venv /opt/venv` |
+# | `prefix` | `pip install --prefix=/install ...` | `COPY --from=builder /install /usr/local` |
+
+# %%
+lesson.dockerfile("prefix")
+
+# %% [markdown]
+# The `usr-local` builder is the same chain of instructions as the slim single-stage image's, so
+# its dependency install comes straight from the cache; `prefix` compiles once.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+variants = {name: lesson.build_variant(name) for name in ("usr-local", "multi-stage", "prefix")}
+
+# %%
+assert all(image.ok for image in variants.values())
+assert variants["usr-local"].step("pip install").cached, "the usr-local builder reuses the slim single-stage layers"
+
+# %% [markdown]
+# ## Measure the copies
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+copied = {name: image.step_layer_bytes("COPY --from=builder") for name, image in variants.items()}
+sizes = lesson.Table(["variant", "layer copied from the builder", "whole image"],
+                     formats={"layer copied from the builder": lesson.human_bytes, "whole image": lesson.human_bytes})
+for name, image in variants.items():
+    sizes.add(variant=name, **{"layer copied from the builder": copied[name], "whole image": image.size_bytes})
+display(sizes)
+lesson.layer_stack([(image.label, lesson.parts_of(name, image.info)) for name, image in variants.items()],
+                   title="Three ways to copy the installed packages")
+
+# %%
+assert copied["usr-local"] > copied["multi-stage"], "copying /usr/local drags the interpreter in a second time"
+assert variants["usr-local"].size_bytes > variants["multi-stage"].size_bytes
+assert copied["prefix"] < copied["multi-stage"], "a --prefix tree holds only the packages"
+
+# %% [markdown]
+# Why is the `--prefix` copy smaller than the venv? A virtualenv gets its own copy of pip
+# (`python -m venv` installs it), and that comes along with the rest. Let's weigh it:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+pip_in_venv = lesson.run_in(variants["multi-stage"].tag, "du -sb /opt/venv/lib/python3*/site-packages/pip")
+pip_bytes = sum(lesson.parse_numbers(pip_in_venv.output).values())
+print(f"pip inside the venv: {lesson.human_bytes(pip_bytes)}; "
+      f"venv copy minus prefix copy: {lesson.human_bytes(copied['multi-stage'] - copied['prefix'])}")
+
+# %%
+assert pip_bytes > 0
+assert copied["multi-stage"] - copied["prefix"] >= pip_bytes / 2, "most of the difference is the venv's own pip"
+
+# %% [markdown]
+# (If those megabytes matter to you, `python -m venv --without-pip /opt/venv` and
+# `pip --python /opt/venv/bin/python install ...` keep pip out of the venv.)
+#
+# ## Do all three run?
+#
+# Size is not the only test: the copied files have to work in the new stage. Each image imports
+# the app's packages and starts the `uvicorn` command; the first line of that command's script
+# (its "shebang") shows which Python it will run.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+CHECK = """
+python -c "import fastapi, sqlalchemy, alembic, psycopg2; print('imports: ok')"
+echo "uvicorn: $(uvicorn --version)"
+echo "uvicorn script runs with: $(head -n 1 "$(command -v uvicorn)")"
+"""
+runs = {name: lesson.run_in(image.tag, CHECK) for name, image in variants.items()}
+for name, probe in runs.items():
+    print(f"--- {name}\n{probe.output}")
+
+# %%
+for name, probe in runs.items():
+    assert probe.ok and probe.fields()["imports"] == "ok", f"{name}: {probe.output}"
+assert runs["multi-stage"].fields()["uvicorn script runs with"].startswith("#!/opt/venv/bin/python")
+assert runs["prefix"].fields()["uvicorn script runs with"].startswith("#!/usr/local/bin/python")
+
+# %% [markdown]
+# Both depend on the runtime stage having the *same Python at the same path* as the builder:
+# the venv's `python` is a link to `/usr/local/bin/python3.13`, and the prefix tree's scripts
+# name that interpreter directly. Build both stages `FROM` the same image (the shared
+# `ARG PYTHON_VERSION` does that).
+#
+# ## The `--prefix` trap
+#
+# pip's `--prefix` does not start from an empty environment: if the builder's Python already has a
+# package, pip says "Requirement already satisfied" and installs *nothing* into the prefix. The
+# slim image already has pip, so:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+trap = lesson.run_in(settings.slim_image, "pip install --no-cache-dir --prefix=/install pip; "
+                                          "echo \"files under /install: $(find /install -type f 2>/dev/null | wc -l)\"")
+print(trap.output)
+
+# %%
+assert "already satisfied" in trap.output.lower()
+assert trap.fields()["files under /install"] == "0", "the requirement never reached the prefix"
+
+# %% [markdown]
+# With your own requirements that happens whenever the builder image (or an earlier step)
+# already installed one of them, typically a common library like `packaging` or `setuptools`
+# pulled in by a tool. The runtime stage then lacks it, and you find out at import time. A venv
+# does not have this problem: it starts empty (apart from pip).
+#
+# ## Trade-offs
+#
+# | | venv (`/opt/venv`) | `--prefix=/install` | copy `/usr/local` |
+# |---|---|---|---|
+# | what crosses | one folder: your packages + pip | one folder: your packages only | everything, interpreter included |
+# | size | small | smallest | interpreter twice |
+# | isolation from the base's packages | full | none: "already satisfied" skips | none |
+# | `pip list` / `pip freeze` in the image | shows exactly your dependencies | mixed with the base's | mixed |
+# | same Python path needed in both stages | yes | yes | yes |
+#
+# The course uses the venv: one obvious line, and nothing silently skipped.
+
+# %% [markdown]
+# ## Self-check
+
+# %%
+quiz_copy = lesson.Quiz(
+    "Without a venv, what else does `COPY --from=builder /usr/local /usr/local` copy besides your packages?",
+    ["Nothing else", "The compiler from the builder stage", "The Python interpreter and its standard library, a second time"],
+    answer=2,
+    why="The official-layout images install CPython under /usr/local; the runtime base already has it, "
+        "so the copy adds a second set of the same files in a new layer.",
+    hints={
+        "Nothing else": "Compare the copied layers above: the /usr/local one is the biggest.",
+        "The compiler from the builder stage": "gcc was installed by apt under /usr/bin and /usr/lib, not /usr/local.",
+    },
+)
+quiz_copy
+
+# %%
+quiz_prefix = lesson.Quiz(
+    "Your builder image already has `packaging` installed, and requirements.txt lists it. "
+    "After `pip install --prefix=/install -r requirements.txt` and `COPY --from=builder /install /usr/local`, "
+    "is `packaging` in the runtime image?",
+    ["Yes, pip always installs into the prefix", "No: pip saw it was already satisfied and skipped it",
+     "Only its scripts"],
+    answer=1,
+    why="--prefix changes where new files go, not what pip considers installed.",
+)
+quiz_prefix
+
+# %% [markdown]
+# ## Recap
+#
+# * Without a venv, pip writes into the interpreter's own `bin/` and `site-packages/`, mixed with
+#   what was there; copying it cleanly means copying the interpreter too.
+# * A venv at `/opt/venv` holds every dependency in one folder: `COPY --from=builder /opt/venv
+#   /opt/venv` is exact, at the cost of a copy of pip.
+# * `--prefix` is smaller still, but skips anything the builder already had.
+# * Builder and runtime must share the Python version and path.
+#
+# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
+# [`03-runtime-deps`](../exercises/03-runtime-deps/).
+# **Next:** [4 · Slim or Alpine?](04_slim_vs_alpine.ipynb)
+
+# %% [markdown]
+# ---
+# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
+# tests exercise their feedback. Answer them yourself first.
+
+# %%
+for quiz in (quiz_copy, quiz_prefix):
+    lesson.self_test(quiz)
