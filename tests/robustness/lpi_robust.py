@@ -426,6 +426,33 @@ def host_pid_count() -> int:
     return sum(1 for entry in Path("/proc").iterdir() if entry.name.isdigit())
 
 
+#: Extra host processes a hostile case may cause at its peak. A fork bomb gets a few hundred ms
+#: before the pids limit reaches its build container (measured peaks: about 2000); the host's
+#: pid_max here is 32768.
+PID_HEADROOM = 8000
+
+
+class PidSampler:
+    """Samples the host's process count every 50 ms in a thread; ``stop()`` returns the peak."""
+
+    def __init__(self) -> None:
+        self.peak = host_pid_count()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, host_pid_count())
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -495,6 +522,17 @@ class FaultEngine:
     def stop(self, wait_s: float = 30) -> None:
         """SIGTERM the daemon (as the brief's fault does), wait for it to go."""
         if self.process is None or self.process.poll() is not None:
+            self.process = None
+            try:  # started by an earlier session: find it by its pidfile
+                pid = int(self.pidfile.read_text().strip())
+                if "lpi-fault-docker" not in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
+                    return
+                os.kill(pid, signal.SIGTERM)
+            except (OSError, ValueError):
+                return
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+                time.sleep(0.2)
             return
         self.process.terminate()
         try:
