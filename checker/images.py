@@ -251,7 +251,7 @@ def provision_python(settings: course_settings.Settings, *, progress: Progress =
                 labels=labels,
                 timeout_s=3600,
                 memory_bytes=4 * 1024**3,
-                on_line=lambda line: progress("  " + line),
+                on_line=_step_lines(progress),
                 settings=settings,
             )
             if not result.ok:
@@ -263,6 +263,16 @@ def provision_python(settings: course_settings.Settings, *, progress: Progress =
             engine.tag_image(result.image_id, exact)
             size = engine.image_info(ref).size_bytes
             progress(f"{ref}: stand-in ready, {size / 1e6:.0f} MB (also tagged {exact})")
+
+
+def _step_lines(progress: Progress) -> Callable[[str], None]:
+    """Show the build's steps, not every compiler line (the full log is kept for errors)."""
+
+    def show(line: str) -> None:
+        if line.startswith("Step ") or line.startswith("Successfully"):
+            progress("  " + line[:160])
+
+    return show
 
 
 def engine_tail(log: str, lines: int = 25) -> str:
