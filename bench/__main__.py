@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 import traceback
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             _section(results, "import", lambda: measure.import_time(lab, results, built))
         if "rebuild" not in skip:
             say("3. rebuild cost")
-            _section(results, "rebuild", lambda: measure.rebuilds(lab, results))
+            _section(results, "rebuild", lambda: measure.rebuilds(lab, results, warm="reference" in built))
         if "checker" not in skip:
             say("4. checker cost")
             _section(results, "checker", lambda: measure.checker_cost(lab, results))
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             results["errors"].extend(f"cleanup: {p}" for p in problems)
     results["bench_s"] = time.perf_counter() - started
+    results["machine"]["load_average_1m_end"] = os.getloadavg()[0]
     if args.ci_cost:
         say("5. course CI cost (opt-in)")
         _section(results, "ci", lambda: measure.ci_cost(results, args.ci_runs))

@@ -4,9 +4,9 @@ Every image is tagged ``lpi-bench/<name>:<run id>`` and carries the owner label 
 it); every container carries the owner label and this run's label. ``Lab.cleanup`` removes them all,
 and the dangling images the classic builder leaves for earlier stages, whatever happened before.
 
-Container runs: ``checker.engine`` exposes builds and image inspection but (yet) no container API, so
-the few container operations the bench needs are in this one module, on the engine module's own
-client (``engine._client()``); no other bench module talks to the engine.
+Container runs go through ``engine.run`` and ``engine.service``; with an older engine module that
+lacks them, this one module falls back to the engine module's own client (``engine._client()``).
+No other bench module talks to the engine.
 """
 
 from __future__ import annotations
@@ -97,8 +97,16 @@ class Lab:
         return {course_settings.LABEL_OWNER: course_settings.OWNER_VALUE, BENCH_LABEL: self.run_id}
 
     def run(self, image: str, command: list[str], *, timeout_s: float = 300) -> str:
-        """Run ``command`` in a fresh container of ``image``; its output, or BenchError on failure."""
-        client = engine._client()
+        """Run ``command`` in a fresh container of ``image`` (its own user and workdir); its output."""
+        if hasattr(engine, "run"):
+            result = engine.run(image, command, entrypoint="", labels={BENCH_LABEL: self.run_id},
+                                timeout_s=timeout_s, settings=self.settings)
+            output = result.stdout + result.stderr
+            if not result.ok:
+                raise BenchError(f"{command!r} in {image} exited {result.exit_code}"
+                                 f"{' (timed out)' if result.timed_out else ''}:\n{output[-2000:]}")
+            return output
+        client = engine._client()  # older engine module without a container API
         container = client.containers.create(image, command=command, labels=self._labels(), network_mode="none",
                                               mem_limit=self.settings.memory_bytes, pids_limit=self.settings.pids_limit)
         self.containers.append(container.id)
@@ -114,7 +122,20 @@ class Lab:
 
     def serve_and_probe(self, image: str, *, port: int = 8000, timeout_s: float = 60) -> float:
         """Start ``image`` as built, GET /health until 200; seconds from start to the first 200."""
-        client = engine._client()
+        if hasattr(engine, "service"):
+            started = time.perf_counter()
+            with engine.service(image, port=port, labels={BENCH_LABEL: self.run_id}, settings=self.settings) as svc:
+                while True:
+                    status, body, _ = svc.get("/health")
+                    if status == 200:
+                        return time.perf_counter() - started
+                    state, code, _ = svc.status()
+                    if state in ("exited", "removed", "dead"):
+                        raise BenchError(f"{image} exited ({code}) before answering /health:\n{svc.logs()[-2000:]}")
+                    if time.perf_counter() - started > timeout_s:
+                        raise BenchError(f"{image} did not answer /health within {timeout_s:.0f} s: {body[:200]}")
+                    time.sleep(0.05)
+        client = engine._client()  # older engine module without a container API
         container = client.containers.create(image, labels=self._labels(), detach=True,
                                               mem_limit=self.settings.memory_bytes, pids_limit=self.settings.pids_limit)
         self.containers.append(container.id)
@@ -227,4 +248,5 @@ def machine() -> dict:
                 mem = int(line.split()[1]) * 1024
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "memory_bytes": mem, "kernel": os.uname().release, "arch": os.uname().machine}
+    return {"cores": os.cpu_count(), "memory_bytes": mem, "kernel": os.uname().release, "arch": os.uname().machine,
+            "load_average_1m": os.getloadavg()[0]}

@@ -210,13 +210,18 @@ def _edit(context: Path, n: int) -> None:
     main.write_text(main.read_text() + f"# bench edit {n} {time.time_ns()}\n")
 
 
-def rebuilds(lab: Lab, results: dict) -> None:
+def rebuilds(lab: Lab, results: dict, *, warm: bool = False) -> None:
+    """``warm``: the reference was just built, so its layers are in the cache."""
     reference_text = (APP / "Dockerfile").read_text()
     out: dict = {"note": "rebuild after appending a comment to main.py, with a warm cache"}
     for key, text in (("right_order", reference_text), ("wrong_order", dockerfiles.wrong_order(reference_text))):
         context = lab.stage(APP, key)
-        lab.log(f"  {key}: warming the cache")
-        lab.build(f"rebuild-{key}", context, text)
+        if key == "right_order" or not warm:
+            # The wrong order needs no warm-up once the reference is built: every step before its
+            # `COPY . .` is shared with the reference and cached, and everything after it reruns on
+            # any source change anyway (the cache column shows it).
+            lab.log(f"  {key}: warming the cache")
+            lab.build(f"rebuild-{key}", context, text)
         seconds, steps = [], []
         for n in range(SLOW_RUNS):
             _edit(context, n)
@@ -278,8 +283,9 @@ def checker_cost(lab: Lab, results: dict) -> None:
     try:
         grade = _grade_callable()
         def graded() -> object:
-            return grade(dockerfile)
-        grade(dockerfile)  # warm whatever the grader caches
+            # keep_cache=False: the grader's own images go; the layers stay cached (the bare image holds them).
+            return grade(dockerfile, context=APP, keep_cache=False)
+        graded()  # warm whatever the grader caches
         stat, reports = stats.timed(graded, FAST_RUNS)
         out["grade"] = stat.to_dict()
         out["grade_result"] = _summary(reports[-1])
@@ -294,10 +300,14 @@ def checker_cost(lab: Lab, results: dict) -> None:
 
 
 def _grade_callable():
+    """``checker.grade`` (the package's front door), else ``checker.grading.grade``."""
     checker = importlib.import_module("checker")
     grade = getattr(checker, "grade", None)
     if grade is None:
-        raise RuntimeError("checker.grade does not exist yet")
+        try:
+            grade = importlib.import_module("checker.grading").grade
+        except (ImportError, AttributeError) as exc:
+            raise RuntimeError("neither checker.grade nor checker.grading.grade exists yet") from exc
     return grade
 
 
