@@ -413,7 +413,15 @@ class ClassRun:
                         done, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
                         for future in done:
                             student, key = pending.pop(future)
-                            result = future.result()
+                            try:
+                                result = future.result()
+                            except KeyboardInterrupt:
+                                raise
+                            except Exception as exc:  # noqa: BLE001 - a bug of ours is one student's verdict
+                                result = StudentResult(student, "grader-error", key=key,
+                                                       message=f"The class runner failed on this submission: {exc!r}",
+                                                       max_score=_rubric_max(self.rubric))
+                                self._store(result)
                             results[student] = result
                             self.progress(f"{student}: {self._verdict(result)} ({result.grade_seconds:.0f} s)")
                             for twin in waiting.pop(key, []):
@@ -548,36 +556,38 @@ class ClassRun:
             _kill_group(child)
 
     def _cleanup_engine(self, run_id: str) -> None:
-        """Remove every container and image labelled with this run (or this student's run)."""
-        from . import engine
+        """Remove every container and image labelled with this run (or a student's run under it).
 
+        Never raises: a clean-up problem is reported, and ``python -m checker clean`` removes leftovers.
+        """
         try:
-            for label in (f"{course_settings.LABEL_RUN}={run_id}",):
-                engine.remove_containers(label)
-                engine.remove_images(label)
-            # Student runs are "<class run>-<student>": remove them by prefix.
             _remove_by_run_prefix(run_id)
-        except engine.EngineError as exc:
+        except Exception as exc:  # noqa: BLE001 - clean-up must not end the class
             self.progress(f"warning: could not clean up run {run_id}: {exc}")
 
 
 def _remove_by_run_prefix(prefix: str) -> None:
+    """Remove containers, then images, whose run label starts with ``prefix`` (keep-labelled images stay).
+
+    Uses the list endpoints' own label data (no per-object lookups), so objects that other
+    gradings remove at the same moment cannot make this fail.
+    """
     import docker.errors
 
     from . import engine
 
-    client = engine._client()
-    for container in client.containers.list(all=True, filters={"label": course_settings.LABEL_RUN}):
-        if (container.labels or {}).get(course_settings.LABEL_RUN, "").startswith(prefix):
+    api = engine._client().api
+    for container in api.containers(all=True, filters={"label": course_settings.LABEL_RUN}):
+        if (container.get("Labels") or {}).get(course_settings.LABEL_RUN, "").startswith(prefix):
             try:
-                container.remove(force=True, v=True)
+                api.remove_container(container["Id"], force=True, v=True)
             except docker.errors.APIError:
                 pass
-    for image in client.images.list(filters={"label": course_settings.LABEL_RUN}):
-        labels = image.labels or {}
+    for image in api.images(filters={"label": course_settings.LABEL_RUN}):
+        labels = image.get("Labels") or {}
         if labels.get(course_settings.LABEL_RUN, "").startswith(prefix) and course_settings.LABEL_KEEP not in labels:
             try:
-                client.images.remove(image.id, force=True)
+                api.remove_image(image["Id"], force=True)
             except docker.errors.APIError:
                 pass
 
