@@ -135,9 +135,21 @@ def app_hash(app_dir: Path = SAMPLE_APP_DIR) -> str:
     return digest.hexdigest()
 
 
-def submission_hash(folder: Path, *, rubric_bytes: bytes, app_digest: str, base_ids: dict[str, str]) -> str:
-    """The cache key: what the student handed in, the rubric, the app, and the base images."""
-    digest = hashlib.sha256(f"lpi-classroom-result-v{RESULT_FORMAT}\0".encode())
+def checker_digest() -> str:
+    """The grader's own source (lessons aside): a new checker version grades everything again."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    files = sorted(p.relative_to(package) for p in package.rglob("*")
+                   if p.is_file() and p.suffix in {".py", ".toml", ".yaml"} and not p.name.startswith("lesson")
+                   and "__pycache__" not in p.parts)
+    _hash_files(digest, package, files)
+    return digest.hexdigest()
+
+
+def submission_hash(folder: Path, *, rubric_bytes: bytes, app_digest: str, base_ids: dict[str, str],
+                    grader_digest: str = "") -> str:
+    """The cache key: what the student handed in, the rubric, the app, the base images, the grader."""
+    digest = hashlib.sha256(f"lpi-classroom-result-v{RESULT_FORMAT}\0{grader_digest}\0".encode())
     for name in SUBMISSION_FILES:
         path = folder / name
         digest.update(name.encode() + b"\0")
@@ -375,12 +387,14 @@ class ClassRun:
         rubric_bytes = self.rubric.read_bytes()
         app_digest = app_hash()
         base_ids = base_image_ids(self.settings)
+        grader_digest = checker_digest()
         self.out.mkdir(parents=True, exist_ok=True)
         results: dict[str, StudentResult] = {}
         todo: list[tuple[str, str]] = []
         for student in students:
             folder = self.submissions / student
-            key = submission_hash(folder, rubric_bytes=rubric_bytes, app_digest=app_digest, base_ids=base_ids)
+            key = submission_hash(folder, rubric_bytes=rubric_bytes, app_digest=app_digest, base_ids=base_ids,
+                                  grader_digest=grader_digest)
             cached = self._load_cached(key)
             if cached is not None:
                 cached.student, cached.from_cache = student, True

@@ -8,6 +8,7 @@ the layer cache (the answers share their build-stage prefix).
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -32,6 +33,10 @@ def answers(exercise: str) -> dict[str, Path]:
 
 
 _graded: dict[str, dict[str, classroom.StudentResult]] = {}
+#: Results are kept here between runs, keyed like grade-class's cache (answer, rubric, app, base
+#: image ids and the checker's own source): a rerun with nothing changed grades nothing again.
+#: LPI_TEST_GRADES_CACHE="" turns it off.
+GRADES_CACHE = os.environ.get("LPI_TEST_GRADES_CACHE", str(ROOT / ".cache" / "test-grades"))
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +49,8 @@ def graded(tmp_path_factory, docker_client):
                 for name in classroom.SUBMISSION_FILES:
                     if (folder / name).is_file():
                         shutil.copyfile(folder / name, submissions / student / name)
-            results = classroom.grade_class(submissions, exercise, out=submissions / "_grades", jobs=2,
+            out = Path(GRADES_CACHE) / exercise if GRADES_CACHE else submissions / "_grades"
+            results = classroom.grade_class(submissions, exercise, out=out, jobs=2,
                                             progress=lambda line: print(f"[{exercise}] {line}"))
             _graded[exercise] = {result.student: result for result in results}
         return _graded[exercise]
