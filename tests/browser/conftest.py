@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -116,28 +117,34 @@ def browser(chromium_executable):
             browser.close()
 
 
-def _lab_page(request, browser, server: JupyterLabServer, artifacts_root: Path) -> Iterator[LabPage]:
-    folder = artifacts_root / re.sub(r"[^\w.-]+", "_", request.node.name)
+@contextmanager
+def open_lab_page(browser, server: JupyterLabServer, folder: Path) -> Iterator[tuple[LabPage, list[str]]]:
+    """A fresh browser context on ``server``; its screenshots go to ``folder``. Yields the page and its console log."""
     shutil.rmtree(folder, ignore_errors=True)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(UI_TIMEOUT_MS)
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda message: console.append(f"[{message.type}] {message.text}"))
-    lab = LabPage(page, server, folder)
     try:
-        yield lab
+        yield LabPage(page, server, folder), console
     finally:
+        context.close()
+        server.shutdown_kernels()
+
+
+def _lab_page(request, browser, server: JupyterLabServer, artifacts_root: Path) -> Iterator[LabPage]:
+    folder = artifacts_root / re.sub(r"[^\w.-]+", "_", request.node.name)
+    with open_lab_page(browser, server, folder) as (lab, console):
+        yield lab
         failed = getattr(request.node, "rep_call", None)
         if failed is not None and failed.failed:
             try:
-                lab.shot("FAILED", full_page=True)
+                lab.shot("FAILED")
             except Exception:
                 pass
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "browser-console.log").write_text("\n".join(console))
-        context.close()
-        server.shutdown_kernels()
 
 
 @pytest.fixture
@@ -170,3 +177,13 @@ def publish_screenshot():
             )
 
     return publish
+
+
+@pytest.fixture(scope="module")
+def module_lab(request, browser, lab_server, artifacts_root) -> Iterator[LabPage]:
+    """One browser tab shared by a module's tests (for a notebook that is run once, then inspected)."""
+    folder = artifacts_root / Path(request.node.name).stem
+    with open_lab_page(browser, lab_server, folder) as (lab, console):
+        yield lab
+        (folder / "browser-console.log").parent.mkdir(parents=True, exist_ok=True)
+        (folder / "browser-console.log").write_text("\n".join(console))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from labserver import JupyterLabServer
 
@@ -141,7 +142,21 @@ class LabPage:
         self.menu("Edit", "Clear Outputs of All Cells")
         self.page.keyboard.press("Escape")
         self.menu("Run", "Run All Cells")
-        self.page.wait_for_function(_RUN_FINISHED_JS, timeout=timeout_s * 1000, polling=500)
+        try:
+            self.page.wait_for_function(_RUN_FINISHED_JS, timeout=timeout_s * 1000, polling=500)
+        except PlaywrightTimeoutError:
+            self.shot("run-all-timed-out")
+            raise AssertionError(
+                f"Run All did not finish within {timeout_s:.0f}s; cell prompts: {self.prompts()}, "
+                f"kernel status: {self.kernel_status()}"
+            ) from None
+
+    def prompts(self) -> list[str]:
+        return [text.strip() for text in self.code_cells().locator(".jp-InputArea-prompt").all_inner_texts()]
+
+    def kernel_status(self) -> str | None:
+        indicator = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")
+        return indicator.first.get_attribute("data-status") if indicator.count() else None
 
     def tracebacks(self) -> list[str]:
         errors = self.page.locator(
