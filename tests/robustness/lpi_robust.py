@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -210,7 +211,7 @@ def snapshot(docker_host: str) -> EngineSnapshot:
     return EngineSnapshot(
         containers={c["Id"] for c in api.containers(all=True)},
         images={i["Id"] for i in api.images(all=True)},
-        networks={n["Id"] for n in api.networks()},
+        networks={n["Name"] for n in api.networks()},  # ids of the default networks change on restart
         volumes={v["Name"] for v in (api.volumes().get("Volumes") or [])},
     )
 
@@ -219,7 +220,8 @@ def new_since(before: EngineSnapshot, docker_host: str, *, allow_kept: bool = Tr
     """What exists on the private engine now that did not before (kept cache images aside)."""
     api = client(docker_host).api
     after = snapshot(docker_host)
-    extra = [f"container {c[:12]}" for c in after.containers]  # no container should exist at all
+    extra = [f"container {c['Id'][:12]} ({c['Status']}: {c['Command'][:50]}, labels {sorted(c.get('Labels') or {})})"
+             for c in api.containers(all=True)]  # no container should exist at all
     for image_id in after.images - before.images:
         try:
             labels = (api.inspect_image(image_id).get("Config") or {}).get("Labels") or {}
@@ -227,7 +229,8 @@ def new_since(before: EngineSnapshot, docker_host: str, *, allow_kept: bool = Tr
             continue
         if allow_kept and LABEL_KEEP in labels:
             continue
-        extra.append(f"image {image_id[7:19]}")
+        tags = api.inspect_image(image_id).get("RepoTags") or []
+        extra.append(f"image {image_id[7:19]} {tags} {sorted(k for k in labels if 'lean-python' in k)}")
     extra += [f"network {n[:12]}" for n in after.networks - before.networks]
     extra += [f"volume {v}" for v in after.volumes - before.volumes]
     return extra
@@ -315,13 +318,12 @@ def run_grader(
     env: dict[str, str] | None = None,
     docker_host: str | None = None,
     timeout_s: float = 240,
-    signal_when: tuple[str, int] | None = None,
+    during: Callable[[subprocess.Popen], None] | None = None,
     extra_args: list[str] | None = None,
     tmpdir: Path | None = None,
     run_id: str | None = None,
 ) -> GraderRun:
-    """Run ``python -m checker grade`` once; ``signal_when=(text, signum)`` sends a signal to the
-    grader once ``text`` appears in its output (the build reached a step, the container started)."""
+    """Run ``python -m checker grade`` once; ``during(child)`` runs while it works (a fault to inject)."""
     run_id = run_id or f"lpi-rob-{uuid.uuid4().hex[:10]}"
     work.mkdir(parents=True, exist_ok=True)
     tmp = tmpdir or Path(tempfile.mkdtemp(prefix="tmp-", dir=work))
@@ -346,15 +348,8 @@ def run_grader(
     with open(out_file, "wb") as out, open(err_file, "wb") as err:
         child = subprocess.Popen(argv, cwd=str(ROOT), env=child_env, stdout=out, stderr=err, start_new_session=True)
         timed_out = False
-        if signal_when is not None:
-            needle, signum = signal_when
-            while child.poll() is None and time.monotonic() - started < timeout_s:
-                seen = out_file.read_text(errors="replace") + err_file.read_text(errors="replace")
-                if needle in seen:
-                    time.sleep(1.0)
-                    child.send_signal(signum)
-                    break
-                time.sleep(0.2)
+        if during is not None:
+            during(child)
         try:
             code = child.wait(timeout=max(1.0, timeout_s - (time.monotonic() - started)))
         except subprocess.TimeoutExpired:
@@ -379,6 +374,26 @@ def run_grader(
     tmp_left = [str(p.relative_to(tmp)) for p in tmp.rglob("*")]
     return GraderRun(argv, run_id, code, out_file.read_text(errors="replace"), err_file.read_text(errors="replace"),
                      seconds, report, output_text, tmp_left, left, timed_out)
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float, child: subprocess.Popen | None = None) -> bool:
+    """Poll ``predicate`` every 0.1 s until it holds (True) or the time is up or the child ended (False)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        if child is not None and child.poll() is not None:
+            return False
+        time.sleep(0.1)
+    return False
+
+
+def running_containers(docker_host: str, label: str | None = None) -> list[str]:
+    try:
+        filters = {"label": label} if label else {}
+        return [c["Id"] for c in client(docker_host).api.containers(filters=filters)]
+    except Exception:
+        return []
 
 
 def one_sentence(text: str) -> bool:
