@@ -144,7 +144,9 @@ def render(results: dict) -> str:
         if chk.get("grade_over_bare"):
             add(f"| grade / bare | {format_stat(Stat.from_dict(chk['grade_over_bare']))} |")
         room = chk.get("classroom") or {}
-        if "error" in room:
+        if "not_requested" in room:
+            add(f"| class of 30 submissions (bench/classroom.py) | not measured in this run: {room['not_requested']} |")
+        elif "error" in room:
             add(f"| class of 30 submissions (bench/classroom.py) | not measured: {room['error']} |")
         elif room:
             add(f"| class of 30 submissions (bench/classroom.py) | {_classroom(room)} |")
