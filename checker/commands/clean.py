@@ -22,8 +22,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     owner = f"{course_settings.LABEL_OWNER}={course_settings.OWNER_VALUE}"
     try:
-        containers = engine.remove_containers(owner)
-        removed = engine.remove_images(owner)
+        containers = engine.remove_containers(owner) + engine.reap_expired_containers()
+        # Graded builds kept as cache: their final images and the untagged stage images under them.
+        removed = engine.remove_grading_images()
+        removed += engine.remove_images(owner)
+        # Steps of builds the engine cut off (a restart): untagged, with the base image's owner label.
+        removed += engine.prune_dangling_images(course_settings.LABEL_OWNER)
         if args.standins:
             removed += images.remove_standins()
     except engine.EngineError as exc:

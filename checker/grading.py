@@ -1,0 +1,663 @@
+"""Grade one Dockerfile: lint, stage, build, probe, score. Never crashes.
+
+The pipeline, and what each failure becomes:
+
+1. rubric (``--exercise``/``--rubric``/default) -- a bad rubric: status ``error`` (exit 2);
+2. read the Dockerfile, lint it (course rules + hadolint) -- missing file: ``error``; a
+   Dockerfile that does not parse: graded, score 0 (exit 1);
+3. the engine and the base images -- no engine, or a FROM image that is neither here nor
+   pullable: ``error``;
+4. stage the context (``checker.context``) -- a context that breaks a safety rule: graded, 0;
+5. build under a deadline -- a failed or timed-out build: graded, 0, with the failing step and
+   the end of its output (and a BuildKit note when the syntax needs it);
+6. gather the evidence the rubric's checks need: the filesystem scan, the runtime probe
+   (ldd, imports, Python version), the health probe, the cache probe (a rebuild after appending
+   a comment to one source file, cut as soon as an install step misses the cache), and the
+   reference/baseline sizes (built once per engine and kept as cache);
+7. judge every check, score, and clean up: this run's containers always go; the built images
+   are kept as build cache (tagged ``lpi-grade/<run>``, within the cache budget) or removed.
+
+An engine error in one probe fails the checks that needed it, with the reason; the engine
+disappearing altogether makes the whole grading an ``error``. Ctrl-C and SIGTERM cancel the
+running build, remove this run's containers, and re-raise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import checks as dynamic
+from . import context as staging
+from . import engine, probes
+from . import rubric as rubrics
+from . import settings as course_settings
+from .dockerfile import Dockerfile, ParseError, package_installs, split_commands
+from .findings import BLOCKING, Finding
+from .reporters import clean
+from .report import (BaseImageRef, BuildStepSummary, BuildSummary, CheckResult, ImageSummary, LayerSummary,
+                     Report)
+
+LABEL_CACHE_KEY = "org.lean-python-images.cache-key"
+LineCallback = Callable[[str], None]
+MANIFESTS = {"requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "poetry.lock", "uv.lock", "Pipfile",
+             "Pipfile.lock", "pdm.lock"}
+
+
+class GradingError(Exception):
+    """Grading could not happen (exit 2); the message is one sentence for stderr."""
+
+
+@dataclass
+class _Run:
+    """State of one grading run, for cleanup whatever happens."""
+
+    run_id: str
+    settings: course_settings.Settings
+    keep: bool
+    builds: list[tuple[engine.BuildResult, str]] = field(default_factory=list)
+    """Builds to keep or discard at the end: (result, repository to keep them under or "")."""
+    timings: dict[str, float] = field(default_factory=dict)
+    phase: Callable[[str], None] = lambda message: None
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {course_settings.LABEL_RUN: self.run_id}
+
+    @contextmanager
+    def timed(self, name: str, message: str | None = None):
+        if message:
+            self.phase(message)
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.monotonic() - started
+
+
+def new_run_id() -> str:
+    """``LPI_RUN_ID`` when set (grade-class passes one per student), else a fresh unique id."""
+    given = os.environ.get("LPI_RUN_ID", "").strip()
+    if given:
+        return re.sub(r"[^A-Za-z0-9_.-]", "-", given)[:100]
+    return f"g{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:10]}"
+
+
+def grade(
+    dockerfile: str | os.PathLike[str],
+    *,
+    context: str | os.PathLike[str] | None = None,
+    exercise: str | None = None,
+    rubric: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+    on_line: LineCallback | None = None,
+    on_phase: LineCallback | None = None,
+    keep_cache: bool = True,
+    with_hadolint: bool = True,
+    run_id: str | None = None,
+    settings: course_settings.Settings | None = None,
+) -> Report:
+    """Grade ``dockerfile`` built in ``context`` (default: the Dockerfile's folder).
+
+    ``exercise`` (a name matching ``exercises/*NAME*/``) or ``rubric`` (a TOML file) chooses the
+    rubric; neither means the sample app's default rubric. ``timeout`` is the wall-clock limit
+    of each build of the submission in seconds (default ``LPI_BUILD_TIMEOUT``, 900).
+    ``on_line`` receives the build's output line by line, ``on_phase`` a sentence per phase.
+    ``keep_cache=False`` removes every image this grading built instead of keeping them as
+    build cache. Returns a :class:`Report`; never raises for a learner's mistake or an engine
+    problem (``report.status == "error"`` says grading could not happen). Ctrl-C propagates
+    after cleanup.
+    """
+    settings = settings or course_settings.load()
+    run = _Run(run_id=run_id or new_run_id(), settings=settings, keep=keep_cache, phase=on_phase or (lambda m: None))
+    started = time.monotonic()
+    report = Report(dockerfile=str(dockerfile), context=str(context if context is not None else Path(dockerfile).parent),
+                    rubric="", rubric_path="", run_id=run.run_id)
+    try:
+        with _interruptible():
+            try:
+                _grade(report, run, Path(dockerfile), Path(report.context), exercise, rubric, timeout, on_line,
+                       with_hadolint)
+            except GradingError as exc:
+                _error(report, str(exc))
+            except engine.EngineError as exc:
+                _error(report, str(exc))
+            except Exception as exc:  # a bug of ours: still a report, never a traceback for the learner
+                _error(report, f"the checker itself failed ({type(exc).__name__}: {exc}); please report this")
+            finally:
+                with run.timed("cleanup"):
+                    _cleanup(run)
+    finally:
+        report.timings = dict(run.timings)
+        report.seconds = time.monotonic() - started
+    return report
+
+
+# ----------------------------------------------------------------------------------------------
+# the pipeline
+
+
+def _grade(report: Report, run: _Run, dockerfile: Path, context_dir: Path, exercise: str | None,
+           rubric_path: str | os.PathLike[str] | None, timeout: float | None, on_line: LineCallback | None,
+           with_hadolint: bool) -> None:
+    settings = run.settings
+    try:
+        rubric = rubrics.resolve(exercise=exercise, rubric=rubric_path)
+    except rubrics.RubricError as exc:
+        raise GradingError(str(exc)) from exc
+    report.rubric, report.rubric_path = rubric.title, str(rubric.path)
+    report.max_score, report.pass_score = rubric.max_score, rubric.pass_score
+
+    try:
+        text = staging.read_dockerfile(dockerfile)
+    except staging.MissingInput as exc:
+        raise GradingError(str(exc)) from exc
+    except staging.ContextRefused as exc:
+        _score(report, rubric, {}, None, gate=str(exc), short="the Dockerfile was refused")
+        return
+    if not context_dir.is_dir():
+        raise GradingError(f"The build context {context_dir} is not a folder.")
+
+    with run.timed("lint", "Checking the Dockerfile's text"):
+        from .lint import lint
+
+        linted = lint(text, context_dir=context_dir, build_args=settings.build_args, with_hadolint=with_hadolint)
+    report.findings = list(linted.findings)
+    if linted.parse_error is not None:
+        error = linted.parse_error
+        where = f"line {error.line}: " if error.line else ""
+        _score(report, rubric, {}, linted, gate=f"The Dockerfile does not parse ({where}{error.message}).",
+               short="the Dockerfile does not parse")
+        return
+    model: Dockerfile = linted.dockerfile  # type: ignore[assignment]
+
+    engine.ping()
+    engine.reap_expired_containers()
+    report.engine = _engine_info()
+    with run.timed("base_images", "Checking the base images"):
+        report.base_images = _base_images(model)
+    missing = [base.ref for base in report.base_images if not base.available]
+    if missing:
+        raise GradingError(
+            f"The base image {missing[0]} is not on this engine and could not be pulled: run `python -m checker images` "
+            f"(course images) or fix the FROM line if the name is mistyped."
+        )
+
+    try:
+        staged = staging.stage(dockerfile, context_dir, dockerfile_text=None if _inside(dockerfile, context_dir) else text,
+                               settings=settings)
+    except staging.MissingInput as exc:
+        raise GradingError(str(exc)) from exc
+    except staging.ContextRefused as exc:
+        report.build = BuildSummary(ok=False, seconds=0.0, error=f"The build context was refused: {exc}")
+        _score(report, rubric, {}, linted, gate=f"The build context was refused: {exc}",
+               short="the build context was refused")
+        return
+
+    build_timeout = float(timeout) if timeout else float(settings.build_timeout_s)
+    with run.timed("build", "Building the image"):
+        result = engine.build(
+            context_tar=staged.tar(),
+            dockerfile=staged.dockerfile_name,
+            tag=f"lpi-grade/{run.run_id.lower()}:image",
+            build_args=settings.build_args,
+            labels={**run.labels, course_settings.LABEL_STANDIN: "false",
+                    **({course_settings.LABEL_KEEP: "cache"} if run.keep else {})},
+            timeout_s=build_timeout,
+            on_line=on_line,
+            settings=settings,
+        )
+    run.builds.append((result, f"lpi-grade/{run.run_id.lower()}"))
+    if not result.ok and "code: 137" in (result.error or ""):
+        # A step killed (137) may be the engine shutting down (it kills build containers before it
+        # stops answering): look again in a moment; no engine is no failure of the learner's.
+        time.sleep(2)
+        engine.ping()
+    report.build = _build_summary(result, linted)
+    evidence = dynamic.Evidence(build=result)
+    if not result.ok:
+        _score(report, rubric, {"builds": dynamic.REGISTRY["builds"].judge(evidence, {})}, linted,
+               gate=_build_gate(report.build), short="the image did not build")
+        return
+
+    image = engine.image_info(result.image_id)
+    evidence.image = image
+    needs = rubric.needs()
+    _gather(evidence, run, rubric, staged, model, result, needs, build_timeout)
+    report.image = _image_summary(evidence)
+    outcomes = {}
+    for spec in rubric.checks:
+        if spec.kind == "dynamic":
+            try:
+                outcomes[spec.id] = dynamic.REGISTRY[spec.id].judge(evidence, spec.params)
+            except Exception as exc:  # a bug in one judge must not sink the report
+                outcomes[spec.id] = dynamic.Outcome(False, f"The checker could not judge this: {type(exc).__name__}: {exc}")
+    _score(report, rubric, outcomes, linted, gate=None)
+
+
+def _gather(evidence: dynamic.Evidence, run: _Run, rubric: rubrics.Rubric, staged: staging.StagedContext,
+            model: Dockerfile, result: engine.BuildResult, needs: set[str], build_timeout: float) -> None:
+    settings = run.settings
+    image = evidence.image
+    assert image is not None
+    env = image.env_dict()
+    if needs & {"filesystem", "runtime"}:
+        with run.timed("filesystem", "Reading the image's filesystem"):
+            try:
+                evidence.filesystem = probes.scan_filesystem(image.id, path_var=env.get("PATH", probes.DEFAULT_PATH),
+                                                             labels=run.labels)
+                base = model.final_stage.root_base
+                evidence.base_ref = base
+                facts = probes.base_facts(base, labels=run.labels) if base and base != "scratch" else None
+                evidence.base_wasted_bytes = facts.wasted_bytes if facts else 0
+            except engine.EngineUnavailable:
+                raise
+            except engine.EngineError as exc:
+                evidence.filesystem_error = f"the image's filesystem could not be read: {exc}"
+    if "runtime" in needs and evidence.filesystem is not None:
+        with run.timed("runtime", "Asking the image's Python (ldd, imports, version)"):
+            interpreter, how = probes.runtime_interpreter(image, evidence.filesystem)
+            modules_param = rubric.params("app_imports").get("modules")
+            modules = tuple(modules_param) if modules_param else probes.app_modules(image)
+            try:
+                evidence.runtime = probes.probe_runtime(
+                    image.id, interpreter, how, extensions=evidence.filesystem.extensions, modules=modules,
+                    labels=run.labels, timeout_s=max(30, settings.run_timeout_s * 2), settings=settings,
+                )
+            except engine.EngineUnavailable:
+                raise
+            except engine.EngineError as exc:
+                evidence.runtime = probes.RuntimeFacts(interpreter or "", how, error=str(exc))
+    if "health" in needs:
+        params = rubric.params("health")
+        port = probes.container_port(image, int(params.get("port") or 8000))
+        with run.timed("health", f"Starting the container and asking GET {params.get('path', '/health')}"):
+            evidence.health = probes.probe_health(
+                image.id, port=port, path=str(params.get("path") or "/health"),
+                deadline_s=min(float(params.get("deadline_s") or 30), float(settings.run_timeout_s)),
+                labels=run.labels, settings=settings,
+            )
+    if "cache" in needs:
+        with run.timed("cache", "Rebuilding after a source-only change"):
+            evidence.cache = _cache_probe(run, rubric, staged, result, build_timeout)
+    if "sizes" in needs:
+        with run.timed("sizes", "Measuring the reference and the baseline"):
+            for spec in (rubric.reference, rubric.baseline):
+                if spec is None:
+                    continue
+                measured = _comparison(run, spec, staged)
+                if spec.name == "reference":
+                    evidence.reference = measured
+                else:
+                    evidence.baseline = measured
+
+
+# ----------------------------------------------------------------------------------------------
+# cache probe
+
+
+def is_install_step(instruction: str) -> bool:
+    """True for a RUN that installs Python dependencies (pip, uv, poetry, pipenv, pdm).
+
+    Installs of the project alone (``--no-deps``, poetry's ``--only-root``) do not count: they
+    belong after the source copy.
+    """
+    text = instruction.strip()
+    if not text.upper().startswith("RUN "):
+        return False
+    script = text[4:].strip()
+    if script.startswith("["):
+        try:
+            import json
+
+            words = json.loads(script)
+            script = " ".join(words[2:]) if words[:2] in (["/bin/sh", "-c"], ["sh", "-c"], ["bash", "-c"]) else " ".join(words)
+        except (ValueError, TypeError):
+            pass
+    for install in package_installs(split_commands(script)):
+        if not install.python:
+            continue
+        if install.has("--no-deps", "--no-dependencies", "--only-root"):
+            continue
+        return True
+    return False
+
+
+def _changed_file(rubric: rubrics.Rubric, staged: staging.StagedContext, image: engine.ImageInfo | None) -> str | None:
+    chosen = rubric.params("cache_reuse").get("source_file")
+    names = staged.names
+    if chosen:
+        return chosen if chosen in names else None
+    modules = probes.app_modules(image) if image else ("main",)
+    for module in modules:
+        candidate = module.replace(".", "/") + ".py"
+        if candidate in names:
+            return candidate
+    for name in staged.python_sources():
+        if Path(name).name not in MANIFESTS and not name.startswith((".", "tests/")):
+            return name
+    return None
+
+
+def _cache_probe(run: _Run, rubric: rubrics.Rubric, staged: staging.StagedContext, first: engine.BuildResult,
+                 build_timeout: float) -> dynamic.CacheFacts:
+    image = engine.image_info(first.image_id) if first.image_id else None
+    changed = _changed_file(rubric, staged, image)
+    facts = dynamic.CacheFacts(changed_file=changed)
+    if not any(is_install_step(step.instruction) for step in first.steps):
+        facts.install_steps = []
+        return facts
+    if changed is None:
+        facts.error = "The build context has no Python source file to change, so cache reuse could not be tested."
+        return facts
+    original = staged.read(changed) or b""
+    edited = original + (b"" if original.endswith(b"\n") or not original else b"\n") + \
+        f"# lean-python-images cache probe {run.run_id}\n".encode()
+
+    def stop(step: engine.BuildStep, line: str) -> str | None:
+        if is_install_step(step.instruction) and line.strip().startswith("---> Running in"):
+            return f"{step.instruction} missed the cache"
+        return None
+
+    result = engine.build(
+        context_tar=staged.tar(overrides={changed: edited}),
+        dockerfile=staged.dockerfile_name,
+        tag=f"lpi-grade/{run.run_id.lower()}:cache-probe",
+        build_args=run.settings.build_args,
+        labels={**run.labels, course_settings.LABEL_STANDIN: "false"},
+        timeout_s=build_timeout,
+        should_stop=stop,
+        settings=run.settings,
+    )
+    run.builds.append((result, ""))
+    facts.seconds = result.seconds
+    facts.stopped_early = result.stopped is not None
+    facts.install_steps = [(step.instruction, step.cached) for step in result.steps if is_install_step(step.instruction)]
+    if not result.ok and result.stopped is None:
+        facts.error = (f"The rebuild after appending a comment to {changed} failed"
+                       f"{' at `' + result.failed_step + '`' if result.failed_step else ''}: {result.error}")
+    return facts
+
+
+# ----------------------------------------------------------------------------------------------
+# reference and baseline
+
+
+def _comparison(run: _Run, spec: rubrics.BuildSpec, learner: staging.StagedContext) -> dynamic.SizeReference:
+    settings = run.settings
+    try:
+        staged = staging.stage(spec.dockerfile, spec.context or learner.root, settings=settings)
+    except (staging.MissingInput, staging.ContextRefused) as exc:
+        raise GradingError(f"The {spec.name} build for this rubric cannot be staged: {exc}") from exc
+    from .dockerfile import parse
+
+    bases = []
+    try:
+        for stage in parse(staged.dockerfile_text, build_args=settings.build_args).stages:
+            if stage.parent is None and stage.root_base != "scratch":
+                bases.append(engine.image_info(stage.root_base).id if engine.image_exists(stage.root_base) else stage.root_base)
+    except ParseError as exc:
+        raise GradingError(f"The {spec.name} Dockerfile {spec.dockerfile} does not parse: {exc}") from exc
+    digest = hashlib.sha256()
+    for part in (staged.dockerfile_name, staged.digest(), repr(sorted(settings.build_args.items())), *bases):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    key = digest.hexdigest()
+    for found in engine.find_images(f"{LABEL_CACHE_KEY}={key}"):
+        return dynamic.SizeReference(spec.name, found.size_bytes, str(spec.dockerfile))
+    run.phase(f"Building the {spec.name} ({spec.dockerfile.name}) once on this engine; it is kept as cache")
+    repository = f"lpi-ref/{key[:16]}-{run.run_id.lower()[-12:]}"
+    result = engine.build(
+        context_tar=staged.tar(), dockerfile=staged.dockerfile_name, tag=f"{repository}:image",
+        build_args=settings.build_args,
+        labels={LABEL_CACHE_KEY: key, course_settings.LABEL_KEEP: spec.name, course_settings.LABEL_STANDIN: "false"},
+        settings=settings,
+    )
+    run.builds.append((result, repository))
+    if not result.ok:
+        raise GradingError(
+            f"The rubric's {spec.name} {spec.dockerfile} does not build on this engine "
+            f"({result.failed_step or 'no step'}: {(result.error or '').strip()[:200]}), so sizes cannot be compared."
+        )
+    return dynamic.SizeReference(spec.name, engine.image_info(result.image_id).size_bytes, str(spec.dockerfile))
+
+
+# ----------------------------------------------------------------------------------------------
+# scoring
+
+
+def _score(report: Report, rubric: rubrics.Rubric, outcomes: dict[str, dynamic.Outcome], linted,
+           gate: str | None, short: str | None = None) -> None:
+    """Fill report.checks, score, passed, verdict. ``gate`` (a reason) means score 0.
+
+    ``short`` is the reason each check that could not run repeats (the verdict carries ``gate``).
+    """
+    short = short or gate
+    from .rules import all_rules
+
+    rules = {rule.id: rule for rule in all_rules()}
+    results: list[CheckResult] = []
+    for spec in rubric.checks:
+        if spec.kind == "dynamic":
+            definition = dynamic.REGISTRY[spec.id]
+            outcome = outcomes.get(spec.id) or dynamic.Outcome(False, f"Not checked: {short or 'no evidence'}.")
+            result = CheckResult(spec.id, spec.title or definition.title, "dynamic", outcome.passed, 0.0, spec.points,
+                                 outcome.message, definition.fix, definition.rationale, definition.lesson, spec.required,
+                                 dict(outcome.details))
+        elif spec.kind == "static":
+            rule = rules[spec.id]
+            verdict = linted.rule_results.get(spec.id) if linted is not None and linted.parse_error is None else None
+            if verdict is None:
+                passed, message = False, f"Not checked: {short or 'the Dockerfile was not linted'}."
+            else:
+                blocking = [f for f in verdict.findings if f.blocking]
+                passed = verdict.passed
+                message = ("; ".join(f"line {f.line}: {f.message}" for f in blocking[:3]) if blocking
+                           else "No problem found.")
+            result = CheckResult(spec.id, spec.title or rule.title, "static", passed, 0.0, spec.points, message, rule.fix,
+                                 rule.rationale, rule.lesson, spec.required)
+        else:
+            fail_on = set(spec.params.get("fail_on") or ["error"])
+            if linted is None or linted.parse_error is not None:
+                passed, message = False, f"Not checked: {short or 'the Dockerfile was not linted'}."
+            elif linted.hadolint_error:
+                passed, message = False, f"hadolint did not run: {linted.hadolint_error}"
+            else:
+                bad = [f for f in linted.findings if f.source == "hadolint" and f.severity in fail_on]
+                passed = not bad
+                message = ("; ".join(f"line {f.line} {f.rule}: {f.message}" for f in bad[:3]) if bad
+                           else f"hadolint reports nothing of severity {', '.join(sorted(fail_on))}.")
+            result = CheckResult("hadolint", spec.title or "hadolint finds no problems", "hadolint", passed, 0.0,
+                                 spec.points, message, "Read each hadolint finding and its wiki page (DLxxxx).",
+                                 "hadolint encodes the Dockerfile best practices of the wider community.",
+                                 "notebooks/06_going_further.ipynb", spec.required)
+        if gate is None and result.passed:
+            result.points = spec.points
+        results.append(result)
+    report.checks = results
+    report.score = float(sum(check.points for check in results))
+    report.max_score = rubric.max_score
+    report.pass_score = rubric.pass_score
+    required_failed = [check for check in results if check.required and not check.passed]
+    report.passed = gate is None and report.score >= rubric.pass_score and not required_failed
+    report.status = "passed" if report.passed else "failed"
+    if gate is not None:
+        report.verdict = f"Score 0: {gate}"
+    elif report.passed:
+        report.verdict = f"Passed: {report.score:g} of {report.max_score:g} points (pass mark {report.pass_score:g})."
+    elif required_failed:
+        names = ", ".join(check.id for check in required_failed)
+        report.verdict = (f"Not passed: the required check(s) {names} failed "
+                          f"({report.score:g} of {report.max_score:g} points).")
+    else:
+        report.verdict = f"Not passed: {report.score:g} of {report.max_score:g} points, {report.pass_score:g} needed."
+
+
+def _error(report: Report, message: str) -> None:
+    report.status = "error"
+    report.passed = False
+    report.error = message
+    report.score = 0.0
+    report.verdict = f"Grading could not happen: {message}"
+
+
+# ----------------------------------------------------------------------------------------------
+# report pieces
+
+
+def _engine_info() -> dict[str, Any]:
+    try:
+        data = engine.info()
+    except engine.EngineError:
+        return {}
+    return {"server_version": data.server_version, "api_version": data.api_version,
+            "storage_driver": data.storage_driver, "builder": "classic" if not data.buildkit else "buildkit"}
+
+
+def _base_images(model: Dockerfile) -> list[BaseImageRef]:
+    from . import images
+
+    refs: list[str] = []
+    for stage in model.stages:
+        if stage.parent is None and stage.root_base and stage.root_base != "scratch" and not stage.unresolved:
+            refs.append(stage.root_base)
+        for instruction in stage.instructions:
+            source = instruction.flag("from") if instruction.keyword in {"COPY", "ADD"} else None
+            if source and model.stage_for(source, before=stage.index) is None and not source.isdigit():
+                refs.append(source)
+    found = []
+    for ref in dict.fromkeys(refs):
+        described = images.describe(ref)
+        if not described.available:
+            try:
+                _pull_with_deadline(ref, 120)
+                described = images.describe(ref)
+            except engine.EngineUnavailable:
+                raise
+            except engine.EngineError:
+                pass
+        found.append(BaseImageRef(ref, described.standin, described.available, described.detail))
+    return found
+
+
+def _pull_with_deadline(ref: str, seconds: float) -> None:
+    outcome: dict[str, BaseException] = {}
+
+    def pull() -> None:
+        try:
+            engine.pull(ref)
+        except BaseException as exc:  # surfaced below
+            outcome["exc"] = exc
+
+    worker = threading.Thread(target=pull, name="lpi-pull", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise engine.ImageUnavailable(f"Pulling {ref} did not finish within {seconds:.0f} s.")
+    if "exc" in outcome:
+        raise outcome["exc"]
+
+
+def _inside(dockerfile: Path, context_dir: Path) -> bool:
+    try:
+        dockerfile.resolve().relative_to(context_dir.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _build_summary(result: engine.BuildResult, linted) -> BuildSummary:
+    summary = BuildSummary(
+        ok=result.ok, seconds=result.seconds, error=(result.error or None) if not result.ok else None,
+        failed_step=result.failed_step if not result.ok else None,
+        log_tail=clean("\n".join(result.failed_output.splitlines()[-20:])) if not result.ok else "",
+        timed_out=result.timed_out,
+        steps=[BuildStepSummary(s.number, s.instruction, s.cached, s.seconds) for s in result.steps],
+    )
+    if not result.ok and not summary.log_tail:
+        summary.log_tail = clean("\n".join(result.log.rstrip().splitlines()[-20:]))
+    if not result.ok and linted is not None and linted.buildkit_lines:
+        lines = "; ".join(f"line {line}: {feature}" for line, feature in linted.buildkit_lines)
+        summary.buildkit_note = (f"This Dockerfile uses syntax only BuildKit understands ({lines}). This engine builds "
+                                 "with the classic builder, which cannot run it: write the classic equivalent (see LPI015).")
+    return summary
+
+
+def _build_gate(build: BuildSummary) -> str:
+    if build.timed_out:
+        reason = f"the build did not finish in time (stopped at `{build.failed_step}`)"
+    elif build.failed_step:
+        reason = f"the image did not build (failing step: `{build.failed_step}`)"
+    else:
+        reason = f"the image did not build ({(build.error or 'no reason given').strip()})"
+    if build.buildkit_note:
+        reason += ". " + build.buildkit_note.rstrip(".")
+    return reason[0].upper() + reason[1:] + "."
+
+
+def _image_summary(evidence: dynamic.Evidence) -> ImageSummary:
+    image = evidence.image
+    assert image is not None
+    return ImageSummary(
+        size_bytes=image.size_bytes,
+        layers=[LayerSummary(layer.size_bytes, layer.created_by) for layer in image.layers],
+        filesystem_bytes=evidence.filesystem.total_bytes if evidence.filesystem else None,
+        wasted_bytes=evidence.wasted_bytes,
+        reference_size_bytes=evidence.reference.size_bytes if evidence.reference else None,
+        baseline_size_bytes=evidence.baseline.size_bytes if evidence.baseline else None,
+        python=evidence.runtime.version if evidence.runtime and evidence.runtime.version else None,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# cleanup and signals
+
+
+def _cleanup(run: _Run) -> None:
+    """Remove this run's containers; keep its builds as cache (within budget) or remove them."""
+    try:
+        engine.remove_containers(f"{course_settings.LABEL_RUN}={run.run_id}")
+        kept: list[str] = []
+        for result, repository in run.builds:
+            if run.keep and repository:
+                engine.keep_build(result, repository)
+                kept.append(repository)
+                if result.ok and result.tag and not result.tag.startswith(repository):
+                    engine.remove_image(result.tag, force=False)
+            else:
+                engine.discard_build(result)
+        if kept:
+            engine.enforce_cache_budget(run.settings.cache_budget_bytes, protect=kept)
+    except engine.EngineError:
+        pass  # the engine went away; `python -m checker clean` removes what is left
+
+
+@contextmanager
+def _interruptible():
+    """In the main thread, turn SIGTERM into KeyboardInterrupt so cleanup runs (then restore)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,63 @@
+"""HTML for notebooks: ``Report._repr_html_``. Self-contained, inline styles, everything escaped."""
+
+from __future__ import annotations
+
+import html
+
+from . import human_bytes, points, sanitized
+
+_OK = "#1a7f37"
+_BAD = "#cf222e"
+
+
+def _e(text) -> str:
+    return html.escape(str(text if text is not None else ""))
+
+
+def render(report) -> str:
+    report = sanitized(report)
+    if report.status == "error":
+        return (f"<div style='border-left:4px solid {_BAD};padding:6px 10px'><b>Grading could not happen.</b> "
+                f"{_e(report.error)}</div>")
+    colour = _OK if report.passed else _BAD
+    parts = [f"<div class='lpi-report' style='font-family:sans-serif'>",
+             f"<div style='border-left:4px solid {colour};padding:6px 10px;margin-bottom:8px'>"
+             f"<b style='color:{colour}'>{'Passed' if report.passed else 'Not passed'}</b>: {_e(report.verdict)}<br>"
+             f"<small>{_e(report.rubric)}: score {points(report.score)}/{points(report.max_score)}, "
+             f"pass mark {points(report.pass_score)}</small></div>"]
+    rows = []
+    for check in report.checks:
+        mark = f"<span style='color:{_OK}'>&#10004;</span>" if check.passed else f"<span style='color:{_BAD}'>&#10008;</span>"
+        title = (f"<a href='{_e(check.lesson)}' target='_blank'>{_e(check.title)}</a>" if check.lesson else _e(check.title))
+        advice = "" if check.passed else (f"<br><small><b>Why:</b> {_e(check.why)}<br><b>Fix:</b> {_e(check.hint)}</small>")
+        rows.append(f"<tr><td>{mark}</td><td><code>{_e(check.id)}</code></td><td>{title}</td>"
+                    f"<td style='text-align:right'>{points(check.points)}/{points(check.max_points)}</td>"
+                    f"<td style='text-align:left'>{_e(check.message)}{advice}</td></tr>")
+    parts.append("<table><thead><tr><th></th><th>check</th><th>title</th><th>points</th><th style='text-align:left'>"
+                 "result</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    build = report.build
+    if build is not None and not build.ok:
+        parts.append(f"<p><b>Build failed</b> at <code>{_e(build.failed_step or '?')}</code>: {_e(build.error)}</p>")
+        if build.buildkit_note:
+            parts.append(f"<p>{_e(build.buildkit_note)}</p>")
+        if build.log_tail:
+            parts.append(f"<pre style='max-height:16em;overflow:auto'>{_e(build.log_tail)}</pre>")
+    image = report.image
+    if image is not None:
+        ratios = []
+        if image.reference_size_bytes:
+            ratios.append(f"{image.size_bytes / image.reference_size_bytes:.2f}&times; the reference "
+                          f"({human_bytes(image.reference_size_bytes)})")
+        if image.baseline_size_bytes:
+            ratios.append(f"{image.size_bytes / image.baseline_size_bytes:.2f}&times; the single-stage baseline "
+                          f"({human_bytes(image.baseline_size_bytes)})")
+        parts.append(f"<p><b>Image: {human_bytes(image.size_bytes)}</b> <small>({_e(image.measure)})</small>"
+                     + (f"<br>{'; '.join(ratios)}" if ratios else "") + "</p>")
+        layer_rows = "".join(
+            f"<tr><td style='text-align:right'>{human_bytes(layer.size_bytes)}</td>"
+            f"<td style='text-align:left'><code>{_e(layer.created_by[:160])}</code></td></tr>"
+            for layer in image.layers if layer.size_bytes
+        )
+        parts.append(f"<details><summary>Layers</summary><table>{layer_rows}</table></details>")
+    parts.append("</div>")
+    return "".join(parts)

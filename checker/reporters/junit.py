@@ -1,0 +1,56 @@
+"""JUnit XML: one testsuite, one testcase per rubric check, for CI dashboards.
+
+Messages can hold anything a build printed; ANSI colour codes and characters XML 1.0 forbids
+are removed before ElementTree escapes the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from . import clean as clean_text
+from . import points
+
+_INVALID_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def clean(text) -> str:
+    """Text safe inside XML: ANSI escapes and XML-invalid characters removed."""
+    return _INVALID_XML_RE.sub("", clean_text(text))
+
+
+def render(report) -> str:
+    suite = ET.Element("testsuite", {
+        "name": clean(f"lean-python-images: {report.rubric or 'grading'}"),
+        "tests": str(len(report.checks) or 1),
+        "failures": str(len(report.failed_checks)),
+        "errors": "1" if report.status == "error" else "0",
+        "time": f"{report.seconds:.3f}",
+    })
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("score", points(report.score)), ("max_score", points(report.max_score)),
+                        ("pass_score", points(report.pass_score)), ("passed", str(report.passed).lower()),
+                        ("dockerfile", report.dockerfile), ("run_id", report.run_id)):
+        ET.SubElement(props, "property", {"name": name, "value": clean(value)})
+    if report.status == "error":
+        case = ET.SubElement(suite, "testcase", {"classname": "lean-python-images", "name": "grading"})
+        error = ET.SubElement(case, "error", {"message": clean(report.error)})
+        error.text = clean(report.error)
+    for check in report.checks:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"lean-python-images.{check.kind}",
+            "name": clean(f"{check.id}: {check.title} ({points(check.points)}/{points(check.max_points)})"),
+        })
+        if not check.passed:
+            failure = ET.SubElement(case, "failure", {"message": clean(check.message), "type": check.id})
+            body = [check.message, f"Why it matters: {check.why}" if check.why else "", f"How to fix: {check.hint}",
+                    f"Lesson: {check.lesson}" if check.lesson else ""]
+            if check.id == "builds" and report.build is not None and report.build.log_tail:
+                body.append("Last lines of the failing step:\n" + report.build.log_tail)
+            failure.text = clean("\n".join(part for part in body if part))
+        else:
+            out = ET.SubElement(case, "system-out")
+            out.text = clean(check.message)
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"

@@ -1,0 +1,34 @@
+"""Markdown: for a pull-request comment, a job summary or a gradebook entry."""
+
+from __future__ import annotations
+
+from . import human_bytes, points, sanitized
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def render(report) -> str:
+    report = sanitized(report)
+    if report.status == "error":
+        return f"**Grading could not happen:** {_cell(report.error or '')}\n"
+    out = [f"### {'✅' if report.passed else '❌'} {_cell(report.verdict)}", ""]
+    out.append("| | Check | Points | Result |")
+    out.append("| --- | --- | --- | --- |")
+    for check in report.checks:
+        title = f"[{_cell(check.title)}]({check.lesson})" if check.lesson else _cell(check.title)
+        out.append(f"| {'✅' if check.passed else '❌'} | `{check.id}` {title} | {points(check.points)}/{points(check.max_points)} "
+                   f"| {_cell(check.message)} |")
+    out.append(f"| | **Score** | **{points(report.score)}/{points(report.max_score)}** | pass mark {points(report.pass_score)} |")
+    failed = report.failed_checks
+    if failed:
+        out += ["", "#### What to fix", ""]
+        for check in failed:
+            out.append(f"- **{_cell(check.title)}** (`{check.id}`): {_cell(check.hint)}"
+                       + (f" *Why:* {_cell(check.why)}" if check.why else ""))
+    if report.build is not None and not report.build.ok and report.build.log_tail:
+        out += ["", f"Failing step: `{_cell(report.build.failed_step or '?')}`", "", "```", report.build.log_tail, "```"]
+    if report.image is not None:
+        out += ["", f"Image size: **{human_bytes(report.image.size_bytes)}** ({report.image.measure})."]
+    return "\n".join(out) + "\n"

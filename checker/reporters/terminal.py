@@ -1,0 +1,121 @@
+"""The terminal view (rich): a scored table, each failed check with why and how to fix, the image
+size with its layers; and :class:`Progress`, which shows the build while it runs."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from . import human_bytes, points, sanitized
+
+
+def renderable(report):
+    report = sanitized(report)
+    if report.status == "error":
+        return Panel(Text(f"Grading could not happen: {report.error}", style="bold red"), border_style="red")
+    table = Table(title=f"{report.rubric}", title_justify="left", expand=False)
+    table.add_column("", width=2)
+    table.add_column("check", style="cyan", no_wrap=True)
+    table.add_column("title")
+    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("result", overflow="fold")
+    for check in report.checks:
+        mark = Text("✔", style="green") if check.passed else Text("✘", style="red")
+        table.add_row(mark, check.id, check.title, f"{points(check.points)}/{points(check.max_points)}", check.message)
+    colour = "green" if report.passed else "red"
+    items = [table, Text(f"Score {points(report.score)}/{points(report.max_score)} "
+                         f"(pass mark {points(report.pass_score)}): {report.verdict}", style=f"bold {colour}")]
+    for check in report.failed_checks:
+        body = Text()
+        body.append("Found: ", style="bold")
+        body.append(check.message + "\n")
+        if check.why:
+            body.append("Why it matters: ", style="bold")
+            body.append(check.why + "\n")
+        body.append("How to fix: ", style="bold")
+        body.append(check.hint)
+        if check.lesson:
+            body.append(f"\nLesson: {check.lesson}", style="dim")
+        items.append(Panel(body, title=f"✘ {check.id}: {check.title}", title_align="left", border_style="red"))
+    build = report.build
+    if build is not None and not build.ok:
+        body = Text(f"{build.error or ''}".strip() + "\n")
+        if build.buildkit_note:
+            body.append(build.buildkit_note + "\n", style="yellow")
+        if build.log_tail:
+            body.append(build.log_tail, style="dim")
+        items.append(Panel(body, title=f"Build failed at {build.failed_step or '?'}", title_align="left", border_style="red"))
+    image = report.image
+    if image is not None:
+        layers = Table(title=f"Image {human_bytes(image.size_bytes)} ({image.measure})", title_justify="left",
+                       show_header=True)
+        layers.add_column("size", justify="right", no_wrap=True)
+        layers.add_column("created by", overflow="ellipsis", no_wrap=True, max_width=100)
+        for layer in image.layers:
+            if layer.size_bytes:
+                layers.add_row(human_bytes(layer.size_bytes), layer.created_by)
+        items.append(layers)
+        facts = []
+        if image.reference_size_bytes:
+            facts.append(f"{image.size_bytes / image.reference_size_bytes:.2f}x the reference ({human_bytes(image.reference_size_bytes)})")
+        if image.baseline_size_bytes:
+            facts.append(f"{image.size_bytes / image.baseline_size_bytes:.2f}x the single-stage baseline ({human_bytes(image.baseline_size_bytes)})")
+        if image.wasted_bytes is not None:
+            facts.append(f"{human_bytes(image.wasted_bytes)} hidden under later layers")
+        if facts:
+            items.append(Text("; ".join(facts)))
+    return Group(*items)
+
+
+def render(report, width: int = 120) -> str:
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, force_terminal=False, color_system=None).print(renderable(report))
+    return buffer.getvalue()
+
+
+def show(report, console: Console | None = None) -> None:
+    (console or Console()).print(renderable(report))
+
+
+class Progress:
+    """Build progress while it runs: the current phase and the last build line, on one live line."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.phase = "Starting"
+        self.line = ""
+        self.live = Live(self._render(), console=self.console, transient=True, refresh_per_second=8) \
+            if self.console.is_terminal else None
+
+    def _render(self):
+        return Text.assemble((f"{self.phase} ", "bold"), (self.line[-110:], "dim"))
+
+    def __enter__(self):
+        if self.live:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.live:
+            self.live.__exit__(*exc)
+
+    def on_phase(self, message: str) -> None:
+        self.phase = message
+        self.line = ""
+        if self.live:
+            self.live.update(self._render())
+        else:
+            print(f"[lean-check] {message}", file=sys.stderr, flush=True)
+
+    def on_line(self, line: str) -> None:
+        self.line = line.strip()
+        if self.live:
+            self.live.update(self._render())
+        elif line.strip().startswith("Step "):
+            print(f"  {line.strip()}", file=sys.stderr, flush=True)

@@ -1,0 +1,66 @@
+"""Plain text: ``Report.summary()`` and ``str(report)``; no colour, no terminal needed."""
+
+from __future__ import annotations
+
+from . import human_bytes, points, sanitized
+
+
+def render(report) -> str:
+    report = sanitized(report)
+    lines: list[str] = []
+    if report.status == "error":
+        return f"Grading could not happen: {report.error}"
+    lines.append(f"{report.verdict}")
+    lines.append(f"Rubric: {report.rubric}  ({report.rubric_path})")
+    lines.append("")
+    width = max((len(check.id) for check in report.checks), default=8)
+    for check in report.checks:
+        mark = "PASS" if check.passed else "FAIL"
+        lines.append(f"  {mark}  {check.id:<{width}}  {points(check.points):>4}/{points(check.max_points):<4} {check.title}")
+    lines.append(f"  Score {points(report.score)}/{points(report.max_score)} (pass mark {points(report.pass_score)})")
+    failed = report.failed_checks
+    if failed:
+        lines.append("")
+        lines.append("What to fix:")
+        for check in failed:
+            lines.append(f"- {check.id}: {check.title}")
+            lines.append(f"    found: {check.message}")
+            if check.why:
+                lines.append(f"    why:   {check.why}")
+            lines.append(f"    fix:   {check.hint}")
+            if check.lesson:
+                lines.append(f"    read:  {check.lesson}")
+    build = report.build
+    if build is not None and not build.ok:
+        lines.append("")
+        lines.append(f"Build failed after {build.seconds:.1f} s" + (f" at: {build.failed_step}" if build.failed_step else ""))
+        if build.error:
+            lines.append(f"  {build.error.strip()}")
+        if build.buildkit_note:
+            lines.append(f"  {build.buildkit_note}")
+        if build.log_tail:
+            lines.append("  Last lines of that step:")
+            lines.extend(f"    | {line}" for line in build.log_tail.splitlines())
+    image = report.image
+    if image is not None:
+        lines.append("")
+        lines.append(f"Image: {human_bytes(image.size_bytes)} ({image.measure})")
+        if image.reference_size_bytes:
+            lines.append(f"  reference solution: {human_bytes(image.reference_size_bytes)}; "
+                         f"ratio {image.size_bytes / image.reference_size_bytes:.2f}")
+        if image.baseline_size_bytes:
+            lines.append(f"  single-stage baseline: {human_bytes(image.baseline_size_bytes)}; "
+                         f"ratio {image.size_bytes / image.baseline_size_bytes:.2f}")
+        if image.wasted_bytes is not None:
+            lines.append(f"  hidden by later layers: {human_bytes(image.wasted_bytes)}")
+        lines.append("  Layers (newest last):")
+        for layer in image.layers:
+            if layer.size_bytes:
+                lines.append(f"    {human_bytes(layer.size_bytes):>9}  {layer.created_by[:100]}")
+    advice = [f for f in report.findings if not f.blocking]
+    if advice:
+        lines.append("")
+        lines.append("Advice (no points):")
+        for finding in advice[:10]:
+            lines.append(f"  line {finding.line} {finding.rule}: {finding.message}")
+    return "\n".join(lines)

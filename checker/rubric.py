@@ -1,0 +1,224 @@
+"""Rubrics: which checks count for an exercise, for how many points, with which thresholds.
+
+A rubric is a TOML file (``exercises/NN-name/rubric.toml``, or ``checker/rubrics/default.toml``
+for the sample app)::
+
+    [rubric]
+    title = "Exercise 01: multi-stage build"
+    pass_mark = 70                 # percent of the maximum score needed to pass
+
+    [reference]                    # the exercise's solution, built on the same engine (optional)
+    dockerfile = "../../solutions/01-multi-stage/Dockerfile"
+    context = "../../sample_app"   # optional: the submission's context when left out
+
+    [baseline]                     # the naive single-stage build (optional)
+    dockerfile = "../../sample_app/Dockerfile.single"
+    context = "../../sample_app"
+
+    [[checks]]
+    id = "builds"                  # a dynamic check id, a course rule id (LPI005) or "hadolint"
+    points = 20
+    required = true                # the submission fails without it, whatever the score
+
+    [[checks]]
+    id = "image_size"
+    points = 10
+    max_ratio_to_reference = 1.25  # any other key is a parameter of that check
+
+Paths are relative to the rubric file. Parameters a check does not know are an error (a typo
+would otherwise silently change a threshold). Scoring is all or nothing per check; a Dockerfile
+that does not parse or build scores 0.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import checks as dynamic
+from .settings import REPO_ROOT
+
+DEFAULT_RUBRIC = Path(__file__).with_name("rubrics") / "default.toml"
+EXERCISES_DIR = REPO_ROOT / "exercises"
+HADOLINT_ID = "hadolint"
+_RESERVED = {"id", "points", "required", "title"}
+
+
+class RubricError(Exception):
+    """The rubric cannot be used: the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    points: float
+    kind: str
+    """``dynamic``, ``static`` or ``hadolint``."""
+    required: bool = False
+    title: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    """The check's parameters: its defaults overridden by the rubric."""
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """A comparison build: the reference solution or the naive baseline."""
+
+    name: str
+    dockerfile: Path
+    context: Path | None
+    """None: build it in the submission's context."""
+
+
+@dataclass(frozen=True)
+class Rubric:
+    title: str
+    path: Path
+    pass_mark: float
+    """Percent of the maximum score needed to pass."""
+    checks: tuple[CheckSpec, ...]
+    reference: BuildSpec | None = None
+    baseline: BuildSpec | None = None
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(check.points for check in self.checks))
+
+    @property
+    def pass_score(self) -> float:
+        return round(self.max_score * self.pass_mark / 100.0, 6)
+
+    def ids(self) -> list[str]:
+        return [check.id for check in self.checks]
+
+    def needs(self) -> set[str]:
+        """The kinds of evidence the dynamic checks of this rubric read."""
+        found: set[str] = set()
+        for check in self.checks:
+            if check.kind == "dynamic":
+                found.update(dynamic.REGISTRY[check.id].needs)
+        return found
+
+    def params(self, check_id: str) -> dict[str, Any]:
+        for check in self.checks:
+            if check.id == check_id:
+                return dict(check.params)
+        definition = dynamic.REGISTRY.get(check_id)
+        return dict(definition.defaults) if definition else {}
+
+
+def _static_rules() -> dict[str, Any]:
+    from .rules import all_rules
+
+    return {rule.id: rule for rule in all_rules()}
+
+
+def load(path: str | Path) -> Rubric:
+    """Read and validate a rubric file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RubricError(f"The rubric {path} does not exist.") from exc
+    except OSError as exc:
+        raise RubricError(f"The rubric {path} cannot be read: {exc.strerror}.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(f"The rubric {path} is not valid TOML: {exc}.") from exc
+    return parse(data, path)
+
+
+def parse(data: dict[str, Any], path: Path) -> Rubric:
+    where = str(path)
+    head = data.get("rubric") or {}
+    if not isinstance(head, dict):
+        raise RubricError(f"{where}: [rubric] must be a table.")
+    title = str(head.get("title") or path.parent.name)
+    pass_mark = head.get("pass_mark", 70)
+    if not isinstance(pass_mark, (int, float)) or not 0 <= pass_mark <= 100:
+        raise RubricError(f"{where}: pass_mark must be a percentage between 0 and 100, got {pass_mark!r}.")
+    raw_checks = data.get("checks")
+    if not isinstance(raw_checks, list) or not raw_checks:
+        raise RubricError(f"{where}: a rubric needs at least one [[checks]] entry.")
+    static = _static_rules()
+    seen: set[str] = set()
+    specs: list[CheckSpec] = []
+    for number, raw in enumerate(raw_checks, start=1):
+        if not isinstance(raw, dict) or "id" not in raw:
+            raise RubricError(f"{where}: check #{number} has no id.")
+        check_id = str(raw["id"])
+        if check_id in seen:
+            raise RubricError(f"{where}: check {check_id} is listed twice.")
+        seen.add(check_id)
+        points = raw.get("points", 0)
+        if not isinstance(points, (int, float)) or points < 0:
+            raise RubricError(f"{where}: check {check_id} needs points >= 0, got {points!r}.")
+        params = {key: value for key, value in raw.items() if key not in _RESERVED}
+        if check_id in dynamic.REGISTRY:
+            definition = dynamic.REGISTRY[check_id]
+            unknown = sorted(set(params) - set(definition.defaults))
+            if unknown:
+                known = ", ".join(sorted(definition.defaults)) or "none"
+                raise RubricError(f"{where}: check {check_id} has no parameter {', '.join(unknown)} (it takes: {known}).")
+            kind, merged = "dynamic", {**definition.defaults, **params}
+        elif check_id in static:
+            if params:
+                raise RubricError(f"{where}: course rule {check_id} takes no parameters, got {', '.join(sorted(params))}.")
+            kind, merged = "static", {}
+        elif check_id == HADOLINT_ID:
+            unknown = sorted(set(params) - {"fail_on"})
+            if unknown:
+                raise RubricError(f"{where}: check hadolint takes only fail_on, got {', '.join(unknown)}.")
+            kind, merged = "hadolint", {"fail_on": list(params.get("fail_on", ["error"]))}
+        else:
+            known = ", ".join(list(dynamic.REGISTRY) + ["LPI0xx", HADOLINT_ID])
+            raise RubricError(f"{where}: unknown check id {check_id!r} (known: {known}).")
+        specs.append(CheckSpec(check_id, float(points), kind, bool(raw.get("required", False)),
+                               raw.get("title"), merged))
+    return Rubric(
+        title=title, path=path, pass_mark=float(pass_mark), checks=tuple(specs),
+        reference=_build_spec(data, "reference", path), baseline=_build_spec(data, "baseline", path),
+    )
+
+
+def _build_spec(data: dict[str, Any], name: str, path: Path) -> BuildSpec | None:
+    raw = data.get(name)
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or "dockerfile" not in raw:
+        raise RubricError(f"{path}: [{name}] needs a dockerfile path.")
+    base = path.parent
+    dockerfile = (base / str(raw["dockerfile"])).resolve()
+    context = (base / str(raw["context"])).resolve() if raw.get("context") else None
+    if not dockerfile.is_file():
+        raise RubricError(f"{path}: the {name} Dockerfile {dockerfile} does not exist.")
+    if context is not None and not context.is_dir():
+        raise RubricError(f"{path}: the {name} context {context} is not a folder.")
+    return BuildSpec(name, dockerfile, context)
+
+
+def find_exercise_rubric(name: str, exercises_dir: Path = EXERCISES_DIR) -> Path:
+    """``exercises/*NAME*/rubric.toml``; exactly one exercise must match."""
+    name = name.strip().strip("/")
+    if not name:
+        raise RubricError("--exercise needs a name (for example 01 or multi-stage).")
+    exact = exercises_dir / name / "rubric.toml"
+    if exact.is_file():
+        return exact
+    matches = sorted(p for p in exercises_dir.glob(f"*{name}*/rubric.toml") if p.is_file())
+    if not matches:
+        available = sorted(p.parent.name for p in exercises_dir.glob("*/rubric.toml"))
+        raise RubricError(f"No exercise matches {name!r} (exercises with a rubric: {', '.join(available) or 'none'}).")
+    if len(matches) > 1:
+        raise RubricError(f"{name!r} matches several exercises: {', '.join(p.parent.name for p in matches)}; be more specific.")
+    return matches[0]
+
+
+def resolve(*, exercise: str | None = None, rubric: str | Path | None = None) -> Rubric:
+    """The rubric for ``--exercise`` or ``--rubric``, else the sample app's default."""
+    if exercise and rubric:
+        raise RubricError("Give --exercise or --rubric, not both.")
+    if exercise:
+        return load(find_exercise_rubric(exercise))
+    return load(rubric or DEFAULT_RUBRIC)

@@ -1,0 +1,94 @@
+"""Hand-made reports for the reporter golden files: every field fixed, nothing from an engine."""
+
+from __future__ import annotations
+
+from checker.findings import Finding
+from checker.report import (BaseImageRef, BuildStepSummary, BuildSummary, CheckResult, ImageSummary, LayerSummary,
+                            Report)
+
+
+def graded_report() -> Report:
+    """A graded submission that fails two checks; one message carries ANSI codes and XML-breaking text."""
+    return Report(
+        dockerfile="submission/Dockerfile",
+        context="submission",
+        rubric="Sample app: a lean multi-stage image",
+        rubric_path="checker/rubrics/default.toml",
+        score=26.0,
+        max_score=36.0,
+        pass_score=25.2,
+        passed=False,
+        status="failed",
+        verdict="Not passed: the required check(s) app_imports failed (26 of 36 points).",
+        checks=[
+            CheckResult("builds", "The image builds", "dynamic", True, 15.0, 15.0,
+                        "Built in 42.0 s (19 steps, 6 from cache).", "Read the failing step.", "Nothing else counts.",
+                        "notebooks/02_multi_stage.ipynb#the-multi-stage-pattern", True, {"seconds": 42.0}),
+            CheckResult("app_imports", "The app's modules import in the image", "dynamic", False, 0.0, 8.0,
+                        "`import main` fails: ImportError: libpq.so.5: cannot open shared object file "
+                        "\x1b[31m<red & bold>\x1b[0m \x07bell \"quoted\" 'single' ]]> end",
+                        "Install libpq5 in the runtime stage.", "Imports prove the copy is complete.",
+                        "notebooks/02_multi_stage.ipynb#runtime-libraries-only", True, {"interpreter": "/opt/venv/bin/python"}),
+            CheckResult("image_size", "The image is lean", "dynamic", True, 10.0, 10.0,
+                        "183 MB; 0.98x the reference solution (187 MB; limit 1.25x).", "Use a slim runtime stage.",
+                        "Bytes cost.", "notebooks/01_single_stage_problem.ipynb#what-makes-an-image-heavy", False,
+                        {"size_bytes": 183000000, "ratio_to_reference": 0.979}),
+            CheckResult("LPI003", "Install runtime libraries, not -dev packages, where the app runs", "static", False, 0.0,
+                        2.0, "line 19: the final stage never installs libpq5.", "Install libpq5 in the final stage.",
+                        "The extension needs the library.", "notebooks/02_multi_stage.ipynb#runtime-libraries-only"),
+            CheckResult("LPI012", "Run as a non-root user", "static", True, 1.0, 1.0, "No problem found.",
+                        "Add USER app.", "Root is risky.", "notebooks/06_going_further.ipynb#run-as-a-non-root-user"),
+        ],
+        findings=[
+            Finding("LPI003", "warning", 19, "the final stage never installs libpq5.", "course", "Install libpq5."),
+            Finding("DL3008", "info", 7, "Pin versions in apt get install.", "hadolint", None),
+        ],
+        build=BuildSummary(ok=True, seconds=42.0, steps=[
+            BuildStepSummary(1, "FROM python:3.13-slim AS builder", False, 0.1),
+            BuildStepSummary(2, "RUN pip install --no-cache-dir -r requirements.txt", True, 0.2),
+        ]),
+        image=ImageSummary(
+            size_bytes=183000000,
+            layers=[LayerSummary(78800000, "ADD file:abc in /"), LayerSummary(0, "ENV PATH=/opt/venv/bin:$PATH"),
+                    LayerSummary(59500000, "COPY dir:def in /opt/venv"), LayerSummary(12600, "COPY dir:123 in .")],
+            filesystem_bytes=180000000, wasted_bytes=0, reference_size_bytes=187000000,
+            baseline_size_bytes=1046000000, python="3.13.5",
+        ),
+        base_images=[BaseImageRef("python:3.13-slim", True, True, "Stand-in for python:3.13-slim")],
+        engine={"server_version": "20.10.24", "api_version": "1.41", "storage_driver": "overlay2", "builder": "classic"},
+        run_id="g-test-run",
+        seconds=61.5,
+        timings={"lint": 0.2, "build": 42.0},
+    )
+
+
+def build_failed_report() -> Report:
+    return Report(
+        dockerfile="submission/Dockerfile",
+        context="submission",
+        rubric="Exercise",
+        rubric_path="rubric.toml",
+        score=0.0,
+        max_score=20.0,
+        pass_score=14.0,
+        passed=False,
+        status="failed",
+        verdict="Score 0: The image did not build (failing step: `RUN exit 3`).",
+        checks=[
+            CheckResult("builds", "The image builds", "dynamic", False, 0.0, 15.0,
+                        "The build failed at `RUN exit 3`: The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+                        "Read the failing step.", "Nothing else counts.", "notebooks/02_multi_stage.ipynb", True),
+            CheckResult("LPI001", "Build in one stage, run in another", "static", True, 0.0, 5.0, "No problem found.",
+                        "Use two stages.", "Smaller images.", "notebooks/02_multi_stage.ipynb"),
+        ],
+        build=BuildSummary(ok=False, seconds=3.25, error="The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+                           failed_step="RUN exit 3", log_tail="checking\nno such package", steps=[]),
+        run_id="g-test-run-2",
+        seconds=4.0,
+    )
+
+
+def error_report() -> Report:
+    return Report(dockerfile="missing/Dockerfile", context="missing", rubric="", rubric_path="", status="error",
+                  error="The Dockerfile missing/Dockerfile does not exist (or is not a file).",
+                  verdict="Grading could not happen.", run_id="g-test-run-3")

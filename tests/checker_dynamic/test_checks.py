@@ -1,0 +1,175 @@
+"""The dynamic checks' verdicts on hand-made evidence, and the probes' pure helpers (no engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker import checks as dynamic
+from checker import engine, grading, probes
+from checker.probes import FilesystemFacts, RuntimeFacts
+
+
+def image(size=180_000_000, cmd=("uvicorn", "main:app", "--host", "0.0.0.0"), entrypoint=None,
+          env=("PATH=/opt/venv/bin:/usr/local/bin:/usr/bin:/bin",), exposed=(), workdir="/app") -> engine.ImageInfo:
+    return engine.ImageInfo(id="sha256:x", tags=(), size_bytes=size, labels={}, layers=(), env=tuple(env), user="app",
+                            cmd=tuple(cmd) if cmd else None, entrypoint=tuple(entrypoint) if entrypoint else None,
+                            exposed_ports=tuple(exposed), created="", workdir=workdir)
+
+
+def filesystem(**kwargs) -> FilesystemFacts:
+    fs = FilesystemFacts(total_bytes=kwargs.pop("total_bytes", 178_000_000))
+    for path, kind in kwargs.pop("kinds", {}).items():
+        fs.kinds[path] = kind
+    fs.links.update(kwargs.pop("links", {}))
+    fs.heads.update(kwargs.pop("heads", {}))
+    for key, value in kwargs.items():
+        setattr(fs, key, value)
+    return fs
+
+
+def runtime(**kwargs) -> RuntimeFacts:
+    facts = RuntimeFacts(interpreter="/opt/venv/bin/python", found_by="test", version="3.13.5",
+                         soabi="cpython-313-x86_64-linux-gnu", include="/usr/local/include/python3.13",
+                         sys_path=["/usr/local/lib/python313.zip", "/opt/venv/lib/python3.13/site-packages"])
+    for key, value in kwargs.items():
+        setattr(facts, key, value)
+    return facts
+
+
+def judge(check_id: str, evidence: dynamic.Evidence, **params):
+    definition = dynamic.REGISTRY[check_id]
+    return definition.judge(evidence, {**definition.defaults, **params})
+
+
+PSYCOPG = "/opt/venv/lib/python3.13/site-packages/psycopg2/_psycopg.cpython-313-x86_64-linux-gnu.so"
+
+
+def test_when_an_extension_misses_libpq_then_native_libs_fails_naming_libpq_and_libpq5():
+    evidence = dynamic.Evidence(filesystem=filesystem(extensions=[PSYCOPG]),
+                                runtime=runtime(libraries={PSYCOPG: ["libpq.so.5"]}, ldd="/usr/bin/ldd"))
+    outcome = judge("native_libs", evidence)
+    assert not outcome.passed
+    assert "libpq.so.5" in outcome.message and "libpq5" in outcome.message and "psycopg2/_psycopg" in outcome.message
+
+
+def test_when_the_import_fails_then_app_imports_names_the_missing_library():
+    error = "Traceback...\nImportError: libpq.so.5: cannot open shared object file: No such file or directory\n"
+    outcome = judge("app_imports", dynamic.Evidence(runtime=runtime(imports={"main": (False, error)})))
+    assert not outcome.passed and "libpq.so.5" in outcome.message and "libpq5" in outcome.message
+
+
+def test_compilers_fail_the_tools_check():
+    fs = filesystem(compilers=["/usr/bin/gcc", "/usr/bin/x86_64-linux-gnu-gcc-14"])
+    outcome = judge("no_compilers", dynamic.Evidence(filesystem=fs))
+    assert not outcome.passed and "/usr/bin/gcc" in outcome.message
+    assert judge("no_compilers", dynamic.Evidence(filesystem=filesystem())).passed
+
+
+def test_headers_count_except_the_interpreters_own_and_site_packages():
+    fs = filesystem(headers=[("/usr/local/include/python3.13/Python.h", 4000),
+                             ("/opt/venv/lib/python3.13/site-packages/numpy/core/include/numpy/arrayobject.h", 100)]
+                    + [(f"/usr/include/postgresql/h{i}.h", 1000) for i in range(3)])
+    assert judge("no_headers", dynamic.Evidence(filesystem=fs, runtime=runtime())).passed
+    assert not judge("no_headers", dynamic.Evidence(filesystem=fs, runtime=runtime()), max_files=2).passed
+
+
+def test_a_pip_cache_over_the_allowance_fails():
+    fs = filesystem(caches={"/root/.cache/pip": 40_000_000})
+    outcome = judge("no_pip_cache", dynamic.Evidence(filesystem=fs))
+    assert not outcome.passed and "/root/.cache/pip" in outcome.message
+
+
+def test_wasted_bytes_subtract_the_base_images_own():
+    evidence = dynamic.Evidence(image=image(size=200_000_000), filesystem=filesystem(total_bytes=180_000_000),
+                                base_wasted_bytes=3_000_000)
+    assert evidence.wasted_bytes == 17_000_000
+    assert not judge("wasted_bytes", evidence).passed
+    assert judge("wasted_bytes", evidence, max_bytes=20_000_000).passed
+
+
+def test_image_size_compares_ratios_with_the_reference_and_the_baseline():
+    evidence = dynamic.Evidence(image=image(size=300_000_000),
+                                reference=dynamic.SizeReference("reference", 200_000_000, "ref"),
+                                baseline=dynamic.SizeReference("baseline", 1_000_000_000, "base"))
+    outcome = judge("image_size", evidence)
+    assert not outcome.passed and "1.50x the reference" in outcome.message and outcome.details["ratio_to_baseline"] == 0.3
+    assert judge("image_size", evidence, max_ratio_to_reference=1.6).passed
+
+
+def test_same_python_catches_a_venv_and_extensions_from_another_python():
+    fs = filesystem(extensions=["/opt/venv/lib/python3.12/site-packages/x/_x.cpython-312-x86_64-linux-gnu.so"],
+                    venvs={"/opt/venv": "home = /usr/local/bin\nversion = 3.12.8\n"},
+                    site_dirs={"/opt/venv/lib/python3.12/site-packages": 40})
+    outcome = judge("same_python", dynamic.Evidence(filesystem=fs, runtime=runtime(
+        sys_path=["/opt/venv/lib/python3.13/site-packages"])))
+    assert not outcome.passed
+    assert "Python 3.12" in outcome.message and "3.13.5" in outcome.message
+
+
+def test_same_python_accepts_abi3_extensions_and_a_matching_prefix_install():
+    fs = filesystem(extensions=["/usr/local/lib/python3.13/site-packages/pydantic_core/_core.cpython-313-x86_64-linux-gnu.so",
+                                "/usr/local/lib/python3.13/site-packages/cryptography/_rust.abi3.so"],
+                    site_dirs={"/usr/local/lib/python3.13/site-packages": 900, "/usr/lib/python3/dist-packages": 3})
+    assert judge("same_python", dynamic.Evidence(filesystem=fs, runtime=runtime(
+        sys_path=["/usr/local/lib/python3.13/site-packages"]))).passed
+
+
+def test_cache_reuse_fails_when_an_install_step_reran_and_passes_when_all_came_from_cache():
+    rebuilt = dynamic.CacheFacts("main.py", [("RUN pip install -r requirements.txt", False)], stopped_early=True)
+    outcome = judge("cache_reuse", dynamic.Evidence(cache=rebuilt))
+    assert not outcome.passed and "main.py" in outcome.message and "pip install" in outcome.message
+    assert judge("cache_reuse", dynamic.Evidence(cache=dynamic.CacheFacts("main.py", [("RUN uv sync", True)]))).passed
+    assert not judge("cache_reuse", dynamic.Evidence(cache=dynamic.CacheFacts("main.py", []))).passed
+
+
+def test_every_check_says_not_checked_when_it_has_no_evidence():
+    for check in dynamic.all_checks():
+        outcome = check.judge(dynamic.Evidence(), dict(check.defaults))
+        assert not outcome.passed and outcome.message, check.id
+
+
+@pytest.mark.parametrize("instruction, expected", [
+    ("RUN pip install --no-cache-dir -r requirements.txt", True),
+    ("RUN python -m pip install --prefix=/install -r requirements.txt", True),
+    ("RUN /opt/venv/bin/pip install -r requirements.txt && rm -rf /tmp/x", True),
+    ("RUN uv pip install --system -r requirements.txt", True),
+    ("RUN uv sync --frozen --no-install-project", True),
+    ("RUN poetry install --no-root", True),
+    ('RUN ["pip", "install", "-r", "requirements.txt"]', True),
+    ("RUN pip install --no-deps .", False),
+    ("RUN poetry install --only-root", False),
+    ("RUN apt-get install -y libpq5", False),
+    ("COPY requirements.txt .", False),
+    ("RUN python -m venv /opt/venv", False),
+])
+def test_dependency_install_steps_are_recognised_for_any_installer(instruction, expected):
+    assert grading.is_install_step(instruction) is expected
+
+
+def test_the_runtime_interpreter_follows_the_commands_shebang_through_links():
+    fs = filesystem(kinds={"/opt": "d", "/opt/venv": "d", "/opt/venv/bin": "d", "/opt/venv/bin/uvicorn": "f",
+                           "/opt/venv/bin/python": "l", "/usr": "d", "/usr/local": "d", "/usr/local/bin": "d",
+                           "/usr/local/bin/python3": "l", "/usr/local/bin/python3.13": "f"},
+                    links={"/opt/venv/bin/python": "/usr/local/bin/python3", "/usr/local/bin/python3": "python3.13"},
+                    heads={"/opt/venv/bin/uvicorn": b"#!/opt/venv/bin/python\nimport sys\n"})
+    assert fs.resolve("/opt/venv/bin/python") == "/usr/local/bin/python3.13"
+    path, how = probes.runtime_interpreter(image(), fs)
+    assert path == "/opt/venv/bin/python" and "#!/opt/venv/bin/python" in how
+    path, how = probes.runtime_interpreter(image(cmd=("python", "-m", "app")), fs)
+    assert path == "/opt/venv/bin/python"
+    path, how = probes.runtime_interpreter(image(cmd=("/entrypoint.sh",)), fs)
+    assert path == "/opt/venv/bin/python" and "PATH" in how
+
+
+def test_the_app_module_comes_from_the_command():
+    assert probes.app_modules(image()) == ("main",)
+    assert probes.app_modules(image(cmd=("gunicorn", "-k", "uvicorn.workers.UvicornWorker", "app.web:create()"))) == ("app.web",)
+    assert probes.app_modules(image(cmd=("python", "-m", "service"))) == ("service",)
+    assert probes.app_modules(image(cmd=("python", "-m", "uvicorn", "api:app"))) == ("api",)
+    assert probes.app_modules(image(cmd=("./run.sh",))) == ("main",)
+
+
+def test_the_probed_port_is_the_course_port_unless_expose_says_otherwise():
+    assert probes.container_port(image(), 8000) == 8000
+    assert probes.container_port(image(exposed=("8000/tcp", "9000/tcp")), 8000) == 8000
+    assert probes.container_port(image(exposed=("8080/tcp",)), 8000) == 8080

@@ -1,0 +1,91 @@
+"""Every reporter against its golden file: one Report type, several views (pure, no engine)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from checker.reporters import FORMATS, render
+from checker.reporters import classroom, junit, terminal
+
+from .conftest import compare_golden
+from .fake_reports import build_failed_report, error_report, graded_report
+
+
+@pytest.mark.parametrize("fmt, name", [
+    ("json", "report.json"), ("junit", "report.junit.xml"), ("markdown", "report.md"), ("text", "report.txt"),
+    ("html", "report.html"),
+])
+def test_each_reporter_renders_the_graded_report_as_its_golden_file(fmt, name):
+    compare_golden(name, render(graded_report(), fmt))
+
+
+def test_the_classroom_payload_matches_its_golden_file_and_is_base64_json():
+    encoded = render(graded_report(), "classroom")
+    assert "\n" not in encoded
+    payload = json.loads(base64.b64decode(encoded))
+    compare_golden("report.classroom.json", json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    assert payload["max_score"] == 36.0
+    assert sum(test["score"] for test in payload["tests"]) == graded_report().score
+    assert {test["status"] for test in payload["tests"]} == {"pass", "fail"}
+
+
+def test_a_build_failure_renders_with_its_failing_step_everywhere():
+    report = build_failed_report()
+    compare_golden("report-build-failed.json", render(report, "json"))
+    for fmt in ("text", "markdown", "html", "junit"):
+        assert "RUN exit 3" in render(report, fmt), fmt
+    assert "no such package" in render(report, "junit")
+
+
+def test_junit_output_is_well_formed_and_has_no_ansi_or_control_characters():
+    xml_text = render(graded_report(), "junit")
+    root = ET.fromstring(xml_text)
+    assert root.tag == "testsuite" and root.get("failures") == "2" and root.get("tests") == "5"
+    assert "\x1b" not in xml_text and "\x07" not in xml_text
+    failure = root.find("testcase/failure[@type='app_imports']")
+    assert failure is not None and "<red & bold>" in failure.get("message")
+
+
+def test_junit_clean_removes_escape_sequences_and_xml_invalid_characters():
+    assert junit.clean("\x1b[1;31mred\x1b[0m\x00\x0b ok \ufffe") == "red ok "
+
+
+def test_an_error_report_is_an_error_in_every_machine_format():
+    report = error_report()
+    assert report.exit_code == 2
+    assert json.loads(base64.b64decode(classroom.render(report)))["status"] == "error"
+    assert ET.fromstring(junit.render(report)).get("errors") == "1"
+    assert "could not happen" in report.summary()
+
+
+def test_the_report_renders_itself_in_a_notebook_and_as_text():
+    report = graded_report()
+    assert report._repr_html_() == render(report, "html")
+    assert str(report) == render(report, "text")
+    assert "&lt;red &amp; bold&gt;" in report._repr_html_()
+
+
+def test_the_terminal_view_shows_the_table_the_fixes_and_the_layers():
+    text = terminal.render(graded_report(), width=160)
+    assert "Score 26/36" in text
+    assert "How to fix: Install libpq5 in the runtime stage." in text
+    assert "COPY dir:def in /opt/venv" in text
+
+
+def test_exit_codes_follow_the_status():
+    report = graded_report()
+    assert report.exit_code == 1
+    report.passed, report.status = True, "passed"
+    assert report.exit_code == 0
+
+
+def test_every_format_the_cli_offers_has_a_reporter():
+    from checker.commands.grade import FORMATS as CLI_FORMATS
+
+    assert set(CLI_FORMATS) <= set(FORMATS)
+    for fmt in FORMATS:
+        assert isinstance(render(graded_report(), fmt), str)

@@ -1,0 +1,127 @@
+"""Rubrics: parsing, validation, exercise lookup, and scoring (pure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checker import checks as dynamic
+from checker import grading, rubric as rubrics
+from checker.lint import lint
+from checker.report import Report
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path, text: str) -> Path:
+    path = tmp_path / "rubric.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_default_rubric_loads_and_adds_up_to_100_points():
+    rubric = rubrics.load(rubrics.DEFAULT_RUBRIC)
+    assert rubric.max_score == 100 and rubric.pass_score == 70
+    assert rubric.reference is not None and rubric.reference.dockerfile == REPO / "sample_app" / "Dockerfile"
+    assert rubric.baseline is not None and rubric.baseline.dockerfile.name == "Dockerfile.single"
+    assert set(dynamic.REGISTRY) <= set(rubric.ids()), "the default rubric uses every dynamic check"
+    assert rubric.params("image_size")["max_ratio_to_reference"] == 1.25
+    assert {"build", "filesystem", "runtime", "health", "cache", "sizes"} <= rubric.needs()
+
+
+def test_a_check_parameter_defaults_unless_the_rubric_sets_it(tmp_path):
+    rubric = rubrics.load(write(tmp_path, '[[checks]]\nid = "no_headers"\npoints = 2\n\n[[checks]]\nid = "health"\npoints = 3\nport = 9000\n'))
+    assert rubric.params("no_headers") == {"max_files": 5}
+    assert rubric.params("health") == {"path": "/health", "port": 9000, "deadline_s": 30}
+    assert rubric.pass_mark == 70 and rubric.reference is None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[[checks]]\nid = \"no_such_check\"\npoints = 1\n", "unknown check id"),
+    ("[[checks]]\nid = \"image_size\"\npoints = 1\nmax_ratio = 2\n", "has no parameter max_ratio"),
+    ("[[checks]]\nid = \"LPI001\"\npoints = 1\nstrict = true\n", "takes no parameters"),
+    ("[[checks]]\nid = \"builds\"\npoints = -1\n", "points >= 0"),
+    ("[[checks]]\nid = \"builds\"\npoints = 1\n[[checks]]\nid = \"builds\"\npoints = 1\n", "listed twice"),
+    ("[rubric]\npass_mark = 120\n[[checks]]\nid = \"builds\"\n", "pass_mark"),
+    ("[rubric]\ntitle = \"x\"\n", "at least one"),
+    ("[[checks]\nid=", "not valid TOML"),
+    ("[reference]\ndockerfile = \"nope/Dockerfile\"\n[[checks]]\nid = \"builds\"\n", "does not exist"),
+])
+def test_a_bad_rubric_is_refused_with_a_sentence_naming_the_problem(tmp_path, text, message):
+    with pytest.raises(rubrics.RubricError, match=message):
+        rubrics.load(write(tmp_path, text))
+
+
+def test_exercise_names_resolve_to_exactly_one_rubric(tmp_path):
+    for name in ("01-multi-stage", "02-cache-order", "12-multi-arch"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "rubric.toml").write_text("[[checks]]\nid = \"builds\"\npoints = 1\n")
+    assert rubrics.find_exercise_rubric("cache", tmp_path).parent.name == "02-cache-order"
+    assert rubrics.find_exercise_rubric("01-multi-stage", tmp_path).parent.name == "01-multi-stage"
+    with pytest.raises(rubrics.RubricError, match="several"):
+        rubrics.find_exercise_rubric("multi", tmp_path)
+    with pytest.raises(rubrics.RubricError, match="No exercise matches"):
+        rubrics.find_exercise_rubric("99", tmp_path)
+
+
+def _score(rubric_text: str, tmp_path, outcomes, dockerfile="FROM python:3.13-slim\nUSER app\nCMD [\"python\"]\n", gate=None):
+    rubric = rubrics.load(write(tmp_path, rubric_text))
+    report = Report(dockerfile="Dockerfile", context=".", rubric=rubric.title, rubric_path=str(rubric.path))
+    grading._score(report, rubric, outcomes, lint(dockerfile, with_hadolint=False), gate=gate)
+    return report
+
+
+RUBRIC = """
+[rubric]
+pass_mark = 60
+[[checks]]
+id = "builds"
+points = 5
+required = true
+[[checks]]
+id = "image_size"
+points = 3
+[[checks]]
+id = "LPI012"
+points = 2
+"""
+
+
+def test_points_are_all_or_nothing_and_the_pass_mark_is_a_percentage(tmp_path):
+    report = _score(RUBRIC, tmp_path, {"builds": dynamic.Outcome(True, "ok"), "image_size": dynamic.Outcome(False, "big")})
+    assert [(c.id, c.points) for c in report.checks] == [("builds", 5), ("image_size", 0), ("LPI012", 2)]
+    assert report.score == 7 and report.max_score == 10 and report.pass_score == 6
+    assert report.passed and report.exit_code == 0
+
+
+def test_a_failed_required_check_fails_whatever_the_score(tmp_path):
+    report = _score(RUBRIC.replace("points = 5", "points = 1"), tmp_path,
+                    {"builds": dynamic.Outcome(False, "no"), "image_size": dynamic.Outcome(True, "ok")})
+    assert report.score == 5 and not report.passed
+    assert "required" in report.verdict and "builds" in report.verdict
+
+
+def test_a_gate_scores_zero_but_keeps_each_checks_verdict(tmp_path):
+    report = _score(RUBRIC, tmp_path, {"builds": dynamic.Outcome(False, "failed at RUN x")}, gate="The image did not build.")
+    assert report.score == 0 and not report.passed and report.exit_code == 1
+    assert report.check("LPI012").passed and report.check("LPI012").points == 0
+    assert report.verdict == "Score 0: The image did not build."
+
+
+def test_static_rules_score_from_the_lint_results(tmp_path):
+    report = _score(RUBRIC, tmp_path, {"builds": dynamic.Outcome(True, "ok"), "image_size": dynamic.Outcome(True, "ok")},
+                    dockerfile="FROM python:3.13-slim\nCMD [\"python\"]\n")
+    lpi012 = report.check("LPI012")
+    assert not lpi012.passed and lpi012.points == 0 and "USER" in lpi012.message
+    assert lpi012.lesson.startswith("notebooks/06_going_further.ipynb")
+
+
+def test_every_dynamic_check_documents_why_how_and_where_to_learn():
+    for check in dynamic.all_checks():
+        assert check.title and check.rationale and check.fix, check.id
+        assert check.lesson.startswith("notebooks/0") and ".ipynb#" in check.lesson, check.id
+        stem = check.lesson.split("/")[1].split(".ipynb")[0]
+        from checker.rules.base import LESSONS
+
+        assert stem in LESSONS, check.id
