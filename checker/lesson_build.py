@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,8 +149,8 @@ def build(
     """Build ``dockerfile`` against a staged copy of ``source`` and tag it ``lpi-lesson/<name>``.
 
     A failed build is returned (``.ok`` is False, ``.result.log`` has the engine's words); only
-    engine trouble raises. A throwaway build gets its own tag so it never replaces a kept image;
-    call :func:`discard` on it afterwards.
+    engine trouble raises. A throwaway build gets a tag of its own (``<name>-throwaway-<random>``)
+    so it never replaces a kept image; call :func:`discard` on it afterwards.
     """
     settings = settings or course_settings.load()
     if base_ref is not None and not engine.image_exists(base_ref):
@@ -157,7 +158,7 @@ def build(
             f"{base_ref} is not on this engine, so {name} cannot be built here. "
             "Run `python -m checker images` (it pulls or provisions the course's base images)."
         )
-    tag = tag or (lesson_tag(f"{name}-throwaway") if throwaway else lesson_tag(name))
+    tag = tag or (lesson_tag(f"{name}-throwaway-{uuid.uuid4().hex[:8]}") if throwaway else lesson_tag(name))
     previous = engine.image_info(tag).id if engine.image_exists(tag) else None
     progress = BuildProgress(f"{label or name} ({tag})") if show else None
     with tempfile.TemporaryDirectory(prefix="lpi-lesson-") as tmp:

@@ -165,13 +165,17 @@ def rebuild_times(builds: Sequence[tuple[str, engine.BuildResult]], *, title: st
             ax.barh(y, step.seconds, left=left, height=0.6, color=CACHED if step.cached else RAN,
                     edgecolor="white", linewidth=0.5)
             if step.seconds >= label_over and not step.cached:
-                short = " ".join(step.instruction.split())[:22]
-                ax.text(left + step.seconds / 2, y, short, ha="center", va="center", fontsize=7, color="black")
+                words = step.instruction.split()
+                short = " ".join(words[1:3] if words[0].upper() == "RUN" else words[:3])
+                ax.text(left + step.seconds / 2, y, short, ha="center", va="center", fontsize=8, color="black")
             left += step.seconds
-        ax.text(max(left, result.seconds), y, f" {result.seconds:.1f} s", va="center", fontsize=9)
+        counted = [s for s in result.steps if not s.instruction.upper().startswith(("FROM ", "ARG "))]
+        reused = sum(1 for s in counted if s.cached)
+        ax.text(max(left, result.seconds), y, f" {result.seconds:.1f} s  ({reused} of {len(counted)} steps from cache)",
+                va="center", fontsize=9)
     ax.set_yticks(range(len(builds)), [label for label, _ in builds][::-1])
     ax.set_xlabel("seconds")
-    ax.margins(x=0.15)
+    ax.margins(x=0.45)
     ax.legend(handles=[Patch(color=CACHED, label="step from cache"), Patch(color=RAN, label="step ran")],
               loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
     return _finish(fig, ax, title)

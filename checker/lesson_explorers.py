@@ -42,7 +42,7 @@ def lesson_images() -> dict[str, engine.ImageInfo]:
     found = {}
     for info in engine.list_images(f"{course_settings.LABEL_KEEP}={KEEP_VALUE}"):
         name = info.labels.get(LABEL_VARIANT)
-        if name and info.tags and not any(tag.endswith("-throwaway:latest") for tag in info.tags):
+        if name and info.tags and not any("-throwaway" in tag for tag in info.tags):
             found[name] = info
     order = list(VARIANTS)
     return dict(sorted(found.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))

@@ -88,6 +88,7 @@ for base in (slim, full):
     for key in sorted(labels):
         if key.startswith(("org.lean-python-images.", "org.opencontainers.")):
             print(f"    {key} = {labels[key]}")
+    assert (labels.get("org.lean-python-images.standin") == "true") == base.standin, "stand-ins are labelled as such"
 
 # %% [markdown]
 # ### And Alpine?

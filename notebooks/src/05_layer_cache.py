@@ -1,0 +1,220 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 5 · The layer cache
+#
+# | | |
+# |---|---|
+# | **Time** | about 20 minutes (one rebuild deliberately takes as long as a full install) |
+# | **Objectives** | State the cache rule. Predict which steps of a build will run again after a change. Measure, step by step, a rebuild with the instructions in the right order and in the wrong order. |
+# | **Key points** | A step is reused when its parent layer is the same and its instruction is the same (for `COPY`, the copied files' contents too). After the first step that cannot be reused, every later step in that stage runs again. So copy what changes rarely (`requirements.txt`) before what changes often (your code). |
+
+# %%
+import uuid
+
+from checker import lesson
+
+settings = lesson.settings
+
+# %% [markdown]
+# ## The rule
+#
+# For every instruction, the classic builder looks for an existing image that has **the same
+# parent** (the layer it would build on) and was made by **the same instruction**. For `COPY` and
+# `ADD` it also compares a checksum of the files being copied. If it finds one, it prints
+# `---> Using cache` and moves on without running anything. If not, it runs the step, and from
+# then on every later step of that stage has a new parent, so none of them can be found in the
+# cache either: they all run.
+#
+# Two Dockerfiles, identical except for the order of two lines in the builder stage:
+
+# %%
+import difflib
+
+right_text = lesson.variant("multi-stage").dockerfile()
+wrong_text = lesson.variant("wrong-order").dockerfile()
+print("".join(line for line in difflib.unified_diff(right_text.splitlines(True), wrong_text.splitlines(True),
+                                                     "right order (lesson 2)", "wrong order", n=2)))
+
+# %% [markdown]
+# Both build the same image. First, each one unchanged, so that the cache holds all their layers
+# (from earlier lessons or from a previous run, this is quick; the wrong order's first build
+# compiles psycopg2 once):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+right = lesson.build_variant("multi-stage")
+wrong = lesson.build_variant("wrong-order")
+
+# %%
+assert right.ok and wrong.ok
+assert abs(right.size_bytes - wrong.size_bytes) < 0.05 * right.size_bytes, "the order does not change what ships"
+
+# %% [markdown]
+# ## Change one line of code, rebuild
+#
+# Now the everyday situation: you edit `main.py` and rebuild. We append a comment with a fresh
+# random marker, so this edit is new even when you run the notebook twice, and build each order
+# again from the edited copy. (These two builds are throwaways: their new layers are removed
+# afterwards, the cached ones stay.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+edit = {"main.py": f"\n# edited for lesson 5 ({uuid.uuid4().hex[:8]})\n"}
+right_after = lesson.build("multi-stage", right_text, label="right order, main.py edited",
+                           base_ref=settings.slim_image, edits=edit, throwaway=True)
+wrong_after = lesson.build("wrong-order", wrong_text, label="wrong order, main.py edited",
+                           base_ref=settings.slim_image, edits=edit, throwaway=True)
+unchanged = lesson.build("multi-stage", right_text, label="right order, nothing edited",
+                         base_ref=settings.slim_image, throwaway=True)
+
+# %%
+assert right_after.ok and wrong_after.ok and unchanged.ok
+assert right_after.step("pip install").cached, "right order: the dependency install comes from the cache"
+assert not right_after.step("COPY . .").cached, "right order: the edited source is copied again"
+assert not wrong_after.step("pip install").cached, "wrong order: the edit invalidates the install, which runs again"
+assert all(step.cached for step in unchanged.steps if not step.instruction.upper().startswith(("FROM", "ARG"))), \
+    "with nothing edited, every step comes from the cache"
+
+# %% [markdown]
+# Step by step, what came from the cache and how long each step took:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+display(right_after.steps_table())
+display(wrong_after.steps_table())
+assert sum(s.cached for s in right_after.steps) > sum(s.cached for s in wrong_after.steps)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+lesson.rebuild_times([(image.label, image.result) for image in (unchanged, right_after, wrong_after)],
+                     title="Rebuild after editing main.py: where the seconds go")
+
+# %%
+install = wrong_after.step("pip install").seconds
+print(f"right order: {lesson.human_seconds(right_after.seconds)}; wrong order: {lesson.human_seconds(wrong_after.seconds)}, "
+      f"of which {lesson.human_seconds(install)} reinstalling the dependencies")
+assert wrong_after.seconds > right_after.seconds, "the wrong order makes every code change slower to build"
+assert install > right_after.step("pip install").seconds
+
+# %%
+for image in (right_after, wrong_after, unchanged):
+    lesson.discard(image)
+
+# %% [markdown]
+# Why did the wrong order re-run the install? In its builder stage `COPY . .` comes before
+# `pip install`. The edited `main.py` changes that `COPY`'s checksum, so its layer is new; the
+# `pip install` step now has a new parent, and the cache cannot help. With the right order,
+# `pip install` only depends on `requirements.txt`, which did not change.
+#
+# Notice also what happens *after* a miss: in the runtime stage, `COPY . .` runs again and so do
+# the cheap steps behind it (`CMD`, the labels). They cost almost nothing; the lesson is to keep
+# the *expensive* steps before the lines that change often.
+
+# %% [markdown]
+# ## Your turn: the cache explorer
+#
+# Pick an order and a file to edit, tick the steps you expect to **run again**, then press the
+# button. A real build checks your prediction step by step. (Editing `requirements.txt`
+# reinstalls the dependencies: that build takes as long as a first one.)
+#
+# Things to try: `README.md` is listed in the app's `.dockerignore`. What does editing it do?
+
+# %%
+explorer = lesson.CacheExplorer()
+explorer
+
+# %% [markdown]
+# The next cell drives the explorer from code, as a click would (it is how the automated tests
+# check the explorer's logic). It predicts with the rule above: with the right order, editing
+# `main.py` changes the runtime stage's `COPY . .` and everything after it.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+explorer.choose(order="right", changed="main.py")
+steps = explorer.steps()
+first_miss = max(number for number, instruction in steps if instruction == "COPY . .")
+explorer.predict(rebuilt=[number for number, _ in steps if number >= first_miss])
+outcome = explorer.run()
+
+# %%
+assert outcome.correct, [(row.instruction, row.predicted, row.rebuilt) for row in outcome.mismatches]
+assert "RUN pip install --no-cache-dir -r requirements.txt" not in outcome.rebuilt
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+explorer.choose(order="wrong", changed="README.md")
+explorer.predict(rebuilt=[])
+ignored = explorer.run()
+
+# %%
+assert ignored.correct and ignored.rebuilt == [], "a file .dockerignore excludes never reaches the build"
+
+# %% [markdown]
+# ## Self-check
+
+# %%
+quiz_reqs = lesson.Quiz(
+    "With the right order, you add one package to requirements.txt and rebuild. What runs again?",
+    [
+        "Only the runtime stage's COPY . .",
+        "COPY requirements.txt, pip install, and every step after them",
+        "Every step, including apt-get install",
+    ],
+    answer=1,
+    why="The COPY of requirements.txt has a new checksum; from there on, every step has a new parent. "
+        "apt-get install comes earlier and stays cached.",
+    hints={
+        "Only the runtime stage's COPY . .": "requirements.txt changed: the COPY that copies it cannot be reused.",
+        "Every step, including apt-get install": "Steps before the first change keep their parents and instructions.",
+    },
+)
+quiz_reqs
+
+# %%
+quiz_clean = lesson.Quiz(
+    "`RUN apt-get update && apt-get install -y libpq5` came from the cache, built last month. What is the risk?",
+    [
+        "None: the cache checks the package versions",
+        "The layer still has last month's packages: the cache compares the instruction text, not the mirror",
+        "apt-get fails because its lists are out of date",
+    ],
+    answer=1,
+    why="The instruction text did not change, so the old layer is reused. Rebuild with --no-cache (or "
+        "--pull for a new base) on a schedule to pick up security updates.",
+)
+quiz_clean
+
+# %% [markdown]
+# ## Recap
+#
+# * A step is reused when its parent and its instruction (and copied files) are unchanged; after
+#   the first miss, the rest of the stage runs.
+# * Measured here: with `requirements.txt` copied and installed before the source, a code edit
+#   rebuilds in seconds; with the source first, the same edit re-runs the whole install.
+# * Files excluded by `.dockerignore` never reach the build, so editing them changes nothing.
+# * The cache compares text, not freshness: schedule uncached rebuilds for updates.
+#
+# **Exercise:** [`02-cache-order`](../exercises/02-cache-order/).
+# **Next:** [6 · Going further](06_going_further.ipynb).
+
+# %% [markdown]
+# ---
+# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
+# tests exercise their feedback. Answer them yourself first.
+
+# %%
+for quiz in (quiz_reqs, quiz_clean):
+    lesson.self_test(quiz)

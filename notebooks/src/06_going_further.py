@@ -1,0 +1,336 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 6 · Going further: production habits
+#
+# | | |
+# |---|---|
+# | **Time** | about 25 minutes |
+# | **Objectives** | Measure what `.dockerignore` keeps out of the build context. Run the app as a non-root user. Use `--no-install-recommends`, and recognise (and fix) the failure it causes when compiling psycopg2. Measure pip's cache with and without `--no-cache-dir`. Know what BuildKit cache mounts would add, and why this engine cannot show them. |
+# | **Key points** | `.dockerignore` decides what leaves your machine, including secrets. A `USER` line costs nothing and removes root from the running app. `--no-install-recommends` trims packages you did not ask for, including some you needed without knowing: name them. In a multi-stage build, caches left in the builder never ship. |
+
+# %%
+import shutil
+import tempfile
+from pathlib import Path
+
+from checker import engine, lesson
+
+settings = lesson.settings
+
+# %% [markdown]
+# ## 1. `.dockerignore`: what leaves your machine
+#
+# `docker build .` sends the whole folder to the engine as the *build context*, minus what
+# `.dockerignore` excludes. The sample app's folder is tidy; a real working copy is not. Let's make
+# one: the app plus a local virtualenv, bytecode caches, a git repository and a `.env` file with a
+# (fake) database password.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+workdir = Path(tempfile.mkdtemp(prefix="lpi-lesson6-"))
+project = workdir / "notes-app"
+shutil.copytree(lesson.SAMPLE_APP_DIR, project, ignore=shutil.ignore_patterns("__pycache__"))
+print("added to the working copy:", ", ".join(lesson.add_developer_clutter(project)))
+print("the app's .dockerignore:\n" + (project / ".dockerignore").read_text())
+assert (project / ".env").is_file() and (project / ".venv").is_dir()
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+contexts = {"with .dockerignore": lesson.context_size(project, dockerignore=True),
+            "without .dockerignore": lesson.context_size(project, dockerignore=False)}
+table = lesson.Table(["context", "files", "bytes sent", "largest top-level entries"],
+                     formats={"bytes sent": lesson.human_bytes})
+for name, size in contexts.items():
+    table.add(context=name, files=size.files, **{"bytes sent": size.tar_bytes, "largest top-level entries":
+              ", ".join(f"{entry} ({lesson.human_bytes(n)})" for entry, n in size.largest[:3])})
+table
+
+# %%
+with_ignore, without_ignore = contexts["with .dockerignore"], contexts["without .dockerignore"]
+assert with_ignore.tar_bytes < without_ignore.tar_bytes / 10, ".dockerignore cuts the context by far"
+assert without_ignore.largest[0][0] in {".venv", ".git"}, "without it, the local venv or git history dominates"
+
+# %% [markdown]
+# Now build lesson 2's Dockerfile from this folder, once with the `.dockerignore` and once
+# without (both are throwaway builds). `COPY . .` copies whatever the context holds:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+multi_text = lesson.variant("multi-stage").dockerfile()
+tidy = lesson.build("multi-stage", multi_text, label="from the working copy, with .dockerignore",
+                    base_ref=settings.slim_image, source=project, dockerignore=True, throwaway=True)
+leaky = lesson.build("multi-stage", multi_text, label="from the working copy, without .dockerignore",
+                     base_ref=settings.slim_image, source=project, dockerignore=False, throwaway=True)
+app_layers = {"with .dockerignore": tidy.step_layer_bytes("COPY . ."),
+              "without .dockerignore": leaky.step_layer_bytes("COPY . .")}
+inside = lesson.run_in(leaky.tag, "ls -A /app; echo; echo \"the .env file says: $(cat /app/.env)\"")
+print({name: lesson.human_bytes(size) for name, size in app_layers.items()})
+print(inside.output)
+
+# %%
+assert tidy.step("COPY . .").cached, "with .dockerignore the context equals the app's own: lesson 2's layer is reused"
+assert app_layers["without .dockerignore"] > 10 * app_layers["with .dockerignore"]
+assert "not-a-real-password" in inside.output, "without .dockerignore the .env secret is baked into the image"
+for image in (tidy, leaky):
+    lesson.discard(image)
+shutil.rmtree(workdir, ignore_errors=True)
+
+# %% [markdown]
+# The secret is the serious part: once a file is in a layer, anyone who can pull the image can
+# read it, and deleting it in a later layer does not remove it from the earlier one. List
+# `.env`, `.git`, virtualenvs and caches in `.dockerignore` from the first commit. (Putting the
+# `Dockerfile` and `README.md` there too means editing them does not invalidate `COPY . .`.)
+
+# %% [markdown]
+# ## 2. Don't run as root
+#
+# By default a container's process runs as `root` (uid 0). Namespaces and capabilities limit what
+# that root can do, but a bug in your app, or in the kernel, is worse with uid 0 on the other side.
+# The production Dockerfile below creates a system user with a fixed uid and switches to it with
+# `USER` after everything that needs root (installing packages, copying files) is done. It also
+# brings together the other habits of this lesson; we build it once and look at each habit in turn.
+
+# %%
+lesson.dockerfile("production")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+production = lesson.build_variant("production")
+multi = lesson.build_variant("multi-stage")
+whoami = {image.label: lesson.run_in(image.tag, "echo \"uid: $(id -u)\"; echo \"user: $(id -un)\"")
+          for image in (multi, production)}
+for label, probe in whoami.items():
+    print(f"{label}: {probe.output.strip()}")
+
+# %%
+assert production.ok, production.error_tail()
+assert whoami[multi.label].fields()["uid"] == "0", "without USER the app runs as root"
+assert whoami[production.label].fields()["uid"] != "0", "with USER app the process is not root"
+assert production.info.user == "app"
+
+# %% [markdown]
+# A fixed uid (10001 here) matters on Kubernetes, where `runAsNonRoot` checks the *number*, and
+# when files on a volume must be owned by the app. The app only reads its code, so the files can
+# stay owned by root: the app user can read them but not change them.
+
+# %% [markdown]
+# ## 3. `--no-install-recommends`, and its trap
+#
+# `apt-get install gcc` also installs the packages gcc *recommends*. The production Dockerfile
+# asks apt for exactly what it names, with `--no-install-recommends`. It names `libc6-dev` too.
+# Why? Here is the same builder without it:
+
+# %%
+lesson.dockerfile("no-recommends-trap")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+trap = lesson.build_variant("no-recommends-trap")
+print("\n".join(trap.log_lines(r"fatal error|No such file|Failed to build")))
+
+# %%
+assert not trap.ok, "without libc6-dev, psycopg2 does not compile"
+assert "pip install" in (trap.result.failed_step or "")
+assert any(".h: No such file" in line for line in trap.log_lines(r"No such file")), "gcc is missing a C header"
+
+# %% [markdown]
+# gcc is there, but the C library's headers (`assert.h`, `stdio.h`...) are in `libc6-dev`, which
+# gcc only *recommends*. Without it the compiler cannot build anything. The fix is one word in the
+# install line, `libc6-dev`, and the production build above shows it works. What did dropping the
+# recommendations change? Compare the package layers, and the builder's package list, with lesson 2's:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+apt_with = multi.step_layer_bytes("apt-get install -y gcc libpq-dev")
+apt_without = production.step_layer_bytes("--no-install-recommends gcc libc6-dev libpq-dev")
+runtime_with = multi.step_layer_bytes("apt-get install -y libpq5")
+runtime_without = production.step_layer_bytes("--no-install-recommends libpq5")
+packages = {}
+for label, image in (("with recommends", multi), ("without recommends", production)):
+    builder_image = image.step_images[image.step("pip install").number]
+    listing = lesson.run_in(builder_image, "dpkg-query -W -f '${Package}\\n'")
+    packages[label] = set(listing.lines())
+only_recommended = sorted(packages["with recommends"] - packages["without recommends"])
+print(f"builder tools layer: {lesson.human_bytes(apt_with)} with recommends, {lesson.human_bytes(apt_without)} without")
+print(f"runtime libpq5 layer: {lesson.human_bytes(runtime_with)} with recommends, {lesson.human_bytes(runtime_without)} without")
+print(f"{len(only_recommended)} packages came only as recommendations:", ", ".join(only_recommended))
+
+# %%
+assert apt_without < apt_with, "--no-install-recommends makes the build-tools layer smaller"
+assert runtime_without <= runtime_with
+assert "libc6-dev" in packages["without recommends"], "the fix names libc6-dev explicitly"
+assert only_recommended, "recommends pulled in packages nobody asked for"
+
+# %% [markdown]
+# How much `--no-install-recommends` saves depends on the packages, as measured above for ours;
+# on a slim image dpkg already leaves out manuals and docs, the bulk of many recommendations, so
+# the difference can be small. Its steadier benefit is predictability: the image holds what the
+# Dockerfile names, and nothing a package maintainer later decides to recommend. In a multi-stage
+# build the builder's size does not ship at all; in the runtime stage every megabyte does. And the
+# trap is the general lesson: after trimming, *build and run* the result.
+
+# %% [markdown]
+# ## 4. pip's cache: `--no-cache-dir`
+#
+# pip keeps what it downloads and the wheels it builds in `~/.cache/pip`, to be quicker next time.
+# In an image there is no next time: the cache just adds weight to the layer. Two builder stages,
+# identical except for `--no-cache-dir`:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+kept_cache = lesson.build_variant("pip-cache-builder")
+no_cache = lesson.build_variant("production-builder")
+layer_kept, layer_none = kept_cache.step_layer_bytes("pip install"), no_cache.step_layer_bytes("pip install")
+cache = lesson.run_in(kept_cache.tag, """
+du -sb /root/.cache/pip/* 2>/dev/null
+python -c "import urllib.request as u; r = u.urlopen('https://pypi.org/simple/fastapi/', timeout=20); print('index Cache-Control:', r.headers.get('Cache-Control') or 'none')"
+""")
+print(f"pip install layer: {lesson.human_bytes(layer_kept)} keeping the cache, {lesson.human_bytes(layer_none)} with --no-cache-dir")
+print(cache.output)
+
+# %%
+cache_dirs = lesson.parse_numbers(cache.output)
+assert layer_kept > layer_none, "the cache adds to the layer"
+assert cache_dirs, "pip left a cache behind"
+assert not any("pip install" in layer.created_by for layer in production.info.layers), \
+    "the shipped image never ran pip: the builder's cache cannot reach it"
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+kinds = {path.rsplit("/", 1)[-1]: size for path, size in cache_dirs.items()}
+print("pip's cache here:", ", ".join(f"{name} {lesson.human_bytes(size)}" for name, size in kinds.items()))
+assert "wheels" in kinds, "pip keeps the wheel it built from psycopg2's source"
+if "http-v2" not in kinds and "http" not in kinds:
+    print("No HTTP cache: pip stores downloads only when the index allows caching, and the index this engine "
+          "reaches sends no caching headers (see the Cache-Control line above). What remains is the wheel pip "
+          "*built* for psycopg2. Against pypi.org the cache also holds every downloaded wheel.")
+
+# %% [markdown]
+# How big the difference is depends on your dependencies and on the index (measured above); with
+# heavy packages (numpy, pandas, torch) it reaches hundreds of megabytes. `--no-cache-dir` matters
+# most in **single-stage** images, where that layer ships. In a multi-stage build the cache stays
+# in the discarded builder, as the last assertion shows; the flag then only keeps the builder lean.
+
+# %% [markdown]
+# ## 5. BuildKit cache mounts (not on this engine)
+#
+# BuildKit can give a `RUN` step a cache directory that lives on the build host, outside every
+# layer, and survives between builds:
+#
+# ```dockerfile
+# RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+# ```
+#
+# The cache never enters the image (no `--no-cache-dir` needed), and when the install step *does*
+# have to run again, say after a change to `requirements.txt` or with the wrong order from lesson
+# 5, pip finds its downloads and the psycopg2 wheel it built last time, and skips most of the work.
+# The same works for apt (`target=/var/cache/apt`).
+#
+# This engine is Docker 20.10 with the classic builder and no buildx, so it cannot run that line.
+# We try anyway, to see the engine say so:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+mount = lesson.build_variant("buildkit-cache-mount")
+print(mount.result.error)
+
+# %%
+assert not mount.ok, "the classic builder cannot run RUN --mount"
+assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.result.error or "").lower()
+
+# %% [markdown]
+# With BuildKit (Docker 23+ uses it by default, or `DOCKER_BUILDKIT=1` with buildx installed) the
+# same Dockerfile builds; we cannot measure its gain here, so we do not quote one.
+
+# %% [markdown]
+# ## Everything you built
+#
+# Every lesson image on this engine, side by side, and an explorer to look inside any of them:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+everything = lesson.lesson_images()
+lesson.size_bars([(lesson.VARIANTS[name].label if name in lesson.VARIANTS else name, info.size_bytes)
+                  for name, info in everything.items()], title="Every lesson image on this engine")
+
+# %%
+assert production.size_bytes <= multi.size_bytes, "the production habits do not add weight"
+assert everything["production"].size_bytes == production.size_bytes
+if "full-single" in everything:
+    assert production.size_bytes <= everything["full-single"].size_bytes / 4
+
+# %%
+explorer = lesson.SizeExplorer()
+explorer
+
+# %%
+# What choosing "production-ready" in the dropdown does, done from code:
+explorer.show("production")
+assert explorer.selected == "production"
+assert sum(part.size_bytes for part in explorer.parts) == production.size_bytes
+assert not any("gcc" in part.label for part in explorer.parts), "no build tools in the production image"
+
+# %% [markdown]
+# ## Self-check
+
+# %%
+quiz_secret = lesson.Quiz(
+    "A `.env` file was copied into an image by `COPY . .`. A later `RUN rm .env` deletes it. Is the secret gone?",
+    ["Yes, the file is gone from the image", "No: it is still in the earlier layer, readable by anyone who pulls the image",
+     "Only if the image is squashed with --squash-all by the registry"],
+    answer=1,
+    why="Layers are only ever added. Keep secrets out of the context with .dockerignore.",
+)
+quiz_secret
+
+# %%
+quiz_trap = lesson.Quiz(
+    "After adding --no-install-recommends, `pip install psycopg2` fails with `assert.h: No such file`. The fix?",
+    ["Go back to installing recommends", "Install libc6-dev explicitly", "Use psycopg2-binary in production"],
+    answer=1,
+    why="libc6-dev holds the C library headers gcc needs; it was a recommendation of gcc. Name it.",
+    hints={
+        "Go back to installing recommends": "That works, but brings back everything else too.",
+        "Use psycopg2-binary in production": "psycopg2's own docs advise against psycopg2-binary in production; "
+                                             "and the question is about the missing header.",
+    },
+)
+quiz_trap
+
+# %% [markdown]
+# ## Recap
+#
+# * `.dockerignore` keeps virtualenvs, git history and secrets out of the context, and so out of
+#   every `COPY . .`. Measured above: a context many times smaller, and no password in the image.
+# * `USER app` (with a fixed uid) after the root-only steps: the app runs as non-root for free.
+# * `--no-install-recommends` trims packages; name what you really need (`libc6-dev` for gcc), and
+#   build and run to prove it.
+# * `--no-cache-dir` keeps pip's cache out of the layer; in a multi-stage build it never ships anyway.
+# * BuildKit cache mounts speed up reinstalls without growing the image, on engines that have
+#   BuildKit. This one does not.
+#
+# **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/) and
+# [`05-production-ready`](../exercises/05-production-ready/).
+# Back to the [list of lessons](README.md).
+
+# %% [markdown]
+# ---
+# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
+# tests exercise their feedback. Answer them yourself first.
+
+# %%
+for quiz in (quiz_secret, quiz_trap):
+    lesson.self_test(quiz)
