@@ -222,13 +222,19 @@ def new_since(before: EngineSnapshot, docker_host: str, *, allow_kept: bool = Tr
     after = snapshot(docker_host)
     extra = [f"container {c['Id'][:12]} ({c['Status']}: {c['Command'][:50]}, labels {sorted(c.get('Labels') or {})})"
              for c in api.containers(all=True)]  # no container should exist at all
+    rows = api.images(all=True)
+    parents = {row.get("ParentId") for row in rows}
     for image_id in after.images - before.images:
         try:
-            labels = (api.inspect_image(image_id).get("Config") or {}).get("Labels") or {}
+            inspected = api.inspect_image(image_id)
         except Exception:
             continue
-        if allow_kept and LABEL_KEEP in labels:
+        labels = (inspected.get("Config") or {}).get("Labels") or {}
+        tags = inspected.get("RepoTags") or []
+        if allow_kept and (LABEL_KEEP in labels or any(tag.startswith("lpi-grade/") for tag in tags)):
             continue
+        if image_id in parents:
+            continue  # an untagged step under a newer image: counted through the chain's leaf
         tags = api.inspect_image(image_id).get("RepoTags") or []
         extra.append(f"image {image_id[7:19]} {tags} {sorted(k for k in labels if 'lean-python' in k)}")
     extra += [f"network {n[:12]}" for n in after.networks - before.networks]

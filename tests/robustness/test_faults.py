@@ -203,7 +203,7 @@ def test_when_the_grader_is_interrupted_then_it_cleans_up_and_stops(healthy_faul
         child.send_signal(signum)
 
     run = rb.run_grader(ctx / "Dockerfile", ctx, work=tmp_path / "g", docker_host=engine.host, during=fault,
-                        timeout_s=180, run_id=run_id)
+                        timeout_s=180, run_id=run_id, extra_args=["--no-keep"])
     stop_seconds = time.monotonic() - sent.get("at", time.monotonic())
     time.sleep(1)
     left = leftovers_after(run, before, engine)
