@@ -32,6 +32,14 @@ _RUN_FINISHED_JS = """
 }
 """
 
+_KERNEL_READY_JS = """
+() => {
+  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = widget && widget.sessionContext && widget.sessionContext.session && widget.sessionContext.session.kernel;
+  return Boolean(kernel) && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+}
+"""
+
 #: The text/plain repr a widget falls back to when no widget manager renders it, e.g.
 #: ``VBox(children=(Dropdown(...``, and the messages the manager shows while or instead of rendering.
 _FALLBACK = re.compile(
@@ -108,16 +116,19 @@ class LabPage:
     def _wait_for_notebook(self) -> None:
         panel = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
         panel.wait_for(state="visible", timeout=60_000)
-        # A notebook with no kernelspec asks which kernel to use: a learner accepts the default.
-        dialog = self.page.locator(".jp-Dialog .jp-mod-accept")
-        try:
-            dialog.wait_for(state="visible", timeout=1_500)
-            dialog.click()
-        except Exception:
-            pass
-        panel.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(
-            state="attached", timeout=120_000
-        )
+        # The toolbar's indicator says "idle" before any kernel exists: ask the session itself.
+        # (window.jupyterapp exists because the test server sets LabApp.expose_app_in_browser.)
+        ready = self.page.locator(".jp-Dialog .jp-mod-accept")
+        for _ in range(2):
+            try:
+                self.page.wait_for_function(_KERNEL_READY_JS, timeout=60_000, polling=250)
+                return
+            except PlaywrightTimeoutError:
+                # A notebook whose kernel is unknown asks which one to use: accept the default.
+                if ready.count():
+                    ready.first.click()
+                    continue
+                raise AssertionError("the notebook's kernel did not become ready within 60s") from None
 
     def file_browser_names(self) -> list[str]:
         items = self.page.locator(".jp-DirListing-content .jp-DirListing-itemText")
@@ -157,6 +168,15 @@ class LabPage:
     def kernel_status(self) -> str | None:
         indicator = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")
         return indicator.first.get_attribute("data-status") if indicator.count() else None
+
+    def run_cell(self, cell: Locator, timeout_s: float = 600) -> None:
+        """Click into one cell and run it with Shift+Enter, as a learner jumping to it would."""
+        cell.locator(".jp-InputArea-editor").click()
+        self.page.keyboard.press("Shift+Enter")
+        prompt = cell.locator(".jp-InputArea-prompt")
+        self.page.wait_for_function(
+            "prompt => /\\[\\d+\\]/.test(prompt.textContent)", arg=prompt.element_handle(), timeout=timeout_s * 1000
+        )
 
     def tracebacks(self) -> list[str]:
         errors = self.page.locator(
@@ -215,14 +235,18 @@ class LabPage:
         return ImageReport(sizes=sizes)
 
     # --- artifacts --------------------------------------------------------------------------
-    def shot(self, name: str, target: Locator | None = None, full_page: bool = False) -> Path:
-        """Save a numbered screenshot under the test's artifact folder."""
+    def shot(self, name: str, target: Locator | None = None, full_page: bool = False, align: str = "start") -> Path:
+        """Save a numbered screenshot under the test's artifact folder.
+
+        With a ``target``, the element is scrolled to the top (``align="start"``) or the bottom
+        (``"end"``) of the notebook and the shot is clipped to its visible part.
+        """
         self._shots += 1
         path = self.artifacts / f"{self._shots:02d}-{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         if target is not None:
             # The notebook scrolls inside its panel: clip the element to the part that is on screen.
-            target.evaluate("element => element.scrollIntoView({block: 'start'})")
+            target.evaluate("(element, block) => element.scrollIntoView({block})", align)
             self.page.wait_for_timeout(200)
             box = target.bounding_box()
             panel = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer")

@@ -1,0 +1,79 @@
+"""Lesson 5's layer-cache explorer, used the way the lesson asks: choose, predict, build, compare.
+
+A learner who jumps to the explorer runs the lesson's first cell (the imports) and the
+explorer's cell; the explorer needs nothing else. The build it runs is real, and cheap once the
+lesson images are cached: the right order with ``main.py`` edited rebuilds only the last steps.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.timeout(900)]
+
+NOTEBOOK = "notebooks/05_layer_cache.ipynb"
+STEP = re.compile(r"step (\d+): (.*)")
+
+
+def _steps(explorer) -> list[tuple[int, str]]:
+    labels = explorer.locator(".widget-checkbox").all_inner_texts()
+    return [(int(m.group(1)), m.group(2).strip()) for m in (STEP.search(label) for label in labels) if m]
+
+
+def test_cache_explorer_is_a_widget_that_follows_choices_and_checks_a_prediction_with_a_build(
+    lab, publish_screenshot
+):
+    lab.open(NOTEBOOK)
+    lab.run_cell(lab.cell_containing("from checker import lesson"), timeout_s=120)
+    cell = lab.cell_containing("explorer = lesson.CacheExplorer()")
+    lab.run_cell(cell, timeout_s=120)
+    assert lab.tracebacks() == []
+    report = lab.widget_report(cell)
+    assert report.rendered, report.explain()
+
+    explorer = lab.outputs(cell)
+    order, changed = explorer.locator(".widget-dropdown select").all()
+    right_steps = _steps(explorer)
+    assert right_steps, "the explorer lists no steps to predict"
+
+    # Choosing the other Dockerfile order redraws the steps to predict.
+    order.select_option(index=_option(order, "wrong order"))
+    _wait_until(lambda: _steps(explorer) != right_steps, lab.page)
+    wrong_steps = _steps(explorer)
+    assert wrong_steps != right_steps, "changing the order did not change the steps"
+    lab.shot("explorer-wrong-order", target=explorer)
+
+    # Back to the right order, edit main.py, predict with the lesson's rule, build for real.
+    order.select_option(index=_option(order, "right order"))
+    changed.select_option(index=_option(changed, "main.py"))
+    _wait_until(lambda: _steps(explorer) == right_steps, lab.page)
+    steps = _steps(explorer)
+    first_miss = max(number for number, instruction in steps if instruction == "COPY . .")
+    for number, _ in steps:
+        if number >= first_miss:
+            explorer.locator(".widget-checkbox", has_text=f"step {number}:").locator("input").check()
+    explorer.locator("button.jupyter-button", has_text="Build and check my prediction").click()
+    verdict = explorer.locator(".widget-html", has_text=re.compile("predictions were"))
+    verdict.wait_for(timeout=600_000)
+    text = verdict.inner_text()
+    shot = lab.shot("explorer-verdict", target=explorer, align="end")
+    assert "All your predictions were right" in text, text
+    publish_screenshot(shot, "layer-cache-explorer.png")
+
+
+def _option(select, starts_with: str) -> int:
+    """The index of the option whose text starts with ``starts_with`` (ipywidgets writes spaces as NBSP)."""
+    labels = [label.replace("\xa0", " ").strip() for label in select.locator("option").all_inner_texts()]
+    matches = [index for index, label in enumerate(labels) if label.startswith(starts_with)]
+    assert matches, f"no option starting with {starts_with!r} in {labels}"
+    return matches[0]
+
+
+def _wait_until(condition, page, timeout_s: float = 30) -> None:
+    for _ in range(int(timeout_s * 4)):
+        if condition():
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the explorer did not update within {timeout_s:.0f}s")
