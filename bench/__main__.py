@@ -37,7 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help=f"comma-separated sections to skip, of {','.join(SECTIONS)} (for development)")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.json and RESULTS.md go")
     parser.add_argument("--clean", action="store_true", help="only remove what any earlier bench run left on the engine")
+    parser.add_argument("--render", action="store_true", help="only re-render RESULTS.md from an existing results.json")
     args = parser.parse_args(argv)
+    if args.render:
+        results = json.loads((args.out / "results.json").read_text())
+        (args.out / "RESULTS.md").write_text(report.render(results))
+        print(f"bench: rendered {args.out / 'RESULTS.md'} from {args.out / 'results.json'}")
+        return 0
     if args.clean:
         removed = engine.remove_containers(BENCH_LABEL), engine.remove_images(BENCH_LABEL)
         print(f"bench: removed {removed[0]} containers and {removed[1]} images labelled {BENCH_LABEL}")
