@@ -96,6 +96,7 @@ def lab_server(lab_root, tmp_path_factory, artifacts_root) -> Iterator[JupyterLa
 def widgetless_lab_server(tmp_path_factory, artifacts_root) -> Iterator[JupyterLabServer]:
     """JupyterLab with the ipywidgets manager disabled, as after `jupyter labextension disable`."""
     root = tmp_path_factory.mktemp("widgetless-root")
+    copy_course_tree(root)
     write_harness_notebooks(root / HARNESS_FOLDER)
     yield from _serve(
         root,

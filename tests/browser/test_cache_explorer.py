@@ -22,14 +22,19 @@ def _steps(explorer) -> list[tuple[int, str]]:
     return [(int(m.group(1)), m.group(2).strip()) for m in (STEP.search(label) for label in labels) if m]
 
 
-def test_cache_explorer_is_a_widget_that_follows_choices_and_checks_a_prediction_with_a_build(
-    lab, publish_screenshot
-):
+def _open_explorer(lab):
     lab.open(NOTEBOOK)
     lab.run_cell(lab.cell_containing("from checker import lesson"), timeout_s=120)
     cell = lab.cell_containing("explorer = lesson.CacheExplorer()")
     lab.run_cell(cell, timeout_s=120)
     assert lab.tracebacks() == []
+    return cell
+
+
+def test_cache_explorer_is_a_widget_that_follows_choices_and_checks_a_prediction_with_a_build(
+    lab, publish_screenshot
+):
+    cell = _open_explorer(lab)
     report = lab.widget_report(cell)
     assert report.rendered, report.explain()
 
@@ -61,6 +66,15 @@ def test_cache_explorer_is_a_widget_that_follows_choices_and_checks_a_prediction
     shot = lab.shot("explorer-verdict", target=explorer, align="end")
     assert "All your predictions were right" in text, text
     publish_screenshot(shot, "layer-cache-explorer.png")
+
+
+def test_when_the_widget_manager_is_disabled_then_the_cache_explorer_check_fails(widgetless_lab):
+    """The same check, on a JupyterLab where `jupyter labextension disable` removed the widget manager."""
+    cell = _open_explorer(widgetless_lab)
+    report = widgetless_lab.widget_report(cell)
+    widgetless_lab.shot("explorer-as-text", target=cell)
+    assert not report.rendered, f"the detector passed an explorer that did not render: {report}"
+    assert any(text.lstrip().startswith("VBox(children=") for text in report.fallbacks), report.fallbacks
 
 
 def _option(select, starts_with: str) -> int:
