@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXERCISE = "03-runtime-deps"
 WRONG = ROOT / "tests" / "exercises" / "wrong" / EXERCISE
 #: Seconds one submission may take in the class run (only the endless one should reach it).
-CLASS_TIMEOUT = os.environ.get("LPI_TEST_CLASS_TIMEOUT", "180")
+CLASS_TIMEOUT = os.environ.get("LPI_TEST_CLASS_TIMEOUT", "240")
 
 ENDLESS = """ARG PYTHON_VERSION=3.13
 FROM python:${PYTHON_VERSION}-slim
