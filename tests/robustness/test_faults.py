@@ -5,9 +5,10 @@ ours remains (checked on the private fault engine, where everything is ours) and
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
-import threading
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -96,8 +97,8 @@ def test_when_the_engine_goes_away_mid_build_then_a_clear_error_and_nothing_is_l
     time.sleep(2)
     # A build step container the engine stopped on its way down has no label the grader could
     # find while the engine was away: `python -m checker clean` is the teacher's way to remove it.
-    subprocess.run([rb.sys.executable, "-m", "checker", "clean"], cwd=rb.ROOT, capture_output=True, timeout=120,
-                   env={**rb.os.environ, "DOCKER_HOST": engine.host, "PYTHONPATH": str(rb.ROOT)})
+    subprocess.run([sys.executable, "-m", "checker", "clean"], cwd=rb.ROOT, capture_output=True, timeout=120,
+                   env={**os.environ, "DOCKER_HOST": engine.host, "PYTHONPATH": str(rb.ROOT)})
     left = leftovers_after(run, before, engine)
     record(f"engine-{'restarted' if restart else 'stopped'}-mid-build", run, "exit 2" + (" or 1" if restart else ""),
            ok, left, deadline_s=90)
@@ -125,8 +126,8 @@ def test_when_the_engine_stops_while_the_container_runs_then_a_clear_error(healt
 
     run = rb.run_grader(ctx / "Dockerfile", ctx, work=tmp_path / "g", docker_host=engine.host, during=fault,
                         timeout_s=180, run_id=run_id)
-    subprocess.run([rb.sys.executable, "-m", "checker", "clean"], cwd=rb.ROOT, capture_output=True, timeout=120,
-                   env={**rb.os.environ, "DOCKER_HOST": engine.host, "PYTHONPATH": str(rb.ROOT)})
+    subprocess.run([sys.executable, "-m", "checker", "clean"], cwd=rb.ROOT, capture_output=True, timeout=120,
+                   env={**os.environ, "DOCKER_HOST": engine.host, "PYTHONPATH": str(rb.ROOT)})
     left = leftovers_after(run, before, engine)
     ok = run.code == 2 and rb.one_sentence(run.stderr)
     record("engine-stopped-mid-run", run, "exit 2", ok, left, deadline_s=90)
@@ -241,7 +242,8 @@ def test_when_the_temp_disk_is_full_then_exit_2_with_one_sentence(healthy_fault_
     run = rb.run_grader(ctx / "Dockerfile", ctx, work=tmp_path / "g", docker_host=engine.host, tmpdir=tiny_tmpfs,
                         extra_args=["--no-keep"], timeout_s=180)
     left = leftovers_after(run, before, engine)
-    ok = run.code == 2 and rb.one_sentence(run.stderr) and "space" in run.stderr.lower()
+    ok = run.code == 2 and rb.one_sentence(run.stderr) and "no space left" in run.stderr.lower() \
+        and "please report" not in run.stderr  # the machine's trouble, said as such, not as a checker bug
     record("temp-disk-full", run, "exit 2", ok, left)
     assert run.tracebacks == 0, run.explain()
     assert ok, run.explain()

@@ -12,7 +12,6 @@ import os
 import subprocess
 import tarfile
 import time
-from pathlib import Path
 
 import pytest
 
