@@ -580,7 +580,11 @@ class FaultEngine:
     def destroy(self) -> None:
         """Stop the daemon and remove its folders and its bridge (the saved image stays as cache)."""
         self.stop()
-        subprocess.run(["umount", "-R", str(self.exec_root)], capture_output=True)
+        roots = {str(self.exec_root.resolve()), str(self.data_root.resolve())}
+        mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+        for mount in sorted((m for m in mounts if any(m == r or m.startswith(r + "/") for r in roots)),
+                            key=len, reverse=True):  # netns/default is an nsfs mount
+            subprocess.run(["umount", "-l", mount], capture_output=True)
         for path in (self.data_root, self.exec_root):
             subprocess.run(["rm", "-rf", "--one-file-system", str(path)], capture_output=True)
         self.pidfile.unlink(missing_ok=True)

@@ -70,6 +70,7 @@ def test_staging_never_reads_a_host_file_outside_the_context(tmp_path, how):
     assert ".lpi.Dockerfile" in (staged.read(".dockerignore") or b"").decode()
 
 
+@pytest.mark.docker
 def test_a_build_and_a_container_never_see_the_graders_secrets_or_the_canary(on_fault_engine, tmp_path):
     started = time.monotonic()
     dockerfile = rb.good_dockerfile(
