@@ -127,8 +127,36 @@ def dynamic_check(check_id: str, *, lesson: str, needs: tuple[str, ...], **defau
     return register
 
 
+#: Modules that register more dynamic checks (exercise-specific ones); imported on first use.
+EXTENSION_MODULES = ("checker.exercise_checks",)
+_extensions_loaded = False
+
+
+def load_extensions() -> None:
+    """Import the modules of :data:`EXTENSION_MODULES` once, so their checks are registered."""
+    global _extensions_loaded
+    if _extensions_loaded:
+        return
+    _extensions_loaded = True
+    import importlib
+
+    for name in EXTENSION_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
 def all_checks() -> tuple[DynamicCheck, ...]:
+    """Every registered dynamic check, the extensions' included."""
+    load_extensions()
     return tuple(REGISTRY.values())
+
+
+def get(check_id: str) -> DynamicCheck | None:
+    load_extensions()
+    return REGISTRY.get(check_id)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -133,7 +133,14 @@ def grade(
             except engine.EngineError as exc:
                 _error(report, str(exc))
             except Exception as exc:  # a bug of ours: still a report, never a traceback for the learner
-                _error(report, f"the checker itself failed ({type(exc).__name__}: {exc}); please report this")
+                import errno
+                import tempfile
+
+                if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):  # the machine, not the learner
+                    _error(report, f"no space left on the grading machine ({exc.filename or 'the temp folder ' + tempfile.gettempdir()}) "
+                                   "to stage or build this submission: free some space or point TMPDIR elsewhere")
+                else:
+                    _error(report, f"the checker itself failed ({type(exc).__name__}: {exc}); please report this")
             finally:
                 with run.timed("cleanup"):
                     _cleanup(run)
@@ -251,6 +258,56 @@ def _gather(evidence: dynamic.Evidence, run: _Run, rubric: rubrics.Rubric, stage
     image = evidence.image
     assert image is not None
     env = image.env_dict()
+    # The health probe (start the app, wait for 200) needs nothing the other probes learn, and
+    # mostly waits: it runs beside them, in a thread the main thread always joins.
+    health = _HealthProbe(run, rubric, image) if "health" in needs else None
+    try:
+        _gather_rest(evidence, run, rubric, staged, model, result, needs, build_timeout, env)
+    except BaseException:
+        if health is not None:
+            health.cancel.set()
+        raise
+    finally:
+        if health is not None:
+            evidence.health = health.join()
+
+
+class _HealthProbe:
+    def __init__(self, run: _Run, rubric: rubrics.Rubric, image: engine.ImageInfo) -> None:
+        params = rubric.params("health")
+        self.cancel = threading.Event()
+        self.facts: probes.HealthFacts | None = None
+        self.error: BaseException | None = None
+        port = probes.container_port(image, int(params.get("port") or 8000))
+        path = str(params.get("path") or "/health")
+        deadline = min(float(params.get("deadline_s") or 30), float(run.settings.run_timeout_s))
+
+        def probe() -> None:
+            try:
+                with run.timed("health", f"Starting the container and asking GET {path}"):
+                    self.facts = probes.probe_health(image.id, port=port, path=path, deadline_s=deadline,
+                                                     labels=run.labels, cancel=self.cancel, settings=run.settings)
+            except BaseException as exc:  # surfaced by join() in the main thread
+                self.error = exc
+
+        self.thread = threading.Thread(target=probe, name="lpi-health", daemon=True)
+        self.thread.start()
+
+    def join(self) -> probes.HealthFacts | None:
+        self.thread.join()
+        if isinstance(self.error, engine.EngineUnavailable):
+            raise self.error
+        if self.error is not None:
+            return probes.HealthFacts(ok=False, error=f"The health probe failed: {self.error}")
+        return self.facts
+
+
+def _gather_rest(evidence: dynamic.Evidence, run: _Run, rubric: rubrics.Rubric, staged: staging.StagedContext,
+                 model: Dockerfile, result: engine.BuildResult, needs: set[str], build_timeout: float,
+                 env: dict[str, str]) -> None:
+    settings = run.settings
+    image = evidence.image
+    assert image is not None
     if needs & {"filesystem", "runtime"}:
         with run.timed("filesystem", "Reading the image's filesystem"):
             try:
@@ -278,15 +335,6 @@ def _gather(evidence: dynamic.Evidence, run: _Run, rubric: rubrics.Rubric, stage
                 raise
             except engine.EngineError as exc:
                 evidence.runtime = probes.RuntimeFacts(interpreter or "", how, error=str(exc))
-    if "health" in needs:
-        params = rubric.params("health")
-        port = probes.container_port(image, int(params.get("port") or 8000))
-        with run.timed("health", f"Starting the container and asking GET {params.get('path', '/health')}"):
-            evidence.health = probes.probe_health(
-                image.id, port=port, path=str(params.get("path") or "/health"),
-                deadline_s=min(float(params.get("deadline_s") or 30), float(settings.run_timeout_s)),
-                labels=run.labels, settings=settings,
-            )
     if "cache" in needs:
         with run.timed("cache", "Rebuilding after a source-only change"):
             evidence.cache = _cache_probe(run, rubric, staged, result, build_timeout)

@@ -142,6 +142,7 @@ def parse(data: dict[str, Any], path: Path) -> Rubric:
     if not isinstance(raw_checks, list) or not raw_checks:
         raise RubricError(f"{where}: a rubric needs at least one [[checks]] entry.")
     static = _static_rules()
+    dynamic.load_extensions()
     seen: set[str] = set()
     specs: list[CheckSpec] = []
     for number, raw in enumerate(raw_checks, start=1):
@@ -172,7 +173,7 @@ def parse(data: dict[str, Any], path: Path) -> Rubric:
                 raise RubricError(f"{where}: check hadolint takes only fail_on, got {', '.join(unknown)}.")
             kind, merged = "hadolint", {"fail_on": list(params.get("fail_on", ["error"]))}
         else:
-            known = ", ".join(list(dynamic.REGISTRY) + ["LPI0xx", HADOLINT_ID])
+            known = ", ".join([c.id for c in dynamic.all_checks()] + ["LPI0xx", HADOLINT_ID])
             raise RubricError(f"{where}: unknown check id {check_id!r} (known: {known}).")
         specs.append(CheckSpec(check_id, float(points), kind, bool(raw.get("required", False)),
                                raw.get("title"), merged))

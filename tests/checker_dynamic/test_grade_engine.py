@@ -341,3 +341,22 @@ def test_containers_left_by_a_killed_grader_are_reaped_once_expired(engine_ready
         assert stale not in remaining and fresh in remaining
     finally:
         engine.remove_containers(f"{course_settings.LABEL_RUN}=test-reaper")
+
+
+def test_with_keep_cache_off_the_graded_images_are_removed(engine_ready, app_context, run_ids, docker_client):
+    report = grading.grade(FIXTURES / "prefix-install-pass.Dockerfile", context=app_context, keep_cache=False)
+    run_ids.append(report.run_id)
+    assert report.status == "passed", report.summary()
+    repository = f"lpi-grade/{report.run_id.lower()}"
+    tags = [tag for image in docker_client.images.list() for tag in image.tags if tag.startswith(repository)]
+    assert tags == []
+    assert not docker_client.images.list(filters={"label": f"{course_settings.LABEL_RUN}={report.run_id}"})
+
+
+def test_with_keep_cache_on_every_stage_of_the_graded_build_is_tagged_as_cache(graded, docker_client):
+    report = graded("Dockerfile")
+    repository = f"lpi-grade/{report.run_id.lower()}"
+    tags = sorted(tag for image in docker_client.images.list() for tag in image.tags if tag.startswith(repository + ":"))
+    assert tags == [f"{repository}:image", f"{repository}:stage-0"]
+    labels = docker_client.images.get(f"{repository}:image").labels
+    assert labels[course_settings.LABEL_KEEP] == "cache" and labels[course_settings.LABEL_RUN] == report.run_id
