@@ -116,6 +116,10 @@ class LabPage:
     def _wait_for_notebook(self) -> None:
         panel = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
         panel.wait_for(state="visible", timeout=60_000)
+        self.wait_for_kernel()
+
+    def wait_for_kernel(self) -> None:
+        """Wait until the open notebook's kernel is connected and idle."""
         # The toolbar's indicator says "idle" before any kernel exists: ask the session itself.
         # (window.jupyterapp exists because the test server sets LabApp.expose_app_in_browser.)
         ready = self.page.locator(".jp-Dialog .jp-mod-accept")
@@ -134,6 +138,18 @@ class LabPage:
         items = self.page.locator(".jp-DirListing-content .jp-DirListing-itemText")
         items.first.wait_for(state="visible", timeout=30_000)
         return [name.strip() for name in items.all_inner_texts()]
+
+    def widen_file_browser(self, by_px: int = 140) -> None:
+        """Drag the sidebar's edge so the lesson names are not cut off (for readable screenshots)."""
+        handle = self.page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+        box = handle.bounding_box()
+        if not box:
+            return
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.page.mouse.move(x + by_px, y, steps=5)
+        self.page.mouse.up()
 
     def menu(self, *labels: str) -> None:
         """Click through the menu bar, e.g. ``menu("Run", "Run All Cells")``."""

@@ -17,13 +17,19 @@ LESSONS = sorted(path.name for path in (REPO_ROOT / "notebooks").glob("[0-9][0-9
 FAST_LESSON = "00_environment.ipynb"
 
 
-def test_lesson_list_shows_every_lesson_notebook(lab, publish_screenshot):
+def test_lesson_list_shows_every_lesson_notebook_and_opens_one(lab, publish_screenshot):
     assert len(LESSONS) >= 7, f"expected lessons 00 to 06 in notebooks/, found {LESSONS}"
     lab.open("notebooks")
     names = lab.file_browser_names()
-    shot = lab.shot("lesson-list")
     missing = [name for name in LESSONS if name not in names]
     assert not missing, f"file browser lacks {missing}; it shows {names}"
+    lab.widen_file_browser()
+    lab.shot("lesson-list")
+    # A double-click in the list opens the lesson.
+    lab.page.locator(".jp-DirListing-item", has_text=FAST_LESSON).dblclick()
+    lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) h1", has_text="Your build environment").wait_for()
+    lab.wait_for_kernel()
+    shot = lab.shot("lesson-opened")
     publish_screenshot(shot, "lesson-list.png")
 
 
