@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,41 +67,49 @@ def artifacts_root() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def lab_root(tmp_path_factory) -> Path:
-    """A temp copy of notebooks/, exercises/ and sample_app/: tests may run and edit it freely."""
-    root = tmp_path_factory.mktemp("lab-root")
+def _course_copy(prefix: str) -> Path:
+    """A temp copy of the course (see labserver.COURSE_PARTS) plus the harness notebooks."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     copy_course_tree(root)
     write_harness_notebooks(root / HARNESS_FOLDER)
     return root
 
 
-def _serve(root: Path, state: Path, log: Path, disabled: tuple[str, ...] = ()) -> Iterator[JupyterLabServer]:
+def _serve(root: Path, log: Path, disabled: tuple[str, ...] = ()) -> Iterator[JupyterLabServer]:
+    """Start JupyterLab over ``root``; stop it and delete ``root`` and its state at the end."""
+    state = Path(tempfile.mkdtemp(prefix="lpi-lab-state-"))
     server = JupyterLabServer(root_dir=root, state_dir=state, log_path=log, disabled_extensions=disabled)
     try:
-        server.start()
-    except LabServerError as error:
-        pytest.fail(str(error), pytrace=False)
-    try:
+        try:
+            server.start()
+        except LabServerError as error:
+            pytest.fail(str(error), pytrace=False)
         yield server
     finally:
         server.stop()
+        shutil.rmtree(state, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def lab_server(lab_root, tmp_path_factory, artifacts_root) -> Iterator[JupyterLabServer]:
-    yield from _serve(lab_root, tmp_path_factory.mktemp("lab-state"), artifacts_root / "jupyterlab.log")
+def lab_root() -> Path:
+    """The shared server's root: a temp copy of the course, which tests may run and edit freely.
+
+    Created here, removed when ``lab_server`` stops (the real files are never touched).
+    """
+    return _course_copy("lpi-lab-root-")
 
 
 @pytest.fixture(scope="session")
-def widgetless_lab_server(tmp_path_factory, artifacts_root) -> Iterator[JupyterLabServer]:
+def lab_server(lab_root, artifacts_root) -> Iterator[JupyterLabServer]:
+    yield from _serve(lab_root, artifacts_root / "jupyterlab.log")
+
+
+@pytest.fixture(scope="session")
+def widgetless_lab_server(artifacts_root) -> Iterator[JupyterLabServer]:
     """JupyterLab with the ipywidgets manager disabled, as after `jupyter labextension disable`."""
-    root = tmp_path_factory.mktemp("widgetless-root")
-    copy_course_tree(root)
-    write_harness_notebooks(root / HARNESS_FOLDER)
     yield from _serve(
-        root,
-        tmp_path_factory.mktemp("widgetless-state"),
+        _course_copy("lpi-widgetless-root-"),
         artifacts_root / "jupyterlab-widgetless.log",
         disabled=(WIDGET_MANAGER_EXTENSION,),
     )
