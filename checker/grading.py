@@ -85,6 +85,12 @@ class _Run:
             self.timings[name] = self.timings.get(name, 0.0) + time.monotonic() - started
 
 
+def repository_for(run_id: str) -> str:
+    """The image repository a run's images are kept under: ``lpi-grade/<run id as a valid name>``."""
+    name = re.sub(r"[^a-z0-9]+", "-", run_id.lower()).strip("-")[:100].strip("-") or "run"
+    return f"lpi-grade/{name}"
+
+
 def new_run_id() -> str:
     """``LPI_RUN_ID`` when set (grade-class passes one per student), else a fresh unique id."""
     given = os.environ.get("LPI_RUN_ID", "").strip()
@@ -216,15 +222,15 @@ def _grade(report: Report, run: _Run, dockerfile: Path, context_dir: Path, exerc
         result = engine.build(
             context_tar=staged.tar(),
             dockerfile=staged.dockerfile_name,
-            tag=f"lpi-grade/{run.run_id.lower()}:image",
+            tag=f"{repository_for(run.run_id)}:image",
             build_args=settings.build_args,
-            labels={**run.labels, course_settings.LABEL_STANDIN: "false",
+            labels={**run.labels,
                     **({course_settings.LABEL_KEEP: "cache"} if run.keep else {})},
             timeout_s=build_timeout,
             on_line=on_line,
             settings=settings,
         )
-    run.builds.append((result, f"lpi-grade/{run.run_id.lower()}"))
+    run.builds.append((result, repository_for(run.run_id)))
     if not result.ok and "code: 137" in (result.error or ""):
         # A step killed (137) may be the engine shutting down (it kills build containers before it
         # stops answering): look again in a moment; no engine is no failure of the learner's.
@@ -420,9 +426,9 @@ def _cache_probe(run: _Run, rubric: rubrics.Rubric, staged: staging.StagedContex
     result = engine.build(
         context_tar=staged.tar(overrides={changed: edited}),
         dockerfile=staged.dockerfile_name,
-        tag=f"lpi-grade/{run.run_id.lower()}:cache-probe",
+        tag=f"{repository_for(run.run_id)}:cache-probe",
         build_args=run.settings.build_args,
-        labels={**run.labels, course_settings.LABEL_STANDIN: "false"},
+        labels={**run.labels},
         timeout_s=build_timeout,
         should_stop=stop,
         settings=run.settings,
@@ -464,11 +470,11 @@ def _comparison(run: _Run, spec: rubrics.BuildSpec, learner: staging.StagedConte
     for found in engine.find_images(f"{LABEL_CACHE_KEY}={key}"):
         return dynamic.SizeReference(spec.name, found.size_bytes, str(spec.dockerfile))
     run.phase(f"Building the {spec.name} ({spec.dockerfile.name}) once on this engine; it is kept as cache")
-    repository = f"lpi-ref/{key[:16]}-{run.run_id.lower()[-12:]}"
+    repository = f"lpi-ref/{key[:16]}-{repository_for(run.run_id).split('/')[1][-12:].strip('-') or 'run'}"
     result = engine.build(
         context_tar=staged.tar(), dockerfile=staged.dockerfile_name, tag=f"{repository}:image",
         build_args=settings.build_args,
-        labels={LABEL_CACHE_KEY: key, course_settings.LABEL_KEEP: spec.name, course_settings.LABEL_STANDIN: "false"},
+        labels={LABEL_CACHE_KEY: key, course_settings.LABEL_KEEP: spec.name},
         settings=settings,
     )
     run.builds.append((result, repository))

@@ -142,7 +142,7 @@ def test_containers_run_without_capabilities_network_or_unbounded_resources(engi
 
 def test_a_service_publishes_its_port_on_loopback_only(engine_ready, docker_client, graded):
     report = graded("Dockerfile")
-    image_tag = f"lpi-grade/{report.run_id.lower()}:image"
+    image_tag = f"{grading.repository_for(report.run_id)}:image"
     with engine.service(image_tag, port=8000, labels={course_settings.LABEL_RUN: "test-loopback"}) as service:
         bindings = docker_client.api.inspect_container(service.container_id)["HostConfig"]["PortBindings"]
         assert bindings == {"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
@@ -347,7 +347,7 @@ def test_with_keep_cache_off_the_graded_images_are_removed(engine_ready, app_con
     report = grading.grade(FIXTURES / "prefix-install-pass.Dockerfile", context=app_context, keep_cache=False)
     run_ids.append(report.run_id)
     assert report.status == "passed", report.summary()
-    repository = f"lpi-grade/{report.run_id.lower()}"
+    repository = grading.repository_for(report.run_id)
     tags = [tag for image in docker_client.images.list() for tag in image.tags if tag.startswith(repository)]
     assert tags == []
     assert not docker_client.images.list(filters={"label": f"{course_settings.LABEL_RUN}={report.run_id}"})
@@ -355,7 +355,7 @@ def test_with_keep_cache_off_the_graded_images_are_removed(engine_ready, app_con
 
 def test_with_keep_cache_on_every_stage_of_the_graded_build_is_tagged_as_cache(graded, docker_client):
     report = graded("Dockerfile")
-    repository = f"lpi-grade/{report.run_id.lower()}"
+    repository = grading.repository_for(report.run_id)
     tags = sorted(tag for image in docker_client.images.list() for tag in image.tags if tag.startswith(repository + ":"))
     assert tags == [f"{repository}:image", f"{repository}:stage-0"]
     labels = docker_client.images.get(f"{repository}:image").labels
