@@ -355,17 +355,38 @@ def no_headers(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """
     if evidence.filesystem is None:
         return _not_run(evidence.filesystem_error or "there is no image")
-    own = (evidence.runtime.include.rstrip("/") + "/") if evidence.runtime and evidence.runtime.include else None
+    own_dirs = interpreter_include_dirs(evidence)
     headers = [(path, size) for path, size in evidence.filesystem.headers
-               if not (own and path.startswith(own)) and not re.search(r"/(?:site|dist)-packages/", path)]
+               if not path.startswith(tuple(d + "/" for d in own_dirs)) and not re.search(r"/(?:site|dist)-packages/", path)]
     limit = int(params.get("max_files") or 0)
     details = {"headers": len(headers), "bytes": sum(size for _, size in headers)}
-    note = f" (the interpreter's own {own.rstrip('/')} is not counted)" if own else ""
+    note = f" (the interpreter's own {', '.join(sorted(own_dirs))} not counted)" if own_dirs else ""
     if len(headers) > limit:
         folders = sorted({posixpath.dirname(path) for path, _ in headers})
         return Outcome(False, f"{len(headers)} C headers ({human_bytes(details['bytes'])}) in {_listing(folders)}{note}; "
                               f"at most {limit} allowed.", details)
     return Outcome(True, f"{len(headers)} C headers{note}.", details)
+
+
+_INTERPRETER_RE = re.compile(r"^(.*)/bin/python(\d+\.\d+)$")
+
+
+def interpreter_include_dirs(evidence: Evidence) -> set[str]:
+    """Include folders that belong to an interpreter in the image (``/usr/local/include/python3.13``).
+
+    The official Python images ship their interpreter's headers; they are part of the base, not
+    something the learner added. Known from the runtime probe, else from ``<prefix>/bin/pythonX.Y``.
+    """
+    found: set[str] = set()
+    if evidence.runtime is not None and evidence.runtime.include:
+        found.add(evidence.runtime.include.rstrip("/"))
+    fs = evidence.filesystem
+    if fs is not None:
+        for path, kind in fs.kinds.items():
+            match = _INTERPRETER_RE.match(path) if kind in {"f", "l"} else None
+            if match and fs.is_file(path):
+                found.add(f"{match.group(1)}/include/python{match.group(2)}")
+    return found
 
 
 @dynamic_check("no_pip_cache", lesson="05_layer_cache.ipynb#no-pip-cache-in-the-image", needs=("filesystem",),
