@@ -3,7 +3,7 @@
 Every action goes through the UI a learner uses (URLs, the file browser, the menus, the widgets);
 the page's DOM is only *read* to decide whether what the learner sees is right. The detectors
 (tracebacks, widgets, images) return plain results, so a test can assert both that a healthy page
-passes and that a broken one is caught (see test_harness_selftest.py).
+passes and that a broken one is caught (see test_browser_harness_selftest.py).
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ _WIDGET_REPORT_JS = """
 (cell) => {
   const views = [];
   const texts = [];
-  for (const out of cell.querySelectorAll('.jp-OutputArea-output')) {
+  // Top-level outputs only: a rendered widget may nest output areas of its own.
+  for (const out of cell.querySelectorAll('.jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output')) {
     const view = out.querySelector('.jupyter-widgets');
     if (view) views.push(view.className);
     else texts.push(out.innerText);
@@ -205,16 +206,13 @@ class LabPage:
         return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
 
     def cell_containing(self, source_text: str) -> Locator:
-        """The code cell whose source contains ``source_text`` (exactly one is expected)."""
+        """The first code cell whose source contains ``source_text``."""
         cells = self.code_cells().filter(
             has=self.page.locator(".jp-InputArea-editor", has_text=source_text)
         )
         count = cells.count()
         assert count >= 1, f"no code cell contains {source_text!r}"
         return cells.first
-
-    def cells_with_widgets(self) -> Locator:
-        return self.code_cells().filter(has=self.page.locator(".jp-OutputArea-output .jupyter-widgets"))
 
     def widget_report(self, cell: Locator, settle_s: float = 20) -> WidgetReport:
         """Wait until the cell's widget outputs settle (rendered, or visibly not), then report."""
