@@ -73,3 +73,26 @@ def test_size_explorer_is_a_widget_and_redraws_when_another_image_is_chosen(less
     assert after.all_decoded and after.sizes, after.sizes
     assert lesson.outputs(cell).locator(".widget-dropdown select").evaluate("s => s.selectedIndex") == other
     lesson.shot("size-explorer-after", target=explorer)
+
+
+def test_going_further_size_explorer_lists_the_engines_lesson_images_and_draws_the_chosen_one(lesson, lab):
+    """Lesson 06's explorer lists every kept lesson image; lesson 02 (above) has kept three of them."""
+    lab.open("notebooks/06_going_further.ipynb")
+    lab.run_cell(lab.cell_containing("from checker import"), timeout_s=120)
+    cell = lab.cell_containing("explorer = lesson.SizeExplorer()")
+    lab.run_cell(cell, timeout_s=120)
+    assert lab.tracebacks() == []
+    report = lab.widget_report(cell)
+    assert report.rendered, report.explain()
+    explorer = lab.outputs(cell)
+    dropdown = explorer.locator(".widget-dropdown select")
+    options = [text.replace("\xa0", " ") for text in dropdown.locator("option").all_inner_texts()]
+    assert len(options) >= 3, f"the explorer lists {options}"
+    drawn = explorer.locator(".widget-output")
+    assert drawn.locator(".jp-RenderedImage img").count() == 0, "nothing is drawn before a choice"
+    dropdown.select_option(index=len(options) - 1)
+    drawn.locator(".jp-RenderedImage img").first.wait_for(timeout=60_000)
+    after = lab.image_report(drawn)
+    assert after.all_decoded, after.sizes
+    assert "layer" in drawn.inner_text(), "the layer table is missing"
+    lab.shot("lesson-06-size-explorer", target=explorer)
