@@ -45,12 +45,23 @@ def healthy_fault_engine(fault_engine):
     if not fault_engine.answers():
         fault_engine.start()
     fault_engine.ensure_base_image()
+    # Each test accounts for its own leftovers; what an earlier one left must not fail this one.
+    rb.purge_private_engine(fault_engine.host, base_images_of(fault_engine))
     return fault_engine
+
+
+_BASE: set[str] = set()
+
+
+def base_images_of(engine: rb.FaultEngine) -> set[str]:
+    if not _BASE:
+        _BASE.update(image["Id"] for image in rb.client(engine.host).api.images(all=True))
+    return _BASE
 
 
 @pytest.fixture(scope="session")
 def base_images(fault_engine):
-    return {image["Id"] for image in rb.client(fault_engine.host).api.images(all=True)}
+    return base_images_of(fault_engine)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001

@@ -259,7 +259,7 @@ def purge_private_engine(docker_host: str, keep_images: set[str]) -> None:
                 except Exception:
                     pass
     try:
-        api.prune_images(filters={"dangling": False})
+        api.prune_images(filters={"dangling": True})  # untagged leaves and their untagged parents
     except Exception:
         pass
 
