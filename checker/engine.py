@@ -653,6 +653,10 @@ def build(
         handle.cancel()
         worker.join(5)
         _reap_step_containers(steps)
+        try:  # the caller never gets a result to discard: remove the steps this build made
+            discard_build(BuildResult(ok=False, image_id=None, tag=None, seconds=0.0, steps=steps))
+        except Exception:
+            pass
         raise
     finally:
         with _ACTIVE_LOCK:
@@ -1157,6 +1161,25 @@ def remove_images(label: str) -> int:
     return removed
 
 
+def remove_stopped_containers(label: str) -> int:
+    """Remove containers carrying ``label`` (any value) that have stopped (exited or dead).
+
+    A build step container inherits its base image's labels (the stand-ins carry our owner label);
+    when the engine restarts mid-build it can be left ``Dead`` or ``Exited``, with no run label.
+    Only for ``checker clean`` (nothing else building): a step that just ended is ``exited`` too.
+    """
+    api = _client().api
+    found = _call(api.containers, all=True, filters={"label": label, "status": ["exited", "dead"]})
+    removed = 0
+    for row in found:
+        try:
+            api.remove_container(row["Id"], force=True, v=True)
+            removed += 1
+        except (docker.errors.APIError, requests.exceptions.RequestException):
+            pass
+    return removed
+
+
 def prune_dangling_images(label: str) -> int:
     """Remove untagged leaf images carrying ``label`` (and their untagged parents).
 
@@ -1307,10 +1330,13 @@ def cache_groups() -> tuple[list[CacheGroup], int]:
             group.image_ids.append(row.id)
             group.created = max(group.created, row.created)
     chains = {name: set().union(*(_ancestry(i, by_id) for i in g.image_ids)) - foreign for name, g in groups.items()}
-    total_ids: set[str] = set().union(*chains.values()) if chains else set()
+    holders: dict[str, int] = {}
+    for chain in chains.values():
+        for image_id in chain:
+            holders[image_id] = holders.get(image_id, 0) + 1
+    total_ids = set(holders)
     for name, group in groups.items():
-        others = set().union(*(chain for other, chain in chains.items() if other != name)) if len(chains) > 1 else set()
-        group.bytes_alone = sum(own[i] for i in chains[name] - others)
+        group.bytes_alone = sum(own[i] for i in chains[name] if holders[i] == 1)
     ordered = sorted(groups.values(), key=lambda g: (g.kind == "reference", g.created))
     return ordered, sum(own[i] for i in total_ids)
 
@@ -1324,16 +1350,22 @@ def enforce_cache_budget(budget_bytes: int, *, protect: Iterable[str] = ()) -> l
     """Evict the oldest kept builds (graded ones before references) until the cache fits."""
     protected = set(protect)
     evicted: list[str] = []
-    for _ in range(1000):
+    for _ in range(50):
         groups, total = cache_groups()
         if total <= budget_bytes:
             break
         candidates = [g for g in groups if g.repository not in protected]
         if not candidates:
             break
-        victim = candidates[0]
-        remove_group(victim)
-        evicted.append(victim.repository)
+        # Evict oldest first until what they hold alone covers the excess, then measure again
+        # (bytes shared only among evicted groups are freed too, so this never overshoots much).
+        freed = 0
+        for victim in candidates:
+            remove_group(victim)
+            evicted.append(victim.repository)
+            freed += victim.bytes_alone
+            if freed >= total - budget_bytes:
+                break
     return evicted
 
 
