@@ -13,7 +13,7 @@ import re
 import tempfile
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import engine
@@ -27,8 +27,6 @@ REPOSITORY = "lpi-lesson"
 KEEP_VALUE = "lesson"
 LABEL_VARIANT = "org.lean-python-images.lesson.variant"
 
-_STEP_LINE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
-_STEP_IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -47,8 +45,11 @@ class LessonImage:
     base_ref: str | None
     result: engine.BuildResult
     info: engine.ImageInfo | None = None
-    step_images: dict[int, str] = field(default_factory=dict)
-    """Image id after each step number, read from the build log."""
+
+    @property
+    def step_images(self) -> dict[int, str]:
+        """Image id after each step number, as the build log printed it."""
+        return {step.number: step.image_id for step in self.result.steps if step.image_id}
 
     @property
     def ok(self) -> bool:
@@ -114,22 +115,6 @@ def _short(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def step_images(log: str) -> dict[int, str]:
-    """Map each step number to the image id the classic builder printed after it."""
-    ids: dict[int, str] = {}
-    current = None
-    for raw in log.splitlines():
-        line = raw.rstrip()
-        match = _STEP_LINE.match(line.strip())
-        if match:
-            current = int(match.group(1))
-            continue
-        image = _STEP_IMAGE.match(line)
-        if image and current is not None:
-            ids[current] = image.group(1)
-    return ids
-
-
 def build(
     name: str,
     dockerfile: str,
@@ -175,8 +160,7 @@ def build(
             settings=settings,
         )
     info = engine.image_info(result.image_id) if result.ok and result.image_id else None
-    image = LessonImage(name, label or name, tag if result.ok else None, dockerfile, base_ref, result, info,
-                        step_images(result.log))
+    image = LessonImage(name, label or name, tag if result.ok else None, dockerfile, base_ref, result, info)
     if previous and info is not None and previous != info.id:
         _drop_if_untagged(previous)
     if progress:
@@ -204,23 +188,5 @@ def _drop_if_untagged(image_id: str) -> None:
 
 
 def discard(image: LessonImage) -> None:
-    """Remove what a throwaway build created, and nothing it took from the cache.
-
-    The final image goes with its tag (if the tag was its only name). The last layer of every
-    other stage goes too when that layer was built (not reused) by this build; the engine then also
-    removes the parent layers no other image needs, and stops at the first one that is shared.
-    """
-    steps = image.result.steps
-    if not steps:
-        return
-    stage_ends = [steps[i - 1] for i in range(1, len(steps)) if steps[i].instruction.upper().startswith("FROM ")]
-    for step in stage_ends:
-        image_id = image.step_images.get(step.number)
-        if image_id and not step.cached:
-            _drop_if_untagged(image_id)
-    if image.tag:
-        engine.remove_image(image.tag, force=False)
-    elif steps and not steps[-1].cached:
-        last = image.step_images.get(steps[-1].number)
-        if last:
-            _drop_if_untagged(last)
+    """Remove what a throwaway build created, and nothing it took from the cache."""
+    engine.discard_build(image.result)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 
 from checker import engine
-from checker.lesson_build import step_images
+from checker.lesson_build import LessonImage
 from checker.lesson_charts import category
 from checker.lesson_context import included_files, is_excluded, parse_dockerignore, stage
 from checker.lesson_explorers import CacheExplorer, instructions
 from checker.lesson_layers import Part, base_layer_count, breakdown
-from checker.lesson_probe import _between_markers, parse_numbers
+from checker.lesson_probe import parse_numbers
 from checker.lesson_pypi import canonical, manylinux, musllinux, requirement_lines
 from checker.lesson_quiz import Quiz, self_test
 from checker.lesson_table import Table, human_bytes
@@ -72,20 +72,17 @@ def test_when_an_excluded_file_is_edited_then_the_staged_context_does_not_change
     assert included_files(source, dockerignore=False) == [".dockerignore", "README.md", "main.py"]
 
 
-def test_step_images_reads_the_image_id_after_each_step():
-    log = (
-        "Step 1/3 : FROM python:3.13-slim\n ---> 34d220e1d0a5\n"
-        "Step 2/3 : RUN true\n ---> Running in 55d5607eaa71\nRemoving intermediate container 55d5607eaa71\n"
-        " ---> 650c97399cd0\n"
-        "Step 3/3 : COPY . .\n ---> Using cache\n ---> 4ae7fd0bfc1f\n"
-    )
-    assert step_images(log) == {1: "34d220e1d0a5", 2: "650c97399cd0", 3: "4ae7fd0bfc1f"}
+def test_a_lesson_image_maps_step_numbers_to_the_images_the_log_named():
+    steps = [engine.BuildStep(1, "FROM python:3.13-slim", image_id="34d220e1d0a5"),
+             engine.BuildStep(2, "RUN true", image_id="650c97399cd0"),
+             engine.BuildStep(3, "COPY . .", cached=True, image_id="4ae7fd0bfc1f")]
+    result = engine.BuildResult(ok=True, image_id="4ae7fd0bfc1f", tag="t", seconds=1.0, steps=steps)
+    image = LessonImage("x", "x", "t", "FROM scratch", None, result)
+    assert image.step_images == {1: "34d220e1d0a5", 2: "650c97399cd0", 3: "4ae7fd0bfc1f"}
+    assert image.step("COPY").cached and image.step("RUN").number == 2
 
 
-def test_probe_output_is_read_between_the_markers_with_the_exit_status():
-    log = "Step 3/3 : RUN sh /tmp/lpi-probe.sh\n=== lpi-probe-begin ===\nhello\nworld\n=== lpi-probe-end 3 ===\n"
-    assert _between_markers(log) == ("hello\nworld", 3)
-    assert _between_markers("no markers") == ("", None)
+def test_probe_numbers_are_read_from_du_and_wc_output():
     assert parse_numbers("123\t/usr/include\nnoise\n45 /usr/bin\n") == {"/usr/include": 123, "/usr/bin": 45}
 
 
