@@ -136,7 +136,11 @@ def app_hash(app_dir: Path = SAMPLE_APP_DIR) -> str:
 
 
 def checker_digest() -> str:
-    """The grader's own source (lessons aside): a new checker version grades everything again."""
+    """The grader's own source (lessons aside), for callers that want a new checker to regrade.
+
+    Not part of grade-class's key by default (the key is the submission, the rubric, the app and
+    the base images): after upgrading the checker, grade into a fresh ``--out`` to regrade.
+    """
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
     files = sorted(p.relative_to(package) for p in package.rglob("*")
@@ -362,7 +366,9 @@ class ClassRun:
     grade_timeout_s: float | None = None
     """Deadline for one submission; default: build timeout + 2 x run timeout + a margin."""
     grader: list[str] | None = None
-    """The command that grades one submission (default ``python -m checker grade``); for tests."""
+    """The command that grades one submission (default: this module's ``--grade-one``); for tests."""
+    extra_key: str = ""
+    """Mixed into every cache key: e.g. :func:`checker_digest` to regrade whenever the checker changes."""
 
     def __post_init__(self) -> None:
         self.run_id = f"class-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -387,7 +393,7 @@ class ClassRun:
         rubric_bytes = self.rubric.read_bytes()
         app_digest = app_hash()
         base_ids = base_image_ids(self.settings)
-        grader_digest = checker_digest()
+        grader_digest = self.extra_key
         self.out.mkdir(parents=True, exist_ok=True)
         results: dict[str, StudentResult] = {}
         todo: list[tuple[str, str]] = []
@@ -685,13 +691,14 @@ def grade_class(
     shard: str | None = None,
     progress: Progress = print,
     grade_timeout_s: float | None = None,
+    extra_key: str = "",
 ) -> list[StudentResult]:
     """Grade every student folder in ``submissions`` against an exercise's rubric."""
     submissions = Path(submissions)
     exercise_dir = find_exercise(exercise)
     out_dir = Path(out) if out else submissions / "_grades"
     run = ClassRun(submissions=submissions, exercise=exercise_dir, out=out_dir, jobs=jobs,
-                   shard=Shard.parse(shard), progress=progress, grade_timeout_s=grade_timeout_s)
+                   shard=Shard.parse(shard), progress=progress, grade_timeout_s=grade_timeout_s, extra_key=extra_key)
     return run.run()
 
 
