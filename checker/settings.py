@@ -64,6 +64,8 @@ class Settings:
     context_limit_bytes: int = field(default_factory=lambda: _env_int("LPI_CONTEXT_LIMIT", 200 * 1024 * 1024))
     context_file_limit: int = field(default_factory=lambda: _env_int("LPI_CONTEXT_FILES", 20000))
     log_limit_bytes: int = field(default_factory=lambda: _env_int("LPI_LOG_LIMIT", 2 * 1024 * 1024))
+    #: Bytes the RUN steps of one build may write before it is stopped (overlay2 has no quota).
+    build_disk_limit_bytes: int = field(default_factory=lambda: _env_int("LPI_BUILD_DISK_LIMIT", 10 * 1024**3))
     #: Total size of graded images kept as a build cache before the oldest are removed.
     cache_budget_bytes: int = field(default_factory=lambda: _env_int("LPI_CACHE_BUDGET", 8 * 1024**3))
 

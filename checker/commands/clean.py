@@ -23,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
     owner = f"{course_settings.LABEL_OWNER}={course_settings.OWNER_VALUE}"
     try:
         containers = engine.remove_containers(owner) + engine.reap_expired_containers()
+        # Build steps an engine restart left behind (they carry the base image's owner label).
+        containers += engine.remove_stopped_containers(course_settings.LABEL_OWNER)
         # Graded builds kept as cache: their final images and the untagged stage images under them.
         removed = engine.remove_grading_images()
         removed += engine.remove_images(owner)
