@@ -87,6 +87,10 @@ TECHNIQUES: tuple[Technique, ...] = (
     Technique("no-pyc", "no bytecode (.pyc) shipped",
               f"RUN find {VENV} -depth -type d -name __pycache__ -exec rm -rf {{}} +",
               r"__pycache__|--no-compile|\*\.py\[co\]|\*\.pyc"),
+    Technique("bytecode-only", "bytecode without sources (.pyc kept, .py dropped)",
+              f"RUN {VENV}/bin/python -m compileall -q -b -j 0 {VENV}/lib && find {VENV}/lib -name '*.py' -delete "
+              f"&& find {VENV}/lib -depth -type d -name __pycache__ -exec rm -rf {{}} +",
+              r"\bcompileall\b[^\n]*\s-[a-z]*b"),
 )
 
 
@@ -101,4 +105,8 @@ def with_techniques(reference: str, ids: tuple[str, ...]) -> str:
 def techniques_used(text: str) -> list[str]:
     """Which techniques a Dockerfile uses, judged from its text (comments ignored)."""
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    return [t.id for t in TECHNIQUES if re.search(t.pattern, code)]
+    used = [t.id for t in TECHNIQUES if re.search(t.pattern, code)]
+    if "bytecode-only" in used and "no-pyc" in used:
+        # Removing __pycache__ after `compileall -b` keeps the bytecode: it is not "no .pyc".
+        used.remove("no-pyc")
+    return used

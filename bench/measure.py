@@ -143,7 +143,8 @@ def bound_and_techniques(lab: Lab, results: dict, built: dict[str, Built]) -> No
     rows = []
     variants = [((t.id,), t.title) for t in dockerfiles.TECHNIQUES]
     variants += [(("no-pip", "strip"), "lean, keeps .pyc (no pip + stripped)"),
-                 (("no-pip", "strip", "no-pyc"), "lean, no .pyc (all three)")]
+                 (("no-pip", "strip", "bytecode-only"), "lean, keeps .pyc, no sources (no pip + stripped + bytecode only)"),
+                 (("no-pip", "strip", "no-pyc"), "lean, no .pyc (no pip + stripped + no bytecode)")]
     used = set((results.get("best_solution") or {}).get("techniques", []))
     for ids, title in variants:
         name = "variant-" + "-".join(ids)
@@ -188,7 +189,8 @@ def import_times(lab: Lab, image: str, runs: int = FAST_RUNS) -> stats.Stat:
 def import_time(lab: Lab, results: dict, built: dict[str, Built]) -> None:
     out: dict = {"note": "python -c \"import main\" in /app, timed inside the container by a Python loop "
                          "(one warm-up, then 5 runs); PYTHONDONTWRITEBYTECODE=1 as in the reference"}
-    for key, name in (("with_pyc", "reference"), ("without_pyc", "variant-no-pyc")):
+    for key, name in (("with_pyc", "reference"), ("without_pyc", "variant-no-pyc"),
+                      ("bytecode_only", "variant-bytecode-only")):
         if name not in built:
             out[key] = None
             continue

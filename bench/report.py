@@ -105,6 +105,8 @@ def render(results: dict) -> str:
         add("|---|---|")
         add(f"| reference (keeps .pyc) | {_stat(imp.get('with_pyc'))} |")
         add(f"| without .pyc | {_stat(imp.get('without_pyc'))} |")
+        if "bytecode_only" in imp:
+            add(f"| .pyc without sources | {_stat(imp.get('bytecode_only'))} |")
         if imp.get("ratio"):
             add(f"| without / with | {format_stat(Stat.from_dict(imp['ratio']))} |")
         add("")

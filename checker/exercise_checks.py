@@ -40,20 +40,27 @@ def app_roots(fs: FilesystemFacts) -> list[str]:
 
 
 def bytecode_coverage(fs: FilesystemFacts, root: str) -> tuple[int, int]:
-    """(modules with a compiled .pyc, modules) for the .py files under an install root."""
+    """(modules with a compiled .pyc, modules) for the modules under an install root.
+
+    A module is a .py file, or a .pyc beside where its .py would be with no .py there (bytecode
+    shipped without sources, as `compileall -b` lays it out): Python imports that directly.
+    """
     prefix = root.rstrip("/") + "/"
-    modules = 0
-    compiled = 0
-    pycs = {path for path, kind in fs.kinds.items() if kind == "f" and path.startswith(prefix) and path.endswith(".pyc")}
+    files = {path for path, kind in fs.kinds.items() if kind == "f" and path.startswith(prefix)}
+    pycs = {path for path in files if path.endswith(".pyc")}
     cached = {(posixpath.dirname(posixpath.dirname(p)), posixpath.basename(p).split(".", 1)[0])
               for p in pycs if posixpath.basename(posixpath.dirname(p)) == "__pycache__"}
-    for path, kind in fs.kinds.items():
-        if kind != "f" or not path.startswith(prefix) or not path.endswith(".py"):
-            continue
-        # Entry-point scripts and vendored templates aside, every module pip installs gets a .pyc.
-        modules += 1
-        directory, stem = posixpath.dirname(path), posixpath.basename(path)[:-3]
-        if (directory, stem) in cached or path + "c" in pycs:
+    modules = 0
+    compiled = 0
+    for path in files:
+        if path.endswith(".py"):
+            # Entry-point scripts and vendored templates aside, every module pip installs gets a .pyc.
+            modules += 1
+            directory, stem = posixpath.dirname(path), posixpath.basename(path)[:-3]
+            if (directory, stem) in cached or path + "c" in pycs:
+                compiled += 1
+        elif path in pycs and posixpath.basename(posixpath.dirname(path)) != "__pycache__" and path[:-1] not in files:
+            modules += 1
             compiled += 1
     return compiled, modules
 

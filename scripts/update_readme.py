@@ -35,20 +35,30 @@ def bench_table() -> str:
 GENERATORS = {"rules": rules_table, "bench": bench_table}
 
 
+class MissingSection(Exception):
+    pass
+
+
 def render(text: str) -> str:
     for name, generate in GENERATORS.items():
+        # An empty section (BEGIN right above END) must match too, or it would never be filled.
         pattern = re.compile(
-            rf"(<!-- BEGIN GENERATED: {name} -->\n).*?(\n<!-- END GENERATED: {name} -->)", re.DOTALL
+            rf"(<!-- BEGIN GENERATED: {name} -->\n)(?:.*?\n)?(<!-- END GENERATED: {name} -->)", re.DOTALL
         )
-        if pattern.search(text):
-            body = generate()
-            text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+        if not pattern.search(text):
+            raise MissingSection(f"README.md has no <!-- BEGIN/END GENERATED: {name} --> section")
+        body = generate()
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 
 def main(argv: list[str]) -> int:
     current = README.read_text()
-    wanted = render(current)
+    try:
+        wanted = render(current)
+    except MissingSection as exc:
+        print(exc, file=sys.stderr)
+        return 1
     if "--check" in argv:
         if wanted != current:
             print("README.md is out of date: run `python scripts/update_readme.py`", file=sys.stderr)

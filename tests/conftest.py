@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
+
+
+def pytest_configure(config):
+    # Started in the background by a non-interactive shell (nohup, some CI runners), the run
+    # inherits SIGINT ignored, and so would every grader it starts: the tests that press Ctrl-C
+    # on a grader would then test nothing. Handled signals reset to default across exec.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config, items):

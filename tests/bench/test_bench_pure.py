@@ -112,6 +112,18 @@ def test_techniques_are_recognised_in_code_but_not_in_comments():
     assert dockerfiles.techniques_used(text) == ["no-pip", "no-pyc"]
 
 
+def test_removing_pycache_after_compileall_b_counts_as_bytecode_only_not_as_no_pyc():
+    text = ("RUN python -m compileall -q -b /opt/venv/lib && find /opt/venv/lib -name '*.py' -delete \\\n"
+            "    && find /opt/venv/lib -name __pycache__ -exec rm -rf {} +\n")
+    assert dockerfiles.techniques_used(text) == ["bytecode-only"]
+
+
+def test_the_bytecode_only_variant_follows_the_install_in_the_builder_stage():
+    text = dockerfiles.with_techniques(REFERENCE, ("bytecode-only",))
+    builder = text.split("FROM ")[1]
+    assert "compileall -q -b" in builder and builder.index("compileall") > builder.index("pip install")
+
+
 def _layers():
     return [
         LayerLike(100, "ADD file:abc in /"),

@@ -66,3 +66,13 @@ def test_when_the_rule_table_is_asked_then_it_lists_every_registered_rule():
     assert [rule["id"] for rule in rules] == [rule.id for rule in all_rules()]
     for rule in all_rules():
         assert f"| [{rule.id}]({rule.lesson}) | {rule.title} | {rule.severity} |" in markdown
+
+
+def test_when_the_reader_closes_the_pipe_early_then_rules_ends_quietly():
+    # `lean-check rules | head -1`: the reader is gone before the table is written.
+    child = subprocess.Popen([sys.executable, "-m", "checker", "rules", "--format", "markdown"], cwd=REPO,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr

@@ -37,6 +37,17 @@ def test_when_the_packages_keep_their_pyc_files_then_pyc_kept_passes():
     assert outcome.passed, outcome.message
 
 
+def test_when_bytecode_ships_without_sources_then_pyc_kept_passes_and_counts_those_modules():
+    facts = scan([f"{SITE}/fastapi/__init__.pyc", f"{SITE}/fastapi/routing.pyc", f"{SITE}/fastapi/applications.py"],
+                 [SITE, f"{SITE}/fastapi", f"{SITE}/fastapi-0.165.0.dist-info"])
+    assert exercise_checks.bytecode_coverage(facts, SITE) == (2, 3)
+    assert not exercise_checks.pyc_kept(Evidence(filesystem=facts), {"min_fraction": 0.9}).passed
+    facts.kinds.pop(f"{SITE}/fastapi/applications.py")
+    facts.kinds[f"{SITE}/fastapi/applications.pyc"] = "f"
+    outcome = exercise_checks.pyc_kept(Evidence(filesystem=facts), {"min_fraction": 0.9})
+    assert outcome.passed and "3/3" in outcome.message
+
+
 def test_when_pycache_folders_are_deleted_then_pyc_kept_fails_and_says_where():
     outcome = exercise_checks.pyc_kept(Evidence(filesystem=venv(with_pip=False, with_pyc=False)), {"min_fraction": 0.9})
     assert not outcome.passed and SITE in outcome.message and "0 of" in outcome.message
