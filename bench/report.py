@@ -161,6 +161,8 @@ def render(results: dict) -> str:
     if not ci.get("measured"):
         add(f"Not measured in this run: {ci.get('reason', 'opt-in, run `python -m bench --ci-cost`')}.")
     else:
+        add(f"The test command in its parts ({ci.get('note', '')}):")
+        add("")
         add("| Part | Wall time | Exit codes |")
         add("|---|---|---|")
         for key, label in (("setup", "`scripts/setup.sh test`"), ("pytest", "pytest tests/"), ("nbval", "nbval notebooks/")):
