@@ -129,7 +129,8 @@ def format_totals(totals: dict) -> list[str]:
         f"tracebacks:            {totals['tracebacks']} (must be 0)",
         f"leftovers:             {totals['leftovers']} (must be 0)",
         f"host data leaked:      {totals['host_data_leaked']} (must be 0)",
-        "longest hostile case:  " + (f"{longest['name']}: {longest['seconds']} s against a {longest['deadline_s']} s deadline"
+        "longest hostile case:  " + (f"{longest['name']}: the whole grade took {longest['seconds']} s (build, start and "
+                                     f"clean-up included) against the {longest['deadline_s']} s limit it ran into"
                                      if longest else "n/a"),
     ]
     lines += [f"  not as expected: {line}" for line in totals["not_as_expected"]]
