@@ -592,10 +592,14 @@ def _clip(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def markdown_table() -> str:
-    """The dynamic checks as a Markdown table (docs/checker.md embeds it; a test keeps them in sync)."""
+def markdown_table(link_prefix: str = "../") -> str:
+    """The dynamic checks as a Markdown table (docs/checker.md embeds it; a test keeps them in sync).
+
+    Lesson links are repo-relative (``notebooks/...``); ``link_prefix`` makes them relative to the
+    page that embeds the table, ``docs/`` by default.
+    """
     rows = ["| Check | Title | Why it matters | How to fix | Parameters (defaults) |", "| --- | --- | --- | --- | --- |"]
     for check in all_checks():
         params = ", ".join(f"`{name}={value!r}`" for name, value in check.defaults.items()) or "none"
-        rows.append(f"| [`{check.id}`]({check.lesson}) | {check.title} | {check.rationale} | {check.fix} | {params} |")
+        rows.append(f"| [`{check.id}`]({link_prefix}{check.lesson}) | {check.title} | {check.rationale} | {check.fix} | {params} |")
     return "\n".join(rows) + "\n"

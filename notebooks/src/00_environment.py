@@ -44,6 +44,7 @@ assert env.engine.server_version not in {"", "?"}, "the engine did not report it
 assert env.engine.buildkit is False, "the lessons are written for the classic builder"
 
 # %% [markdown]
+# <a id="the-classic-builder"></a>
 # ### Why the builder matters
 #
 # Docker has two builders. The **classic builder** runs a Dockerfile one instruction at a time,
@@ -52,6 +53,12 @@ assert env.engine.buildkit is False, "the lessons are written for the classic bu
 # recent Docker Desktop) builds stages in parallel and adds features such as cache mounts
 # (`RUN --mount=type=cache`). The course's engine runs the classic builder, so lesson 6 can only
 # describe those features; everything else you learn applies to both builders.
+#
+# So write your Dockerfiles for the classic builder: BuildKit-only syntax (`RUN --mount`,
+# heredocs, `COPY --link` or `--chmod`) makes the build here fail, or behave differently, for
+# reasons that have nothing to do with your image. The classic way is a `RUN` with its commands
+# joined by `&&`, `pip install --no-cache-dir` instead of a cache mount, and `COPY --chown`
+# followed by a `RUN chmod`. The course's checker flags such lines.
 
 # %% [markdown]
 # ## The base images

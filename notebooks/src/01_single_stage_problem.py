@@ -76,6 +76,7 @@ assert full.size_bytes > 500_000_000, "a single-stage image on the full base wei
 assert base_info.size_bytes > full.size_bytes / 2, "most of the weight comes with the base image"
 
 # %% [markdown]
+# <a id="what-makes-an-image-heavy"></a>
 # ## Where the weight comes from, layer by layer
 #
 # An image is a stack of layers, one per instruction that changes files. The engine records each
@@ -101,6 +102,18 @@ largest_own = max(own, key=lambda p: p.size_bytes)
 assert parts[0].from_base and parts[0].size_bytes == max(p.size_bytes for p in parts)
 assert "pip install" in largest_own.label, "of our own steps, installing the requirements adds the most"
 assert apt_layer < largest_own.size_bytes, "on the full image, installing gcc and libpq-dev adds next to nothing"
+
+# %% [markdown]
+# <a id="recommended-packages"></a>
+# ### Recommended packages
+#
+# Our `apt-get install` line names two packages, but by default apt also installs every package
+# they *recommend*: documentation, extra tools, libraries the app never loads. Here that costs
+# little, because the full image already holds gcc and libpq-dev, so apt has next to nothing to
+# add. On a slim base the same line brings in the compiler and all its recommendations.
+# `apt-get install -y --no-install-recommends ...` installs only the packages you name and what
+# they strictly depend on, so the image holds what the Dockerfile says.
+# [Lesson 6](06_going_further.ipynb) measures the difference, and shows the trap that comes with it.
 
 # %% [markdown]
 # ## Inside the image: a build toolchain nobody uses at run time

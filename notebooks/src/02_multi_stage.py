@@ -29,6 +29,7 @@ from checker import engine, lesson
 settings = lesson.settings
 
 # %% [markdown]
+# <a id="the-multi-stage-pattern"></a>
 # ## Two stages
 #
 # The idea: let one stage do the dirty work with every tool it needs, then start over from a
@@ -57,6 +58,17 @@ lesson.dockerfile("multi-stage")
 # * `libpq-dev` = headers, the static library and `pg_config`, needed to *compile*. `libpq5` = the
 #   shared library alone, needed to *run*. Debian splits most C libraries this way.
 # * `ENV PATH` appears in both stages: environment variables do not cross stages either.
+
+# %% [markdown]
+# <a id="naming-stages"></a>
+# ### Naming stages
+#
+# `COPY --from` accepts a stage's name, its number (`--from=0`) or an image reference. Prefer the
+# name: numbers shift when someone adds a stage, and a name says what the stage is for. Spell it
+# exactly as in `FROM ... AS builder`, and copy only from a stage written *above* the line: a
+# value that matches no earlier stage is taken as an image name, so a typo such as
+# `--from=buidler` makes Docker try to pull an image called `buidler`, and the build stops with
+# a pull error that does not mention your stages at all.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -139,9 +151,11 @@ assert "compilers and headers" in slim_kinds, "the slim single-stage image insta
 assert "compilers and headers" not in multi_kinds, "the multi-stage image has no toolchain layer"
 
 # %% [markdown]
+# <a id="runtime-libraries-only"></a>
 # ## Inside the runtime image
 #
-# What is, and is not, in the image we would ship?
+# What is, and is not, in the image we would ship? Its stage installed `libpq5`, not
+# `libpq-dev`: the shared library psycopg2 loads, without the headers it was compiled against.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -76,6 +76,7 @@ assert len(added_site) > 10, "dozens of new entries in site-packages, mixed with
 # present in the runtime base.
 
 # %% [markdown]
+# <a id="one-directory-one-copy"></a>
 # ## Three ways to carry the packages across
 #
 # | variant | builder installs with | runtime copies |

@@ -27,6 +27,7 @@ from checker import engine, lesson
 settings = lesson.settings
 
 # %% [markdown]
+# <a id="slim-or-alpine"></a>
 # ## Two C libraries
 #
 # Every compiled program on Linux, including CPython and every C extension, calls into a C
@@ -178,6 +179,20 @@ if alpine is not None:
 # size saved is worth testing the whole app on musl, is a judgement the numbers inform but do not make.
 
 # %% [markdown]
+# <a id="pin-the-base-image"></a>
+# ## Pin the base image
+#
+# Whichever base you choose, name its version. `python:latest`, or `python` with no tag, points
+# at whatever was released last, so the same Dockerfile builds a different image next month and
+# can break with no change on your side. The course's Dockerfiles write
+# `ARG PYTHON_VERSION=3.13` before the first `FROM` and use it in every `FROM`, as in
+# `FROM python:${PYTHON_VERSION}-slim`: one line to change, every stage on the same Python, and
+# a default so the file builds without `--build-arg`. A tag such as `3.13-slim` still moves with
+# patch releases and Debian security updates, which you want: rebuild regularly with
+# `docker build --pull` to pick them up. To freeze the base exactly, add its digest
+# (`python:3.13-slim@sha256:...`) and update it on purpose.
+
+# %% [markdown]
 # ## Self-check
 
 # %%
@@ -215,6 +230,8 @@ quiz_psycopg
 #   compiles on both, so both need a builder stage.
 # * Alpine could not be built here; the table says so rather than guessing. The course's default
 #   stays `python:3.13-slim`.
+# * Whichever base you choose, pin its version: a tag such as `3.13-slim` (or a digest), never
+#   `latest`.
 #
 # **Exercise:** [`04-smaller-still`](../exercises/04-smaller-still/).
 # **Next:** [5 · The layer cache](05_layer_cache.ipynb).

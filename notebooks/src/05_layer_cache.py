@@ -29,6 +29,7 @@ from checker import lesson
 settings = lesson.settings
 
 # %% [markdown]
+# <a id="dependencies-before-source"></a>
 # ## The rule
 #
 # For every instruction, the classic builder looks for an existing image that has **the same
@@ -124,6 +125,21 @@ for image in (right_after, wrong_after, unchanged):
 # the *expensive* steps before the lines that change often.
 
 # %% [markdown]
+# <a id="the-dockerignore-file"></a>
+# ## The `.dockerignore` file
+#
+# `COPY . .` checksums every file of the build context, so *any* change in it, even to a file
+# the app never reads, makes that step miss the cache. A `.dockerignore` next to the Dockerfile
+# lists what the engine never receives: `.git`, local virtualenvs, `__pycache__` folders, and
+# files like the Dockerfile and the README whose edits should not rebuild anything. Patterns
+# are matched from the top of the context, so a plain `__pycache__` excludes only the top-level
+# folder; write `**/__pycache__` for the ones deeper down. The reverse mistake fails loudly: a
+# file the Dockerfile copies by name (say `requirements.txt`) must not match a pattern, or the
+# `COPY` fails with "not found" although the file is on your disk; a `!requirements.txt` line
+# after the pattern lets it back in. [Lesson 6](06_going_further.ipynb) measures what the file
+# keeps out of the context, secrets included.
+
+# %% [markdown]
 # ## Your turn: the cache explorer
 #
 # Pick an order and a file to edit, tick the steps you expect to **run again**, then press the
@@ -161,6 +177,29 @@ ignored = explorer.run()
 
 # %%
 assert ignored.correct and ignored.rebuilt == [], "a file .dockerignore excludes never reaches the build"
+
+# %% [markdown]
+# <a id="clean-up-in-the-same-layer"></a>
+# ## Clean up in the same layer
+#
+# Each instruction stores the files it changed as a new layer on top of its parent, and a later
+# layer can hide files but never take them out of an earlier one. A file that one `RUN` creates and
+# a later `RUN` deletes is gone from the container's view, but its bytes stay in the earlier layer,
+# which every pull still downloads. So delete temporary files in the same `RUN` that made them: the
+# course's Dockerfiles end their `apt-get` line with `&& rm -rf /var/lib/apt/lists/*` (on Alpine,
+# `apk add --no-cache` does the same), or leave the mess in a build stage that never ships.
+
+# %% [markdown]
+# <a id="no-pip-cache-in-the-image"></a>
+# ## No pip cache in the image
+#
+# Mind the two caches with similar names. Docker's layer cache lives on the build host and never
+# enters the image. pip's cache (`~/.cache/pip`, the downloads and the wheels it built) is written
+# by the `RUN pip install` step, so it lands in that layer and ships. Nobody reinstalls inside a
+# running container, so that cache is dead weight: install with `pip install --no-cache-dir` (or
+# set `PIP_NO_CACHE_DIR=1`), as every Dockerfile you have built so far does. In a multi-stage
+# build it matters less, because the cache stays behind in the builder;
+# [lesson 6](06_going_further.ipynb) measures both cases.
 
 # %% [markdown]
 # ## Self-check
@@ -205,6 +244,7 @@ quiz_clean
 # * Measured here: with `requirements.txt` copied and installed before the source, a code edit
 #   rebuilds in seconds; with the source first, the same edit re-runs the whole install.
 # * Files excluded by `.dockerignore` never reach the build, so editing them changes nothing.
+# * Layers only add: delete temporary files (apt lists, pip's cache) in the `RUN` that made them.
 # * The cache compares text, not freshness: schedule uncached rebuilds for updates.
 #
 # **Exercise:** [`02-cache-order`](../exercises/02-cache-order/).

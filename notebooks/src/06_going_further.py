@@ -97,6 +97,7 @@ shutil.rmtree(workdir, ignore_errors=True)
 # `Dockerfile` and `README.md` there too means editing them does not invalidate `COPY . .`.)
 
 # %% [markdown]
+# <a id="run-as-a-non-root-user"></a>
 # ## 2. Don't run as root
 #
 # By default a container's process runs as `root` (uid 0). Namespaces and capabilities limit what
@@ -265,6 +266,74 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # same Dockerfile builds; we cannot measure its gain here, so we do not quote one.
 
 # %% [markdown]
+# ## 6. Five more habits, in words
+#
+# The course's checker asks for a few more habits. None of them needs a measurement to make its
+# point, so this section only explains them; the exercises let you apply them.
+
+# %% [markdown]
+# <a id="exec-form-cmd"></a>
+# ### Start the app with an exec-form `CMD`
+#
+# Write the command as a JSON array, as the production Dockerfile does:
+# `CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]`. Docker then starts uvicorn
+# itself as the container's main process, and `docker stop` delivers its SIGTERM to the app, which
+# shuts down cleanly. The shell form (`CMD uvicorn main:app ...`) runs the line through
+# `/bin/sh -c`; the shell may stay in between as the main process, and it does not pass the signal
+# on, so Docker waits out its grace period and kills the app mid-request. Use double quotes: a
+# "JSON array" with single quotes is not JSON, and Docker quietly treats the line as shell form.
+# Without any `CMD` the image inherits the base image's, the Python prompt. And bind the server to
+# `0.0.0.0`: an app listening on `127.0.0.1` answers only from inside its own container.
+
+# %% [markdown]
+# <a id="copy-not-add"></a>
+# ### `COPY`, not `ADD`
+#
+# `ADD` copies files too, but it also unpacks local tar archives and downloads URLs, so a reader
+# has to work out which of the three a given line does. `COPY` only copies. Use `COPY` for files
+# from the build context; when you need a file from the web, download it in a `RUN` (and check its
+# checksum) so the step says what it does.
+
+# %% [markdown]
+# <a id="keep-secrets-out"></a>
+# ### Keep secrets out of `ARG` and `ENV`
+#
+# Section 1 showed a secret *file* reaching the image. Values do too. `ENV` is stored in the
+# image's configuration, where `docker inspect` shows it to anyone who can pull the image. `ARG` is
+# not kept as an environment variable, but the builder writes the build arguments' values into the
+# history entry of each `RUN` step that has them in scope, which `docker history` prints. And a
+# value written in the Dockerfile also lives in your git history. Give secrets to the container
+# when it starts (`docker run -e` or `--env-file`, or your platform's secret store), keep only
+# non-secret settings in `ENV`, and rotate any secret that was ever committed.
+
+# %% [markdown]
+# <a id="keep-the-bytecode"></a>
+# ### Keep the bytecode
+#
+# pip compiles every module it installs into a `.pyc` file in `__pycache__`. Deleting those
+# folders, or installing with `pip install --no-compile`, saves a few megabytes, and then every new
+# container compiles each imported module again: nothing a container writes outlives it (and an app
+# running as non-root cannot write into the image's packages at all). `PYTHONDONTWRITEBYTECODE=1`
+# (set in the production Dockerfile) is not a way to shrink an image: it only stops Python writing
+# new `.pyc` files at run time, and the ones pip made stay. If you want the sources gone rather
+# than the bytecode, there is an optional step in [exercise 04](../exercises/04-smaller-still/): in
+# the build stage, `python -m compileall -b` writes each module's `.pyc` beside its `.py`, where
+# Python imports it when no source is there; then delete the `.py` files and the `__pycache__`
+# folders. Imports stay fast; the price is tracebacks without source lines.
+
+# %% [markdown]
+# <a id="no-pip-at-run-time"></a>
+# ### No pip at run time
+#
+# The running app never installs anything, yet `python -m venv` puts a copy of pip in every
+# virtualenv, and `COPY --from=builder /opt/venv /opt/venv` ships it
+# ([lesson 3](03_virtualenvs.ipynb) weighed it). To leave it out, create the venv with
+# `python -m venv --without-pip /opt/venv` and fill it from outside with the base image's own pip:
+# `pip --python /opt/venv/bin/python install --no-cache-dir -r requirements.txt`. The build stage
+# still has pip; the venv you copy does not. [Exercise 04](../exercises/04-smaller-still/) asks for
+# exactly that, among other trims.
+
+# %% [markdown]
 # ## Everything you built
 #
 # Every lesson image on this engine, side by side, and an explorer to look inside any of them:
@@ -330,6 +399,8 @@ quiz_trap
 # * `--no-cache-dir` keeps pip's cache out of the layer; in a multi-stage build it never ships anyway.
 # * BuildKit cache mounts speed up reinstalls without growing the image, on engines that have
 #   BuildKit. This one does not.
+# * An exec-form `CMD`, `COPY` rather than `ADD`, no secrets in `ARG` or `ENV`, the `.pyc` files
+#   kept, and no pip in the venv you ship.
 #
 # **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/) and
 # [`05-production-ready`](../exercises/05-production-ready/).
