@@ -17,7 +17,7 @@
 #
 # | | |
 # |---|---|
-# | **Time** | about 25 minutes |
+# | **Time** | about 35 minutes |
 # | **Objectives** | Measure what `.dockerignore` keeps out of the build context. Run the app as a non-root user. Use `--no-install-recommends`, and recognise (and fix) the failure it causes when compiling psycopg2. Measure pip's cache with and without `--no-cache-dir`. Know what BuildKit cache mounts would add, and why this engine cannot show them. |
 # | **Key points** | `.dockerignore` decides what leaves your machine, including secrets. A `USER` line costs nothing and removes root from the running app. `--no-install-recommends` trims packages you did not ask for, including some you needed without knowing: name them. In a multi-stage build, caches left in the builder never ship. |
 
