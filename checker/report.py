@@ -251,4 +251,21 @@ class Report:
     def _repr_html_(self) -> str:
         from .reporters import html
 
-        return html.render(self)
+        return html.render(self, link_base=notebook_link_base())
+
+
+def notebook_link_base() -> str:
+    """The way from the running notebook to the repository root, for links that start there.
+
+    JupyterLab starts a kernel in its notebook's folder and resolves a link in its output from
+    there: a lesson in ``notebooks/`` needs ``../``, an exercise in ``exercises/NN/`` ``../../``.
+    """
+    import os
+
+    from .settings import REPO_ROOT
+
+    try:
+        relative = os.path.relpath(REPO_ROOT, os.getcwd())
+    except ValueError:  # another drive (Windows): leave the links as they are
+        return ""
+    return "" if relative == "." else relative.replace(os.sep, "/") + "/"

@@ -14,7 +14,8 @@ def _e(text) -> str:
     return html.escape(str(text if text is not None else ""))
 
 
-def render(report) -> str:
+def render(report, link_base: str = "") -> str:
+    """``link_base`` goes before each lesson link (``notebooks/...``, relative to the repository)."""
     report = sanitized(report)
     if report.status == "error":
         return (f"<div style='border-left:4px solid {_BAD};padding:6px 10px'><b>Grading could not happen.</b> "
@@ -28,7 +29,8 @@ def render(report) -> str:
     rows = []
     for check in report.checks:
         mark = f"<span style='color:{_OK}'>&#10004;</span>" if check.passed else f"<span style='color:{_BAD}'>&#10008;</span>"
-        title = (f"<a href='{_e(check.lesson)}' target='_blank'>{_e(check.title)}</a>" if check.lesson else _e(check.title))
+        title = (f"<a href='{_e(link_base + check.lesson)}' target='_blank'>{_e(check.title)}</a>"
+                 if check.lesson else _e(check.title))
         advice = "" if check.passed else (f"<br><small><b>Why:</b> {_e(check.why)}<br><b>Fix:</b> {_e(check.hint)}</small>")
         rows.append(f"<tr><td>{mark}</td><td><code>{_e(check.id)}</code></td><td>{title}</td>"
                     f"<td style='text-align:right'>{points(check.points)}/{points(check.max_points)}</td>"

@@ -89,3 +89,16 @@ def test_every_format_the_cli_offers_has_a_reporter():
     assert set(CLI_FORMATS) <= set(FORMATS)
     for fmt in FORMATS:
         assert isinstance(render(graded_report(), fmt), str)
+
+
+@pytest.mark.parametrize("folder, base", [(".", ""), ("notebooks", "../"), ("exercises/04-smaller-still", "../../")])
+def test_in_a_notebook_lesson_links_start_from_the_notebooks_folder(monkeypatch, folder, base):
+    # JupyterLab resolves a link in an output from the notebook's folder, where its kernel runs.
+    from checker.settings import REPO_ROOT
+
+    monkeypatch.chdir(REPO_ROOT / folder)
+    report = graded_report()
+    lesson = next(check.lesson for check in report.checks if check.lesson)
+    html_text = report._repr_html_()
+    assert f"href='{base}{lesson}'" in html_text
+    assert (REPO_ROOT / folder / base / lesson.partition("#")[0]).resolve().is_file()
