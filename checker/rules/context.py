@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from collections.abc import Iterator
 
 from checker.rules.base import Context, Flag, rule
+from checker.rules.layers import whole_context_copy
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,13 @@ def dockerignore_keeps_junk_out(ctx: Context) -> Iterator[Flag]:
     """
     if ctx.dockerignore is None:
         if ctx.context_known:
-            yield Flag(0, "The build context has no .dockerignore, so .git, virtualenvs and caches are sent to the engine and COPY . . puts them in the image.")
+            copy = next((i for i in ctx.dockerfile.instructions if whole_context_copy(i)), None)
+            if copy is not None:
+                yield Flag(0, f"The build context has no .dockerignore, so .git, virtualenvs and caches are sent to the engine, "
+                              f"and {copy.keyword} {copy.args} on line {copy.line} puts them in the image.")
+            else:
+                yield Flag(0, "The build context has no .dockerignore, so .git, virtualenvs and caches are sent to the engine "
+                              "with every build (slower builds, and one COPY . away from the image).")
         return
     ignore = DockerIgnore(ctx.dockerignore)
     reported: set[str] = set()

@@ -46,7 +46,8 @@ def project_only(install: PackageInstall) -> bool:
     return install.has("--no-deps", "--no-dependencies", "--only-root")
 
 
-def _whole_context_copy(instruction: Instruction) -> bool:
+def whole_context_copy(instruction: Instruction) -> bool:
+    """COPY . . and the like (not COPY --from): the project, whatever it holds."""
     if instruction.keyword not in {"COPY", "ADD"} or instruction.flag("from"):
         return False
     sources, _ = instruction.sources_and_dest()
@@ -69,7 +70,7 @@ def dependencies_before_source(ctx: Context) -> Iterator[Flag]:
         installed = False
         pending: Instruction | None = None
         for instruction in stage.instructions:
-            if _whole_context_copy(instruction) and not installed and pending is None:
+            if whole_context_copy(instruction) and not installed and pending is None:
                 pending = instruction
             if instruction.keyword != "RUN":
                 continue

@@ -45,7 +45,8 @@ def _removed_in_same_run(instruction: Instruction, install: PackageInstall, pack
     return False
 
 
-def _toolchain_base(ref: str) -> bool:
+def toolchain_base(ref: str) -> bool:
+    """The image ships a compiler whatever is installed on it: python:3.13, gcc, buildpack-deps..."""
     parsed = parse_image_ref(ref)
     tag = (parsed.tag or "latest").lower()
     if parsed.name == "buildpack-deps":
@@ -79,7 +80,7 @@ def no_build_tools_in_final_stage(ctx: Context) -> Iterator[Flag]:
     """
     facts = ctx.facts
     root = facts.lineage[0]
-    if root.parent is None and _toolchain_base(root.base_resolved):
+    if root.parent is None and toolchain_base(root.base_resolved):
         yield Flag(root.line, f"The final image is built on {root.base_resolved}, which ships gcc, make and hundreds of -dev packages; run on {_slim_suggestion(root.base_resolved)} instead.")
     for instruction in facts.shipping_instructions("RUN"):
         for install in instruction.installs:
