@@ -135,6 +135,7 @@ def dockerignore_keeps_junk_out(ctx: Context) -> Iterator[Flag]:
         return
     ignore = DockerIgnore(ctx.dockerignore)
     reported: set[str] = set()
+    absent: list[tuple[str, str]] = []
     required = list(_REQUIRED) + [(f"the {venv} virtual environment", (f"{venv}/pyvenv.cfg",), venv) for venv in ctx.context_venvs]
     for what, paths, suggestion in required:
         missing = [path for path in paths if not ignore.excludes(path)]
@@ -147,8 +148,16 @@ def dockerignore_keeps_junk_out(ctx: Context) -> Iterator[Flag]:
         elif suggestion == "**/__pycache__" and ignore.excludes(_REQUIRED[3][1][0]):
             message = ".dockerignore keeps out __pycache__ only at the top of the context; the ones inside your packages still get copied."
         else:
-            message = f".dockerignore does not keep out {what}."
+            absent.append((what, suggestion))
+            continue
         yield Flag(0, message, hint=f"Add the line {suggestion} to .dockerignore.")
+    if absent:
+        # One finding for the plain omissions: one list to read, one set of lines to add.
+        whats = [what for what, _ in absent]
+        listed = whats[0] if len(whats) == 1 else ", ".join(whats[:-1]) + " or " + whats[-1]
+        lines = ", ".join(suggestion for _, suggestion in absent)
+        yield Flag(0, f".dockerignore does not keep out {listed}.",
+                   hint=f"Add {'the line' if len(absent) == 1 else 'these lines'} to .dockerignore: {lines}.")
 
 
 @rule("LPI018", severity="error", lesson="05_layer_cache.ipynb#the-dockerignore-file")

@@ -50,6 +50,20 @@ def test_when_the_context_holds_a_venv_with_another_name_then_dockerignore_must_
     assert [f.line for f in findings] == [0] and "py311" in findings[0].hint
 
 
+def test_when_several_patterns_are_missing_then_one_finding_lists_them_all(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_text(GOOD)
+    (tmp_path / ".dockerignore").write_text(".git\n.venv\n**/__pycache__\n")
+    findings = lint(tmp_path / "Dockerfile", with_hadolint=False).rule_results["LPI013"].findings
+    assert len(findings) == 1
+    assert all(line in findings[0].hint for line in ("venv", "**/*.pyc", ".pytest_cache"))
+
+
+def test_when_no_dockerignore_and_no_whole_context_copy_then_the_message_does_not_invent_one(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_text("FROM python:3.13-slim\nCOPY app.py /srv/\nUSER 1000\nCMD [\"python\", \"/srv/app.py\"]\n")
+    message = lint(tmp_path / "Dockerfile", with_hadolint=False).rule_results["LPI013"].findings[0].message
+    assert "COPY . ." not in message and "every build" in message
+
+
 def test_when_text_comes_without_a_context_then_context_rules_stay_silent():
     result = lint(GOOD, with_hadolint=False)
     assert result.rule_results["LPI013"].findings == ()
