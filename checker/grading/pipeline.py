@@ -37,15 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import checks as dynamic
-from . import context as staging
-from . import engine, probes
-from . import rubric as rubrics
-from . import settings as course_settings
-from .dockerfile import Dockerfile, ParseError, package_installs, split_commands
-from .findings import BLOCKING, Finding
-from .reporters import clean
-from .report import (BaseImageRef, BuildStepSummary, BuildSummary, CheckResult, ImageSummary, LayerSummary,
+from .. import checks as dynamic
+from .. import context as staging
+from .. import engine, probes
+from .. import rubric as rubrics
+from .. import settings as course_settings
+from ..dockerfile import Dockerfile, ParseError, package_installs, split_commands
+from ..findings import BLOCKING, Finding
+from ..reporters import clean
+from ..report import (BaseImageRef, BuildStepSummary, BuildSummary, CheckResult, ImageSummary, LayerSummary,
                      Report)
 
 LABEL_CACHE_KEY = "org.lean-python-images.cache-key"
@@ -182,7 +182,7 @@ def _grade(report: Report, run: _Run, dockerfile: Path, context_dir: Path, exerc
         raise GradingError(f"The build context {context_dir} is not a folder.")
 
     with run.timed("lint", "Checking the Dockerfile's text"):
-        from .lint import lint
+        from ..lint import lint
 
         linted = lint(text, context_dir=context_dir, build_args=settings.build_args, with_hadolint=with_hadolint)
     report.findings = list(linted.findings)
@@ -453,7 +453,7 @@ def _comparison(run: _Run, spec: rubrics.BuildSpec, learner: staging.StagedConte
         staged = staging.stage(spec.dockerfile, spec.context or learner.root, settings=settings)
     except (staging.MissingInput, staging.ContextRefused) as exc:
         raise GradingError(f"The {spec.name} build for this rubric cannot be staged: {exc}") from exc
-    from .dockerfile import parse
+    from ..dockerfile import parse
 
     bases = []
     try:
@@ -497,7 +497,7 @@ def _score(report: Report, rubric: rubrics.Rubric, outcomes: dict[str, dynamic.O
     ``short`` is the reason each check that could not run repeats (the verdict carries ``gate``).
     """
     short = short or gate
-    from .rules import all_rules
+    from ..rules import all_rules
 
     rules = {rule.id: rule for rule in all_rules()}
     results: list[CheckResult] = []
@@ -579,7 +579,7 @@ def _engine_info() -> dict[str, Any]:
 
 
 def _base_images(model: Dockerfile) -> list[BaseImageRef]:
-    from . import images
+    from .. import images
 
     refs: list[str] = []
     for stage in model.stages:
