@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 
-COMMANDS: tuple[str, ...] = ("lint", "rules", "images", "clean", "grade", "grade-class")
+COMMANDS: tuple[str, ...] = ("lint", "rules", "images", "clean", "grade", "check", "grade-class")
 
 
 def _module_name(command: str) -> str:
