@@ -209,7 +209,6 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
 
 def _gather(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, staged: staging.StagedContext,
             model: Dockerfile, result: engine.BuildResult, needs: set[str], build_timeout: float) -> None:
-    settings = run.settings
     image = evidence.image
     assert image is not None
     env = image.env_dict()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from checker import checks as dynamic
 from checker import engine, probes
 from checker.probes import FilesystemFacts, RuntimeFacts

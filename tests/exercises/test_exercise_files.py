@@ -8,7 +8,6 @@ rubric has.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import tomllib
