@@ -318,7 +318,7 @@ def _comparison(run: Run, spec: rubrics.BuildSpec, learner: staging.StagedContex
     try:
         for stage in parse(staged.dockerfile_text, build_args=settings.build_args).stages:
             if stage.parent is None and stage.root_base != "scratch":
-                bases.append(engine.image_info(stage.root_base).id if engine.image_exists(stage.root_base) else stage.root_base)
+                bases.append(_image_id(run, stage.root_base))
     except ParseError as exc:
         raise GradingError(f"The {spec.name} Dockerfile {spec.dockerfile} does not parse: {exc}") from exc
     digest = hashlib.sha256()
@@ -422,6 +422,16 @@ def _error(report: Report, message: str) -> None:
     report.error = message
     report.score = 0.0
     report.verdict = f"Grading could not happen: {message}"
+
+
+def _image_id(run: Run, ref: str) -> str:
+    """The engine's id of image ``ref`` (``ref`` itself when absent), looked up once per run."""
+    if ref not in run.image_ids:
+        try:
+            run.image_ids[ref] = engine.image_info(ref).id
+        except engine.ImageUnavailable:
+            run.image_ids[ref] = ref
+    return run.image_ids[ref]
 
 
 def _inside(dockerfile: Path, context_dir: Path) -> bool:

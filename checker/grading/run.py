@@ -59,6 +59,8 @@ class Run:
     """Keep the builds as build cache (True) or remove them at the end (False)."""
     builds: list[tuple[engine.BuildResult, str]] = field(default_factory=list)
     """Builds to keep or discard at the end: (result, repository to keep them under, or "" to discard)."""
+    image_ids: dict[str, str] = field(default_factory=dict)
+    """Base images' ids by reference, looked up once per run (the reference and the baseline share them)."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per phase (``lint``, ``build``, ``cache``...), summed over repeats."""
     phase: LineCallback = lambda message: None
