@@ -44,7 +44,8 @@ from pathlib import Path
 
 from . import engine
 from . import settings as course_settings
-from .exercises import SAMPLE_APP_DIR, SUBMISSION_FILES, app_files, assemble_context, find_exercise
+from .exercises import (SAMPLE_APP_DIR, SUBMISSION_FILES, ExerciseError, answer_dockerfile, app_files, assemble_context,
+                        find_exercise)
 from .files import write_atomic
 from .gradebook import StudentResult, gradebook_csv, number
 from .grading.run import interruptible
@@ -333,8 +334,9 @@ class ClassRun:
     def _grade_one(self, student: str, key: str) -> StudentResult:
         started = time.monotonic()
         folder = self.submissions / student
-        dockerfile = folder / "Dockerfile"
-        if not dockerfile.is_file() or dockerfile.is_symlink():
+        try:
+            answer_dockerfile(folder)
+        except ExerciseError:
             result = StudentResult(student, "no-dockerfile", key=key, max_score=self.max_score,
                                    message="The submission has no Dockerfile (a regular file named exactly `Dockerfile`).")
             self._store(result)

@@ -76,6 +76,18 @@ def app_files(app_dir: Path = SAMPLE_APP_DIR) -> list[Path]:
     return found
 
 
+def answer_dockerfile(answer: Path) -> Path:
+    """The Dockerfile of an answer: ``answer`` itself when it is a file, else ``answer/Dockerfile``.
+
+    Raises :class:`ExerciseError` when that is not a regular file (a symbolic link is not
+    followed, as :func:`assemble_context` does not copy one).
+    """
+    dockerfile = answer if answer.is_file() else answer / "Dockerfile"
+    if not dockerfile.is_file() or dockerfile.is_symlink():
+        raise ExerciseError(f"There is no Dockerfile in {answer} (a regular file named Dockerfile).")
+    return dockerfile
+
+
 def assemble_context(submission: Path, dest: Path, *, app_dir: Path = SAMPLE_APP_DIR) -> Path:
     """Build context = the sample app's source + the submission's Dockerfile and .dockerignore.
 
@@ -105,11 +117,13 @@ def grade_answer(exercise: str | Path, answer: Path, *, on_line=None, **grade_op
     is the exercise's ``rubric.toml``. ``on_line`` receives the build's output line by line;
     ``grade_options`` go to :func:`checker.grading.grade` (``on_phase``, ``timeout`` in seconds,
     ``keep_cache``...). Like ``grade``, never raises for the answer's mistakes or the engine's
-    (``report.status == "error"``); raises :class:`ExerciseError` when the exercise is unknown.
+    (``report.status == "error"``); raises :class:`ExerciseError` when the exercise is unknown or
+    the answer has no Dockerfile (:func:`answer_dockerfile`).
     """
     from .grading import grade
 
     exercise_dir = find_exercise(exercise)
+    answer_dockerfile(Path(answer))
     with tempfile.TemporaryDirectory(prefix="lpi-check-") as tmp:
         context = assemble_context(Path(answer), Path(tmp) / "context")
         return grade(context / "Dockerfile", context=context, rubric=exercise_dir / "rubric.toml", on_line=on_line,

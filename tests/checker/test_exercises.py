@@ -58,3 +58,11 @@ def test_an_answer_is_graded_in_the_assembled_context_with_the_exercises_rubric(
     assert seen["dockerfile"] == "FROM scratch\n" and seen["on_line"] is print and seen["options"] == {"timeout": 5}
     assert "main.py" in seen["names"] and "notes.txt" not in seen["names"]
     assert not Path(report.context).exists(), "the temporary context is removed afterwards"
+
+
+def test_when_the_answer_has_no_regular_dockerfile_then_it_is_not_graded(tmp_path):
+    with pytest.raises(exercises.ExerciseError, match="There is no Dockerfile in"):
+        exercises.grade_answer("01", tmp_path)
+    (tmp_path / "Dockerfile").symlink_to("/etc/passwd")
+    with pytest.raises(exercises.ExerciseError):
+        exercises.answer_dockerfile(tmp_path)

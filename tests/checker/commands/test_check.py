@@ -24,7 +24,7 @@ def test_when_the_exercise_is_unknown_then_check_exits_2_with_one_sentence():
 def test_when_the_folder_has_no_dockerfile_then_check_exits_2_with_one_sentence(tmp_path):
     completed = lean_check("check", "01", str(tmp_path))
     assert completed.returncode == 2 and completed.stdout == ""
-    assert completed.stderr == f"lean-check check: there is no Dockerfile in {tmp_path}\n"
+    assert completed.stderr == f"lean-check check: There is no Dockerfile in {tmp_path} (a regular file named Dockerfile).\n"
 
 
 def test_when_grading_cannot_happen_then_grade_output_still_gets_the_error_report(tmp_path):
