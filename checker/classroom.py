@@ -66,7 +66,7 @@ Progress = Callable[[str], None]
 
 
 class ClassroomError(Exception):
-    """A problem with the class as a whole (unknown exercise, bad --shard...): nothing was graded."""
+    """A problem with the class as a whole (no submissions folder, a bad --shard): nothing was graded."""
 
 
 def _hash_files(digest: "hashlib._Hash", root: Path, files: Iterable[Path]) -> None:
