@@ -1,4 +1,4 @@
-"""The base image: pinned to a version, and slim for the stage that ships."""
+"""LPI009: every base image is pinned to a version."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ import re
 from collections.abc import Iterator
 
 from checker.dockerfile import parse_image_ref
-from checker.rules.base import Context, Flag, python_variant, rule
+from checker.rules.base import Context, Flag, rule
+
 
 _PY_MINOR_RE = re.compile(r"^\d+\.\d+")
+
+
 _PY_MAJOR_ONLY_RE = re.compile(r"^\d+(?:-|$)")
 
 
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
 _REPOSITORY_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 
 
@@ -35,7 +40,7 @@ def _pin_problem(ref: str) -> tuple[str, str] | None:
     return None
 
 
-@rule("LPI009", severity="warning", lesson="04_slim_vs_alpine.ipynb#pin-the-base-image")
+@rule("LPI009", severity="warning", lesson="04_slim_vs_alpine.ipynb#pin-the-base-image", family="base_image")
 def base_image_pinned(ctx: Context) -> Iterator[Flag]:
     """Pin base images to a version.
 
@@ -68,24 +73,3 @@ def base_image_pinned(ctx: Context) -> Iterator[Flag]:
         problem = _pin_problem(ref)
         if problem:
             yield Flag(instruction.line, f"COPY --from={ref}: " + problem[0], severity=problem[1])
-
-
-@rule("LPI010", severity="warning", lesson="04_slim_vs_alpine.ipynb#slim-or-alpine")
-def slim_python_base(ctx: Context) -> Iterator[Flag]:
-    """Run on a slim Python base.
-
-    Why it matters:
-        The full python image is close to 1 GB of build tooling you do not run. Alpine is smaller
-        but uses musl instead of glibc: most wheels on PyPI are built for glibc, so pip compiles
-        from source there, needs build tools again, and some packages behave differently.
-    How to fix:
-        Start the final stage FROM python:<version>-slim. Keep alpine only if you have tested
-        every dependency on musl.
-    """
-    df = ctx.dockerfile
-    root = df.final_lineage[0]
-    variant = python_variant(root.base_resolved)
-    if variant == "full":
-        yield Flag(root.line, f"The final image is built on {root.base_resolved}, the full Python image (about 1 GB); the -slim variant runs the same Python at a fraction of the size.")
-    elif variant == "alpine":
-        yield Flag(root.line, f"{root.base_resolved} uses musl: most wheels are built for glibc, so pip compiles them here and you need build tools again. Prefer the -slim variant unless you tested every dependency on musl.", severity="info")

@@ -1,17 +1,18 @@
-"""How the container starts: exec-form CMD/ENTRYPOINT, and not as root."""
+"""LPI011: CMD and ENTRYPOINT in exec form."""
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
 
-from checker.dockerfile import parse_image_ref, substitute
+from checker.dockerfile import parse_image_ref
 from checker.rules.base import Context, Flag, rule
+
 
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 
 
-@rule("LPI011", severity="warning", lesson="06_going_further.ipynb#exec-form-cmd")
+@rule("LPI011", severity="warning", lesson="06_going_further.ipynb#exec-form-cmd", family="runtime")
 def exec_form_command(ctx: Context) -> Iterator[Flag]:
     """Start the app with an exec-form CMD or ENTRYPOINT.
 
@@ -44,46 +45,3 @@ def exec_form_command(ctx: Context) -> Iterator[Flag]:
             yield Flag(instruction.line, f"{instruction.keyword} {instruction.args} is in shell form: the app runs under /bin/sh -c, which does not forward SIGTERM, so docker stop ends in a kill.")
         elif instruction.json and len(instruction.json) >= 3 and posixpath.basename(instruction.json[0]) in _SHELLS and instruction.json[1] == "-c" and not instruction.json[2].lstrip().startswith("exec "):
             yield Flag(instruction.line, f"{instruction.keyword} wraps the app in {instruction.json[0]} -c, which keeps the shell as PID 1; start the command with 'exec' so the app receives signals.", severity="info")
-
-
-#: Images whose own Dockerfile already ends with a non-root USER.
-_NON_ROOT_IMAGES = ("mambaorg/micromamba", "bitnami/")
-
-
-def _non_root_by_default(ref: str) -> bool:
-    parsed = parse_image_ref(ref)
-    tag = (parsed.tag or "").lower()
-    if "nonroot" in tag or parsed.name.endswith("nonroot"):
-        return True
-    if (parsed.registry or "") == "cgr.dev" and not tag.endswith("-dev"):
-        return True  # Chainguard images run as nonroot, except their -dev variants
-    return parsed.repository.startswith(_NON_ROOT_IMAGES)
-
-
-@rule("LPI012", severity="error", lesson="06_going_further.ipynb#run-as-a-non-root-user")
-def non_root_user(ctx: Context) -> Iterator[Flag]:
-    """Run as a non-root user.
-
-    Why it matters:
-        A process running as root inside the container is root on any file or volume it can
-        reach, and one step away from the host if the container runtime has a flaw. Your app
-        needs no privileges to serve requests.
-    How to fix:
-        In the final stage create a user (RUN useradd --create-home app, or adduser -D app on
-        Alpine) and switch to it with USER app (or a numeric id like USER 10001) before CMD.
-    """
-    df, facts = ctx.dockerfile, ctx.facts
-    last = None
-    for instruction in facts.shipping_instructions("USER"):
-        last = instruction
-    if last is None:
-        if _non_root_by_default(facts.lineage[0].base_resolved):
-            return
-        yield Flag(facts.final.line, "The final stage never sets USER, so the app runs as root.")
-        return
-    value, missing = substitute(last.args.split()[0] if last.args.split() else "", df.env_at(last))
-    if missing or not value:
-        return
-    user = value.split(":", 1)[0]
-    if user in {"root", "0"}:
-        yield Flag(last.line, f"USER {last.args} is the last USER of the final stage, so the app runs as root.")

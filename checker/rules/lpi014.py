@@ -1,4 +1,4 @@
-"""Secrets do not belong in the Dockerfile."""
+"""LPI014: no secrets in the Dockerfile."""
 
 from __future__ import annotations
 
@@ -7,11 +7,20 @@ from collections.abc import Iterator
 
 from checker.rules.base import Context, Flag, rule
 
+
 _SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "CREDENTIALS", "PRIVATEKEY")
+
+
 _SECRET_PAIRS = (("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("SECRET", "KEY"), ("AUTH", "KEY"))
+
+
 #: A final name part that makes the variable a setting about a secret, not the secret itself.
 _NOT_SECRET_SUFFIXES = frozenset({"FILE", "PATH", "DIR", "URL", "ENDPOINT", "EXPIRY", "EXPIRE", "EXPIRES", "TTL", "LENGTH", "LEN", "SIZE", "HEADER", "NAME", "TYPE", "ID", "ENABLED", "REQUIRED"})
+
+
 _REFERENCE_RE = re.compile(r"^\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
+
+
 _URL_CREDENTIALS_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@")
 
 
@@ -30,7 +39,7 @@ def is_secret_name(name: str) -> bool:
     return any(a in parts and b in parts and parts.index(a) < parts.index(b) for a, b in _SECRET_PAIRS)
 
 
-@rule("LPI014", severity="error", lesson="06_going_further.ipynb#keep-secrets-out")
+@rule("LPI014", severity="error", lesson="06_going_further.ipynb#keep-secrets-out", family="security")
 def no_secrets_in_dockerfile(ctx: Context) -> Iterator[Flag]:
     """Keep secrets out of ARG and ENV.
 
