@@ -16,8 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .checks import Evidence, Outcome, _not_run, dynamic_check
-from .probes import FilesystemFacts
+from checker.checks.base import Evidence, Outcome, dynamic_check, not_run
+from checker.probes import FilesystemFacts
 
 _TOOLING = {"pip", "setuptools", "wheel"}
 _DIST_INFO_RE = re.compile(r"^(.+?)-[^-/]+\.dist-info$")
@@ -36,6 +36,7 @@ def install_roots(fs: FilesystemFacts) -> dict[str, set[str]]:
 
 
 def app_roots(fs: FilesystemFacts) -> list[str]:
+    """The install roots that hold anything besides pip, setuptools and wheel, sorted."""
     return sorted(root for root, dists in install_roots(fs).items() if dists - _TOOLING)
 
 
@@ -81,7 +82,7 @@ def pyc_kept(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """
     fs = evidence.filesystem
     if fs is None:
-        return _not_run(evidence.filesystem_error or "there is no image")
+        return not_run(evidence.filesystem_error or "there is no image")
     roots = app_roots(fs)
     if not roots:
         return Outcome(False, "No installed packages were found (no *.dist-info folder outside pip's own).")
@@ -114,7 +115,7 @@ def no_pip_in_app_env(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """
     fs = evidence.filesystem
     if fs is None:
-        return _not_run(evidence.filesystem_error or "there is no image")
+        return not_run(evidence.filesystem_error or "there is no image")
     roots = app_roots(fs)
     if not roots:
         return Outcome(False, "No installed packages were found (no *.dist-info folder outside pip's own).")
