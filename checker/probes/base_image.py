@@ -22,17 +22,24 @@ def _cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class BaseFacts:
+    """A base image's size and the bytes its final filesystem shows (the difference is its own waste)."""
+
     image_id: str
     size_bytes: int
     filesystem_bytes: int
 
     @property
     def wasted_bytes(self) -> int:
+        """Bytes the base image's layers ship that its final filesystem does not show (>= 0)."""
         return max(0, self.size_bytes - self.filesystem_bytes)
 
 
 def base_facts(ref: str, *, labels: dict[str, str] | None = None) -> BaseFacts | None:
-    """Size and filesystem bytes of a base image (None for ``scratch`` or a missing image)."""
+    """Size and filesystem bytes of a base image (None for ``scratch`` or a missing image).
+
+    The filesystem scan is kept on disk by image id (``~/.cache/lean-python-images/base-facts.json``),
+    so each base image is scanned once. Raises :class:`checker.engine.EngineError` when the scan fails.
+    """
     if not ref or ref == "scratch" or not engine.image_exists(ref):
         return None
     info = engine.image_info(ref)

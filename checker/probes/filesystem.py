@@ -79,6 +79,7 @@ class FilesystemFacts:
         return current
 
     def is_file(self, path: str) -> bool:
+        """True when ``path`` (links followed inside the image) is a regular file."""
         resolved = self.resolve(path)
         return resolved is not None and self.kinds.get(resolved) == "f"
 
@@ -96,6 +97,7 @@ class FilesystemFacts:
         return None
 
     def shebang(self, path: str) -> list[str] | None:
+        """The words of the ``#!`` line of a program on PATH (``["/opt/venv/bin/python"]``); None without one."""
         resolved = self.resolve(path)
         head = self.heads.get(resolved or "", b"") or self.heads.get(path, b"")
         if not head.startswith(b"#!"):
@@ -104,6 +106,7 @@ class FilesystemFacts:
         return line.split() or None
 
     def summary(self) -> dict:
+        """Counts and small lists for the report (no per-file maps)."""
         return {
             "total_bytes": self.total_bytes, "entries": self.entries, "compilers": self.compilers,
             "headers": len(self.headers), "caches": self.caches, "extensions": len(self.extensions),
@@ -132,7 +135,13 @@ def scan_filesystem(
     labels: dict[str, str] | None = None,
     deadline_s: float = 300,
 ) -> FilesystemFacts:
-    """Read the image's final filesystem once and collect the facts the checks need."""
+    """Read the image's final filesystem once and collect the facts the checks need.
+
+    ``image`` is an image id or reference, ``path_var`` its PATH (whose programs' first bytes are
+    kept, to follow shebangs), ``labels`` go on the temporary container, ``deadline_s`` bounds the
+    read in seconds. Raises :class:`checker.engine.EngineError` when the export fails or the
+    deadline passes.
+    """
     facts = FilesystemFacts()
     started = time.monotonic()
     path_dirs = {posixpath.normpath(d) for d in path_var.split(":") if d.startswith("/")}

@@ -12,6 +12,8 @@ from checker import settings as course_settings
 
 @dataclass
 class HealthFacts:
+    """What the health probe saw: the first answer to ``GET path``, or why none came."""
+
     ok: bool
     status: int | None = None
     seconds: float = 0.0

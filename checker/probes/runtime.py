@@ -176,6 +176,7 @@ class RuntimeFacts:
 
     @property
     def minor(self) -> str:
+        """``3.13`` for version ``3.13.1``."""
         return ".".join(self.version.split(".")[:2])
 
 
@@ -190,6 +191,13 @@ def probe_runtime(
     timeout_s: float = 120,
     settings: course_settings.Settings | None = None,
 ) -> RuntimeFacts:
+    """Run the probe script with ``interpreter`` inside ``image`` (no network, no capabilities).
+
+    ``extensions`` are the native extension paths to ``ldd`` (from the filesystem scan),
+    ``modules`` the modules to import; ``timeout_s`` (seconds) bounds the whole run. Never
+    raises for what the image does: a missing interpreter, a crash or the deadline sets
+    :attr:`RuntimeFacts.error`. Engine errors propagate (:class:`checker.engine.EngineError`).
+    """
     facts = RuntimeFacts(interpreter=interpreter or "", found_by=found_by)
     if interpreter is None:
         facts.error = "The image has no Python interpreter on its PATH, so its extensions and imports cannot be checked."

@@ -54,6 +54,7 @@ def library_stem(dev_package: str) -> str:
 
 
 def runtime_suggestion(dev_package: str, manager: str) -> str:
+    """What to install instead of a -dev package where the app runs: ``libpq5`` for ``libpq-dev`` (apt)."""
     if manager == "apk":
         return _ALPINE_RUNTIME.get(dev_package, dev_package.removesuffix("-dev"))
     if manager in {"yum", "dnf"}:
