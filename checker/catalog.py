@@ -137,12 +137,14 @@ def by_kind(kind: str) -> tuple[Entry, ...]:
     return tuple(entry for entry in entries() if entry.kind == kind)
 
 
+@functools.cache
+def _index() -> dict[str, Entry]:
+    return {entry.id: entry for entry in entries()}
+
+
 def get(check_id: str) -> Entry:
     """The entry for one id; raises :class:`KeyError` for an id no check has."""
-    for entry in entries():
-        if entry.id == check_id:
-            return entry
-    raise KeyError(check_id)
+    return _index()[check_id]
 
 
 def _cell(text: str) -> str:
