@@ -127,21 +127,17 @@ def python_variant(ref: str) -> str | None:
     return "full"
 
 
+#: Compilers and build systems by package name (any distribution), with an optional version suffix.
 TOOL_RE = re.compile(
     r"^(?:gcc|g\+\+|cc|c\+\+|cpp|clang|clang\+\+|llvm|gfortran|make|cmake|ninja|ninja-build|"
     r"autoconf|automake|libtool|pkg-config|pkgconf|pkgconfig|build-essential|build-base|"
     r"musl-dev|linux-headers|libc6-dev|libc-dev|binutils|cargo|rust|rustc|golang|go|swig|"
     r"bison|flex|kernel-headers|glibc-devel|alpine-sdk)(?:-[\d.]+)?$"
 )
-
-
+#: Header packages: ``libpq-dev`` (Debian, Alpine), ``postgresql-devel`` (Red Hat).
 DEV_RE = re.compile(r"-(?:dev|devel)$")
-
-
 #: Images that are a toolchain whatever their tag, and images whose non-slim tags ship one.
 _TOOLCHAIN_IMAGES = frozenset({"gcc", "golang", "rust", "buildpack-deps"})
-
-
 _FULL_VARIANT_IMAGES = frozenset({"python", "node", "ruby", "perl"})
 
 
@@ -169,8 +165,6 @@ MANIFEST_RE = re.compile(
     r"poetry\.lock|uv\.lock|pdm\.lock|Pipfile(?:\.lock)?|setup\.(?:py|cfg))$",
     re.IGNORECASE,
 )
-
-
 _GLOB = re.compile(r"[*?\[]")
 
 

@@ -18,8 +18,6 @@ _SHIPPED_STEMS = frozenset({
     "libgdbm", "gdbm", "libuuid", "util", "libc", "musl", "python", "libpython", "libdb", "libnsl",
     "libtirpc", "libtinfo", "linux", "glibc", "libcrypt", "libedit", "libstdc", "libgcc",
 })
-
-
 #: The runtime package to suggest, where the name is not simply the -dev name without -dev.
 _DEBIAN_RUNTIME = {
     "libpq-dev": "libpq5", "default-libmysqlclient-dev": "libmariadb3", "libmariadb-dev": "libmariadb3",
@@ -27,18 +25,12 @@ _DEBIAN_RUNTIME = {
     "libjpeg62-turbo-dev": "libjpeg62-turbo", "libffi-dev": "libffi8", "libyaml-dev": "libyaml-0-2",
     "libsqlite3-dev": "libsqlite3-0", "zlib1g-dev": "zlib1g", "libxml2-dev": "libxml2",
 }
-
-
 _ALPINE_RUNTIME = {
     "postgresql-dev": "libpq", "postgresql15-dev": "libpq", "libpq-dev": "libpq", "mariadb-dev": "mariadb-connector-c",
     "mariadb-connector-c-dev": "mariadb-connector-c", "jpeg-dev": "libjpeg-turbo", "libjpeg-turbo-dev": "libjpeg-turbo",
     "openssl-dev": "libssl3",
 }
-
-
 _STEM_SPECIAL = {"default-libmysqlclient-dev": "libmariadb", "postgresql-dev": "libpq", "jpeg-dev": "libjpeg"}
-
-
 _STEM_RE = re.compile(r"^(lib)?[a-z]+")
 
 

@@ -10,8 +10,6 @@ from checker.rules.facts import normalise_path, path_covers
 
 
 _PIP_TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
-
-
 _PIP_FALSE = frozenset({"n", "no", "f", "false", "off", "0"})
 
 

@@ -10,14 +10,8 @@ from checker.rules.base import Context, Flag, rule
 
 
 _PY_MINOR_RE = re.compile(r"^\d+\.\d+")
-
-
 _PY_MAJOR_ONLY_RE = re.compile(r"^\d+(?:-|$)")
-
-
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-
-
 _REPOSITORY_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 
 

@@ -9,18 +9,10 @@ from checker.rules.base import Context, Flag, rule
 
 
 _SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "CREDENTIALS", "PRIVATEKEY")
-
-
 _SECRET_PAIRS = (("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("SECRET", "KEY"), ("AUTH", "KEY"))
-
-
 #: A final name part that makes the variable a setting about a secret, not the secret itself.
 _NOT_SECRET_SUFFIXES = frozenset({"FILE", "PATH", "DIR", "URL", "ENDPOINT", "EXPIRY", "EXPIRE", "EXPIRES", "TTL", "LENGTH", "LEN", "SIZE", "HEADER", "NAME", "TYPE", "ID", "ENABLED", "REQUIRED"})
-
-
 _REFERENCE_RE = re.compile(r"^\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
-
-
 _URL_CREDENTIALS_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@")
 
 
