@@ -1,10 +1,8 @@
-"""The shell helpers the rules lean on: command splitting and package-manager installs."""
+"""Shell words and simple commands: the splitting the rules lean on."""
 
 from __future__ import annotations
 
-import pytest
-
-from checker.dockerfile import package_installs, split_commands
+from checker.dockerfile.shell import split_commands, split_words
 
 
 def _words(script: str) -> list[tuple[str, ...]]:
@@ -30,39 +28,12 @@ def test_when_quotes_are_unbalanced_then_splitting_still_answers():
     assert _words("pip install 'broken && echo after")[0][:2] == ("pip", "install")
 
 
-@pytest.mark.parametrize(
-    ("script", "manager", "names"),
-    [
-        ("apt-get -o Dpkg::Options::=--force-confnew install -y --no-install-recommends libpq5=15.* gcc", "apt", ("libpq5", "gcc")),
-        ("apt install -qy curl", "apt", ("curl",)),
-        ("apk add --no-cache --virtual .build-deps gcc musl-dev", "apk", ("gcc", "musl-dev")),
-        ("dnf install -y --setopt=tsflags=nodocs python3-devel", "dnf", ("python3-devel",)),
-        ("yum -y install gcc", "yum", ("gcc",)),
-        ("pip install --no-cache-dir 'fastapi[standard]==0.115.6' uvicorn>=0.30", "pip", ("fastapi", "uvicorn")),
-        ("pip3.12 install -r requirements.txt", "pip", ()),
-        ("python3 -m pip install --user -U pip", "pip", ("pip",)),
-        ("/opt/venv/bin/pip install -e .", "pip", (".",)),
-        ("uv pip install --system httpx", "uv", ("httpx",)),
-        ("uv sync --frozen --no-dev", "uv", ()),
-        ("python -m uv sync", "uv", ()),
-        ("poetry install --no-root", "poetry", ()),
-        ("pipenv install --deploy", "pipenv", ()),
-    ],
-)
-def test_when_a_package_manager_installs_then_manager_and_package_names_are_found(script, manager, names):
-    installs = package_installs(split_commands(script))
-    assert len(installs) == 1
-    assert installs[0].manager == manager
-    assert installs[0].names == names
+def test_when_words_are_split_then_quotes_are_honoured_and_unbalanced_quotes_fall_back_to_whitespace():
+    assert split_words("""pip install 'a b' "c" d""") == ["pip", "install", "a b", "c", "d"]
+    assert split_words("echo 'unclosed word") == ["echo", "'unclosed", "word"]
 
 
-def test_when_pip_options_take_values_then_values_are_not_mistaken_for_packages():
-    (install,) = package_installs(split_commands("pip install --prefix /install -r req.txt -c constraints.txt --index-url https://x/simple requests"))
-    assert install.names == ("requests",)
-    assert install.requirement_files == ("req.txt",)
-    assert install.value("--prefix") == "/install"
-
-
-@pytest.mark.parametrize("script", ["pip download -d /tmp x", "pip wheel -w /w x", "apt-get update", "apk del .build-deps", "echo pip install x", "uv venv /venv"])
-def test_when_a_command_does_not_install_then_no_install_is_reported(script):
-    assert package_installs(split_commands(script)) == ()
+def test_when_a_command_is_read_then_program_is_the_file_name_and_text_joins_the_words():
+    (command,) = split_commands("/opt/venv/bin/pip install 'a b'")
+    assert command.program == "pip"
+    assert command.text == "/opt/venv/bin/pip install a b"
