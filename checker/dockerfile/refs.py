@@ -28,7 +28,8 @@ def parse_image_ref(ref: str) -> ImageRef:
     """Split an image reference as written in FROM into an :class:`ImageRef`; never raises.
 
     The first path component is a registry when it holds a ``.`` or a ``:`` or is ``localhost``
-    (Docker's own rule). No validation: any text gives some split.
+    (the rule of Docker's reference parser: ``splitDockerDomain`` in distribution/reference).
+    No validation: any text gives some split.
     """
     rest, _, digest = ref.partition("@")
     registry = None
