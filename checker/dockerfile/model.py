@@ -142,9 +142,11 @@ class ArgDef:
     """An ARG declared before the first FROM (usable in FROM lines)."""
 
     name: str
+    """The variable's name, as written."""
     default: str | None
     """The value after ``=``, unsubstituted; None for ``ARG NAME``."""
     line: int
+    """Line of the ARG instruction."""
 
 
 @dataclass(frozen=True)
