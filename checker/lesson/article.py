@@ -14,7 +14,7 @@ SOURCE = "the multi-stage builds article (course seed)"
 @dataclass(frozen=True)
 class Published:
     variant: str
-    """The lesson variant that reproduces this row (see checker.lesson_variants)."""
+    """The lesson variant that reproduces this row (see checker.lesson.variants)."""
     approach: str
     size_bytes: int
     note: str = ""

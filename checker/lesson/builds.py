@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import engine
-from . import settings as course_settings
-from .lesson_context import SAMPLE_APP_DIR, stage
-from .lesson_progress import BuildProgress
-from .lesson_table import Table, human_bytes, human_seconds
-from .lesson_variants import variant as lookup_variant
+from .. import engine
+from .. import settings as course_settings
+from .context import SAMPLE_APP_DIR, stage
+from .progress import BuildProgress
+from .table import Table, human_bytes, human_seconds
+from .variants import variant as lookup_variant
 
 REPOSITORY = "lpi-lesson"
 KEEP_VALUE = "lesson"
@@ -172,7 +172,7 @@ def build(
 
 
 def build_variant(name: str, *, show: bool = True, **options) -> LessonImage:
-    """Build one of the lesson variants (see checker.lesson_variants) by name; cached when unchanged."""
+    """Build one of the lesson variants (see checker.lesson.variants) by name; cached when unchanged."""
     spec = lookup_variant(name)
     settings = options.pop("settings", None) or course_settings.load()
     return build(name, spec.dockerfile(), label=spec.label, base_ref=spec.base_ref(settings), target=spec.target,

@@ -23,9 +23,9 @@ if matplotlib.get_backend().lower() not in {"module://matplotlib_inline.backend_
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
-from . import engine
-from .lesson_layers import Part
-from .lesson_table import human_bytes
+from .. import engine
+from .layers import Part
+from .table import human_bytes
 
 MB = 1_000_000
 

@@ -2,7 +2,7 @@
 
 In an exercise notebook::
 
-    from checker.exercise_widget import exercise_panel
+    from checker.lesson.exercise import exercise_panel
     exercise_panel("01-multi-stage")
 
 **Check my Dockerfile** grades the learner's ``exercises/NN-name/Dockerfile`` with the
@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import classroom
+from .. import classroom
 
 LineCallback = Callable[[str], None]
 MAX_STREAMED_LINES = 400
@@ -51,8 +51,8 @@ def grade_submission(exercise_dir: Path, dockerfile: Path, *, on_line: LineCallb
 
     The context is assembled in a temporary folder, removed afterwards.
     """
-    from . import exercise_checks  # noqa: F401  (the exercise rubrics use its checks)
-    from . import grade  # the public API: checker.grade(...)
+    from .. import exercise_checks  # noqa: F401  (the exercise rubrics use its checks)
+    from .. import grade  # the public API: checker.grade(...)
 
     with tempfile.TemporaryDirectory(prefix="lpi-check-") as tmp:
         context = classroom.assemble_context(dockerfile, Path(tmp) / "context")

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import ipywidgets as w
 
-from . import engine
-from . import settings as course_settings
-from .lesson_build import KEEP_VALUE, LABEL_VARIANT, LessonImage, build, build_variant, discard
-from .lesson_charts import layer_bars
-from .lesson_layers import Part, breakdown, breakdown_table
-from .lesson_table import Table, human_bytes, human_seconds
-from .lesson_variants import VARIANTS, variant
+from .. import engine
+from .. import settings as course_settings
+from .builds import KEEP_VALUE, LABEL_VARIANT, LessonImage, build, build_variant, discard
+from .charts import layer_bars
+from .layers import Part, breakdown, breakdown_table
+from .table import Table, human_bytes, human_seconds
+from .variants import VARIANTS, variant
 
 
 def _show(output: w.Output, *objects) -> None:

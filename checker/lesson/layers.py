@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import engine
-from .lesson_table import Table, human_bytes
+from .. import engine
+from .table import Table, human_bytes
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import engine
-from . import settings as course_settings
+from .. import engine
+from .. import settings as course_settings
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 
-from .lesson_table import human_seconds
+from .table import human_seconds
 
 _STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lesson_table import Table
+from .table import Table
 
 @dataclass(frozen=True)
 class Platform:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import settings as course_settings
-from .lesson_context import SAMPLE_APP_DIR
+from .. import settings as course_settings
+from .context import SAMPLE_APP_DIR
 
 _HEADER = f"ARG PYTHON_VERSION={course_settings.DEFAULT_PYTHON_VERSION}\n"
 

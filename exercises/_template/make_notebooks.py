@@ -35,7 +35,7 @@ root = next(p for p in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents] if (p /
 if str(root) not in sys.path:
     sys.path.insert(0, str(root))
 
-from checker.exercise_widget import exercise_panel"""
+from checker.lesson.exercise import exercise_panel"""
 
 PANEL_CODE = 'exercise_panel("{name}")'
 
