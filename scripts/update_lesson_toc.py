@@ -27,6 +27,8 @@ _EXERCISE = re.compile(r"\.\./exercises/(\d\d-[a-z0-9-]+)/")
 
 @dataclass(frozen=True)
 class Entry:
+    """One lesson as the table lists it, read from its opening cell and its exercise links."""
+
     file: str
     number: str
     title: str
@@ -36,6 +38,7 @@ class Entry:
 
 
 def read_entry(path: Path) -> Entry:
+    """The table row of notebook ``path``; raises ``ValueError`` when it has no markdown cell."""
     notebook = nbformat.read(path, as_version=4)
     markdown = [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
     if not markdown:
@@ -50,10 +53,12 @@ def read_entry(path: Path) -> Entry:
 
 
 def entries(folder: Path = NOTEBOOKS) -> list[Entry]:
+    """One entry per ``NN_*.ipynb`` lesson in ``folder``, in file-name order."""
     return [read_entry(path) for path in sorted(folder.glob("[0-9][0-9]_*.ipynb"))]
 
 
 def render(found: list[Entry]) -> str:
+    """The whole text of ``notebooks/README.md`` for these lessons."""
     lines = [
         "# Lean Python Images: the lessons",
         "",
@@ -86,6 +91,7 @@ def render(found: list[Entry]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write ``notebooks/README.md``, or with ``--check`` only compare; returns the exit status (1: stale)."""
     parser = argparse.ArgumentParser(description="Regenerate notebooks/README.md from the lessons.")
     parser.add_argument("--check", action="store_true", help="only check that the file is current")
     args = parser.parse_args(argv)

@@ -59,10 +59,13 @@ settings = course_settings.load()
 
 @dataclass(frozen=True)
 class Environment:
+    """The engine and the course's base images at one moment (see :func:`environment`)."""
+
     engine: engine.EngineInfo
     base_images: list[images.BaseImage]
 
     def image(self, ref: str) -> images.BaseImage:
+        """The base image whose reference is ``ref``; raises ``KeyError`` when the course has none."""
         for base in self.base_images:
             if base.ref == ref:
                 return base
@@ -75,6 +78,10 @@ def environment() -> Environment:
 
 
 def base_images(env: Environment | None = None) -> Table:
+    """One row per course base image: present or not, official or stand-in, size (bytes, shown human).
+
+    ``env`` is a snapshot from :func:`environment`; without one, the engine is asked now.
+    """
     env = env or environment()
     table = Table(["image", "present", "kind", "size", "what it is"], formats={"size": human_bytes})
     for base in env.base_images:

@@ -31,6 +31,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def lesson_tag(name: str) -> str:
+    """The tag a lesson build of variant ``name`` gets: ``lpi-lesson/<name>:latest``."""
     return f"{REPOSITORY}/{name}:latest"
 
 
@@ -53,20 +54,24 @@ class LessonImage:
 
     @property
     def ok(self) -> bool:
+        """Whether the build produced an image."""
         return self.result.ok
 
     @property
     def size_bytes(self) -> int:
+        """The image's size in bytes (as `docker images` counts it); raises ``ValueError`` if the build failed."""
         if self.info is None:
             raise ValueError(f"{self.name} has no image: the build failed ({self.result.error})")
         return self.info.size_bytes
 
     @property
     def seconds(self) -> float:
+        """Wall-clock seconds the build took."""
         return self.result.seconds
 
     @property
     def steps(self) -> list[engine.BuildStep]:
+        """The build's steps in log order (number, instruction, cached, seconds, image id)."""
         return self.result.steps
 
     def step(self, needle: str) -> engine.BuildStep:
@@ -77,6 +82,7 @@ class LessonImage:
         return found[-1]
 
     def steps_table(self) -> Table:
+        """One row per build step: number, instruction (shortened), from cache or not, seconds."""
         table = Table(["step", "instruction", "from cache", "seconds"], caption=f"{self.label}: build steps",
                       formats={"seconds": lambda s: f"{s:.1f}", "from cache": lambda c: "yes" if c else "no"})
         for s in self.result.steps:

@@ -135,6 +135,7 @@ class ExercisePanel:
 
     # hints and solution
     def next_hint(self) -> None:
+        """Reveal one more hint level (all shown so far stay); disables the button after the last."""
         if self.hints_shown < len(self.hints):
             self.hints_shown += 1
         shown = self.hints[: self.hints_shown]

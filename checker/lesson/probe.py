@@ -15,6 +15,11 @@ from .. import settings as course_settings
 
 @dataclass(frozen=True)
 class ProbeResult:
+    """What a shell snippet run in an image (by :func:`run_in`) printed and how it exited.
+
+    ``seconds`` is the wall-clock time of the run; ``error`` says why the probe itself failed.
+    """
+
     image: str
     script: str
     exit_code: int | None
@@ -26,9 +31,11 @@ class ProbeResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the snippet exited with status 0."""
         return self.exit_code == 0
 
     def lines(self) -> list[str]:
+        """The output's non-blank lines."""
         return [line for line in self.output.splitlines() if line.strip()]
 
     def fields(self) -> dict[str, str]:

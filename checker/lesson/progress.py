@@ -19,6 +19,7 @@ _STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 
 
 def in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (widgets can be shown), not in a plain interpreter."""
     try:
         from IPython import get_ipython
     except ImportError:
