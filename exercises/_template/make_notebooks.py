@@ -46,10 +46,12 @@ written in several ways, and the differences are worth a minute. {next_step}"""
 
 
 def exercise_dirs() -> list[Path]:
+    """The exercise folders (those holding a ``rubric.toml``), in number order."""
     return sorted(p.parent for p in EXERCISES.glob("[0-9][0-9]-*/rubric.toml"))
 
 
 def notebook_for(exercise: Path) -> nbformat.NotebookNode:
+    """The notebook of ``exercise``: its README, the panel cells, a recap linking the next exercise."""
     dirs = exercise_dirs()
     position = dirs.index(exercise)
     if position + 1 < len(dirs):
@@ -76,14 +78,17 @@ def notebook_for(exercise: Path) -> nbformat.NotebookNode:
 
 
 def render(exercise: Path) -> str:
+    """The notebook of ``exercise`` as the exact text committed (nbformat 4, trailing newline)."""
     return nbformat.writes(notebook_for(exercise), version=4) + "\n"
 
 
 def notebook_path(exercise: Path) -> Path:
+    """Where the notebook of ``exercise`` lives: ``exercises/NN-name/NN-name.ipynb``."""
     return exercise / f"{exercise.name}.ipynb"
 
 
 def main(argv: list[str]) -> int:
+    """Write every stale notebook, or with ``--check`` only list them; returns 1 when any is stale."""
     check = "--check" in argv
     stale = []
     for exercise in exercise_dirs():
