@@ -20,7 +20,7 @@ from .. import engine
 from .. import settings as course_settings
 from .context import SAMPLE_APP_DIR, stage
 from .progress import BuildProgress
-from .table import Table, human_bytes, human_seconds
+from .table import Table, human_bytes, human_seconds, shorten
 from .variants import variant as lookup_variant
 
 REPOSITORY = "lpi-lesson"
@@ -86,7 +86,7 @@ class LessonImage:
         table = Table(["step", "instruction", "from cache", "seconds"], caption=f"{self.label}: build steps",
                       formats={"seconds": lambda s: f"{s:.1f}", "from cache": lambda c: "yes" if c else "no"})
         for s in self.result.steps:
-            table.add(step=s.number, instruction=_short(s.instruction), **{"from cache": s.cached}, seconds=s.seconds)
+            table.add(step=s.number, instruction=shorten(s.instruction, 80), **{"from cache": s.cached}, seconds=s.seconds)
         return table
 
     def error_tail(self, lines: int = 12) -> str:
@@ -114,11 +114,6 @@ class LessonImage:
         if self.ok and self.info is not None:
             return f"<LessonImage {self.tag}: {human_bytes(self.size_bytes)}, built in {human_seconds(self.seconds)}>"
         return f"<LessonImage {self.name}: build failed at {self.result.failed_step!r}>"
-
-
-def _short(text: str, width: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def build(

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import classroom
+from .progress import step_of
 
 LineCallback = Callable[[str], None]
 MAX_STREAMED_LINES = 400
@@ -159,11 +160,11 @@ class ExercisePanel:
     # checking
     def _on_line(self, line: str) -> None:
         self.lines += 1
-        step = re.match(r"^Step (\d+)/(\d+) :", line.strip())
+        step = step_of(line)
         if step:
-            self.progress.max = int(step.group(2))
-            self.progress.value = int(step.group(1))
-            self.status.value = f"<i>Building: step {step.group(1)} of {step.group(2)}</i>"
+            self.progress.max = step[1]
+            self.progress.value = step[0]
+            self.status.value = f"<i>Building: step {step[0]} of {step[1]}</i>"
         if self.lines <= MAX_STREAMED_LINES:
             self.build_output.append_stdout(line.rstrip("\n") + "\n")
         elif self.lines == MAX_STREAMED_LINES + 1:

@@ -38,6 +38,12 @@ def human_seconds(value: float | None) -> str:
     return f"{value / 60:.1f} min"
 
 
+
+def shorten(text: str, width: int) -> str:
+    """``text`` on one line (runs of whitespace become one space), cut to ``width`` characters with "…"."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
 @dataclass
 class Table:
     """Rows of named cells. ``formats`` turns a column's raw value into display text."""
