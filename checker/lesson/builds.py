@@ -173,7 +173,11 @@ def build(
 
 
 def build_variant(name: str, *, show: bool = True, **options) -> LessonImage:
-    """Build one of the lesson variants (see checker.lesson.variants) by name; cached when unchanged."""
+    """Build one of the lesson variants (see checker.lesson.variants) by name; cached when unchanged.
+
+    ``options`` are :func:`build`'s. Raises ``KeyError`` for an unknown variant and
+    ``engine.ImageUnavailable`` when its base image is not on the engine.
+    """
     spec = lookup_variant(name)
     settings = options.pop("settings", None) or course_settings.load()
     return build(name, spec.dockerfile(), label=spec.label, base_ref=spec.base_ref(settings), target=spec.target,

@@ -212,5 +212,9 @@ class ExercisePanel:
 
 
 def exercise_panel(exercise: str, dockerfile: str | Path | None = None):
-    """Display-ready panel for one exercise (returns the ipywidgets VBox)."""
+    """Display-ready panel for one exercise (returns the ipywidgets VBox).
+
+    ``exercise`` is a folder name such as ``"01-multi-stage"``; ``dockerfile`` defaults to the
+    exercise folder's ``Dockerfile``. Raises when no such exercise exists.
+    """
     return ExercisePanel(exercise, dockerfile).widget

@@ -52,7 +52,11 @@ class ProbeResult:
 
 
 def run_in(image: str, script: str, *, timeout_s: float = 300, settings: course_settings.Settings | None = None) -> ProbeResult:
-    """Run ``script`` with ``sh`` inside ``image`` and return its output and exit status."""
+    """Run ``script`` with ``sh`` inside ``image`` and return its output and exit status.
+
+    stderr is merged into the output; ``timeout_s`` (seconds) bounds the run. A snippet that fails
+    is a result with a non-zero ``exit_code``; engine trouble raises ``engine.EngineError``.
+    """
     result = engine.run(image, ["sh", "-c", f"(\n{script}\n) 2>&1"], timeout_s=timeout_s,
                         settings=settings or course_settings.load())
     output = result.stdout.rstrip("\n")
@@ -65,7 +69,10 @@ def run_in(image: str, script: str, *, timeout_s: float = 300, settings: course_
 
 
 def parse_numbers(output: str) -> dict[str, int]:
-    """Read ``<number> <name>`` lines (the shape `du -sb` and `wc -l` print) into a dict."""
+    """Read ``<number> <name>`` lines (the shape `du -sb` and `wc -l` print) into ``{name: number}``.
+
+    Lines of any other shape are skipped.
+    """
     values: dict[str, int] = {}
     for line in output.splitlines():
         parts = line.split(None, 1)

@@ -157,7 +157,11 @@ def check_platform(requirements: Iterable[str], platform: Platform, *, python_ve
 
 
 def check(requirements: Iterable[str], *, platforms: Iterable[Platform] = (MUSL,), python_version: str = "3.13") -> list[WheelCheck]:
-    """Check every requirement on every platform (the platforms are asked in parallel)."""
+    """Check every requirement on every platform (the platforms are asked in parallel).
+
+    Returns one :class:`WheelCheck` per requirement and platform, platform by platform. Never
+    raises for an unreachable index: those checks carry an ``error`` instead.
+    """
     requirements = list(requirements)
     with ThreadPoolExecutor(max_workers=4) as pool:
         batches = list(pool.map(lambda p: check_platform(requirements, p, python_version=python_version), platforms))
