@@ -8,16 +8,16 @@ from __future__ import annotations
 import pytest
 
 from checker import engine
-from checker.lesson_build import LessonImage
-from checker.lesson_charts import category
-from checker.lesson_context import included_files, is_excluded, parse_dockerignore, stage
-from checker.lesson_explorers import CacheExplorer, instructions
-from checker.lesson_layers import Part, base_layer_count, breakdown
-from checker.lesson_probe import parse_numbers
-from checker.lesson_pypi import canonical, manylinux, musllinux, requirement_lines
-from checker.lesson_quiz import Quiz, self_test
-from checker.lesson_table import Table, human_bytes
-from checker.lesson_variants import VARIANTS
+from checker.lesson.builds import LessonImage
+from checker.lesson.charts import category
+from checker.lesson.context import included_files, is_excluded, parse_dockerignore, stage
+from checker.lesson.explorers import CacheExplorer, instructions
+from checker.lesson.layers import Part, base_layer_count, breakdown
+from checker.lesson.probe import parse_numbers
+from checker.lesson.pypi import canonical, manylinux, musllinux, requirement_lines
+from checker.lesson.quiz import Quiz, self_test
+from checker.lesson.table import Table, human_bytes
+from checker.lesson.variants import VARIANTS
 
 SAMPLE_IGNORE = """
 # comment

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .settings import REPO_ROOT
+from ..settings import REPO_ROOT
 
 SAMPLE_APP_DIR = REPO_ROOT / "sample_app"
 
