@@ -59,11 +59,13 @@ class DockerIgnoreError(ValueError):
     """A ``.dockerignore`` that ``docker build`` would fail on, or that the reader refuses.
 
     ``line`` is the 1-based line of the offending pattern, or None when the whole file is refused.
+    ``text`` is the file's text when :meth:`DockerIgnore.read` read it and a pattern is at fault.
     """
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, text: str | None = None) -> None:
         super().__init__(message)
         self.line = line
+        self.text = text
 
 
 def clean(path: str) -> str:
@@ -360,7 +362,12 @@ class DockerIgnore:
             raise DockerIgnoreError(f".dockerignore cannot be read: {exc.strerror}.") from exc
         if len(data) > max_bytes:
             raise DockerIgnoreError(f".dockerignore is over {max_bytes} bytes; it is not read.")
-        return cls.parse(data.decode("utf-8", "replace"))
+        text = data.decode("utf-8", "replace")
+        try:
+            return cls.parse(text)
+        except DockerIgnoreError as error:
+            error.text = text
+            raise
 
     def with_reincluded(self, *paths: str) -> DockerIgnore:
         """A copy that also sends ``paths``: the CLI's ``TrimBuildFilesFromExcludes``.
