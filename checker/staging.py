@@ -311,6 +311,8 @@ def stage(
 
     try:
         ignore = DockerIgnore.read(root)
+        # As the CLI does (TrimBuildFilesFromExcludes): the Dockerfile and .dockerignore are always sent.
+        walk_ignore = ignore.with_reincluded(".dockerignore", dockerfile_name)
     except DockerIgnoreError as exc:
         raise ContextRefused(f"{exc} Fix the .dockerignore file.") from exc
 
@@ -332,8 +334,6 @@ def stage(
                 "image does not need in .dockerignore."
             )
 
-    # As the CLI does (TrimBuildFilesFromExcludes): the Dockerfile and .dockerignore are always sent.
-    walk_ignore = ignore.with_reincluded(".dockerignore", dockerfile_name)
     for rel, full, excluded in _walk(root, walk_ignore):
         if excluded:
             staged.excluded_count += 1
