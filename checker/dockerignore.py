@@ -235,7 +235,9 @@ class Pattern:
     raw: str
     """The line as written, trimmed (``!`` included): what a message quotes."""
     kind: str = field(default=_EXACT, repr=False)
+    """How Docker matches it: ``exact``, ``prefix`` (``dir/**``), ``suffix`` (``**/name``, ``**.pyc``) or ``regex``."""
     regex: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    """The compiled pattern when ``kind`` is ``regex``."""
 
     def matches(self, path: str) -> bool:
         """Whether this pattern matches ``path`` itself (clean, relative, ``/``-separated); parents are not tried."""
