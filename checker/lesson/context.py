@@ -7,125 +7,44 @@ app into a temporary folder *after* applying `.dockerignore` the way the CLI doe
 builds. Without that, editing `README.md` would invalidate `COPY . .` and lesson 5 would teach the
 wrong thing.
 
-Pattern rules implemented (those of Docker's `patternmatcher`): one pattern per line, `#` comments,
-`!` re-includes, paths relative to the context root (a leading `/` is ignored), `*` and `?` never
-cross a `/`, `**` matches any number of directories, a pattern matching a directory excludes
-everything below it, and the last matching pattern wins. `*.pyc` matches only at the root, as in
-Docker.
+The `.dockerignore` is read and applied by `checker.dockerignore` (THE reader and matcher, the
+same code that decides what a grade sends and what rules LPI013/LPI018 judge), and the context's
+size is counted with staging's one tar writer, so a lesson shows what `docker build` does.
 """
 
 from __future__ import annotations
 
 import os
-import posixpath
-import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..settings import REPO_ROOT
+from checker.dockerignore import DockerIgnore
+from checker.settings import REPO_ROOT
+from checker.staging import folder_entries, write_tar
 
 SAMPLE_APP_DIR = REPO_ROOT / "sample_app"
 
 
-@dataclass(frozen=True)
-class IgnorePattern:
-    text: str
-    regex: re.Pattern[str]
-    negated: bool
-
-
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    out = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "*":
-            if pattern[i + 1 : i + 2] == "*":
-                i += 1
-                if pattern[i + 1 : i + 2] == "/":
-                    i += 1
-                    out.append("(?:.*/)?")
-                else:
-                    out.append(".*")
-            else:
-                out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        elif char == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(char))
-            else:
-                body = pattern[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = end
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return re.compile("^" + "".join(out) + "$")
-
-
-def parse_dockerignore(text: str) -> list[IgnorePattern]:
-    patterns = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        negated = line.startswith("!")
-        if negated:
-            line = line[1:].strip()
-        line = posixpath.normpath(line.replace("\\", "/")) if line else line
-        if line.startswith("/") and len(line) > 1:
-            line = line.lstrip("/")
-        if not line or line == ".":
-            continue
-        patterns.append(IgnorePattern(line, _pattern_regex(line), negated))
-    return patterns
-
-
-def is_excluded(relpath: str, patterns: list[IgnorePattern]) -> bool:
-    """Whether `docker build` would leave ``relpath`` (posix, relative to the context) out."""
-    parents = []
-    parts = relpath.split("/")
-    for depth in range(1, len(parts)):
-        parents.append("/".join(parts[:depth]))
-    excluded = False
-    for pattern in patterns:
-        hit = bool(pattern.regex.match(relpath)) or any(pattern.regex.match(parent) for parent in parents)
-        if hit:
-            excluded = not pattern.negated
-    return excluded
+def _ignore(root: Path, dockerignore: bool) -> DockerIgnore | None:
+    """``root``'s .dockerignore (THE reader), or None when it is not to be applied."""
+    return DockerIgnore.read(root) if dockerignore else None
 
 
 def included_files(directory: str | Path, *, dockerignore: bool = True) -> list[str]:
-    """The files (and symlinks) of ``directory`` a `docker build` would send, as relative paths."""
+    """The files (and symlinks) of ``directory`` a `docker build` would send, as sorted relative paths.
+
+    With ``dockerignore=False`` every file is listed. Raises DockerIgnoreError for a
+    ``.dockerignore`` Docker would fail on.
+    """
     root = Path(directory)
-    ignore_file = root / ".dockerignore"
-    patterns = parse_dockerignore(ignore_file.read_text()) if dockerignore and ignore_file.is_file() else []
-    kept = []
-    for current, dirs, files in os.walk(root):
-        rel_dir = Path(current).relative_to(root).as_posix()
-        for name in sorted(files) + sorted(d for d in dirs if (Path(current) / d).is_symlink()):
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            # The CLI always sends .dockerignore itself; the engine reads it and then drops it.
-            if rel == ".dockerignore" and dockerignore:
-                kept.append(rel)
-            elif not is_excluded(rel, patterns):
-                kept.append(rel)
-        dirs[:] = sorted(d for d in dirs if not (Path(current) / d).is_symlink())
-    return sorted(kept)
+    entries = folder_entries(root, _ignore(root, dockerignore))
+    return sorted(entry.arcname for entry in entries if entry.kind != "dir")
 
 
 @dataclass(frozen=True)
@@ -149,19 +68,21 @@ class _CountingSink:
 
 
 def context_size(directory: str | Path, *, dockerignore: bool = True) -> ContextSize:
-    """Measure the tar stream a build of ``directory`` would send (with or without .dockerignore)."""
+    """Measure the tar stream a build of ``directory`` would send (with or without .dockerignore).
+
+    The tar is written by staging's writer (the one a grade sends) into a counter: nothing is kept.
+    """
     root = Path(directory)
-    files = included_files(root, dockerignore=dockerignore)
+    entries = folder_entries(root, _ignore(root, dockerignore))
     sink = _CountingSink()
+    sizes: dict[str, int] = {}
+    write_tar(sink, entries, sizes=sizes)  # type: ignore[arg-type]
     per_top: dict[str, int] = {}
-    with tarfile.open(fileobj=sink, mode="w|") as tar:  # type: ignore[arg-type]
-        for rel in files:
-            before = sink.count
-            tar.add(str(root / rel), arcname=rel, recursive=False)
-            top = rel.split("/")[0]
-            per_top[top] = per_top.get(top, 0) + (sink.count - before)
+    for name, size in sizes.items():
+        top = name.split("/")[0]
+        per_top[top] = per_top.get(top, 0) + size
     largest = tuple(sorted(per_top.items(), key=lambda item: -item[1])[:6])
-    return ContextSize(len(files), sink.count, largest)
+    return ContextSize(sum(entry.kind != "dir" for entry in entries), sink.count, largest)
 
 
 def stage(
@@ -181,19 +102,18 @@ def stage(
     if not source.is_dir():
         raise FileNotFoundError(f"{source} does not exist: the lessons build the sample app from there")
     destination.mkdir(parents=True, exist_ok=True)
-    ignore_file = source / ".dockerignore"
-    patterns = parse_dockerignore(ignore_file.read_text()) if dockerignore and ignore_file.is_file() else []
-    for rel in included_files(source, dockerignore=dockerignore):
-        if not dockerignore and rel == ".dockerignore":
+    ignore = _ignore(source, dockerignore)
+    for entry in folder_entries(source, ignore):
+        if entry.kind == "dir" or (not dockerignore and entry.arcname == ".dockerignore"):
             continue
-        src, dst = source / rel, destination / rel
+        dst = destination / entry.arcname
         dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            os.symlink(os.readlink(src), dst)
+        if entry.kind == "symlink":
+            os.symlink(entry.linkname, dst)
         else:
-            shutil.copy2(src, dst)
+            shutil.copy2(source / entry.arcname, dst)
     for rel, text in (edits or {}).items():
-        if is_excluded(rel, patterns):
+        if ignore is not None and ignore.excludes(rel):
             continue  # edited in the folder, but never sent: the build cannot see the change
         target = destination / rel
         target.parent.mkdir(parents=True, exist_ok=True)

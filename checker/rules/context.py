@@ -2,100 +2,26 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
-from dataclasses import dataclass
 from collections.abc import Iterator
+from functools import lru_cache
 
+from checker.dockerignore import DockerIgnore, DockerIgnoreError
 from checker.rules.base import Context, Flag, rule
 from checker.rules.layers import whole_context_copy
 
 
-@dataclass(frozen=True)
-class IgnorePattern:
-    raw: str
-    line: int
-    negated: bool
-    regex: re.Pattern[str]
+_parse = lru_cache(maxsize=32)(DockerIgnore.parse)
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    """Translate a .dockerignore pattern the way Docker's pattern matcher does."""
-    out = ["^"]
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "*":
-            if pattern[i + 1: i + 2] == "*":
-                i += 1
-                if pattern[i + 1: i + 2] == "/":
-                    i += 1
-                out.append(".*" if i + 1 >= len(pattern) else "(.*/)?")
-            else:
-                out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        elif ch == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(ch))
-            else:
-                body = pattern[i + 1: end]
-                if body.startswith("^"):
-                    body = "^" + body[1:].replace("\\", "\\\\")
-                out.append("[" + body + "]")
-                i = end
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    out.append("$")
+def _parsed(ctx: Context) -> DockerIgnore | DockerIgnoreError:
+    """The context's .dockerignore as THE matcher reads it, or the error Docker would fail with."""
+    if isinstance(ctx.dockerignore, DockerIgnore):
+        return ctx.dockerignore
     try:
-        return re.compile("".join(out))
-    except re.error:
-        return re.compile(re.escape(pattern) + "$")
-
-
-class DockerIgnore:
-    """The patterns of a .dockerignore, matched like ``docker build`` does.
-
-    The last pattern that matches a path (or one of its parent directories) decides; ``!``
-    re-includes; ``*`` stops at ``/`` and ``**`` crosses directories; a leading ``/`` is dropped.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.patterns: list[IgnorePattern] = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if line.startswith("#"):
-                continue
-            pattern = line.strip()
-            if not pattern:
-                continue
-            negated = pattern.startswith("!")
-            if negated:
-                pattern = pattern[1:].strip()
-            if not pattern:
-                continue
-            pattern = posixpath.normpath(pattern)
-            if len(pattern) > 1 and pattern.startswith("/"):
-                pattern = pattern.lstrip("/")
-            self.patterns.append(IgnorePattern(line.strip(), number, negated, _compile(pattern)))
-
-    def deciding_pattern(self, path: str) -> IgnorePattern | None:
-        """The last pattern that matches ``path`` or a parent of it, or None."""
-        path = posixpath.normpath(path.lstrip("/")) if path.strip("/") else "."
-        parents = path.split("/")[:-1]
-        decided = None
-        for pattern in self.patterns:
-            if pattern.regex.match(path) or any(pattern.regex.match("/".join(parents[: i + 1])) for i in range(len(parents))):
-                decided = pattern
-        return decided
-
-    def excludes(self, path: str) -> bool:
-        pattern = self.deciding_pattern(path)
-        return pattern is not None and not pattern.negated
+        return _parse(ctx.dockerignore)
+    except DockerIgnoreError as error:
+        return error
 
 
 #: (what to keep out, paths that must be excluded, the pattern to suggest)
@@ -133,7 +59,9 @@ def dockerignore_keeps_junk_out(ctx: Context) -> Iterator[Flag]:
                 yield Flag(0, "The build context has no .dockerignore, so .git, virtualenvs and caches are sent to the engine "
                               "with every build (slower builds, and one COPY . away from the image).")
         return
-    ignore = DockerIgnore(ctx.dockerignore)
+    ignore = _parsed(ctx)
+    if isinstance(ignore, DockerIgnoreError):
+        return  # LPI018 reports it: the build fails
     reported: set[str] = set()
     absent: list[tuple[str, str]] = []
     required = list(_REQUIRED) + [(f"the {venv} virtual environment", (f"{venv}/pyvenv.cfg",), venv) for venv in ctx.context_venvs]
@@ -173,7 +101,10 @@ def copy_sources_not_ignored(ctx: Context) -> Iterator[Flag]:
     """
     if ctx.dockerignore is None:
         return
-    ignore = DockerIgnore(ctx.dockerignore)
+    ignore = _parsed(ctx)
+    if isinstance(ignore, DockerIgnoreError):
+        yield Flag(0, f"docker build fails before any step: {ignore}")
+        return
     for instruction in ctx.dockerfile.instructions:
         if instruction.keyword not in {"COPY", "ADD"} or instruction.flag("from"):
             continue
@@ -185,6 +116,7 @@ def copy_sources_not_ignored(ctx: Context) -> Iterator[Flag]:
             clean = clean.strip("/")
             if not clean or clean == "." or re.search(r"[*?\[]", clean) or "://" in source or "$" in source:
                 continue
-            pattern = ignore.deciding_pattern(clean)
-            if pattern is not None and not pattern.negated:
+            decision = ignore.decide(clean)
+            pattern = decision.pattern
+            if decision.excluded and pattern is not None:
                 yield Flag(instruction.line, f"{instruction.keyword} needs {source}, but .dockerignore excludes it ('{pattern.raw}', line {pattern.line}), so the build fails with 'not found'.")
