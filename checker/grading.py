@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from . import checks as dynamic
-from . import context as staging
+from . import staging
 from . import engine, probes
 from . import rubric as rubrics
 from . import scoring

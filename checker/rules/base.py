@@ -31,11 +31,15 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import NamedTuple
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from checker.catalog import LESSONS, doc_sections, lesson_link
 from checker.dockerfile import Dockerfile
 from checker.findings import SEVERITIES, Finding
 from checker.rules.facts import Facts
+
+if TYPE_CHECKING:
+    from checker.dockerignore import DockerIgnore
 
 __all__ = ["LESSONS", "REGISTRY", "Context", "Flag", "Rule", "rule"]
 
@@ -58,8 +62,8 @@ class Context:
     """Everything a rule may look at. Rules never read files or talk to an engine."""
 
     dockerfile: Dockerfile
-    dockerignore: str | None = None
-    """The text of the build context's ``.dockerignore``; None when there is none (or unknown)."""
+    dockerignore: str | DockerIgnore | None = None
+    """The build context's ``.dockerignore``: its text, or already parsed; None when there is none (or unknown)."""
     context_known: bool = False
     """True when we know the build context, so ``dockerignore=None`` means it is really absent."""
     build_args: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from checker.dockerignore import DockerIgnoreError
 from checker.rules.base import Context, Flag, rule
-from checker.rules.context import DockerIgnore
+from checker.rules.context import parsed_dockerignore
 from checker.rules.facts import whole_context_copy
 
 
@@ -44,7 +45,9 @@ def dockerignore_keeps_junk_out(ctx: Context) -> Iterator[Flag]:
                 yield Flag(0, "The build context has no .dockerignore, so .git, virtualenvs and caches are sent to the engine "
                               "with every build (slower builds, and one COPY . away from the image).")
         return
-    ignore = DockerIgnore(ctx.dockerignore)
+    ignore = parsed_dockerignore(ctx)
+    if isinstance(ignore, DockerIgnoreError):
+        return  # LPI018 reports it: the build fails
     reported: set[str] = set()
     absent: list[tuple[str, str]] = []
     required = list(_REQUIRED) + [(f"the {venv} virtual environment", (f"{venv}/pyvenv.cfg",), venv) for venv in ctx.context_venvs]

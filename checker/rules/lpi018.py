@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from checker.dockerignore import DockerIgnoreError
 from checker.rules.base import Context, Flag, rule
-from checker.rules.context import DockerIgnore
+from checker.rules.context import parsed_dockerignore
 
 
 @rule("LPI018", severity="error", lesson="05_layer_cache.ipynb#the-dockerignore-file", family="context")
@@ -22,7 +23,10 @@ def copy_sources_not_ignored(ctx: Context) -> Iterator[Flag]:
     """
     if ctx.dockerignore is None:
         return
-    ignore = DockerIgnore(ctx.dockerignore)
+    ignore = parsed_dockerignore(ctx)
+    if isinstance(ignore, DockerIgnoreError):
+        yield Flag(0, f"docker build fails before any step: {ignore}")
+        return
     for instruction in ctx.dockerfile.instructions:
         if instruction.keyword not in {"COPY", "ADD"} or instruction.flag("from"):
             continue
@@ -34,6 +38,7 @@ def copy_sources_not_ignored(ctx: Context) -> Iterator[Flag]:
             clean = clean.strip("/")
             if not clean or clean == "." or re.search(r"[*?\[]", clean) or "://" in source or "$" in source:
                 continue
-            pattern = ignore.deciding_pattern(clean)
-            if pattern is not None and not pattern.negated:
+            decision = ignore.decide(clean)
+            pattern = decision.pattern
+            if decision.excluded and pattern is not None:
                 yield Flag(instruction.line, f"{instruction.keyword} needs {source}, but .dockerignore excludes it ('{pattern.raw}', line {pattern.line}), so the build fails with 'not found'.")

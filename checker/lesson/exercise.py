@@ -2,7 +2,7 @@
 
 In an exercise notebook::
 
-    from checker.exercise_widget import exercise_panel
+    from checker.lesson.exercise import exercise_panel
     exercise_panel("01-multi-stage")
 
 **Check my Dockerfile** grades the learner's ``exercises/NN-name/Dockerfile`` with the
@@ -26,7 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import classroom
+from .. import classroom
+from .progress import step_of
 
 LineCallback = Callable[[str], None]
 MAX_STREAMED_LINES = 400
@@ -51,8 +52,8 @@ def grade_submission(exercise_dir: Path, dockerfile: Path, *, on_line: LineCallb
 
     The context is assembled in a temporary folder, removed afterwards.
     """
-    from .checks import exercise  # noqa: F401  (the exercise rubrics use its checks)
-    from . import grade  # the public API: checker.grade(...)
+    from ..checks import exercise  # noqa: F401  (the exercise rubrics use its checks)
+    from .. import grade  # the public API: checker.grade(...)
 
     with tempfile.TemporaryDirectory(prefix="lpi-check-") as tmp:
         context = classroom.assemble_context(dockerfile, Path(tmp) / "context")
@@ -135,6 +136,7 @@ class ExercisePanel:
 
     # hints and solution
     def next_hint(self) -> None:
+        """Reveal one more hint level (all shown so far stay); disables the button after the last."""
         if self.hints_shown < len(self.hints):
             self.hints_shown += 1
         shown = self.hints[: self.hints_shown]
@@ -158,11 +160,11 @@ class ExercisePanel:
     # checking
     def _on_line(self, line: str) -> None:
         self.lines += 1
-        step = re.match(r"^Step (\d+)/(\d+) :", line.strip())
+        step = step_of(line)
         if step:
-            self.progress.max = int(step.group(2))
-            self.progress.value = int(step.group(1))
-            self.status.value = f"<i>Building: step {step.group(1)} of {step.group(2)}</i>"
+            self.progress.max = step[1]
+            self.progress.value = step[0]
+            self.status.value = f"<i>Building: step {step[0]} of {step[1]}</i>"
         if self.lines <= MAX_STREAMED_LINES:
             self.build_output.append_stdout(line.rstrip("\n") + "\n")
         elif self.lines == MAX_STREAMED_LINES + 1:
@@ -210,5 +212,9 @@ class ExercisePanel:
 
 
 def exercise_panel(exercise: str, dockerfile: str | Path | None = None):
-    """Display-ready panel for one exercise (returns the ipywidgets VBox)."""
+    """Display-ready panel for one exercise (returns the ipywidgets VBox).
+
+    ``exercise`` is a folder name such as ``"01-multi-stage"``; ``dockerfile`` defaults to the
+    exercise folder's ``Dockerfile``. Raises when no such exercise exists.
+    """
     return ExercisePanel(exercise, dockerfile).widget

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import engine
-from . import settings as course_settings
+from .. import engine
+from .. import settings as course_settings
 
 
 @dataclass(frozen=True)
 class ProbeResult:
+    """What a shell snippet run in an image (by :func:`run_in`) printed and how it exited.
+
+    ``seconds`` is the wall-clock time of the run; ``error`` says why the probe itself failed.
+    """
+
     image: str
     script: str
     exit_code: int | None
@@ -26,9 +31,11 @@ class ProbeResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the snippet exited with status 0."""
         return self.exit_code == 0
 
     def lines(self) -> list[str]:
+        """The output's non-blank lines."""
         return [line for line in self.output.splitlines() if line.strip()]
 
     def fields(self) -> dict[str, str]:
@@ -45,7 +52,11 @@ class ProbeResult:
 
 
 def run_in(image: str, script: str, *, timeout_s: float = 300, settings: course_settings.Settings | None = None) -> ProbeResult:
-    """Run ``script`` with ``sh`` inside ``image`` and return its output and exit status."""
+    """Run ``script`` with ``sh`` inside ``image`` and return its output and exit status.
+
+    stderr is merged into the output; ``timeout_s`` (seconds) bounds the run. A snippet that fails
+    is a result with a non-zero ``exit_code``; engine trouble raises ``engine.EngineError``.
+    """
     result = engine.run(image, ["sh", "-c", f"(\n{script}\n) 2>&1"], timeout_s=timeout_s,
                         settings=settings or course_settings.load())
     output = result.stdout.rstrip("\n")
@@ -58,7 +69,10 @@ def run_in(image: str, script: str, *, timeout_s: float = 300, settings: course_
 
 
 def parse_numbers(output: str) -> dict[str, int]:
-    """Read ``<number> <name>`` lines (the shape `du -sb` and `wc -l` print) into a dict."""
+    """Read ``<number> <name>`` lines (the shape `du -sb` and `wc -l` print) into ``{name: number}``.
+
+    Lines of any other shape are skipped.
+    """
     values: dict[str, int] = {}
     for line in output.splitlines():
         parts = line.split(None, 1)

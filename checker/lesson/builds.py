@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import engine
-from . import settings as course_settings
-from .lesson_context import SAMPLE_APP_DIR, stage
-from .lesson_progress import BuildProgress
-from .lesson_table import Table, human_bytes, human_seconds
-from .lesson_variants import variant as lookup_variant
+from .. import engine
+from .. import settings as course_settings
+from .context import SAMPLE_APP_DIR, stage
+from .progress import BuildProgress
+from .table import Table, human_bytes, human_seconds, shorten
+from .variants import variant as lookup_variant
 
 REPOSITORY = "lpi-lesson"
 KEEP_VALUE = "lesson"
@@ -31,6 +31,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def lesson_tag(name: str) -> str:
+    """The tag a lesson build of variant ``name`` gets: ``lpi-lesson/<name>:latest``."""
     return f"{REPOSITORY}/{name}:latest"
 
 
@@ -53,20 +54,24 @@ class LessonImage:
 
     @property
     def ok(self) -> bool:
+        """Whether the build produced an image."""
         return self.result.ok
 
     @property
     def size_bytes(self) -> int:
+        """The image's size in bytes (as `docker images` counts it); raises ``ValueError`` if the build failed."""
         if self.info is None:
             raise ValueError(f"{self.name} has no image: the build failed ({self.result.error})")
         return self.info.size_bytes
 
     @property
     def seconds(self) -> float:
+        """Wall-clock seconds the build took."""
         return self.result.seconds
 
     @property
     def steps(self) -> list[engine.BuildStep]:
+        """The build's steps in log order (number, instruction, cached, seconds, image id)."""
         return self.result.steps
 
     def step(self, needle: str) -> engine.BuildStep:
@@ -77,10 +82,11 @@ class LessonImage:
         return found[-1]
 
     def steps_table(self) -> Table:
+        """One row per build step: number, instruction (shortened), from cache or not, seconds."""
         table = Table(["step", "instruction", "from cache", "seconds"], caption=f"{self.label}: build steps",
                       formats={"seconds": lambda s: f"{s:.1f}", "from cache": lambda c: "yes" if c else "no"})
         for s in self.result.steps:
-            table.add(step=s.number, instruction=_short(s.instruction), **{"from cache": s.cached}, seconds=s.seconds)
+            table.add(step=s.number, instruction=shorten(s.instruction, 80), **{"from cache": s.cached}, seconds=s.seconds)
         return table
 
     def error_tail(self, lines: int = 12) -> str:
@@ -108,11 +114,6 @@ class LessonImage:
         if self.ok and self.info is not None:
             return f"<LessonImage {self.tag}: {human_bytes(self.size_bytes)}, built in {human_seconds(self.seconds)}>"
         return f"<LessonImage {self.name}: build failed at {self.result.failed_step!r}>"
-
-
-def _short(text: str, width: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def build(
@@ -172,7 +173,11 @@ def build(
 
 
 def build_variant(name: str, *, show: bool = True, **options) -> LessonImage:
-    """Build one of the lesson variants (see checker.lesson_variants) by name; cached when unchanged."""
+    """Build one of the lesson variants (see checker.lesson.variants) by name; cached when unchanged.
+
+    ``options`` are :func:`build`'s. Raises ``KeyError`` for an unknown variant and
+    ``engine.ImageUnavailable`` when its base image is not on the engine.
+    """
     spec = lookup_variant(name)
     settings = options.pop("settings", None) or course_settings.load()
     return build(name, spec.dockerfile(), label=spec.label, base_ref=spec.base_ref(settings), target=spec.target,

@@ -13,12 +13,13 @@ import re
 import threading
 import time
 
-from .lesson_table import human_seconds
+from .table import human_seconds, shorten
 
 _STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 
 
 def in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (widgets can be shown), not in a plain interpreter."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -27,9 +28,10 @@ def in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def _short(text: str, width: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+def step_of(line: str) -> tuple[int, int, str] | None:
+    """``(step, total, instruction)`` when ``line`` is the classic builder's ``Step N/M : INSTRUCTION``."""
+    match = _STEP_RE.match(line.strip())
+    return (int(match.group(1)), int(match.group(2)), match.group(3)) if match else None
 
 
 class BuildProgress:
@@ -62,12 +64,12 @@ class BuildProgress:
         """Called for every build log line (from the build's worker thread)."""
         stripped = text.strip()
         with self._lock:
-            match = _STEP_RE.match(stripped)
-            if match:
-                self.step, self.total, self.instruction = int(match.group(1)), int(match.group(2)), match.group(3)
+            step = step_of(stripped)
+            if step:
+                self.step, self.total, self.instruction = step
                 self._draw(force=True, detail="")
                 if not self.use_widgets:
-                    print(f"  [{self.step}/{self.total}] {_short(self.instruction)}", flush=True)
+                    print(f"  [{self.step}/{self.total}] {shorten(self.instruction, 90)}", flush=True)
             elif stripped == "---> Using cache":
                 self.cached_steps += 1
                 self._draw(force=True, detail="from cache")
@@ -86,9 +88,9 @@ class BuildProgress:
         self.bar.value = max(self.step - 1, 0)
         self.status.value = (
             f"<b>{html.escape(self.title)}</b>: step {self.step}/{self.total} "
-            f"<code>{html.escape(_short(self.instruction, 70))}</code> ({elapsed} so far)"
+            f"<code>{html.escape(shorten(self.instruction, 70))}</code> ({elapsed} so far)"
         )
-        self.detail.value = f"<pre style='margin:0'>{html.escape(_short(detail, 110))}</pre>" if detail else ""
+        self.detail.value = f"<pre style='margin:0'>{html.escape(shorten(detail, 110))}</pre>" if detail else ""
 
     def finish(self, *, ok: bool, seconds: float, steps: int, cached: int, message: str = "") -> str:
         """Freeze the display and print (and return) the one-line summary."""

@@ -1,4 +1,4 @@
-"""The Dockerfile parser: continuations, directives, encodings, substitution, heredocs, errors."""
+"""The parser: continuations, directives, encodings, FROM arguments, flags, exec form, heredocs, errors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from checker.dockerfile import MAX_BYTES, ParseError, parse, parse_image_ref, substitute
+from checker.dockerfile.parser import MAX_BYTES, parse
+from checker.dockerfile.model import ParseError
 
 
 def test_when_a_run_continues_over_comments_and_blank_lines_then_it_is_one_instruction_with_its_line_span():
@@ -63,26 +64,6 @@ def test_when_a_from_variable_has_no_value_then_the_stage_records_it_as_unresolv
     assert df.stages[0].unresolved == ("PY",)
 
 
-def test_when_substituting_then_the_dockerfile_forms_behave_like_docker():
-    values = {"SET": "x", "EMPTY": ""}
-    assert substitute("${SET:-d} ${EMPTY:-d} ${NONE:-d} ${EMPTY-d} ${NONE-d}", values)[0] == "x d d  d"
-    assert substitute("${SET:+alt}|${EMPTY:+alt}|${EMPTY+alt}|$SET|\\$SET", values)[0] == "alt||alt|x|$SET"
-    assert substitute("${NONE:-${SET}}", values)[0] == "x"
-
-
-def test_when_a_stage_builds_from_another_then_parent_root_base_and_lineage_follow_the_chain():
-    df = parse(
-        "FROM python:3.13-slim AS base\nFROM base AS deps\nFROM python:3.13 AS Tools\nFROM deps\nCOPY --from=tools /x /x\nCOPY --from=0 /y /y\n"
-    )
-    final = df.final_stage
-    assert final.is_final and not df.stages[0].is_final
-    assert final.parent == 1 and df.stages[1].parent == 0
-    assert final.root_base == "python:3.13-slim"
-    assert [s.index for s in df.final_lineage] == [0, 1, 3]
-    assert df.stage_for("TOOLS").index == 2 and df.stage_for("0").index == 0
-    assert df.instructions[-2].flag("from") == "tools"
-
-
 def test_when_instructions_carry_flags_then_they_are_parsed_and_kept_out_of_the_arguments():
     df = parse(
         "FROM --platform=linux/amd64 python:3.13-slim\n"
@@ -103,25 +84,6 @@ def test_when_a_command_is_a_json_array_then_it_is_exec_form_and_a_shell_test_is
     assert cmd.exec_form and cmd.json == ("python", "-m", "app") and cmd.form == "exec"
     assert not run.exec_form and run.form == "shell"
     assert entry.exec_form and entry.json == ()
-
-
-def test_when_env_uses_either_form_then_pairs_are_read():
-    df = parse('FROM python:3.13-slim\nENV PATH /opt/venv/bin:$PATH\nENV A=1 B="two words" C=\nARG X Y=2\n')
-    assert df.instructions[1].pairs() == (("PATH", "/opt/venv/bin:$PATH"),)
-    assert df.instructions[2].pairs() == (("A", "1"), ("B", "two words"), ("C", ""))
-    assert df.instructions[3].pairs() == (("X", None), ("Y", "2"))
-
-
-def test_when_asking_for_the_environment_of_a_run_then_env_is_inherited_and_args_end_with_their_stage():
-    df = parse(
-        "ARG GLOBAL=g\nFROM python:3.13-slim AS base\nARG GLOBAL\nARG LOCAL=l\nENV KEEP=1 LOCAL=env\n"
-        "FROM base\nARG LATE=z\nRUN echo\n",
-        build_args={"LATE": "override"},
-    )
-    base_env = df.env_at(df.stages[0].instructions[-1])
-    assert base_env == {"GLOBAL": "g", "LOCAL": "l"}
-    final_env = df.env_at(df.final_stage.instructions[-1])
-    assert final_env == {"KEEP": "1", "LOCAL": "env", "LATE": "override"}
 
 
 def test_when_a_run_uses_heredocs_then_bodies_are_recorded_and_their_lines_belong_to_the_instruction():
@@ -198,10 +160,3 @@ def test_when_random_bytes_are_parsed_then_the_only_failure_is_a_parse_error():
             parse(blob)
         except ParseError as error:
             assert str(error)
-
-
-def test_when_image_references_are_split_then_registry_tag_and_digest_are_found():
-    ref = parse_image_ref("localhost:5000/team/python:3.13-slim@sha256:abc")
-    assert (ref.registry, ref.repository, ref.tag, ref.digest, ref.name) == ("localhost:5000", "team/python", "3.13-slim", "sha256:abc", "python")
-    assert parse_image_ref("python").tag is None
-    assert parse_image_ref("docker.io/library/python:3.13").name == "python"

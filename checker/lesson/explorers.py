@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import ipywidgets as w
 
-from . import engine
-from . import settings as course_settings
-from .lesson_build import KEEP_VALUE, LABEL_VARIANT, LessonImage, build, build_variant, discard
-from .lesson_charts import layer_bars
-from .lesson_layers import Part, breakdown, breakdown_table
-from .lesson_table import Table, human_bytes, human_seconds
-from .lesson_variants import VARIANTS, variant
+from .. import engine
+from .. import settings as course_settings
+from .builds import KEEP_VALUE, LABEL_VARIANT, LessonImage, build, build_variant, discard
+from .charts import layer_bars
+from .layers import Part, breakdown, breakdown_table
+from .table import Table, human_bytes, human_seconds
+from .variants import VARIANTS, variant
 
 
 def _show(output: w.Output, *objects) -> None:
@@ -49,6 +49,11 @@ def lesson_images() -> dict[str, engine.ImageInfo]:
 
 
 def parts_of(name: str, info: engine.ImageInfo) -> list[Part]:
+    """:func:`~checker.lesson.layers.breakdown` of lesson image ``info`` (variant ``name``).
+
+    The variant's base image is looked up on the engine so its layers count as one part; an image
+    that is no lesson variant, or whose base is absent, is broken down layer by layer.
+    """
     base_ref = variant(name).base_ref() if name in VARIANTS else None
     base = engine.image_info(base_ref) if base_ref and engine.image_exists(base_ref) else None
     return breakdown(info, base)
@@ -88,6 +93,7 @@ class SizeExplorer:
             self.dropdown.value = name
 
     def render(self, name: str) -> None:
+        """Draw image ``name``'s layer chart and table in the output area; raises ``KeyError`` if unknown."""
         info = self.images[name]
         self.selected = name
         self.parts = parts_of(name, info)
@@ -136,6 +142,8 @@ def instructions(dockerfile: str) -> list[str]:
 
 @dataclass
 class Prediction:
+    """One cached step of a cache-explorer run: what the learner predicted and what the build did."""
+
     number: int
     instruction: str
     predicted: bool
@@ -144,11 +152,14 @@ class Prediction:
 
     @property
     def right(self) -> bool:
+        """Whether the prediction (runs again or not) matched the build."""
         return self.predicted == self.rebuilt
 
 
 @dataclass
 class CacheOutcome:
+    """A cache-explorer run: the Dockerfile order, the file changed (None: nothing), one row per step."""
+
     order: str
     changed: str | None
     rows: list[Prediction] = field(default_factory=list)
@@ -156,17 +167,21 @@ class CacheOutcome:
 
     @property
     def correct(self) -> bool:
+        """Whether every prediction was right."""
         return all(row.right for row in self.rows)
 
     @property
     def rebuilt(self) -> list[str]:
+        """The instructions of the steps that ran again."""
         return [row.instruction for row in self.rows if row.rebuilt]
 
     @property
     def mismatches(self) -> list[Prediction]:
+        """The rows where the prediction was wrong."""
         return [row for row in self.rows if not row.right]
 
     def table(self) -> Table:
+        """The predictions beside what the build did, one row per step, with seconds and ✓/✗."""
         table = Table(["step", "instruction", "you predicted", "the build did", "seconds", "✓"],
                       formats={"seconds": lambda s: f"{s:.1f}"})
         for row in self.rows:
@@ -200,8 +215,8 @@ class CacheExplorer:
             self.checks_box, self.button, self.output,
         ])
 
-    # the steps of the chosen Dockerfile that the cache can reuse (ARG and FROM are not cached steps)
     def steps(self) -> list[tuple[int, str]]:
+        """``(step number, instruction)`` of the chosen Dockerfile's cacheable steps (no ARG, no FROM)."""
         text = variant(ORDERS[self.order.value]).dockerfile()
         return [(number, instruction) for number, instruction in enumerate(instructions(text), start=1)
                 if not instruction.upper().startswith(("ARG ", "FROM "))]

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import engine
-from .lesson_table import Table, human_bytes
+from .. import engine
+from .table import Table, human_bytes
 
 
 @dataclass(frozen=True)
 class Part:
+    """A slice of an image's size: the whole base image, or one added layer (bytes)."""
+
     label: str
     size_bytes: int
     from_base: bool
@@ -65,6 +67,7 @@ def breakdown(info: engine.ImageInfo, base: engine.ImageInfo | None = None, *, b
 
 
 def breakdown_table(parts: list[Part], caption: str = "") -> Table:
+    """``parts`` as a table: label, size (bytes, shown human) and share of the total."""
     total = sum(p.size_bytes for p in parts) or 1
     table = Table(["layer", "size", "share"], caption=caption,
                   formats={"size": human_bytes, "share": lambda v: f"{v:.0%}"})

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lesson_table import Table
+from .table import Table
 
 @dataclass(frozen=True)
 class Platform:
@@ -48,11 +48,12 @@ def manylinux(glibc_minor: int, arch: str = "x86_64") -> Platform:
 #: pip's --platform takes exact tags (it does not widen musllinux_1_2 to musllinux_1_1), so a
 #: platform is checked with every tag its own pip would accept.
 MUSL = musllinux(2)
-GLIBC = manylinux(28)
 
 
 @dataclass(frozen=True)
 class WheelCheck:
+    """Whether pip found a wheel of ``requirement`` for one platform (see :func:`check_platform`)."""
+
     requirement: str
     platform: str
     """The platform's label."""
@@ -63,10 +64,12 @@ class WheelCheck:
 
     @property
     def known(self) -> bool:
+        """Whether the index answered (False: we do not know if a wheel exists)."""
         return self.error is None
 
     @property
     def kind(self) -> str:
+        """One phrase for a table: unknown, no wheel (compiles from source), pure Python or binary wheel."""
         if self.error:
             return "unknown (index not reachable)"
         if self.wheel is None:
@@ -77,11 +80,18 @@ class WheelCheck:
 
     @property
     def name(self) -> str:
-        return canonical(re.split(r"[=<>!~\[; ]", self.requirement, maxsplit=1)[0])
+        """The requirement's project name, canonical (see :func:`canonical`)."""
+        return project_name(self.requirement)
 
 
 def canonical(name: str) -> str:
+    """A project name normalised as PyPI compares them (PEP 503): ``Foo_Bar.baz`` -> ``foo-bar-baz``."""
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def project_name(requirement: str) -> str:
+    """The canonical project name of a requirement specifier: ``Foo_Bar[x]>=1.2`` -> ``foo-bar``."""
+    return canonical(re.split(r"[=<>!~\[; ]", requirement, maxsplit=1)[0])
 
 
 def _env() -> dict[str, str]:
@@ -128,13 +138,13 @@ def check_platform(requirements: Iterable[str], platform: Platform, *, python_ve
             if completed.returncode == 0:
                 files = {canonical(path.name.split("-", 1)[0]): path.name for path in Path(tmp).glob("*.whl")}
                 for req in pending:
-                    wheel = files.get(canonical(re.split(r"[=<>!~\[; ]", req, maxsplit=1)[0]))
+                    wheel = files.get(project_name(req))
                     found[req] = WheelCheck(req, platform.label, wheel,
                                             None if wheel else "pip reported success but saved no wheel")
                 break
             if missing:
                 culprit = next((req for req in pending if canonical(req.split("==")[0]) ==
-                                canonical(re.split(r"[=<>!~\[; ]", missing.group(1), maxsplit=1)[0])), None)
+                                project_name(missing.group(1))), None)
                 if culprit is not None:
                     found[culprit] = WheelCheck(culprit, platform.label, None)
                     pending.remove(culprit)
@@ -147,7 +157,11 @@ def check_platform(requirements: Iterable[str], platform: Platform, *, python_ve
 
 
 def check(requirements: Iterable[str], *, platforms: Iterable[Platform] = (MUSL,), python_version: str = "3.13") -> list[WheelCheck]:
-    """Check every requirement on every platform (the platforms are asked in parallel)."""
+    """Check every requirement on every platform (the platforms are asked in parallel).
+
+    Returns one :class:`WheelCheck` per requirement and platform, platform by platform. Never
+    raises for an unreachable index: those checks carry an ``error`` instead.
+    """
     requirements = list(requirements)
     with ThreadPoolExecutor(max_workers=4) as pool:
         batches = list(pool.map(lambda p: check_platform(requirements, p, python_version=python_version), platforms))
@@ -165,6 +179,8 @@ def requirement_lines(text: str) -> list[str]:
 
 
 def wheel_table(results: Iterable[WheelCheck], platforms: Iterable[Platform]) -> Table:
+    """One row per requirement, one column per platform (its :attr:`WheelCheck.kind`), and the wheel file
+    pip chose for the first platform."""
     labels = [p.label for p in platforms]
     by_req: dict[str, dict[str, WheelCheck]] = {}
     for result in results:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import settings as course_settings
-from .lesson_context import SAMPLE_APP_DIR
+from .. import settings as course_settings
+from .context import SAMPLE_APP_DIR
 
 _HEADER = f"ARG PYTHON_VERSION={course_settings.DEFAULT_PYTHON_VERSION}\n"
 
@@ -61,6 +61,8 @@ def _slim(alias: str = "") -> str:
 
 @dataclass(frozen=True)
 class Variant:
+    """One Dockerfile a lesson builds, with the base image it starts from and the lesson that uses it."""
+
     name: str
     """Short id; the image is tagged ``lpi-lesson/<name>:latest``."""
     label: str
@@ -75,6 +77,7 @@ class Variant:
     target: str | None = None
 
     def dockerfile(self) -> str:
+        """The Dockerfile's text; raises ``FileNotFoundError`` when its ``source_file`` is missing."""
         if self.source_file:
             path = SAMPLE_APP_DIR / self.source_file
             if not path.is_file():
@@ -83,6 +86,7 @@ class Variant:
         return self.text
 
     def base_ref(self, settings: course_settings.Settings | None = None) -> str:
+        """The image reference of its base (full, slim or alpine) in ``settings`` (default: the course's)."""
         settings = settings or course_settings.load()
         return {"full": settings.full_image, "slim": settings.slim_image, "alpine": settings.alpine_image}[self.base]
 
@@ -211,6 +215,7 @@ VARIANTS: dict[str, Variant] = {
 
 
 def variant(name: str) -> Variant:
+    """The lesson variant called ``name``; raises ``KeyError`` listing the known names."""
     try:
         return VARIANTS[name]
     except KeyError:

@@ -28,6 +28,7 @@ def human_bytes(value: float | int | None) -> str:
 
 
 def human_seconds(value: float | None) -> str:
+    """Seconds as a person reads them: 3.2 -> '3.2 s', 42 -> '42 s', 150 -> '2.5 min'; None -> 'n/a'."""
     if value is None:
         return "n/a"
     if value < 10:
@@ -36,6 +37,12 @@ def human_seconds(value: float | None) -> str:
         return f"{value:.0f} s"
     return f"{value / 60:.1f} min"
 
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` on one line (runs of whitespace become one space), cut to ``width`` characters with "…"."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 @dataclass
 class Table:
@@ -49,6 +56,7 @@ class Table:
     """The column :meth:`row` looks rows up by (the first column when not given)."""
 
     def add(self, **cells: Any) -> Table:
+        """Append one row (column name -> raw value) and return the table; raises ``KeyError`` on an unknown column."""
         unknown = set(cells) - set(self.columns)
         if unknown:
             raise KeyError(f"unknown column(s) {sorted(unknown)}; the table has {list(self.columns)}")
@@ -56,14 +64,17 @@ class Table:
         return self
 
     def extend(self, rows: Iterable[Mapping[str, Any]]) -> Table:
+        """Append every row of ``rows`` (as :meth:`add`) and return the table."""
         for row in rows:
             self.add(**row)
         return self
 
     def column(self, name: str) -> list[Any]:
+        """The raw values of column ``name``, one per row (None where a row left it empty)."""
         return [row.get(name) for row in self.rows]
 
     def row(self, value: Any) -> dict[str, Any]:
+        """The first row whose key column equals ``value``; raises ``KeyError`` when none does."""
         key = self.key or self.columns[0]
         for row in self.rows:
             if row.get(key) == value:

@@ -1,49 +1,54 @@
 """Everything the lesson notebooks use, in one import: ``from checker import lesson``.
 
-Each idea lives in its own module; this one only gathers them and adds the few small helpers that
-belong to no single idea (the environment summary, pull-time arithmetic, showing a Dockerfile).
+Each idea lives in its own module of this package; ``__init__`` only gathers them and adds the
+few small helpers that belong to no single idea (the environment summary, pull-time arithmetic,
+showing a Dockerfile, the article's comparison table). The grader never imports this package.
 
 ===========================  ==================================================================
 module                       idea
 ===========================  ==================================================================
-``lesson_variants``          the Dockerfiles the lessons build, assembled from shared pieces
-``lesson_context``           a build context as `docker build` sends it (.dockerignore applied)
-``lesson_build``             build with visible progress, tag ``lpi-lesson/<name>``, keep as cache
-``lesson_progress``          the progress bar and status line a build updates step by step
-``lesson_probe``             run a shell snippet inside an image and read its output
-``lesson_layers``            attribute an image's bytes to its base and to each added layer
-``lesson_charts``            matplotlib: sizes side by side, stacked layers, rebuild times
-``lesson_quiz``              self-checks with immediate feedback
-``lesson_explorers``         the size explorer and the layer-cache explorer (ipywidgets)
-``lesson_pypi``              which packages have wheels for a platform, asked live of the index
-``lesson_article``           the figures the multi-stage builds article (course seed) published
-``lesson_table``             small tables (HTML in Jupyter, text elsewhere) and unit formatting
-``lesson_toc``               the generated table of contents of ``notebooks/``
+``lesson.variants``          the Dockerfiles the lessons build, assembled from shared pieces
+``lesson.context``           a build context as `docker build` sends it (.dockerignore applied)
+``lesson.builds``            build with visible progress, tag ``lpi-lesson/<name>``, keep as cache
+``lesson.progress``          the progress bar and status line a build updates step by step
+``lesson.probe``             run a shell snippet inside an image and read its output
+``lesson.layers``            attribute an image's bytes to its base and to each added layer
+``lesson.charts``            matplotlib: sizes side by side, stacked layers, rebuild times
+``lesson.quiz``              self-checks with immediate feedback
+``lesson.explorers``         the size explorer and the layer-cache explorer (ipywidgets)
+``lesson.pypi``              which packages have wheels for a platform, asked live of the index
+``lesson.article``           the figures the multi-stage builds article (course seed) published
+``lesson.table``             small tables (HTML in Jupyter, text elsewhere) and unit formatting
+``lesson.exercise``          the exercise notebooks' panel: check, hints, solution (not imported
+                             here: ``from checker.lesson.exercise import exercise_panel``)
 ===========================  ==================================================================
+
+The table of contents of ``notebooks/`` is built by ``scripts/update_lesson_toc.py``: it only
+writes documentation, so it is not part of what a learner's kernel imports.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import engine, images
-from . import lesson_article as article
-from . import lesson_pypi as pypi
-from . import settings as course_settings
-from .lesson_build import LessonImage, build, build_variant, discard, lesson_tag
-from .lesson_charts import layer_bars, layer_stack, rebuild_times, size_bars, value_bars
-from .lesson_context import SAMPLE_APP_DIR, add_developer_clutter, context_size, stage, temporary_context
-from .lesson_explorers import CacheExplorer, SizeExplorer, lesson_images, parts_of
-from .lesson_layers import Part, breakdown, breakdown_table
-from .lesson_probe import ProbeResult, parse_numbers, run_in
-from .lesson_quiz import Quiz, self_test
-from .lesson_table import Table, human_bytes, human_seconds
-from .lesson_variants import VARIANTS, Variant, variant
+from .. import engine, images
+from . import article
+from . import pypi
+from .. import settings as course_settings
+from .builds import LessonImage, build, build_variant, discard, lesson_tag
+from .charts import layer_bars, layer_stack, rebuild_times, size_bars, value_bars
+from .context import SAMPLE_APP_DIR, add_developer_clutter, context_size, stage, temporary_context
+from .explorers import CacheExplorer, SizeExplorer, lesson_images, parts_of
+from .layers import Part, breakdown, breakdown_table
+from .probe import ProbeResult, parse_numbers, run_in
+from .quiz import Quiz, self_test
+from .table import Table, human_bytes, human_seconds
+from .variants import VARIANTS, Variant, variant
 
 __all__ = [
     "CacheExplorer", "LessonImage", "Part", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
     "VARIANTS", "Variant", "add_developer_clutter", "article", "base_images", "breakdown", "breakdown_table",
-    "build", "build_variant", "comparison_table", "context_size", "discard", "dockerfile", "environment", "exercise",
+    "build", "build_variant", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "parse_numbers",
     "parts_of", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_test", "settings", "size_bars", "stage",
     "temporary_context", "value_bars", "variant",
@@ -54,10 +59,13 @@ settings = course_settings.load()
 
 @dataclass(frozen=True)
 class Environment:
+    """The engine and the course's base images at one moment (see :func:`environment`)."""
+
     engine: engine.EngineInfo
     base_images: list[images.BaseImage]
 
     def image(self, ref: str) -> images.BaseImage:
+        """The base image whose reference is ``ref``; raises ``KeyError`` when the course has none."""
         for base in self.base_images:
             if base.ref == ref:
                 return base
@@ -70,6 +78,10 @@ def environment() -> Environment:
 
 
 def base_images(env: Environment | None = None) -> Table:
+    """One row per course base image: present or not, official or stand-in, size (bytes, shown human).
+
+    ``env`` is a snapshot from :func:`environment`; without one, the engine is asked now.
+    """
     env = env or environment()
     table = Table(["image", "present", "kind", "size", "what it is"], formats={"size": human_bytes})
     for base in env.base_images:
@@ -129,13 +141,3 @@ def comparison_table(built: dict[str, LessonImage | None]) -> Table:
         table.add(**{"approach (article)": row.approach, "published": row.size_bytes, "measured here": measured,
                      "here / published": (measured / row.size_bytes) if measured else None, "notes": "; ".join(notes)})
     return table
-
-
-EXERCISES = ("01-multi-stage", "02-cache-order", "03-runtime-deps", "04-smaller-still", "05-production-ready")
-
-
-def exercise(stem: str) -> str:
-    """The relative link from a notebook to an exercise folder."""
-    if stem not in EXERCISES:
-        raise KeyError(f"no exercise {stem!r}; exercises are {', '.join(EXERCISES)}")
-    return f"../exercises/{stem}/"

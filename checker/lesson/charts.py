@@ -23,9 +23,9 @@ if matplotlib.get_backend().lower() not in {"module://matplotlib_inline.backend_
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
-from . import engine
-from .lesson_layers import Part
-from .lesson_table import human_bytes
+from .. import engine
+from .layers import Part
+from .table import human_bytes
 
 MB = 1_000_000
 
@@ -76,7 +76,11 @@ def _finish(fig, ax, title: str) -> plt.Figure:
 
 def size_bars(measured: Sequence[tuple[str, int]], published: dict[str, int] | None = None, *,
               title: str = "Image size") -> plt.Figure:
-    """Bars of measured sizes, each beside the published figure when there is one."""
+    """Bars of measured sizes, each beside the published figure when there is one.
+
+    ``measured`` is ``(label, bytes)`` pairs in display order; ``published`` maps a label to the
+    article's figure in bytes. Bars are drawn in MB (10**6 bytes). Returns a closed Figure.
+    """
     published = published or {}
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.75 * len(measured) + (0.5 if published else 0)))
     labels = [label for label, _ in measured]
@@ -102,7 +106,11 @@ def size_bars(measured: Sequence[tuple[str, int]], published: dict[str, int] | N
 
 
 def layer_stack(images: Sequence[tuple[str, Sequence[Part]]], *, title: str = "Where the bytes are") -> plt.Figure:
-    """One stacked bar per image, its layers coloured by what they hold."""
+    """One stacked bar per image, its layers coloured by what they hold (:func:`category`).
+
+    ``images`` is ``(label, parts)`` pairs, parts as :func:`~checker.lesson.layers.breakdown` gives
+    them; sizes in MB (10**6 bytes). Returns a closed Figure.
+    """
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.7 * len(images)))
     used: list[str] = []
     for i, (label, parts) in enumerate(images):
@@ -125,7 +133,10 @@ def layer_stack(images: Sequence[tuple[str, Sequence[Part]]], *, title: str = "W
 
 
 def layer_bars(parts: Sequence[Part], *, title: str = "Layers") -> plt.Figure:
-    """One bar per layer (the base image as one), largest first: the size explorer's view."""
+    """One bar per layer (the base image as one), largest first: the size explorer's view.
+
+    Sizes in MB (10**6 bytes). Returns a closed Figure.
+    """
     ordered = sorted(parts, key=lambda p: -p.size_bytes)
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.4 * len(ordered)))
     for i, part in enumerate(ordered):
@@ -140,7 +151,11 @@ def layer_bars(parts: Sequence[Part], *, title: str = "Layers") -> plt.Figure:
 
 def value_bars(values: Sequence[tuple[str, float]], *, unit: str, title: str, colour: str = MEASURED,
                fmt: str = "{:,.0f}") -> plt.Figure:
-    """Plain horizontal bars for any measured quantity (directory sizes, seconds, counts)."""
+    """Plain horizontal bars for any measured quantity (directory sizes, seconds, counts).
+
+    ``values`` is ``(label, value)`` pairs drawn as given; ``unit`` names the axis and ``fmt``
+    formats the number printed at each bar's end. Returns a closed Figure.
+    """
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.45 * len(values)))
     for i, (label, value) in enumerate(values):
         y = len(values) - 1 - i
@@ -154,7 +169,11 @@ def value_bars(values: Sequence[tuple[str, float]], *, unit: str, title: str, co
 
 def rebuild_times(builds: Sequence[tuple[str, engine.BuildResult]], *, title: str = "Rebuild time, step by step",
                   label_over: float = 3.0) -> plt.Figure:
-    """One bar per build, a segment per step: green came from the cache, orange ran again."""
+    """One bar per build, a segment per step: green came from the cache, orange ran again.
+
+    ``builds`` is ``(label, BuildResult)`` pairs; segment lengths are the steps' seconds, and a
+    step taking at least ``label_over`` seconds is labelled. Returns a closed Figure.
+    """
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.7 * len(builds)))
     for i, (label, result) in enumerate(builds):
         y = len(builds) - 1 - i

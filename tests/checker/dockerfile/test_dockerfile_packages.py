@@ -1,33 +1,11 @@
-"""The shell helpers the rules lean on: command splitting and package-manager installs."""
+"""Package-manager installs found in shell commands."""
 
 from __future__ import annotations
 
 import pytest
 
-from checker.dockerfile import package_installs, split_commands
-
-
-def _words(script: str) -> list[tuple[str, ...]]:
-    return [command.words for command in split_commands(script)]
-
-
-def test_when_a_script_chains_commands_then_it_splits_on_every_operator_but_not_inside_quotes():
-    script = 'apt-get update && apt-get install -y x || true; echo "a && b" | tee log & wait'
-    assert _words(script) == [
-        ("apt-get", "update"), ("apt-get", "install", "-y", "x"), ("true",),
-        ("echo", "a && b"), ("tee", "log"), ("wait",),
-    ]
-
-
-def test_when_commands_have_prefixes_redirections_and_comments_then_only_the_command_words_remain():
-    commands = split_commands("DEBIAN_FRONTEND=noninteractive sudo -E apt-get install -y gcc 2>/dev/null >> log # note\nenv A=1 pip install x")
-    assert commands[0].words == ("apt-get", "install", "-y", "gcc")
-    assert commands[0].assignments == ("DEBIAN_FRONTEND=noninteractive",)
-    assert commands[1].words == ("pip", "install", "x")
-
-
-def test_when_quotes_are_unbalanced_then_splitting_still_answers():
-    assert _words("pip install 'broken && echo after")[0][:2] == ("pip", "install")
+from checker.dockerfile.packages import package_installs
+from checker.dockerfile.shell import split_commands
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,12 @@ import ipywidgets as w
 
 
 class Quiz:
+    """A multiple-choice self-check widget: pick an option, press Check, read why.
+
+    Display it in a notebook (``Quiz(...)`` as a cell's last line); :meth:`choose` and
+    :meth:`check` let a hidden cell answer it, as :func:`self_test` does.
+    """
+
     def __init__(
         self,
         question: str,
@@ -48,6 +54,7 @@ class Quiz:
         self.correct = None
 
     def choose(self, option: int | str) -> None:
+        """Select ``option`` (its text or index) as a click would, without checking it."""
         self.choice.value = self.options[option] if isinstance(option, int) else option
 
     def check(self) -> bool:
