@@ -52,7 +52,7 @@ def grade_submission(exercise_dir: Path, dockerfile: Path, *, on_line: LineCallb
 
     The context is assembled in a temporary folder, removed afterwards.
     """
-    from .. import exercise_checks  # noqa: F401  (the exercise rubrics use its checks)
+    from ..checks import exercise  # noqa: F401  (the exercise rubrics use its checks)
     from .. import grade  # the public API: checker.grade(...)
 
     with tempfile.TemporaryDirectory(prefix="lpi-check-") as tmp:

@@ -69,7 +69,7 @@ def test_generated_notebooks_match_the_template():
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=NAMES)
 def test_rubric_loads_with_the_checkers_format_and_the_pass_mark_is_reachable(exercise):
-    import checker.exercise_checks  # noqa: F401  (registers pyc_kept and no_pip_in_app_env)
+    import checker.checks.exercise  # noqa: F401  (registers pyc_kept and no_pip_in_app_env)
     from checker import rubric as rubrics
 
     loaded = rubrics.load(exercise / "rubric.toml")  # validates ids and parameters
