@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import checks as dynamic
-from .. import context as staging
+from .. import staging
 from .. import engine, probes
 from .. import rubric as rubrics
 from ..dockerfile import Dockerfile, Instruction, package_installs, split_commands
