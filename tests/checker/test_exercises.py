@@ -24,6 +24,14 @@ def test_an_exercise_is_found_by_its_name_or_a_unique_part_of_it(tmp_path):
     assert exercises.find_exercise(root / "02-cache-order", root).name == "02-cache-order"
 
 
+def test_exercise_names_resolve_to_exactly_one_exercise(tmp_path):
+    root = make_exercises(tmp_path, "01-multi-stage", "02-cache-order", "12-multi-arch")
+    assert exercises.find_exercise("cache", root).name == "02-cache-order"
+    assert exercises.find_exercise("01-multi-stage", root).name == "01-multi-stage"
+    with pytest.raises(exercises.ExerciseError, match="several"):
+        exercises.find_exercise("multi", root)
+
+
 @pytest.mark.parametrize("name, message", [("99", "No exercise matches"), ("0", "matches several"),
                                            ("  ", "needs a name")])
 def test_when_no_single_exercise_matches_then_the_error_says_why(tmp_path, name, message):
