@@ -8,7 +8,7 @@ and the small ``EngineError`` family. Its modules, by concern:
 - :mod:`.images`: inspect, pull, tag, list and remove images;
 - :mod:`.results`: what any builder takes (``BuildLimits``) and returns (``BuildResult``, ``BuildStep``);
 - :mod:`.buildlog`: a pure parser of the classic builder's stream into steps;
-- :mod:`.build`: the classic build's driver (deadline, pids limit, disk watchdog, log cap, cut);
+- :mod:`.classic`: the classic builder's driver (deadline, pids limit, disk watchdog, log cap, cut);
 - :mod:`.builders`: the builder seam and :func:`build`, which callers use;
 - :mod:`.containers`: ``run``, ``service``, the exported filesystem, under limits;
 - :mod:`.cleanup`: removal by label, expiry, run prefix, and of what one build made.
@@ -53,7 +53,7 @@ from .images import (
     remove_image,
     tag_image,
 )
-from .build import LineCallback, StopCheck
+from .classic import LineCallback, StopCheck
 from .results import STEP_TAIL_LINES, BuildLimits, BuildResult, BuildStep
 
 __all__ = [

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from .. import settings as course_settings
-from .build import LineCallback, StopCheck, classic_build
+from .classic import LineCallback, StopCheck, classic_build
 from .client import owner_labels
 from .results import BuildLimits, BuildResult
 
@@ -52,7 +52,7 @@ class Builder(Protocol):
 
 
 class ClassicBuilder:
-    """The classic builder (``POST /build``), driven by :func:`checker.engine.build.classic_build`."""
+    """The classic builder (``POST /build``), driven by :func:`checker.engine.classic.classic_build`."""
 
     name = "classic"
 
