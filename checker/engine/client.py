@@ -20,14 +20,11 @@ from docker.utils import kwargs_from_env
 
 from .. import settings as course_settings
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 # docker-py's and requests' exception types, named once here so no other module imports them.
 APIError = docker.errors.APIError
 """The engine answered with an HTTP error (``.explanation`` holds its words)."""
-NotFound = docker.errors.NotFound
-"""The engine has no such object (``ImageNotFound`` is a subclass)."""
-ImageNotFound = docker.errors.ImageNotFound
 RequestError = requests.exceptions.RequestException
 """Any failure of the HTTP exchange itself (connection, timeout)."""
 ConnectionLost = requests.exceptions.ConnectionError
@@ -146,7 +143,7 @@ def streaming_api() -> StreamingAPI:
 # error translation
 
 
-def call(fn: Callable[..., T], *args, **kwargs) -> T:
+def call(fn: Callable[..., _T], *args, **kwargs) -> _T:
     """``fn(*args, **kwargs)``; a lost connection becomes EngineUnavailable (other errors pass)."""
     try:
         return fn(*args, **kwargs)

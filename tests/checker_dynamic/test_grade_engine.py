@@ -330,11 +330,11 @@ def test_containers_left_by_a_killed_grader_are_reaped_once_expired(engine_ready
     settings = course_settings.load()
     api = docker_client.api
     stale = engine.containers._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
-                           environment=None, labels={course_settings.LABEL_RUN: "test-reaper"},
-                           host_config=api.create_host_config(network_mode="none"), lifetime_s=-1)
+                                      environment=None, labels={course_settings.LABEL_RUN: "test-reaper"},
+                                      host_config=api.create_host_config(network_mode="none"), lifetime_s=-1)
     fresh = engine.containers._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
-                           environment=None, labels={course_settings.LABEL_RUN: "test-reaper"},
-                           host_config=api.create_host_config(network_mode="none"), lifetime_s=600)
+                                      environment=None, labels={course_settings.LABEL_RUN: "test-reaper"},
+                                      host_config=api.create_host_config(network_mode="none"), lifetime_s=600)
     try:
         assert engine.reap_expired_containers() >= 1
         remaining = engine.list_containers(f"{course_settings.LABEL_RUN}=test-reaper")
