@@ -171,16 +171,20 @@ def _reap_step_containers(steps: list[BuildStep], wait_s: float = 10.0) -> None:
     ids = [step.container_id for step in steps[-1:] if step.container_id]
     if not ids:
         return
+    try:
+        api_ = api()
+    except EngineError:  # no engine to ask: nothing to wait for
+        return
     deadline = time.monotonic() + wait_s
     for container_id in ids:
         while True:
             try:
-                api().inspect_container(container_id)
+                api_.inspect_container(container_id)
             except (APIError, RequestError):  # NotFound included: the engine removed it
                 break
             if time.monotonic() > deadline:
                 try:
-                    api().remove_container(container_id, force=True, v=True)
+                    api_.remove_container(container_id, force=True, v=True)
                 except (APIError, RequestError):
                     pass
                 break
