@@ -714,7 +714,7 @@ def grade_one(argv: list[str]) -> int:
     """
     import argparse
 
-    from . import exercise_checks  # noqa: F401  (registers pyc_kept and no_pip_in_app_env)
+    from .checks import exercise  # noqa: F401  (registers pyc_kept and no_pip_in_app_env)
     from . import grade  # the public API: checker.grade(...)
 
     parser = argparse.ArgumentParser(prog="checker.classroom --grade-one")
@@ -740,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == [GRADE_ONE]:
         return grade_one(argv[1:])
-    from . import exercise_checks  # noqa: F401  (registers the checks)
+    from .checks import exercise  # noqa: F401  (registers the checks)
     from .cli import main as cli_main
 
     if argv[:1] == ["check"]:

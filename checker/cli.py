@@ -13,14 +13,17 @@ import importlib
 import os
 import sys
 
+#: Every subcommand, in the order ``--help`` lists them; each is a module of :mod:`checker.commands`.
 COMMANDS: tuple[str, ...] = ("lint", "rules", "images", "clean", "grade", "grade-class")
 
 
 def _module_name(command: str) -> str:
+    """The module of a subcommand: ``grade-class`` -> ``checker.commands.grade_class``."""
     return f"checker.commands.{command.replace('-', '_')}"
 
 
 def _add_unavailable(subparsers: argparse._SubParsersAction, command: str, error: Exception) -> None:  # type: ignore[type-arg]
+    """Register ``command`` as one that says why it cannot start (its module failed to import) and exits 2."""
     reason = f"{type(error).__name__}: {error}"
     parser = subparsers.add_parser(command, help=f"(unavailable: {reason})")
     parser.add_argument("rest", nargs=argparse.REMAINDER)
@@ -33,7 +36,10 @@ def _add_unavailable(subparsers: argparse._SubParsersAction, command: str, error
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; with ``only``, just that command's module is imported."""
+    """The ``lean-check`` argument parser; with ``only`` (a name in :data:`COMMANDS`), just that command's module is imported.
+
+    A command whose module cannot be imported is still listed, and running it says why and exits 2.
+    """
     parser = argparse.ArgumentParser(
         prog="lean-check",
         description="Check Dockerfiles for the Lean Python Images course.",
@@ -50,7 +56,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand; returns its exit code (argparse itself exits 2 on a usage error)."""
+    """Run one subcommand with ``argv`` (default: ``sys.argv[1:]``); returns its exit code.
+
+    130 after Ctrl-C, 0 when stdout's reader went away; argparse itself raises SystemExit(2) on a
+    usage error.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     first = next((word for word in argv if not word.startswith("-")), None)
     args = build_parser(first if first in COMMANDS else None).parse_args(argv)

@@ -15,6 +15,11 @@ BLOCKING: frozenset[str] = frozenset({"error", "warning"})
 
 @dataclass(frozen=True)
 class Finding:
+    """One thing a rule says about one line: rule id, severity, line, message, who said it, how to fix.
+
+    Raises :class:`ValueError` when ``severity`` is not one of :data:`SEVERITIES`.
+    """
+
     rule: str
     """The rule's id: ``LPI001`` for the course's rules, ``DL3008``/``SC2086`` for hadolint's."""
     severity: Severity
@@ -39,7 +44,9 @@ class Finding:
         return self.severity in BLOCKING
 
     def sort_key(self) -> tuple[int, int, str]:
+        """``(line, severity rank, rule)``: sorts findings by line, the most severe first on a line."""
         return (self.line, SEVERITIES.index(self.severity), self.rule)
 
     def to_dict(self) -> dict[str, object]:
+        """The fields as a JSON-ready dict (the report's ``findings`` entries)."""
         return asdict(self)

@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from . import checks as dynamic
-from . import context as staging
+from . import staging
 from . import engine, grading_cache, probes
 from . import rubric as rubrics
+from . import scoring
 from . import settings as course_settings
 from .dockerfile import Dockerfile, ParseError, package_installs, split_commands
 from .findings import BLOCKING, Finding
@@ -490,71 +491,8 @@ def _comparison(run: _Run, spec: rubrics.BuildSpec, learner: staging.StagedConte
 # scoring
 
 
-def _score(report: Report, rubric: rubrics.Rubric, outcomes: dict[str, dynamic.Outcome], linted,
-           gate: str | None, short: str | None = None) -> None:
-    """Fill report.checks, score, passed, verdict. ``gate`` (a reason) means score 0.
-
-    ``short`` is the reason each check that could not run repeats (the verdict carries ``gate``).
-    """
-    short = short or gate
-    from .rules import all_rules
-
-    rules = {rule.id: rule for rule in all_rules()}
-    results: list[CheckResult] = []
-    for spec in rubric.checks:
-        if spec.kind == "dynamic":
-            definition = dynamic.REGISTRY[spec.id]
-            outcome = outcomes.get(spec.id) or dynamic.Outcome(False, f"Not checked: {short or 'no evidence'}.")
-            result = CheckResult(spec.id, spec.title or definition.title, "dynamic", outcome.passed, 0.0, spec.points,
-                                 outcome.message, definition.fix, definition.rationale, definition.lesson, spec.required,
-                                 dict(outcome.details))
-        elif spec.kind == "static":
-            rule = rules[spec.id]
-            verdict = linted.rule_results.get(spec.id) if linted is not None and linted.parse_error is None else None
-            if verdict is None:
-                passed, message = False, f"Not checked: {short or 'the Dockerfile was not linted'}."
-            else:
-                blocking = [f for f in verdict.findings if f.blocking]
-                passed = verdict.passed
-                message = ("; ".join(f"line {f.line}: {f.message}" for f in blocking[:3]) if blocking
-                           else "No problem found.")
-            result = CheckResult(spec.id, spec.title or rule.title, "static", passed, 0.0, spec.points, message, rule.fix,
-                                 rule.rationale, rule.lesson, spec.required)
-        else:
-            fail_on = set(spec.params.get("fail_on") or ["error"])
-            if linted is None or linted.parse_error is not None:
-                passed, message = False, f"Not checked: {short or 'the Dockerfile was not linted'}."
-            elif linted.hadolint_error:
-                passed, message = False, f"hadolint did not run: {linted.hadolint_error}"
-            else:
-                bad = [f for f in linted.findings if f.source == "hadolint" and f.severity in fail_on]
-                passed = not bad
-                message = ("; ".join(f"line {f.line} {f.rule}: {f.message}" for f in bad[:3]) if bad
-                           else f"hadolint reports nothing of severity {', '.join(sorted(fail_on))}.")
-            result = CheckResult("hadolint", spec.title or "hadolint finds no problems", "hadolint", passed, 0.0,
-                                 spec.points, message, "Read each hadolint finding and its wiki page (DLxxxx).",
-                                 "hadolint encodes the Dockerfile best practices of the wider community.",
-                                 "notebooks/06_going_further.ipynb", spec.required)
-        if gate is None and result.passed:
-            result.points = spec.points
-        results.append(result)
-    report.checks = results
-    report.score = float(sum(check.points for check in results))
-    report.max_score = rubric.max_score
-    report.pass_score = rubric.pass_score
-    required_failed = [check for check in results if check.required and not check.passed]
-    report.passed = gate is None and report.score >= rubric.pass_score and not required_failed
-    report.status = "passed" if report.passed else "failed"
-    if gate is not None:
-        report.verdict = f"Score 0: {gate}"
-    elif report.passed:
-        report.verdict = f"Passed: {report.score:g} of {report.max_score:g} points (pass mark {report.pass_score:g})."
-    elif required_failed:
-        names = ", ".join(check.id for check in required_failed)
-        report.verdict = (f"Not passed: the required check(s) {names} failed "
-                          f"({report.score:g} of {report.max_score:g} points).")
-    else:
-        report.verdict = f"Not passed: {report.score:g} of {report.max_score:g} points, {report.pass_score:g} needed."
+#: The scorer moved to :mod:`checker.scoring` (it reads the check catalogue).
+_score = scoring.score
 
 
 def _error(report: Report, message: str) -> None:

@@ -25,9 +25,12 @@ from pathlib import Path
 from . import engine
 from . import settings as course_settings
 
+#: The stand-ins' Dockerfiles (``debian-slim.Dockerfile``, ``python.Dockerfile``).
 STANDIN_DIR = Path(__file__).parent / "standin"
+#: Extra CA certificates the host trusts; copied into the stand-ins so they trust the same proxies.
 HOST_CA_DIR = Path("/usr/local/share/ca-certificates")
 
+#: Called with one line of human-readable progress at a time.
 Progress = Callable[[str], None]
 
 
@@ -37,15 +40,23 @@ class ProvisionError(engine.EngineError):
 
 @dataclass(frozen=True)
 class BaseImage:
+    """What this engine has under one course base image's name, and how it got there."""
+
     ref: str
+    """The image reference: ``python:3.13-slim``."""
     available: bool
+    """The engine has an image under that name."""
     standin: bool
+    """It is a provisioned stand-in, not the official image."""
     source: str
     """How it became available: "local", "pulled", "provisioned", or "unavailable"."""
     detail: str
+    """One sentence: what the image is, or why it is unavailable."""
     size_bytes: int | None = None
+    """Its size in bytes as the engine reports it; None when unavailable."""
 
     def to_dict(self) -> dict:
+        """The fields as a JSON-ready dict (``lean-check images --format json``)."""
         return {
             "ref": self.ref,
             "available": self.available,
@@ -57,7 +68,10 @@ class BaseImage:
 
 
 def debian_recipe_digest(settings: course_settings.Settings) -> str:
-    """Changes whenever the Debian stand-in's recipe changes (then it, and what builds on it, is rebuilt)."""
+    """16 hex digits that change whenever the Debian stand-in's recipe changes (then it, and what builds on it, is rebuilt).
+
+    Raises OSError when the recipe's Dockerfile cannot be read.
+    """
     digest = hashlib.sha256()
     for part in ((STANDIN_DIR / "debian-slim.Dockerfile").read_text(), _APT_CLEAN, _APT_NO_LANGUAGES,
                  _APT_GZIP_INDEXES, _APT_NO_SUGGESTS, _DPKG_EXCLUDES, _sources(settings), settings.debian_suite):
@@ -66,7 +80,10 @@ def debian_recipe_digest(settings: course_settings.Settings) -> str:
 
 
 def recipe_digest(settings: course_settings.Settings | None = None) -> str:
-    """Changes whenever the Python stand-ins' recipe changes, so an outdated stand-in is rebuilt."""
+    """16 hex digits that change whenever the Python stand-ins' recipe changes, so an outdated stand-in is rebuilt.
+
+    Raises OSError when a recipe's Dockerfile cannot be read.
+    """
     settings = settings or course_settings.load()
     digest = hashlib.sha256()
     digest.update((STANDIN_DIR / "python.Dockerfile").read_bytes())
@@ -76,6 +93,7 @@ def recipe_digest(settings: course_settings.Settings | None = None) -> str:
 
 
 def _standin_labels(ref: str, digest: str, description: str) -> dict[str, str]:
+    """The labels every stand-in carries: owner, stand-in marker, the ref it stands in for, recipe digest."""
     # Children of a base image inherit its labels. Stand-ins therefore carry an owner value of their
     # own (so cleaning up what the checker built never matches them, nor their children built by
     # hand) and name the ref they stand in for (a child inherits the label but not the tag).
@@ -94,7 +112,7 @@ def is_standin(info: engine.ImageInfo) -> bool:
 
 
 def describe(ref: str) -> BaseImage:
-    """What is known about a base image on this engine, without changing anything."""
+    """What is known about a base image on this engine, without changing anything; raises engine.EngineError."""
     if not engine.image_exists(ref):
         return BaseImage(ref, False, False, "unavailable", f"{ref} is not on this engine")
     info = engine.image_info(ref)
@@ -109,7 +127,13 @@ def ensure_images(
     progress: Progress = print,
     refs: tuple[str, ...] | None = None,
 ) -> list[BaseImage]:
-    """Make every course base image available; idempotent (a second run changes nothing)."""
+    """Make every course base image (or each of ``refs``) available; idempotent (a second run changes nothing).
+
+    Uses an image already there, else pulls it, else provisions a stand-in (slim and full only).
+    Returns one :class:`BaseImage` per ref, in order; an image that cannot be had is returned as
+    unavailable, not raised. Raises :class:`ProvisionError` when provisioning fails and
+    engine.EngineError when the engine fails.
+    """
     settings = settings or course_settings.load()
     results = []
     for ref in refs or settings.course_images:
@@ -118,6 +142,7 @@ def ensure_images(
 
 
 def _ensure_one(ref: str, settings: course_settings.Settings, progress: Progress) -> BaseImage:
+    """Make ``ref`` available (local, pulled or provisioned) and describe it."""
     current = describe(ref)
     if current.available:
         outdated = current.standin and engine.image_info(ref).labels.get(course_settings.LABEL_STANDIN_RECIPE) != recipe_digest(settings)
@@ -148,6 +173,7 @@ def _ensure_one(ref: str, settings: course_settings.Settings, progress: Progress
 
 
 def _variant_of(ref: str, settings: course_settings.Settings) -> str | None:
+    """``slim`` or ``full`` for the course refs a stand-in can replace, else None."""
     return {settings.slim_image: "slim", settings.full_image: "full"}.get(ref)
 
 
@@ -161,17 +187,26 @@ def _first_line(text: str) -> str:
 
 @dataclass(frozen=True)
 class Tarball:
+    """The CPython source tarball a Debian source package is built from."""
+
     package_version: str
+    """The Debian package version: ``3.13.5-2``."""
     url: str
+    """Where the ``.orig.tar.xz`` is on the mirror."""
     sha256: str
+    """Its SHA-256, hex, as the Sources index lists it."""
 
     @property
     def python_version(self) -> str:
+        """The upstream version without Debian's revision: ``3.13.5`` for ``3.13.5-2``."""
         return self.package_version.split("-")[0].split("+")[0]
 
 
 def find_python_tarball(settings: course_settings.Settings) -> Tarball:
-    """The CPython source tarball for the course version, as listed in the suite's Sources index."""
+    """The CPython source tarball for the course version, as listed in the suite's Sources index.
+
+    Raises :class:`ProvisionError` when the mirror does not answer or the suite has no such package.
+    """
     package = f"python{settings.python_version}"
     index_url = f"{settings.debian_mirror}/dists/{settings.debian_suite}/main/source/Sources.xz"
     try:
@@ -194,6 +229,7 @@ def find_python_tarball(settings: course_settings.Settings) -> Tarball:
 
 
 def _deb822(paragraph: str) -> dict[str, str]:
+    """The fields of one deb822 paragraph; continuation lines joined with newlines."""
     fields: dict[str, str] = {}
     key = None
     for line in paragraph.splitlines():
@@ -206,11 +242,16 @@ def _deb822(paragraph: str) -> dict[str, str]:
 
 
 def debian_image_ref(settings: course_settings.Settings) -> str:
+    """The Debian image the stand-ins start from: ``debian:trixie-slim``."""
     return f"debian:{settings.debian_suite}-slim"
 
 
 def provision_python(settings: course_settings.Settings, *, progress: Progress = print) -> None:
-    """Build and tag the slim and full stand-ins (and the Debian one they start from)."""
+    """Build and tag the slim and full stand-ins (and the Debian one they start from).
+
+    Each is also tagged with its exact Python version (``python:3.13.5-slim``). Takes about
+    3 minutes (CPython compiles once). Raises :class:`ProvisionError` when a step fails.
+    """
     digest = recipe_digest(settings)
     debian_ref = _ensure_debian(settings, progress)
     tarball = find_python_tarball(settings)
@@ -257,7 +298,7 @@ def provision_python(settings: course_settings.Settings, *, progress: Progress =
             if not result.ok:
                 raise ProvisionError(
                     f"Building the {ref} stand-in failed at {result.failed_step!r}: {result.error}\n"
-                    + engine_tail(result.log)
+                    + _tail(result.log)
                 )
             exact = f"{ref.split(':')[0]}:{tarball.python_version}{'-slim' if variant == 'slim' else ''}"
             engine.tag_image(result.image_id, exact)
@@ -275,7 +316,8 @@ def _step_lines(progress: Progress) -> Callable[[str], None]:
     return show
 
 
-def engine_tail(log: str, lines: int = 25) -> str:
+def _tail(log: str, lines: int = 25) -> str:
+    """The last ``lines`` lines of a build log."""
     return "\n".join(log.rstrip().splitlines()[-lines:])
 
 
@@ -306,6 +348,7 @@ path-exclude /usr/share/locale/*
 
 
 def _sources(settings: course_settings.Settings) -> str:
+    """The stand-in's ``debian.sources``: the suite, its updates and its security mirror."""
     mirror = settings.debian_mirror
     security = mirror.rsplit("/", 1)[0] + "/debian-security" if mirror.endswith("/debian") else mirror
     suite = settings.debian_suite
@@ -318,6 +361,7 @@ def _sources(settings: course_settings.Settings) -> str:
 
 
 def _ensure_debian(settings: course_settings.Settings, progress: Progress) -> str:
+    """The Debian base of the stand-ins, built with debootstrap when missing or outdated; returns its ref."""
     ref = debian_image_ref(settings)
     digest = debian_recipe_digest(settings)
     if engine.image_exists(ref):
@@ -360,6 +404,7 @@ def _ensure_debian(settings: course_settings.Settings, progress: Progress) -> st
 
 
 def _configure_rootfs(rootfs: Path, settings: course_settings.Settings) -> None:
+    """Give a debootstrap root filesystem the official slim image's apt/dpkg settings and leanness."""
     (rootfs / "etc/apt/sources.list").unlink(missing_ok=True)
     (rootfs / "etc/apt/sources.list.d/debian.sources").write_text(_sources(settings))
     conf = rootfs / "etc/apt/apt.conf.d"
@@ -387,6 +432,7 @@ def _configure_rootfs(rootfs: Path, settings: course_settings.Settings) -> None:
 
 
 def _run(command: list[str], what: str) -> None:
+    """Run a host command (30 min limit); ProvisionError naming ``what`` when it fails."""
     try:
         completed = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -396,8 +442,11 @@ def _run(command: list[str], what: str) -> None:
         raise ProvisionError(f"{what} failed (exit {completed.returncode}):\n{tail}")
 
 
-def remove_standins(settings: course_settings.Settings | None = None) -> int:
-    """Remove every stand-in image (the official ones, if present, are left alone)."""
+def remove_standins() -> int:
+    """Remove every stand-in image (the official ones, if present, are left alone).
+
+    Returns the number of image tags removed; raises engine.EngineError when the engine fails.
+    """
     removed = 0
     for info in engine.list_images(f"{course_settings.LABEL_STANDIN}=true"):
         if is_standin(info):

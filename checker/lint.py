@@ -15,6 +15,7 @@ from types import MappingProxyType
 from collections.abc import Mapping
 
 from checker.dockerfile import INSTRUCTIONS, Dockerfile, ParseError, parse
+from checker.dockerignore import DockerIgnore, DockerIgnoreError
 from checker.findings import BLOCKING, SEVERITIES, Finding
 from checker.rules import Context, all_rules
 from checker.rules.buildkit import needs_buildkit
@@ -135,10 +136,24 @@ def _read_source(source: str | bytes | os.PathLike[str]) -> tuple[bytes | str, s
 
 
 def read_context(context_dir: str | os.PathLike[str]) -> tuple[str | None, tuple[str, ...]]:
-    """The context's .dockerignore text (None if absent) and its virtualenv directories."""
+    """The context's .dockerignore text (None if absent) and its virtualenv directories.
+
+    The file is read by THE reader (:meth:`checker.dockerignore.DockerIgnore.read`); a file whose
+    patterns Docker rejects is still returned, for the rules to report. Raises DockerIgnoreError
+    when the reader refuses the file itself (over 1 MiB, a link leaving the context...).
+    """
     root = Path(context_dir)
-    ignore_file = root / ".dockerignore"
-    text = ignore_file.read_bytes().decode("utf-8", "replace") if ignore_file.is_file() else None
+    try:
+        text = DockerIgnore.read(root).text
+    except DockerIgnoreError as error:
+        if error.text is None:
+            raise
+        text = error.text
+    return text, _venvs(root)
+
+
+def _venvs(root: Path) -> tuple[str, ...]:
+    """The top-level folders of ``root`` that are virtual environments (they hold ``pyvenv.cfg``)."""
     venvs = []
     try:
         for child in sorted(root.iterdir()):
@@ -146,7 +161,7 @@ def read_context(context_dir: str | os.PathLike[str]) -> tuple[str | None, tuple
                 venvs.append(child.name)
     except OSError:
         pass
-    return text, tuple(venvs)
+    return tuple(venvs)
 
 
 def _soften_parse_failures(findings: list[Finding]) -> list[Finding]:
@@ -163,7 +178,7 @@ def _soften_parse_failures(findings: list[Finding]) -> list[Finding]:
 def lint(
     dockerfile: str | bytes | os.PathLike[str],
     *,
-    dockerignore: str | None = None,
+    dockerignore: str | DockerIgnore | None = None,
     context_dir: str | os.PathLike[str] | None = None,
     build_args: Mapping[str, str] | None = None,
     with_hadolint: bool = True,
@@ -171,9 +186,11 @@ def lint(
 ) -> LintResult:
     """Lint a Dockerfile given as a path, as text, or as bytes.
 
-    The build context decides what the .dockerignore rules see: ``dockerignore`` text if given,
-    else ``context_dir``'s .dockerignore, else the directory of the Dockerfile when it was read
-    from a path. For text with neither, the context is unknown and those rules stay silent.
+    The build context decides what the .dockerignore rules see: ``dockerignore`` if given (its
+    text, or a :class:`~checker.dockerignore.DockerIgnore` already read, e.g. by staging, so the
+    file is read once per grade), else ``context_dir``'s .dockerignore, else the directory of the
+    Dockerfile when it was read from a path. For text with neither, the context is unknown and
+    those rules stay silent. A ``DockerIgnore`` whose file does not exist means "no .dockerignore".
     ``buildkit=True`` says the grading engine has BuildKit, which silences LPI015.
     """
     raw, path = _read_source(dockerfile)
@@ -181,10 +198,16 @@ def lint(
     context_known = dockerignore is not None
     if dockerignore is None and context_dir is None and path is not None:
         context_dir = Path(path).parent
-    if context_dir is not None:
-        found, venvs = read_context(context_dir)
-        dockerignore = found if dockerignore is None else dockerignore
-        context_known = True
+    if context_dir is not None and dockerignore is not None:
+        venvs = _venvs(Path(context_dir))  # the .dockerignore was read already: not again
+    elif context_dir is not None:
+        try:
+            dockerignore, venvs = read_context(context_dir)
+            context_known = True
+        except DockerIgnoreError:  # refused by the reader: staging says why when a grade builds it
+            venvs = _venvs(Path(context_dir))
+    if isinstance(dockerignore, DockerIgnore):
+        dockerignore = dockerignore.text
     try:
         model = parse(raw, build_args=build_args)
     except ParseError as error:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .findings import Finding
 
+#: Version of the JSON report's schema (``to_dict()``); it changes only when a field changes meaning or goes.
 SCHEMA_VERSION = 1
 
 
@@ -46,6 +47,7 @@ class CheckResult:
     """Machine-readable facts behind the message (sizes, ratios, missing libraries...)."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report's ``checks`` entry: every field by name."""
         return {
             "id": self.id, "title": self.title, "kind": self.kind, "passed": self.passed,
             "points": self.points, "max_points": self.max_points, "message": self.message,
@@ -56,6 +58,8 @@ class CheckResult:
 
 @dataclass
 class BuildStepSummary:
+    """One step of the learner's build, as the engine ran it."""
+
     number: int
     """Step number as the classic builder counts them (across all stages)."""
     instruction: str
@@ -63,19 +67,22 @@ class BuildStepSummary:
     cached: bool
     """Taken from the build cache."""
     seconds: float
-    """Time from this step's start to the next one's."""
+    """Time from this step's start to the next one's, in seconds."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report's ``build.steps`` entry; seconds rounded to milliseconds."""
         return {"number": self.number, "instruction": self.instruction, "cached": self.cached,
                 "seconds": round(self.seconds, 3)}
 
 
 @dataclass
 class BuildSummary:
+    """The learner's build: whether it produced an image, how long it took, and where it failed."""
+
     ok: bool
     """Whether the engine produced an image."""
     seconds: float
-    """Wall-clock time of the learner's build."""
+    """Wall-clock time of the learner's build, in seconds."""
     error: str | None = None
     """The engine's error, or the reason the build was stopped (deadline, refused context)."""
     failed_step: str | None = None
@@ -90,6 +97,7 @@ class BuildSummary:
     """Every step the engine started, in order."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report's ``build`` object; seconds rounded to milliseconds."""
         return {
             "ok": self.ok, "seconds": round(self.seconds, 3), "error": self.error, "failed_step": self.failed_step,
             "log_tail": self.log_tail, "timed_out": self.timed_out, "buildkit_note": self.buildkit_note,
@@ -99,19 +107,24 @@ class BuildSummary:
 
 @dataclass
 class LayerSummary:
+    """One layer of the built image, from the engine's image history."""
+
     size_bytes: int
-    """The layer's size as the engine reports it in the image history."""
+    """The layer's size in bytes, as the engine reports it in the image history."""
     created_by: str
     """The instruction that made it (``RUN ...``, ``COPY ...``)."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report's ``image.layers`` entry."""
         return {"size_bytes": self.size_bytes, "created_by": self.created_by}
 
 
 @dataclass
 class ImageSummary:
+    """The built image: its size in bytes, its layers, and how it compares with the reference and baseline."""
+
     size_bytes: int
-    """Uncompressed size as the engine reports it with the classic image store (sum of layer sizes)."""
+    """Uncompressed size in bytes as the engine reports it with the classic image store (sum of layer sizes)."""
     layers: list[LayerSummary]
     """Every layer of the final image, base image's included, oldest first."""
     measure: str = "uncompressed size reported by the engine (classic image store): the sum of the image's layers"
@@ -121,13 +134,14 @@ class ImageSummary:
     wasted_bytes: int | None = None
     """Bytes shipped in layers but hidden by later ones (the base image's own excluded)."""
     reference_size_bytes: int | None = None
-    """The exercise's reference solution, built on the same engine."""
+    """Size in bytes of the exercise's reference solution, built on the same engine; None without one."""
     baseline_size_bytes: int | None = None
-    """The naive single-stage baseline, built on the same engine."""
+    """Size in bytes of the naive single-stage baseline, built on the same engine; None without one."""
     python: str | None = None
     """The runtime interpreter's version (``3.13.5``)."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report's ``image`` object."""
         return {
             "size_bytes": self.size_bytes, "measure": self.measure,
             "layers": [layer.to_dict() for layer in self.layers],
@@ -139,6 +153,8 @@ class ImageSummary:
 
 @dataclass
 class BaseImageRef:
+    """An external image a FROM line names, and what this engine has under that name."""
+
     ref: str
     """The image a FROM line names (after ARG substitution)."""
     standin: bool
@@ -149,6 +165,7 @@ class BaseImageRef:
     """What the engine says it is."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report's ``base_images`` entry."""
         return {"ref": self.ref, "standin": self.standin, "available": self.available, "detail": self.detail}
 
 
@@ -193,9 +210,9 @@ class Report:
     run_id: str = ""
     """Label value on everything this grading created (``org.lean-python-images.run``)."""
     seconds: float = 0.0
-    """Wall-clock time of the whole grading."""
+    """Wall-clock time of the whole grading, in seconds."""
     timings: dict[str, float] = field(default_factory=dict)
-    """Seconds per phase: lint, build, filesystem, runtime, health, cache, sizes, cleanup."""
+    """Seconds per phase (wall clock): lint, build, filesystem, runtime, health, cache, sizes, cleanup."""
 
     # -- views --------------------------------------------------------------------------------
 
@@ -208,15 +225,18 @@ class Report:
 
     @property
     def failed_checks(self) -> list[CheckResult]:
+        """The checks that did not pass, in the rubric's order."""
         return [check for check in self.checks if not check.passed]
 
     def check(self, check_id: str) -> CheckResult:
+        """The check with id ``check_id``; raises :class:`KeyError` (naming the ids there are) when absent."""
         for check in self.checks:
             if check.id == check_id:
                 return check
         raise KeyError(f"no check {check_id!r} in this report; it has {[c.id for c in self.checks]}")
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON report (schema :data:`SCHEMA_VERSION`, documented in ``docs/checker.md``); seconds rounded to ms."""
         return {
             "schema_version": SCHEMA_VERSION,
             "score": self.score,
@@ -242,6 +262,7 @@ class Report:
         }
 
     def summary(self) -> str:
+        """The plain-text view (:mod:`checker.reporters.text`); also ``str(report)``."""
         from .reporters import text
 
         return text.render(self)

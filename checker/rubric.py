@@ -28,6 +28,9 @@ for the sample app)::
 Paths are relative to the rubric file. Parameters a check does not know are an error (a typo
 would otherwise silently change a threshold). Scoring is all or nothing per check; a Dockerfile
 that does not parse or build scores 0.
+
+Which ids exist, their kind and their parameters come from :mod:`checker.catalog`; each
+:class:`CheckSpec` keeps its catalogue entry, so the scorer does not look it up again.
 """
 
 from __future__ import annotations
@@ -37,12 +40,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import checks as dynamic
+from . import catalog
+from .catalog import HADOLINT_ID
 from .settings import REPO_ROOT
 
 DEFAULT_RUBRIC = Path(__file__).with_name("rubrics") / "default.toml"
 EXERCISES_DIR = REPO_ROOT / "exercises"
-HADOLINT_ID = "hadolint"
 _RESERVED = {"id", "points", "required", "title"}
 
 
@@ -52,14 +55,24 @@ class RubricError(Exception):
 
 @dataclass(frozen=True)
 class CheckSpec:
+    """One ``[[checks]]`` entry of a rubric, validated against the catalogue."""
+
     id: str
     points: float
     kind: str
     """``dynamic``, ``static`` or ``hadolint``."""
     required: bool = False
+    """The submission fails without this check, whatever its score."""
     title: str | None = None
+    """The rubric's own title for the check; None: the catalogue's."""
     params: dict[str, Any] = field(default_factory=dict)
     """The check's parameters: its defaults overridden by the rubric."""
+    entry: catalog.Entry | None = field(default=None, repr=False, compare=False)
+    """The check's catalogue entry (title, why, fix, lesson), resolved once when the rubric is read."""
+
+    def resolved(self) -> catalog.Entry:
+        """The catalogue entry: the one kept at parse time, else looked up (raises :class:`KeyError`)."""
+        return self.entry or catalog.get(self.id)
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,8 @@ class BuildSpec:
 
 @dataclass(frozen=True)
 class Rubric:
+    """A validated rubric: its checks with points and parameters, and the comparison builds."""
+
     title: str
     path: Path
     pass_mark: float
@@ -84,13 +99,16 @@ class Rubric:
 
     @property
     def max_score(self) -> float:
+        """The sum of the checks' points."""
         return float(sum(check.points for check in self.checks))
 
     @property
     def pass_score(self) -> float:
+        """The points needed to pass: ``pass_mark`` percent of :attr:`max_score`."""
         return round(self.max_score * self.pass_mark / 100.0, 6)
 
     def ids(self) -> list[str]:
+        """The check ids, in rubric order."""
         return [check.id for check in self.checks]
 
     def needs(self) -> set[str]:
@@ -98,25 +116,23 @@ class Rubric:
         found: set[str] = set()
         for check in self.checks:
             if check.kind == "dynamic":
-                found.update(dynamic.REGISTRY[check.id].needs)
+                found.update(check.resolved().needs)
         return found
 
     def params(self, check_id: str) -> dict[str, Any]:
+        """The parameters of a check: the rubric's, else the check's defaults, else ``{}``."""
         for check in self.checks:
             if check.id == check_id:
                 return dict(check.params)
-        definition = dynamic.REGISTRY.get(check_id)
-        return dict(definition.defaults) if definition else {}
-
-
-def _static_rules() -> dict[str, Any]:
-    from .rules import all_rules
-
-    return {rule.id: rule for rule in all_rules()}
+        try:
+            entry = catalog.get(check_id)
+        except KeyError:
+            return {}
+        return dict(entry.params) if entry.kind == "dynamic" else {}
 
 
 def load(path: str | Path) -> Rubric:
-    """Read and validate a rubric file."""
+    """Read and validate a rubric file; raises :class:`RubricError` (missing, unreadable, invalid)."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -130,6 +146,11 @@ def load(path: str | Path) -> Rubric:
 
 
 def parse(data: dict[str, Any], path: Path) -> Rubric:
+    """Validate a rubric's parsed TOML (``path`` names it in errors and anchors its relative paths).
+
+    Raises :class:`RubricError` for a malformed head, an unknown or repeated check id, negative
+    points, or a parameter the check does not take.
+    """
     where = str(path)
     head = data.get("rubric") or {}
     if not isinstance(head, dict):
@@ -141,8 +162,6 @@ def parse(data: dict[str, Any], path: Path) -> Rubric:
     raw_checks = data.get("checks")
     if not isinstance(raw_checks, list) or not raw_checks:
         raise RubricError(f"{where}: a rubric needs at least one [[checks]] entry.")
-    static = _static_rules()
-    dynamic.load_extensions()
     seen: set[str] = set()
     specs: list[CheckSpec] = []
     for number, raw in enumerate(raw_checks, start=1):
@@ -156,27 +175,28 @@ def parse(data: dict[str, Any], path: Path) -> Rubric:
         if not isinstance(points, (int, float)) or points < 0:
             raise RubricError(f"{where}: check {check_id} needs points >= 0, got {points!r}.")
         params = {key: value for key, value in raw.items() if key not in _RESERVED}
-        if check_id in dynamic.REGISTRY:
-            definition = dynamic.REGISTRY[check_id]
-            unknown = sorted(set(params) - set(definition.defaults))
+        try:
+            entry = catalog.get(check_id)
+        except KeyError:
+            known = ", ".join([e.id for e in catalog.by_kind("dynamic")] + ["LPI0xx", HADOLINT_ID])
+            raise RubricError(f"{where}: unknown check id {check_id!r} (known: {known}).") from None
+        if entry.kind == "dynamic":
+            unknown = sorted(set(params) - set(entry.params))
             if unknown:
-                known = ", ".join(sorted(definition.defaults)) or "none"
+                known = ", ".join(sorted(entry.params)) or "none"
                 raise RubricError(f"{where}: check {check_id} has no parameter {', '.join(unknown)} (it takes: {known}).")
-            kind, merged = "dynamic", {**definition.defaults, **params}
-        elif check_id in static:
+            merged = {**entry.params, **params}
+        elif entry.kind == "static":
             if params:
                 raise RubricError(f"{where}: course rule {check_id} takes no parameters, got {', '.join(sorted(params))}.")
-            kind, merged = "static", {}
-        elif check_id == HADOLINT_ID:
-            unknown = sorted(set(params) - {"fail_on"})
+            merged = {}
+        else:
+            unknown = sorted(set(params) - set(entry.params))
             if unknown:
                 raise RubricError(f"{where}: check hadolint takes only fail_on, got {', '.join(unknown)}.")
-            kind, merged = "hadolint", {"fail_on": list(params.get("fail_on", ["error"]))}
-        else:
-            known = ", ".join([c.id for c in dynamic.all_checks()] + ["LPI0xx", HADOLINT_ID])
-            raise RubricError(f"{where}: unknown check id {check_id!r} (known: {known}).")
-        specs.append(CheckSpec(check_id, float(points), kind, bool(raw.get("required", False)),
-                               raw.get("title"), merged))
+            merged = {"fail_on": list(params.get("fail_on", entry.params["fail_on"]))}
+        specs.append(CheckSpec(check_id, float(points), entry.kind, bool(raw.get("required", False)),
+                               raw.get("title"), merged, entry))
     return Rubric(
         title=title, path=path, pass_mark=float(pass_mark), checks=tuple(specs),
         reference=_build_spec(data, "reference", path), baseline=_build_spec(data, "baseline", path),

@@ -33,11 +33,13 @@ LABEL_KEEP = "org.lean-python-images.keep"
 
 
 def _env(name: str, default: str) -> str:
+    """The environment variable ``name``, stripped, or ``default`` when unset or blank."""
     value = os.environ.get(name, "").strip()
     return value or default
 
 
 def _env_int(name: str, default: int) -> int:
+    """The environment variable ``name`` as an int, or ``default``; ValueError when it is not a whole number."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -49,36 +51,54 @@ def _env_int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Settings:
+    """The course's settings, each read from its ``LPI_*`` environment variable when the object is made.
+
+    Raises :class:`ValueError` when a numeric variable is set to something that is not a whole number.
+    """
+
     python_version: str = field(default_factory=lambda: _env("LPI_PYTHON_VERSION", DEFAULT_PYTHON_VERSION))
-    #: Network mode for builds. "host" is needed where the engine's bridge has no route out
-    #: (our CI: dockerd runs with --iptables=false). "default" uses the engine's own choice.
+    """The Python the course teaches with, ``major.minor`` (``LPI_PYTHON_VERSION``, default 3.13)."""
     build_network: str = field(default_factory=lambda: _env("LPI_BUILD_NETWORK", "host"))
-    #: Debian mirror used to provision stand-in images when no registry answers.
+    """Network mode for builds (``LPI_BUILD_NETWORK``). "host" is needed where the engine's bridge has no
+    route out (our CI: dockerd runs with --iptables=false). "default" uses the engine's own choice."""
     debian_mirror: str = field(default_factory=lambda: _env("LPI_DEBIAN_MIRROR", "http://deb.debian.org/debian"))
+    """Debian mirror used to provision stand-in images when no registry answers (``LPI_DEBIAN_MIRROR``)."""
     debian_suite: str = field(default_factory=lambda: _env("LPI_DEBIAN_SUITE", "trixie"))
-    #: Limits for untrusted builds and containers.
+    """Debian suite of the stand-ins (``LPI_DEBIAN_SUITE``); it must carry the course's Python source."""
     build_timeout_s: int = field(default_factory=lambda: _env_int("LPI_BUILD_TIMEOUT", 900))
+    """Wall-clock limit of one learner build, in seconds (``LPI_BUILD_TIMEOUT``)."""
     run_timeout_s: int = field(default_factory=lambda: _env_int("LPI_RUN_TIMEOUT", 60))
+    """Wall-clock limit of one container run, in seconds (``LPI_RUN_TIMEOUT``)."""
     memory_bytes: int = field(default_factory=lambda: _env_int("LPI_MEMORY_BYTES", 1024 * 1024 * 1024))
+    """Memory limit of untrusted builds and containers, in bytes (``LPI_MEMORY_BYTES``, 1 GiB)."""
     pids_limit: int = field(default_factory=lambda: _env_int("LPI_PIDS_LIMIT", 256))
+    """Process limit of untrusted containers (``LPI_PIDS_LIMIT``)."""
     context_limit_bytes: int = field(default_factory=lambda: _env_int("LPI_CONTEXT_LIMIT", 200 * 1024 * 1024))
+    """Largest build context sent to the engine, in bytes (``LPI_CONTEXT_LIMIT``, 200 MiB)."""
     context_file_limit: int = field(default_factory=lambda: _env_int("LPI_CONTEXT_FILES", 20000))
+    """Most files a build context may hold (``LPI_CONTEXT_FILES``)."""
     log_limit_bytes: int = field(default_factory=lambda: _env_int("LPI_LOG_LIMIT", 2 * 1024 * 1024))
-    #: Bytes the RUN steps of one build may write before it is stopped (overlay2 has no quota).
+    """Most build or container output kept, in bytes (``LPI_LOG_LIMIT``, 2 MiB)."""
     build_disk_limit_bytes: int = field(default_factory=lambda: _env_int("LPI_BUILD_DISK_LIMIT", 10 * 1024**3))
-    #: Total size of graded images kept as a build cache before the oldest are removed.
+    """Bytes the RUN steps of one build may write before it is stopped (overlay2 has no quota;
+    ``LPI_BUILD_DISK_LIMIT``, 10 GiB)."""
     cache_budget_bytes: int = field(default_factory=lambda: _env_int("LPI_CACHE_BUDGET", 8 * 1024**3))
+    """Total size in bytes of graded images kept as a build cache before the oldest are removed
+    (``LPI_CACHE_BUDGET``, 8 GiB)."""
 
     @property
     def full_image(self) -> str:
+        """The full official image for the course's Python: ``python:3.13``."""
         return f"python:{self.python_version}"
 
     @property
     def slim_image(self) -> str:
+        """The slim image: ``python:3.13-slim`` (Debian based)."""
         return f"python:{self.python_version}-slim"
 
     @property
     def alpine_image(self) -> str:
+        """The Alpine image: ``python:3.13-alpine`` (musl based; cannot be provisioned offline)."""
         return f"python:{self.python_version}-alpine"
 
     @property
@@ -93,4 +113,5 @@ class Settings:
 
 
 def load() -> Settings:
+    """The settings from the environment as it is now; raises ValueError for a malformed ``LPI_*`` number."""
     return Settings()

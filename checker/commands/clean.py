@@ -10,6 +10,7 @@ from .. import settings as course_settings
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``clean`` subcommand and its options to ``subparsers``; returns its parser."""
     parser = subparsers.add_parser(
         "clean",
         help="remove all containers and images the checker created (base images stay unless --standins)",
@@ -20,6 +21,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Remove what the checker created (and stand-ins with ``--standins``); 0, or 2 on an engine error."""
     owner = f"{course_settings.LABEL_OWNER}={course_settings.OWNER_VALUE}"
     try:
         containers = engine.remove_containers(owner) + engine.reap_expired_containers()

@@ -11,6 +11,7 @@ from .. import settings as course_settings
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``images`` subcommand and its options to ``subparsers``; returns its parser."""
     parser = subparsers.add_parser(
         "images",
         help="make the course's base images available: local, pulled, or provisioned stand-ins",
@@ -27,6 +28,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """List or provision the base images; 0 when the slim and full images are there, 2 otherwise or on an engine error."""
     settings = course_settings.load()
     try:
         if args.list:

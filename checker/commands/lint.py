@@ -13,6 +13,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``lint`` subcommand and its options to ``subparsers``."""
     parser = subparsers.add_parser(
         "lint",
         help="check a Dockerfile without building it",
@@ -31,11 +32,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def _fail(message: str) -> int:
+    """Print ``message`` on stderr; return 2 (the command could not run)."""
     print(f"lean-check lint: {message}", file=sys.stderr)
     return 2
 
 
 def run(args: argparse.Namespace) -> int:
+    """Lint ``args.dockerfile`` and print the result; returns the exit status (0, 1 or 2, see above)."""
     from checker.hadolint import HadolintMissing, find_hadolint
     from checker.lint import lint
 

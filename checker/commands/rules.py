@@ -1,4 +1,4 @@
-"""``lean-check rules``: the rule table, generated from the registry (the README includes it)."""
+"""``lean-check rules``: the course rules' table, read from the catalogue (the README includes it)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register the ``rules`` subcommand on the CLI's subparsers."""
     parser = subparsers.add_parser(
         "rules",
         help="list the course's rules",
@@ -16,27 +17,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.set_defaults(run=run)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_table() -> str:
-    from checker.rules import all_rules
-
-    lines = [
-        "| Rule | Title | Severity | Why it matters | How to fix |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for rule in all_rules():
-        lines.append(f"| [{rule.id}]({rule.lesson}) | {_cell(rule.title)} | {rule.severity} | {_cell(rule.rationale)} | {_cell(rule.fix)} |")
-    return "\n".join(lines)
-
-
 def run(args: argparse.Namespace) -> int:
-    from checker.rules import all_rules
+    """Print the rules as a Markdown table or a JSON list; always exit 0."""
+    from checker import catalog
 
     if args.format == "json":
-        print(json.dumps([rule.to_dict() for rule in all_rules()], indent=2))
+        print(json.dumps([entry.to_dict() for entry in catalog.by_kind("static")], indent=2))
     else:
-        print(markdown_table())
+        print(catalog.rules_table())
     return 0

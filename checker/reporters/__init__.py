@@ -9,10 +9,15 @@ from __future__ import annotations
 import importlib
 import re
 
+#: Every format :func:`render` knows, one module each.
 FORMATS = ("text", "terminal", "json", "junit", "classroom", "html", "markdown")
 
 
 def render(report, fmt: str) -> str:
+    """``report`` (a :class:`checker.report.Report`) in format ``fmt``, one of :data:`FORMATS`.
+
+    Raises :class:`ValueError` for an unknown format.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     module = importlib.import_module(f"{__name__}.{fmt}")
@@ -36,6 +41,7 @@ def clean(text) -> str:
 
 
 def points(value: float) -> str:
+    """Points as a learner reads them: ``3`` for 3.0, ``2.5`` for 2.5."""
     return f"{value:g}"
 
 

@@ -14,6 +14,10 @@ STATUS = {"passed": "pass", "failed": "fail", "error": "error"}
 
 
 def payload(report) -> dict:
+    """The autograding reporter's JSON object for ``report``: version, status, max_score, one test per check.
+
+    A report whose status is ``error`` gives a single ``grading`` test with the error as its message.
+    """
     tests = [
         {
             "name": f"{check.id}: {check.title}",
@@ -33,5 +37,6 @@ def payload(report) -> dict:
 
 
 def render(report) -> str:
+    """:func:`payload` as compact UTF-8 JSON, base64-encoded (ASCII text)."""
     data = json.dumps(payload(report), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return base64.b64encode(data).decode("ascii")

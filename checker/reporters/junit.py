@@ -21,6 +21,11 @@ def clean(text) -> str:
 
 
 def render(report) -> str:
+    """A JUnit XML document: one ``testsuite`` (score properties), one ``testcase`` per check.
+
+    A failed check carries a ``failure`` with why and how to fix; a report whose status is
+    ``error`` adds a ``grading`` testcase with an ``error``.
+    """
     suite = ET.Element("testsuite", {
         "name": clean(f"lean-python-images: {report.rubric or 'grading'}"),
         "tests": str(len(report.checks) or 1),

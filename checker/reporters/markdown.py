@@ -6,10 +6,12 @@ from . import human_bytes, points, sanitized
 
 
 def _cell(text: str) -> str:
+    """``text`` on one line with ``|`` escaped, safe in a table cell."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def render(report) -> str:
+    """Markdown: a verdict heading, a table of checks and points, what to fix, the failing step, the image size."""
     report = sanitized(report)
     if report.status == "error":
         return f"**Grading could not happen:** {_cell(report.error or '')}\n"

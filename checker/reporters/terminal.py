@@ -16,6 +16,7 @@ from . import human_bytes, points, sanitized
 
 
 def renderable(report):
+    """A rich renderable (``Group`` or ``Panel``) of ``report``: checks table, failed-check panels, build, layers."""
     report = sanitized(report)
     if report.status == "error":
         return Panel(Text(f"Grading could not happen: {report.error}", style="bold red"), border_style="red")
@@ -74,17 +75,23 @@ def renderable(report):
 
 
 def render(report, width: int = 120) -> str:
+    """:func:`renderable` printed without colour to a string, ``width`` characters wide."""
     buffer = io.StringIO()
     Console(file=buffer, width=width, force_terminal=False, color_system=None).print(renderable(report))
     return buffer.getvalue()
 
 
 def show(report, console: Console | None = None) -> None:
+    """Print :func:`renderable` on ``console`` (default: a new stdout console, colour if it is a terminal)."""
     (console or Console()).print(renderable(report))
 
 
 class Progress:
-    """Build progress while it runs: the current phase and the last build line, on one live line."""
+    """Build progress while it runs: the current phase and the last build line, on one live line.
+
+    A context manager. On a terminal the line updates in place (and disappears on exit); elsewhere
+    each phase and each ``Step`` line is printed to stderr.
+    """
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
@@ -106,6 +113,7 @@ class Progress:
             self.live.__exit__(*exc)
 
     def on_phase(self, message: str) -> None:
+        """Show that grading entered a new phase (``message``: one line); the build line is cleared."""
         self.phase = message
         self.line = ""
         if self.live:
@@ -114,6 +122,7 @@ class Progress:
             print(f"[lean-check] {message}", file=sys.stderr, flush=True)
 
     def on_line(self, line: str) -> None:
+        """Show one line of build output (off a terminal, only ``Step`` lines are printed)."""
         self.line = line.strip()
         if self.live:
             self.live.update(self._render())

@@ -6,6 +6,7 @@ from . import human_bytes, points, sanitized
 
 
 def render(report) -> str:
+    """Plain text: verdict, one PASS/FAIL line per check, what to fix, the failed build, image and layer sizes, advice."""
     report = sanitized(report)
     lines: list[str] = []
     if report.status == "error":

@@ -1,7 +1,13 @@
-"""The course's rules. Each family module registers its rules with ``@rule``; importing this
-package imports every family, so adding a rule never means editing a list.
+"""The course's rules, one per module: ``checker/rules/lpi012.py`` holds LPI012.
 
-Public entry points: :func:`all_rules`, :func:`get_rule`, :func:`run_rules`, :class:`Context`.
+Each rule registers itself with :func:`~checker.rules.base.rule`; importing this package's
+modules (done on first use, by :func:`all_rules`) registers every rule, so adding a rule never
+means editing a list. Helpers shared by several rules live beside them: :mod:`.base` (the
+registry and the :class:`Context` a rule reads), :mod:`.facts` (facts about a Dockerfile),
+:mod:`.buildkit` (BuildKit-only syntax) and :mod:`.context` (the .dockerignore matcher).
+
+Public entry points: :func:`all_rules`, :func:`get_rule`, :class:`Context`, :class:`Flag`,
+:class:`Rule`, :func:`rule`.
 """
 
 from __future__ import annotations
@@ -9,36 +15,31 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from checker.findings import Finding
 from checker.rules.base import REGISTRY, Context, Flag, Rule, rule
 
 _loaded = False
 
 
-def _load_families() -> None:
+def _load_rules() -> None:
     global _loaded
     if _loaded:
         return
     for module in pkgutil.iter_modules(__path__):
-        if module.name != "base" and not module.name.startswith("_"):
+        if not module.name.startswith("_"):
             importlib.import_module(f"{__name__}.{module.name}")
     _loaded = True
 
 
 def all_rules() -> tuple[Rule, ...]:
     """Every registered rule, ordered by id."""
-    _load_families()
+    _load_rules()
     return tuple(REGISTRY[key] for key in sorted(REGISTRY))
 
 
 def get_rule(rule_id: str) -> Rule:
-    _load_families()
+    """The rule with this id (``LPI012``); raises :class:`KeyError` for an unknown id."""
+    _load_rules()
     return REGISTRY[rule_id]
 
 
-def run_rules(ctx: Context) -> dict[str, list[Finding]]:
-    """Run every rule on one context: ``{rule_id: findings}`` (an empty list means it passed)."""
-    return {r.id: r.check(ctx) for r in all_rules()}
-
-
-__all__ = ["Context", "Flag", "Rule", "all_rules", "get_rule", "rule", "run_rules"]
+__all__ = ["Context", "Flag", "Rule", "all_rules", "get_rule", "rule"]

@@ -1,4 +1,4 @@
-"""Syntax that only BuildKit understands: advice, never a deduction.
+"""Syntax that only BuildKit understands: what :func:`needs_buildkit` finds, for LPI015 and the linter.
 
 The course engine uses the classic builder. A learner who follows a BuildKit tutorial deserves a
 clear reason when the build fails, not a lost point for something the engine cannot do.
@@ -6,10 +6,7 @@ clear reason when the build fails, not a lost point for something the engine can
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from checker.dockerfile import Dockerfile, ParseError, parse
-from checker.rules.base import Context, Flag, rule
 
 CLASSIC = "this engine uses the classic builder (no BuildKit): this line cannot build here"
 
@@ -47,25 +44,3 @@ def needs_buildkit(dockerfile: Dockerfile | str | bytes) -> list[tuple[int, str]
                         found.append((instruction.line, f"automatic platform argument ${arg}"))
                         break
     return sorted(dict.fromkeys(found))
-
-
-@rule("LPI015", severity="info", lesson="00_environment.ipynb#the-classic-builder")
-def buildkit_only_syntax(ctx: Context) -> Iterator[Flag]:
-    """BuildKit-only syntax.
-
-    Why it matters:
-        RUN --mount, heredocs, COPY --link and --chmod need BuildKit. The course engine uses the
-        classic builder, which stops at such a line (or ignores a # syntax directive), so the
-        build fails for a reason that has nothing to do with your image.
-    How to fix:
-        Write the classic equivalent: a RUN with commands joined by &&, pip's --no-cache-dir
-        instead of a cache mount, COPY --chown plus a RUN chmod instead of --chmod.
-    """
-    if ctx.buildkit:
-        return
-    df = ctx.dockerfile
-    for line, feature in needs_buildkit(df):
-        yield Flag(line, f"{feature}: {CLASSIC}.")
-    for name in ("syntax", "check"):
-        if name in df.directives:
-            yield Flag(df.directive_lines[name], f"# {name}= directive: this engine uses the classic builder (no BuildKit), which ignores it.")

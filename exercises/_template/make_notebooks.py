@@ -35,7 +35,7 @@ root = next(p for p in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents] if (p /
 if str(root) not in sys.path:
     sys.path.insert(0, str(root))
 
-from checker.exercise_widget import exercise_panel"""
+from checker.lesson.exercise import exercise_panel"""
 
 PANEL_CODE = 'exercise_panel("{name}")'
 
@@ -46,10 +46,12 @@ written in several ways, and the differences are worth a minute. {next_step}"""
 
 
 def exercise_dirs() -> list[Path]:
+    """The exercise folders (those holding a ``rubric.toml``), in number order."""
     return sorted(p.parent for p in EXERCISES.glob("[0-9][0-9]-*/rubric.toml"))
 
 
 def notebook_for(exercise: Path) -> nbformat.NotebookNode:
+    """The notebook of ``exercise``: its README, the panel cells, a recap linking the next exercise."""
     dirs = exercise_dirs()
     position = dirs.index(exercise)
     if position + 1 < len(dirs):
@@ -76,14 +78,17 @@ def notebook_for(exercise: Path) -> nbformat.NotebookNode:
 
 
 def render(exercise: Path) -> str:
+    """The notebook of ``exercise`` as the exact text committed (nbformat 4, trailing newline)."""
     return nbformat.writes(notebook_for(exercise), version=4) + "\n"
 
 
 def notebook_path(exercise: Path) -> Path:
+    """Where the notebook of ``exercise`` lives: ``exercises/NN-name/NN-name.ipynb``."""
     return exercise / f"{exercise.name}.ipynb"
 
 
 def main(argv: list[str]) -> int:
+    """Write every stale notebook, or with ``--check`` only list them; returns 1 when any is stale."""
     check = "--check" in argv
     stale = []
     for exercise in exercise_dirs():

@@ -143,7 +143,7 @@ stacks = [(image.label, lesson.parts_of(name, image.info)) for name, image in bu
 lesson.layer_stack(stacks, title="Layers by what they hold")
 
 # %%
-from checker.lesson_charts import category
+from checker.lesson.charts import category
 
 multi_kinds = {category(part) for part in dict(stacks)[multi.label]}
 slim_kinds = {category(part) for part in dict(stacks)[slim_single.label]}
@@ -185,7 +185,7 @@ assert "libpq.so.5" in fields["psycopg2 links against"], "psycopg2 finds libpq5 
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from checker.lesson_variants import RUNTIME_LIBS
+from checker.lesson.variants import RUNTIME_LIBS
 
 forgetful_text = lesson.variant("multi-stage").dockerfile().replace(RUNTIME_LIBS, "")
 forgetful = lesson.build("no-libpq5", forgetful_text, label="multi-stage without libpq5",

@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from checker import context as staging
+from checker import staging
 from checker import settings as course_settings
-from checker.context import DockerIgnore
+from checker.dockerignore import DockerIgnore
 
 
 def names(staged) -> set[str]:
@@ -44,7 +44,7 @@ def make(root, files: dict[str, str]) -> None:
     ("./build/../dist", "dist/app", True),     # patterns are cleaned like paths
 ])
 def test_dockerignore_follows_dockers_pattern_rules(patterns, path, excluded):
-    assert DockerIgnore.parse(patterns).excluded(path) is excluded
+    assert DockerIgnore.parse(patterns).excludes(path) is excluded
 
 
 def test_when_staging_then_dockerignore_applies_and_dockerfile_and_ignore_file_are_always_sent(tmp_path):
@@ -136,3 +136,51 @@ def test_the_tar_sends_no_owner_and_an_override_changes_only_that_file(tmp_path)
         assert tar.extractfile("other.py").read() == b"x = 1\n"
     assert (tmp_path / "main.py").read_text() == "print(1)\n"
     assert staged.digest() == staging.stage(tmp_path / "Dockerfile", tmp_path).digest()
+
+
+def test_staging_reads_the_dockerfile_and_dockerignore_once_and_keeps_them(tmp_path):
+    make(tmp_path, {"Dockerfile": "FROM scratch\n", ".dockerignore": "*.log\n", "a.log": ""})
+    staged = staging.stage(tmp_path / "Dockerfile", tmp_path)
+    assert staged.dockerfile_text == "FROM scratch\n"
+    assert staged.dockerignore.excludes("a.log") and staged.dockerignore_text == "*.log\n"
+
+
+def test_when_an_excluded_folder_has_no_reinclude_starting_with_it_then_nothing_below_is_sent(tmp_path):
+    # moby/go-archive TarWithOptions: an excluded folder is walked only for a "!" pattern that
+    # starts with its path, so "!**/keep.md" does not bring docs/keep.md back, "!docs/keep.md" does.
+    make(tmp_path, {"Dockerfile": "FROM scratch\n", ".dockerignore": "docs\n!**/keep.md\nnotes\n!notes/keep.md\n",
+                    "docs/keep.md": "", "notes/keep.md": "", "notes/drop.md": "", "keep.md": ""})
+    sent = names(staging.stage(tmp_path / "Dockerfile", tmp_path))
+    assert {"keep.md", "notes/keep.md"} <= sent
+    assert not {"docs", "docs/keep.md", "notes", "notes/drop.md"} & sent
+
+
+def test_when_the_dockerfile_sits_in_an_excluded_folder_then_it_is_still_sent(tmp_path):
+    make(tmp_path, {"build/Dockerfile": "FROM scratch\n", "build/other.txt": "", ".dockerignore": "build\n"})
+    sent = names(staging.stage(tmp_path / "build" / "Dockerfile", tmp_path))
+    assert "build/Dockerfile" in sent and "build/other.txt" not in sent
+
+
+def test_a_refused_dockerignore_refuses_the_context(tmp_path):
+    make(tmp_path, {"Dockerfile": "FROM scratch\n"})
+    (tmp_path / ".dockerignore").write_bytes(b"#" * (2 * 1024 * 1024))
+    with pytest.raises(staging.ContextRefused, match="dockerignore"):
+        staging.stage(tmp_path / "Dockerfile", tmp_path)
+
+
+def test_tar_folder_sends_a_plain_folder_as_it_is_with_extra_files(tmp_path):
+    make(tmp_path, {".dockerignore": "*.log\n", "a.log": "x", "pkg/mod.py": "", "Dockerfile": "old\n"})
+    os.symlink("pkg/mod.py", tmp_path / "link.py")
+    with tarfile.open(fileobj=staging.tar_folder(tmp_path, extra_files={"Dockerfile": b"FROM scratch\n"}), mode="r") as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        assert set(members) == {".dockerignore", "a.log", "pkg", "pkg/mod.py", "link.py", "Dockerfile"}
+        assert members["pkg"].isdir() and members["link.py"].issym()
+        assert tar.extractfile("Dockerfile").read() == b"FROM scratch\n"
+        assert {(m.uid, m.gid, m.uname) for m in members.values()} == {(0, 0, "")}
+
+
+def test_staging_and_tar_folder_write_the_same_bytes_for_the_same_files(tmp_path):
+    make(tmp_path, {"Dockerfile": "FROM scratch\n", "app.py": "print(1)\n"})
+    staged = staging.stage(tmp_path / "Dockerfile", tmp_path)
+    plain = staging.tar_folder(tmp_path, extra_files={"Dockerfile": b"FROM scratch\n"})
+    assert staged.tar().read() == plain.read()

@@ -9,6 +9,9 @@ context's .dockerignore (without one, the context has none). Markers, each on it
 * ``# expect@1: LPI015`` - the rule flags line 1 (for lines a comment cannot precede);
 * ``# expect-file: LPI013`` - the rule flags the file or context as a whole (line 0);
 * ``# build-arg: NAME=VALUE`` - build with that argument.
+
+A bad fixture also pins what the learner reads: ``<stem>.messages`` beside it lists every
+finding of its rule as ``LINE: message``, one a line, in the order the rule reports them.
 """
 
 from __future__ import annotations
@@ -55,6 +58,17 @@ class FixtureCase:
         ignore = self.dockerignore.read_text() if self.dockerignore else None
         model = parse(self.dockerfile.read_bytes(), build_args=self.build_args())
         return Context(dockerfile=model, dockerignore=ignore, context_known=True, build_args=self.build_args())
+
+    @property
+    def messages_file(self) -> Path:
+        """``<stem>.messages``: the findings a learner reads, as ``LINE: message`` lines."""
+        return self.dockerfile.with_name(f"{self.stem}.messages")
+
+    def expected_messages(self) -> list[str]:
+        """The pinned ``LINE: message`` lines (empty when the fixture pins none)."""
+        if not self.messages_file.exists():
+            return []
+        return [line for line in self.messages_file.read_text(encoding="utf-8").splitlines() if line]
 
     def expected(self) -> dict[int, str | None]:
         """Expected flagged lines for this case's rule -> expected severity (None: any)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker.rules.context import DockerIgnore
+from checker.dockerignore import DockerIgnore
 
 
 @pytest.mark.parametrize(
@@ -32,4 +32,4 @@ from checker.rules.context import DockerIgnore
     ],
 )
 def test_when_a_path_is_matched_then_the_last_matching_pattern_decides(patterns, path, excluded):
-    assert DockerIgnore(patterns).excludes(path) is excluded
+    assert DockerIgnore.parse(patterns).excludes(path) is excluded

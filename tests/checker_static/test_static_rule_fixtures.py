@@ -15,11 +15,12 @@ CASES = fixture_cases()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_when_a_fixture_is_checked_then_its_rule_flags_exactly_the_marked_lines(case):
+def test_when_a_fixture_is_checked_then_its_rule_flags_exactly_the_marked_lines_with_the_pinned_messages(case):
     findings = get_rule(case.rule).check(case.context())
     expected = case.expected()
     if case.good:
         assert not expected, "a good fixture carries no expect markers"
+        assert not case.messages_file.exists(), "a good fixture pins no messages"
         assert findings == [], f"{case.id} should pass {case.rule}, got: {findings}"
         return
     assert expected, f"{case.id} is a bad fixture without an '# expect: {case.rule}' marker"
@@ -27,6 +28,9 @@ def test_when_a_fixture_is_checked_then_its_rule_flags_exactly_the_marked_lines(
     for line, severity in expected.items():
         if severity is not None:
             assert severity in {f.severity for f in findings if f.line == line}, findings
+    pinned = case.expected_messages()
+    assert pinned, f"{case.id} is a bad fixture without {case.messages_file.name} (the messages a learner reads)"
+    assert [f"{finding.line}: {finding.message}" for finding in findings] == pinned
 
 
 def test_when_rules_are_registered_then_each_has_unique_id_title_and_full_documentation():
@@ -57,3 +61,6 @@ def test_when_rules_are_registered_then_each_has_good_and_bad_fixtures_and_no_fi
         assert case.stem.startswith(("good-", "bad-")), case.id
     for ignore in FIXTURES.glob("*/*.dockerignore"):
         assert ignore.with_name(ignore.name.replace(".dockerignore", ".Dockerfile")).exists(), ignore
+    for messages in FIXTURES.glob("*/*.messages"):
+        assert messages.name.startswith("bad-"), messages
+        assert messages.with_name(messages.name.replace(".messages", ".Dockerfile")).exists(), messages

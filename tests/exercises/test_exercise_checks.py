@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checker import exercise_checks
+from checker.checks import exercise as exercise_checks
 from checker.checks import Evidence
 from checker.probes import FilesystemFacts
 

@@ -54,7 +54,7 @@ def test_each_exercise_has_readme_starter_hints_rubric_notebook_and_solution(exe
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=NAMES)
 def test_hints_come_in_at_least_three_levels(exercise):
-    from checker.exercise_widget import hint_levels
+    from checker.lesson.exercise import hint_levels
 
     levels = hint_levels(exercise)
     assert [title for title, _ in levels][:3] == ["Level 1", "Level 2", "Level 3"]
@@ -69,7 +69,7 @@ def test_generated_notebooks_match_the_template():
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=NAMES)
 def test_rubric_loads_with_the_checkers_format_and_the_pass_mark_is_reachable(exercise):
-    import checker.exercise_checks  # noqa: F401  (registers pyc_kept and no_pip_in_app_env)
+    import checker.checks.exercise  # noqa: F401  (registers pyc_kept and no_pip_in_app_env)
     from checker import rubric as rubrics
 
     loaded = rubrics.load(exercise / "rubric.toml")  # validates ids and parameters
@@ -131,7 +131,7 @@ def test_each_wrong_answer_expects_a_check_its_rubric_has(answer):
 
 def test_the_exercise_notebook_panel_shows_hints_solution_and_a_streamed_report(tmp_path):
     import ipywidgets  # noqa: F401 - part of the course set: a missing one is a failure, not a skip
-    from checker.exercise_widget import ExercisePanel
+    from checker.lesson.exercise import ExercisePanel
 
     class FakeReport:
         def _repr_html_(self):
@@ -167,7 +167,7 @@ def test_the_exercise_notebook_panel_shows_hints_solution_and_a_streamed_report(
 
 def test_when_the_check_cannot_run_the_panel_says_why_instead_of_raising():
     import ipywidgets  # noqa: F401 - part of the course set: a missing one is a failure, not a skip
-    from checker.exercise_widget import ExercisePanel
+    from checker.lesson.exercise import ExercisePanel
 
     def broken(exercise_dir, dockerfile, *, on_line, on_phase):
         raise RuntimeError("No Docker engine answers")

@@ -8,16 +8,17 @@ from __future__ import annotations
 import pytest
 
 from checker import engine
-from checker.lesson_build import LessonImage
-from checker.lesson_charts import category
-from checker.lesson_context import included_files, is_excluded, parse_dockerignore, stage
-from checker.lesson_explorers import CacheExplorer, instructions
-from checker.lesson_layers import Part, base_layer_count, breakdown
-from checker.lesson_probe import parse_numbers
-from checker.lesson_pypi import canonical, manylinux, musllinux, requirement_lines
-from checker.lesson_quiz import Quiz, self_test
-from checker.lesson_table import Table, human_bytes
-from checker.lesson_variants import VARIANTS
+from checker.dockerignore import DockerIgnore
+from checker.lesson.builds import LessonImage
+from checker.lesson.charts import category
+from checker.lesson.context import included_files, stage
+from checker.lesson.explorers import CacheExplorer, instructions
+from checker.lesson.layers import Part, base_layer_count, breakdown
+from checker.lesson.probe import parse_numbers
+from checker.lesson.pypi import canonical, manylinux, musllinux, requirement_lines
+from checker.lesson.quiz import Quiz, self_test
+from checker.lesson.table import Table, human_bytes
+from checker.lesson.variants import VARIANTS
 
 SAMPLE_IGNORE = """
 # comment
@@ -51,12 +52,12 @@ README.md
     ],
 )
 def test_dockerignore_patterns_follow_dockers_rules(path, excluded):
-    assert is_excluded(path, parse_dockerignore(SAMPLE_IGNORE)) is excluded
+    assert DockerIgnore.parse(SAMPLE_IGNORE).excludes(path) is excluded
 
 
 def test_when_the_last_matching_pattern_negates_then_the_file_is_sent():
-    patterns = parse_dockerignore("*.md\n!README.md\n")
-    assert not is_excluded("README.md", patterns) and is_excluded("NOTES.md", patterns)
+    ignore = DockerIgnore.parse("*.md\n!README.md\n")
+    assert not ignore.excludes("README.md") and ignore.excludes("NOTES.md")
 
 
 def test_when_an_excluded_file_is_edited_then_the_staged_context_does_not_change(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import checker.exercise_checks  # noqa: F401  (registers its dynamic checks)
+import checker.checks.exercise  # noqa: F401  (registers its dynamic checks)
 from checker.checks import REGISTRY
 from checker.rules import all_rules
 

@@ -16,7 +16,7 @@ import time
 import pytest
 
 import lpi_robust as rb
-from checker import context as staging
+from checker import staging
 from checker import engine, settings as course_settings
 
 

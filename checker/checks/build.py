@@ -1,0 +1,32 @@
+"""Checks on the build itself: did the image build."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from checker.checks.base import Evidence, Outcome, dynamic_check, not_run
+
+
+@dynamic_check("builds", lesson="02_multi_stage.ipynb#the-multi-stage-pattern", needs=("build",))
+def builds(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
+    """The image builds.
+
+    Why it matters:
+        Nothing else can be judged, and nothing can ship, until `docker build` succeeds on a
+        clean engine with only the build context you submit.
+    How to fix:
+        Read the failing step and the last lines of its output below; run the same build locally
+        with `docker build`, fix that step, and build again.
+    """
+    build = evidence.build
+    if build is None:
+        return not_run("the build did not start")
+    if build.ok:
+        cached = sum(1 for step in build.steps if step.cached)
+        return Outcome(True, f"Built in {build.seconds:.1f} s ({len(build.steps)} steps, {cached} from cache).",
+                       {"seconds": round(build.seconds, 3)})
+    if build.timed_out:
+        return Outcome(False, f"{build.error} Last step: {build.failed_step or 'none'}.")
+    where = f" at `{build.failed_step}`" if build.failed_step else ""
+    return Outcome(False, f"The build failed{where}: {(build.error or '').strip()}")

@@ -1,0 +1,34 @@
+"""Checks on the running container: it starts and answers GET /health."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from checker.checks.base import Evidence, Outcome, dynamic_check, not_run
+
+
+@dynamic_check("health", lesson="06_going_further.ipynb#exec-form-cmd", needs=("health",),
+               path="/health", port=8000, deadline_s=30)
+def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
+    """The container starts and answers GET /health.
+
+    Why it matters:
+        An image that builds but does not serve is not done. The container is started exactly
+        as a platform would start it (its own CMD, USER and ENV) and must answer within a
+        deadline.
+    How to fix:
+        Use an exec-form CMD that starts the server on 0.0.0.0 and the course's port (8000):
+        CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]. Run the image locally
+        and read its output for the error.
+    """
+    facts = evidence.health
+    if facts is None:
+        return not_run("there is no image")
+    if facts.ok:
+        return Outcome(True, f"GET {facts.path} answered 200 after {facts.seconds:.1f} s (port {facts.port}, "
+                             f"reached via {facts.reached_via}).", {"seconds": round(facts.seconds, 3)})
+    logs = [line.strip() for line in facts.logs.strip().splitlines() if line.strip() and "<" not in line[:3]]
+    tail = " | ".join(logs[-2:])
+    return Outcome(False, f"{facts.error}" + (f" Last output: {tail}" if tail else ""),
+                   {"status": facts.status, "exit_code": facts.exit_code, "logs": facts.logs[-2000:]})

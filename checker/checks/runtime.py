@@ -1,0 +1,159 @@
+"""Checks on what the image's own interpreter reports: native libraries resolve, the app imports, one Python."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from checker.checks.base import Evidence, Outcome, dynamic_check, listing, not_run, short_path
+
+
+#: Shared libraries learners most often miss, and the Debian package that ships each.
+DEBIAN_PACKAGES = {
+    "libpq.so.5": "libpq5",
+    "libssl.so.3": "libssl3t64",
+    "libcrypto.so.3": "libssl3t64",
+    "libffi.so.8": "libffi8",
+    "libxml2.so.2": "libxml2",
+    "libxslt.so.1": "libxslt1.1",
+    "libjpeg.so.62": "libjpeg62-turbo",
+    "libpng16.so.16": "libpng16-16t64",
+    "libz.so.1": "zlib1g",
+    "libyaml-0.so.2": "libyaml-0-2",
+    "libmariadb.so.3": "libmariadb3",
+    "libgomp.so.1": "libgomp1",
+    "libstdc++.so.6": "libstdc++6",
+    "libgfortran.so.5": "libgfortran5",
+    "libopenblas.so.0": "libopenblas0",
+    "libsqlite3.so.0": "libsqlite3-0",
+}
+
+
+def package_hint(soname: str) -> str:
+    """What to install for a missing shared library: ``the runtime package libpq5`` for ``libpq.so.5``."""
+    package = DEBIAN_PACKAGES.get(soname)
+    if package:
+        return f"the runtime package {package}"
+    stem = soname.split(".so", 1)[0]
+    return f"the runtime package that ships {soname} (on Debian usually named {stem}<version>, never {stem}-dev)"
+
+
+@dynamic_check("native_libs", lesson="02_multi_stage.ipynb#runtime-libraries-only", needs=("filesystem", "runtime"))
+def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
+    """Every native extension finds its shared libraries.
+
+    Why it matters:
+        A compiled extension such as psycopg2's links against system libraries (libpq). The
+        build stage had them; if the runtime stage lacks them, the import fails when the app
+        starts, not when the image builds.
+    How to fix:
+        In the runtime stage install the runtime half of each -dev package you built against:
+        libpq5 for libpq-dev, with --no-install-recommends, and clean the apt lists.
+    """
+    if evidence.filesystem is None:
+        return not_run(evidence.filesystem_error or "there is no image")
+    runtime = evidence.runtime
+    if not evidence.filesystem.extensions:
+        return Outcome(True, "No native extensions in site-packages or a venv.")
+    if runtime is None or runtime.error:
+        return Outcome(False, f"Could not run ldd in the image: {runtime.error if runtime else 'no probe'}")
+    missing = {path: libs for path, libs in runtime.libraries.items() if libs}
+    unreadable = dict(runtime.library_errors)
+    count = len(runtime.libraries)
+    if missing:
+        sonames = sorted({lib for libs in missing.values() for lib in libs})
+        lines = [f"{short_path(path)} needs {', '.join(libs)}" for path, libs in sorted(missing.items())]
+        hints = "; ".join(f"{soname}: install {package_hint(soname)}" for soname in sonames)
+        return Outcome(False, f"{len(missing)} of {count} native extensions cannot load: {listing(lines, 3)}, "
+                              f"which the image does not have ({hints}).",
+                       {"missing": {p: l for p, l in missing.items()}, "checked": count})
+    if unreadable:
+        lines = [f"{short_path(path)}: {error.splitlines()[-1] if error else 'error'}" for path, error in unreadable.items()]
+        return Outcome(False, f"ldd could not check {len(unreadable)} extension(s): {listing(lines, 2)}.",
+                       {"errors": unreadable, "checked": count})
+    return Outcome(True, f"All {count} native extensions resolve their shared libraries ({runtime.ldd}).", {"checked": count})
+
+
+@dynamic_check("app_imports", lesson="02_multi_stage.ipynb#runtime-libraries-only", needs=("runtime",), modules=None)
+def app_imports(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
+    """The app's modules import in the image.
+
+    Why it matters:
+        `python -c "import main"` in the image's WORKDIR, with its own ENV, PATH and USER, is
+        the cheapest proof that the dependencies you copied are complete and loadable by the
+        interpreter that runs the app.
+    How to fix:
+        Copy the whole installed environment (venv or prefix) from the build stage, set PATH
+        (or PYTHONPATH) so the runtime interpreter finds it, install the runtime libraries, and
+        copy the app's source into the WORKDIR.
+    """
+    runtime = evidence.runtime
+    if runtime is None:
+        return not_run("there is no image")
+    if runtime.error:
+        return Outcome(False, runtime.error)
+    failed = {module: output for module, (ok, output) in runtime.imports.items() if not ok}
+    where = f"{runtime.interpreter} ({runtime.found_by})"
+    if failed:
+        module, output = next(iter(failed.items()))
+        last = [line for line in output.strip().splitlines() if line.strip()]
+        reason = last[-1].strip() if last else "no error message"
+        libs = re.findall(r"([\w.+-]+\.so[\w.]*): cannot open shared object file", output)
+        extra = f" Install {package_hint(libs[0])} in the runtime stage." if libs else ""
+        return Outcome(False, f"`import {module}` fails with {where}: {reason}.{extra}",
+                       {"failed": {m: o[-800:] for m, o in failed.items()}, "interpreter": runtime.interpreter})
+    modules = ", ".join(runtime.imports) or "nothing"
+    return Outcome(True, f"`import {modules}` works with {where}.", {"interpreter": runtime.interpreter})
+
+
+_PYVENV_VERSION_RE = re.compile(r"^\s*(?:version|version_info)\s*=\s*(\d+)\.(\d+)", re.MULTILINE)
+
+
+@dynamic_check("same_python", lesson="03_virtualenvs.ipynb#one-directory-one-copy", needs=("filesystem", "runtime"))
+def same_python(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
+    """The build stage and the runtime use the same Python.
+
+    Why it matters:
+        Compiled extensions are built for one interpreter version (their file names say so:
+        cpython-313), and a venv records the Python it was made with. Copied into an image with
+        another Python, they are silently skipped or fail to load.
+    How to fix:
+        Start both stages from the same Python image, best through one ARG (FROM
+        python:${PYTHON_VERSION}-slim in both).
+    """
+    fs, runtime = evidence.filesystem, evidence.runtime
+    if fs is None:
+        return not_run(evidence.filesystem_error or "there is no image")
+    if runtime is None or runtime.error or not runtime.version:
+        return Outcome(False, f"Could not ask the image's interpreter its version: {runtime.error if runtime else 'no probe'}")
+    major, minor = runtime.version.split(".")[:2]
+    problems: list[str] = []
+    on_path = tuple(p.rstrip("/") + "/" for p in runtime.sys_path if p.startswith("/"))
+    venv_prefixes = tuple(v.rstrip("/") + "/" for v in fs.venvs)
+    wrong_abi = []
+    for path in fs.extensions:
+        match = re.search(r"\.cpython-(\d)(\d+)[a-z]*-[^/]*\.so$", path)
+        if not match or not (path.startswith(on_path) or path.startswith(venv_prefixes)):
+            continue
+        if (match.group(1), match.group(2)) != (major, minor):
+            wrong_abi.append(f"{short_path(path)} (cpython-{match.group(1)}{match.group(2)})")
+    if wrong_abi:
+        problems.append(f"extensions built for another Python: {listing(wrong_abi, 2)}")
+    for venv, cfg in sorted(fs.venvs.items()):
+        found = _PYVENV_VERSION_RE.search(cfg)
+        if found and (found.group(1), found.group(2)) != (major, minor):
+            problems.append(f"the venv {venv} was made with Python {found.group(1)}.{found.group(2)}")
+    for directory, files in sorted(fs.site_dirs.items()):
+        found = _PYVER_DIR_RE.search(directory)
+        if not found or directory.startswith("/usr/lib/") or not files:
+            continue
+        if (found.group(1), found.group(2)) != (major, minor):
+            problems.append(f"{directory} holds {files} files for Python {found.group(1)}.{found.group(2)}")
+    details = {"runtime_python": runtime.version, "soabi": runtime.soabi}
+    if problems:
+        return Outcome(False, f"The image runs Python {runtime.version}, but " + "; ".join(problems) + ".", details)
+    return Outcome(True, f"Extensions and venvs match the runtime's Python {runtime.version} ({runtime.soabi}).", details)
+
+
+_PYVER_DIR_RE = re.compile(r"/python(\d+)\.(\d+)/site-packages$")

@@ -1,0 +1,197 @@
+"""Build the lessons' images on the real engine, with visible progress, and keep them as a cache.
+
+Every lesson image is tagged ``lpi-lesson/<name>:latest`` and labelled
+``org.lean-python-images.keep=lesson``: it is kept on purpose, so running a lesson again reuses
+its layers (and other lessons sharing a Dockerfile prefix reuse them too). ``python -m checker
+clean`` removes them all. Builds that exist only to make a point (a rebuild after an edit, a probe)
+are *throwaway*: :func:`discard` removes exactly the layers they created and nothing they reused.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import engine
+from .. import settings as course_settings
+from .context import SAMPLE_APP_DIR, stage
+from .progress import BuildProgress
+from .table import Table, human_bytes, human_seconds, shorten
+from .variants import variant as lookup_variant
+
+REPOSITORY = "lpi-lesson"
+KEEP_VALUE = "lesson"
+LABEL_VARIANT = "org.lean-python-images.lesson.variant"
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def lesson_tag(name: str) -> str:
+    """The tag a lesson build of variant ``name`` gets: ``lpi-lesson/<name>:latest``."""
+    return f"{REPOSITORY}/{name}:latest"
+
+
+@dataclass
+class LessonImage:
+    """One lesson build: what was built, how the build went, and (when it worked) the image."""
+
+    name: str
+    label: str
+    tag: str | None
+    dockerfile: str
+    base_ref: str | None
+    result: engine.BuildResult
+    info: engine.ImageInfo | None = None
+
+    @property
+    def step_images(self) -> dict[int, str]:
+        """Image id after each step number, as the build log printed it."""
+        return {step.number: step.image_id for step in self.result.steps if step.image_id}
+
+    @property
+    def ok(self) -> bool:
+        """Whether the build produced an image."""
+        return self.result.ok
+
+    @property
+    def size_bytes(self) -> int:
+        """The image's size in bytes (as `docker images` counts it); raises ``ValueError`` if the build failed."""
+        if self.info is None:
+            raise ValueError(f"{self.name} has no image: the build failed ({self.result.error})")
+        return self.info.size_bytes
+
+    @property
+    def seconds(self) -> float:
+        """Wall-clock seconds the build took."""
+        return self.result.seconds
+
+    @property
+    def steps(self) -> list[engine.BuildStep]:
+        """The build's steps in log order (number, instruction, cached, seconds, image id)."""
+        return self.result.steps
+
+    def step(self, needle: str) -> engine.BuildStep:
+        """The last build step whose instruction contains ``needle`` (the final stage wins)."""
+        found = [s for s in self.result.steps if needle in s.instruction]
+        if not found:
+            raise KeyError(f"no step of {self.name} contains {needle!r}")
+        return found[-1]
+
+    def steps_table(self) -> Table:
+        """One row per build step: number, instruction (shortened), from cache or not, seconds."""
+        table = Table(["step", "instruction", "from cache", "seconds"], caption=f"{self.label}: build steps",
+                      formats={"seconds": lambda s: f"{s:.1f}", "from cache": lambda c: "yes" if c else "no"})
+        for s in self.result.steps:
+            table.add(step=s.number, instruction=shorten(s.instruction, 80), **{"from cache": s.cached}, seconds=s.seconds)
+        return table
+
+    def error_tail(self, lines: int = 12) -> str:
+        """The last lines of the build log, without terminal colour codes."""
+        return "\n".join(_ANSI.sub("", self.result.log).rstrip().splitlines()[-lines:])
+
+    def log_lines(self, pattern: str) -> list[str]:
+        """Log lines matching a regular expression (colour codes removed)."""
+        regex = re.compile(pattern)
+        return [line.strip() for line in _ANSI.sub("", self.result.log).splitlines() if regex.search(line)]
+
+    def step_layer_bytes(self, needle: str) -> int:
+        """Size of the layer the step containing ``needle`` added, in whichever stage it ran.
+
+        Works for builder-stage steps too: the classic builder keeps each step's image, and the
+        build log names it.
+        """
+        step = self.step(needle)
+        image_id = self.step_images.get(step.number)
+        if image_id is None:
+            raise KeyError(f"the log of {self.name} names no image for step {step.number}")
+        return engine.image_info(image_id).layers[-1].size_bytes
+
+    def __repr__(self) -> str:
+        if self.ok and self.info is not None:
+            return f"<LessonImage {self.tag}: {human_bytes(self.size_bytes)}, built in {human_seconds(self.seconds)}>"
+        return f"<LessonImage {self.name}: build failed at {self.result.failed_step!r}>"
+
+
+def build(
+    name: str,
+    dockerfile: str,
+    *,
+    label: str | None = None,
+    base_ref: str | None = None,
+    target: str | None = None,
+    source: str | Path = SAMPLE_APP_DIR,
+    dockerignore: bool = True,
+    edits: Mapping[str, str] | None = None,
+    tag: str | None = None,
+    throwaway: bool = False,
+    nocache: bool = False,
+    show: bool = True,
+    settings: course_settings.Settings | None = None,
+) -> LessonImage:
+    """Build ``dockerfile`` against a staged copy of ``source`` and tag it ``lpi-lesson/<name>``.
+
+    A failed build is returned (``.ok`` is False, ``.result.log`` has the engine's words); only
+    engine trouble raises. A throwaway build gets a tag of its own (``<name>-throwaway-<random>``)
+    so it never replaces a kept image; call :func:`discard` on it afterwards.
+    """
+    settings = settings or course_settings.load()
+    if base_ref is not None and not engine.image_exists(base_ref):
+        raise engine.ImageUnavailable(
+            f"{base_ref} is not on this engine, so {name} cannot be built here. "
+            "Run `python -m checker images` (it pulls or provisions the course's base images)."
+        )
+    tag = tag or (lesson_tag(f"{name}-throwaway-{uuid.uuid4().hex[:8]}") if throwaway else lesson_tag(name))
+    previous = engine.image_info(tag).id if engine.image_exists(tag) else None
+    progress = BuildProgress(f"{label or name} ({tag})") if show else None
+    with tempfile.TemporaryDirectory(prefix="lpi-lesson-") as tmp:
+        context = stage(Path(tmp) / "context", source=source, dockerignore=dockerignore, edits=edits)
+        result = engine.build(
+            context,
+            dockerfile_text=dockerfile,
+            tag=tag,
+            target=target,
+            build_args=settings.build_args,
+            labels={course_settings.LABEL_KEEP: KEEP_VALUE, LABEL_VARIANT: name},
+            nocache=nocache,
+            on_line=progress.line if progress else None,
+            settings=settings,
+        )
+    info = engine.image_info(result.image_id) if result.ok and result.image_id else None
+    image = LessonImage(name, label or name, tag if result.ok else None, dockerfile, base_ref, result, info)
+    if previous and info is not None and previous != info.id:
+        _drop_if_untagged(previous)
+    if progress:
+        cached = sum(1 for s in result.steps if s.cached)
+        error_lines = (result.error or "").strip().splitlines()
+        message = error_lines[-1] if (error_lines and not result.ok) else ""
+        progress.finish(ok=result.ok, seconds=result.seconds, steps=len(result.steps), cached=cached, message=message)
+    return image
+
+
+def build_variant(name: str, *, show: bool = True, **options) -> LessonImage:
+    """Build one of the lesson variants (see checker.lesson.variants) by name; cached when unchanged.
+
+    ``options`` are :func:`build`'s. Raises ``KeyError`` for an unknown variant and
+    ``engine.ImageUnavailable`` when its base image is not on the engine.
+    """
+    spec = lookup_variant(name)
+    settings = options.pop("settings", None) or course_settings.load()
+    return build(name, spec.dockerfile(), label=spec.label, base_ref=spec.base_ref(settings), target=spec.target,
+                 show=show, settings=settings, **options)
+
+
+def _drop_if_untagged(image_id: str) -> None:
+    try:
+        if not engine.image_info(image_id).tags:
+            engine.remove_image(image_id, force=False)
+    except engine.EngineError:
+        pass
+
+
+def discard(image: LessonImage) -> None:
+    """Remove what a throwaway build created, and nothing it took from the cache."""
+    engine.discard_build(image.result)

@@ -1,0 +1,76 @@
+"""Where an image's bytes come from: its base image, then each layer its Dockerfile added.
+
+The engine's history lists layers oldest first. The first ones are the base image's; we recognise
+them by comparing with the base image's own history, and report them as one block, because the
+lesson is about the layers *we* add (and about choosing the base).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .. import engine
+from .table import Table, human_bytes
+
+
+@dataclass(frozen=True)
+class Part:
+    """A slice of an image's size: the whole base image, or one added layer (bytes)."""
+
+    label: str
+    size_bytes: int
+    from_base: bool
+
+
+def _short_instruction(created_by: str, width: int = 48) -> str:
+    text = " ".join(created_by.split())
+    args = re.match(r"^\|(\d+) ", text)
+    if args:
+        # The classic builder records the build args a RUN saw: "|1 PYTHON_VERSION=3.13 RUN ...".
+        text = text.split(" ", int(args.group(1)) + 1)[-1]
+    if text.startswith("RUN /bin/sh -c "):
+        text = "RUN " + text[len("RUN /bin/sh -c "):]
+    if text.startswith("/bin/sh -c "):
+        text = "RUN " + text[len("/bin/sh -c "):]
+    if text.startswith("COPY ") or text.startswith("ADD "):
+        # "COPY dir:4f1c... in /app" -> "COPY dir:… in /app" (the digest says nothing to a reader)
+        words = text.split()
+        if len(words) >= 4 and words[-2] == "in":
+            kind = words[1].split(":", 1)[0] if ":" in words[1] else words[1]
+            text = f"{words[0]} {kind}:… in {words[-1]}"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def base_layer_count(info: engine.ImageInfo, base: engine.ImageInfo | None) -> int:
+    """How many of ``info``'s oldest layers are exactly ``base``'s layers (0 if it is not built on it)."""
+    if base is None or len(base.layers) > len(info.layers):
+        return 0
+    for ours, theirs in zip(info.layers, base.layers):
+        if ours.created_by != theirs.created_by or ours.size_bytes != theirs.size_bytes:
+            return 0
+    return len(base.layers)
+
+
+def breakdown(info: engine.ImageInfo, base: engine.ImageInfo | None = None, *, base_label: str | None = None,
+              min_bytes: int = 1) -> list[Part]:
+    """The image's size as parts: the base image as one part, then each added layer of ``min_bytes`` or more."""
+    count = base_layer_count(info, base)
+    parts: list[Part] = []
+    if count:
+        label = base_label or f"base image ({base.tags[0] if base and base.tags else 'base'})"
+        parts.append(Part(label, sum(layer.size_bytes for layer in info.layers[:count]), True))
+    for layer in info.layers[count:]:
+        if layer.size_bytes >= min_bytes:
+            parts.append(Part(_short_instruction(layer.created_by), layer.size_bytes, False))
+    return parts
+
+
+def breakdown_table(parts: list[Part], caption: str = "") -> Table:
+    """``parts`` as a table: label, size (bytes, shown human) and share of the total."""
+    total = sum(p.size_bytes for p in parts) or 1
+    table = Table(["layer", "size", "share"], caption=caption,
+                  formats={"size": human_bytes, "share": lambda v: f"{v:.0%}"})
+    for part in parts:
+        table.add(layer=part.label, size=part.size_bytes, share=part.size_bytes / total)
+    return table

@@ -1,0 +1,108 @@
+"""Visible build progress: a bar and a status line that move with every build step.
+
+In a Jupyter kernel the progress is an ipywidgets box updated in place (the build runs in the
+engine module's worker thread, which calls :meth:`BuildProgress.line` for each log line). Outside a
+kernel (a terminal, a script) it prints one line per step instead. Either way the finished build
+leaves a one-line text summary in the cell's output, so a saved notebook shows what happened.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+import time
+
+from .table import human_seconds, shorten
+
+_STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+
+
+def in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (widgets can be shown), not in a plain interpreter."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def step_of(line: str) -> tuple[int, int, str] | None:
+    """``(step, total, instruction)`` when ``line`` is the classic builder's ``Step N/M : INSTRUCTION``."""
+    match = _STEP_RE.match(line.strip())
+    return (int(match.group(1)), int(match.group(2)), match.group(3)) if match else None
+
+
+class BuildProgress:
+    """Shows one build's progress; give :meth:`line` to ``engine.build(on_line=...)``."""
+
+    def __init__(self, title: str, *, widgets: bool | None = None) -> None:
+        self.title = title
+        self.use_widgets = in_kernel() if widgets is None else widgets
+        self.step = 0
+        self.total = 0
+        self.instruction = ""
+        self.cached_steps = 0
+        self.started = time.monotonic()
+        self._last_draw = 0.0
+        self._lock = threading.Lock()
+        self.box = None
+        if self.use_widgets:
+            import ipywidgets as w
+            from IPython.display import display
+
+            self.bar = w.IntProgress(value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="60%"))
+            self.status = w.HTML(f"<b>{html.escape(title)}</b>: starting")
+            self.detail = w.HTML("", layout=w.Layout(width="100%"))
+            self.box = w.VBox([self.status, self.bar, self.detail])
+            display(self.box)
+        else:
+            print(f"{title}: building", flush=True)
+
+    def line(self, text: str) -> None:
+        """Called for every build log line (from the build's worker thread)."""
+        stripped = text.strip()
+        with self._lock:
+            step = step_of(stripped)
+            if step:
+                self.step, self.total, self.instruction = step
+                self._draw(force=True, detail="")
+                if not self.use_widgets:
+                    print(f"  [{self.step}/{self.total}] {shorten(self.instruction, 90)}", flush=True)
+            elif stripped == "---> Using cache":
+                self.cached_steps += 1
+                self._draw(force=True, detail="from cache")
+            else:
+                self._draw(force=False, detail=stripped)
+
+    def _draw(self, *, force: bool, detail: str) -> None:
+        if not self.use_widgets:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_draw < 0.25:
+            return
+        self._last_draw = now
+        elapsed = human_seconds(now - self.started)
+        self.bar.max = max(self.total, 1)
+        self.bar.value = max(self.step - 1, 0)
+        self.status.value = (
+            f"<b>{html.escape(self.title)}</b>: step {self.step}/{self.total} "
+            f"<code>{html.escape(shorten(self.instruction, 70))}</code> ({elapsed} so far)"
+        )
+        self.detail.value = f"<pre style='margin:0'>{html.escape(shorten(detail, 110))}</pre>" if detail else ""
+
+    def finish(self, *, ok: bool, seconds: float, steps: int, cached: int, message: str = "") -> str:
+        """Freeze the display and print (and return) the one-line summary."""
+        verdict = "built" if ok else "FAILED"
+        summary = f"{self.title}: {verdict} in {human_seconds(seconds)}, {cached} of {steps} steps from cache"
+        if message:
+            summary += f". {message}"
+        if self.use_widgets:
+            self.bar.max = max(self.total, 1)
+            self.bar.value = self.bar.max if ok else max(self.step - 1, 0)
+            self.bar.bar_style = "success" if ok else "danger"
+            self.status.value = f"<b>{html.escape(summary)}</b>"
+            self.detail.value = ""
+        print(summary, flush=True)
+        return summary

@@ -1,0 +1,63 @@
+"""The base-image probe: how much of an image's hidden bytes its base image already had.
+
+Computed once per base image id (a filesystem scan) and kept on disk under the user's cache
+folder, so grading many submissions on one base scans it once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker import engine
+from checker.probes.filesystem import scan_filesystem
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lean-python-images"
+
+
+@dataclass(frozen=True)
+class BaseFacts:
+    """A base image's size and the bytes its final filesystem shows (the difference is its own waste)."""
+
+    image_id: str
+    size_bytes: int
+    filesystem_bytes: int
+
+    @property
+    def wasted_bytes(self) -> int:
+        """Bytes the base image's layers ship that its final filesystem does not show (>= 0)."""
+        return max(0, self.size_bytes - self.filesystem_bytes)
+
+
+def base_facts(ref: str, *, labels: dict[str, str] | None = None) -> BaseFacts | None:
+    """Size and filesystem bytes of a base image (None for ``scratch`` or a missing image).
+
+    The filesystem scan is kept on disk by image id (``~/.cache/lean-python-images/base-facts.json``),
+    so each base image is scanned once. Raises :class:`checker.engine.EngineError` when the scan fails.
+    """
+    if not ref or ref == "scratch" or not engine.image_exists(ref):
+        return None
+    info = engine.image_info(ref)
+    cache_file = _cache_dir() / "base-facts.json"
+    try:
+        known = json.loads(cache_file.read_text())
+    except (OSError, ValueError):
+        known = {}
+    entry = known.get(info.id)
+    if isinstance(entry, dict) and "filesystem_bytes" in entry:
+        return BaseFacts(info.id, info.size_bytes, int(entry["filesystem_bytes"]))
+    facts = scan_filesystem(info.id, labels=labels)
+    known[info.id] = {"ref": ref, "filesystem_bytes": facts.total_bytes, "size_bytes": info.size_bytes}
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known, indent=1, sort_keys=True))
+        tmp.replace(cache_file)
+    except OSError:
+        pass
+    return BaseFacts(info.id, info.size_bytes, facts.total_bytes)

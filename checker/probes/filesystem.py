@@ -1,0 +1,202 @@
+"""The filesystem probe: what the image's final filesystem holds, read from ``docker export``.
+
+:func:`scan_filesystem` reads the export of a created (never started) container as a tar stream:
+the final filesystem's byte count (counted as the engine counts a layer: regular files and link
+targets, hard links once), compilers, C headers, package-manager caches, native extensions,
+virtual environments, and the first bytes of the programs on ``PATH`` (to follow shebangs). It
+needs nothing inside the image, so it works for any image and any user.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import tarfile
+import time
+from dataclasses import dataclass, field
+
+from checker import engine
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+_COMPILER_NAME_RE = re.compile(
+    r"^(?:gcc|cc|c\+\+|g\+\+|clang|clang\+\+|tcc|c89|c99|c89-gcc|c99-gcc|gfortran|rustc"
+    r"|(?:gcc|g\+\+|clang|clang\+\+|gfortran)-\d+(?:\.\d+)*"
+    r"|[a-z0-9_]+-(?:linux|pc|unknown)[a-z0-9_-]*-(?:gcc|g\+\+|c\+\+|gfortran)(?:-\d+(?:\.\d+)*)?)$"
+)
+_COMPILER_PROPER = {"cc1", "cc1plus", "cc1obj", "f951"}
+_BIN_DIRS = ("/usr/bin/", "/usr/local/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/usr/local/sbin/")
+_CACHE_RE = re.compile(r"^(.*?/\.cache/(?:pip|uv|pypoetry|pipenv|pdm|pip-tools))(?:/|$)")
+_SO_RE = re.compile(r"\.so(?:\.\d+)*$")
+_SITE_DIR_RE = re.compile(r"^(.*/(?:site|dist)-packages)(?:/|$)")
+
+
+@dataclass
+class FilesystemFacts:
+    """What the final filesystem holds (from ``docker export``)."""
+
+    total_bytes: int = 0
+    """Bytes of the final filesystem, counted as the engine counts a layer."""
+    entries: int = 0
+    compilers: list[str] = field(default_factory=list)
+    """Compiler programs that resolve to a real file (``/usr/bin/gcc``, ``.../cc1``...)."""
+    headers: list[tuple[str, int]] = field(default_factory=list)
+    """C headers under /usr/include and /usr/local/include, and any ``Python.h``: (path, bytes)."""
+    caches: dict[str, int] = field(default_factory=dict)
+    """Package-manager cache folders (``/root/.cache/pip``...) and the bytes they hold."""
+    extensions: list[str] = field(default_factory=list)
+    """Native extensions and bundled libraries in site-packages, dist-packages and venvs."""
+    venvs: dict[str, str] = field(default_factory=dict)
+    """Virtual environments: folder -> text of its ``pyvenv.cfg``."""
+    site_dirs: dict[str, int] = field(default_factory=dict)
+    """site-packages and dist-packages folders and how many files each holds."""
+    kinds: dict[str, str] = field(default_factory=dict, repr=False)
+    """Every path: ``f`` file, ``d`` folder, ``l`` link, ``o`` other."""
+    links: dict[str, str] = field(default_factory=dict, repr=False)
+    heads: dict[str, bytes] = field(default_factory=dict, repr=False)
+    """First bytes of the files in the folders on PATH (for shebangs)."""
+    seconds: float = 0.0
+
+    def resolve(self, path: str, depth: int = 0) -> str | None:
+        """Follow links inside the image; the final path when it exists, else None."""
+        if depth > 40:
+            return None
+        path = posixpath.normpath(path)
+        parts = path.strip("/").split("/")
+        current = "/"
+        for index, part in enumerate(parts):
+            candidate = posixpath.join(current, part)
+            kind = self.kinds.get(candidate)
+            if kind == "l":
+                target = self.links[candidate]
+                target = target if target.startswith("/") else posixpath.join(current, target)
+                rest = "/".join(parts[index + 1 :])
+                resolved = self.resolve(posixpath.join(target, rest) if rest else target, depth + 1)
+                return resolved
+            if kind is None:
+                return None
+            current = candidate
+        return current
+
+    def is_file(self, path: str) -> bool:
+        """True when ``path`` (links followed inside the image) is a regular file."""
+        resolved = self.resolve(path)
+        return resolved is not None and self.kinds.get(resolved) == "f"
+
+    def which(self, program: str, path_var: str, workdir: str = "/") -> str | None:
+        """The path a program name resolves to on PATH (links not followed in the answer)."""
+        if "/" in program:
+            full = program if program.startswith("/") else posixpath.join(workdir or "/", program)
+            return posixpath.normpath(full) if self.is_file(full) else None
+        for directory in path_var.split(":"):
+            if not directory:
+                continue
+            candidate = posixpath.join(directory, program)
+            if self.is_file(candidate):
+                return candidate
+        return None
+
+    def shebang(self, path: str) -> list[str] | None:
+        """The words of the ``#!`` line of a program on PATH (``["/opt/venv/bin/python"]``); None without one."""
+        resolved = self.resolve(path)
+        head = self.heads.get(resolved or "", b"") or self.heads.get(path, b"")
+        if not head.startswith(b"#!"):
+            return None
+        line = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+        return line.split() or None
+
+    def summary(self) -> dict:
+        """Counts and small lists for the report (no per-file maps)."""
+        return {
+            "total_bytes": self.total_bytes, "entries": self.entries, "compilers": self.compilers,
+            "headers": len(self.headers), "caches": self.caches, "extensions": len(self.extensions),
+            "venvs": sorted(self.venvs), "site_dirs": self.site_dirs,
+        }
+
+
+_MAIN_COMPILERS = ("gcc", "cc", "g++", "c++", "clang", "clang++")
+
+
+def _compiler_rank(path: str) -> tuple[int, str]:
+    """The names a learner knows first (gcc, cc, g++...), then versioned and backend programs."""
+    name = posixpath.basename(path)
+    return (_MAIN_COMPILERS.index(name) if name in _MAIN_COMPILERS else len(_MAIN_COMPILERS), path)
+
+
+def _norm(name: str) -> str:
+    name = name.lstrip("./")
+    return "/" + name.rstrip("/") if name else "/"
+
+
+def scan_filesystem(
+    image: str,
+    *,
+    path_var: str = DEFAULT_PATH,
+    labels: dict[str, str] | None = None,
+    deadline_s: float = 300,
+) -> FilesystemFacts:
+    """Read the image's final filesystem once and collect the facts the checks need.
+
+    ``image`` is an image id or reference, ``path_var`` its PATH (whose programs' first bytes are
+    kept, to follow shebangs), ``labels`` go on the temporary container, ``deadline_s`` bounds the
+    read in seconds. Raises :class:`checker.engine.EngineError` when the export fails or the
+    deadline passes.
+    """
+    facts = FilesystemFacts()
+    started = time.monotonic()
+    path_dirs = {posixpath.normpath(d) for d in path_var.split(":") if d.startswith("/")}
+    compiler_candidates: list[str] = []
+    so_files: list[str] = []
+    with engine.exported_filesystem(image, labels=labels) as stream:
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            for member in tar:
+                if time.monotonic() - started > deadline_s:
+                    raise engine.EngineError(f"Reading the image's filesystem took over {deadline_s:.0f} s.")
+                path = _norm(member.name)
+                facts.entries += 1
+                if member.isdir():
+                    facts.kinds[path] = "d"
+                    continue
+                if member.issym():
+                    facts.kinds[path] = "l"
+                    facts.links[path] = member.linkname
+                    facts.total_bytes += len(member.linkname)
+                elif member.islnk():
+                    facts.kinds[path] = "f"
+                elif member.isreg():
+                    facts.kinds[path] = "f"
+                    facts.total_bytes += member.size
+                else:
+                    facts.kinds[path] = "o"
+                    continue
+                name = posixpath.basename(path)
+                directory = posixpath.dirname(path)
+                if (_COMPILER_NAME_RE.match(name) and path.startswith(_BIN_DIRS)) or (
+                    name in _COMPILER_PROPER and ("/gcc/" in path or "/gcc-cross/" in path)
+                ):
+                    compiler_candidates.append(path)
+                if member.isreg():
+                    if name.endswith(".h") and (path.startswith(("/usr/include/", "/usr/local/include/")) or name == "Python.h"):
+                        facts.headers.append((path, member.size))
+                    cache = _CACHE_RE.match(path)
+                    if cache:
+                        facts.caches[cache.group(1)] = facts.caches.get(cache.group(1), 0) + member.size
+                    site = _SITE_DIR_RE.match(path)
+                    if site:
+                        facts.site_dirs[site.group(1)] = facts.site_dirs.get(site.group(1), 0) + 1
+                    if _SO_RE.search(name):
+                        so_files.append(path)
+                    if name == "pyvenv.cfg" and member.size < 64 * 1024:
+                        handle = tar.extractfile(member)
+                        facts.venvs[directory] = handle.read().decode("utf-8", "replace") if handle else ""
+                    elif directory in path_dirs and member.size > 0:
+                        handle = tar.extractfile(member)
+                        if handle is not None:
+                            facts.heads[path] = handle.read(256)
+    facts.compilers = sorted((path for path in compiler_candidates if facts.is_file(path)), key=_compiler_rank)
+    venv_prefixes = tuple(directory.rstrip("/") + "/" for directory in facts.venvs)
+    facts.extensions = sorted(
+        path for path in so_files if _SITE_DIR_RE.match(path) or (venv_prefixes and path.startswith(venv_prefixes))
+    )
+    facts.seconds = time.monotonic() - started
+    return facts

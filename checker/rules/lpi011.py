@@ -1,0 +1,47 @@
+"""LPI011: CMD and ENTRYPOINT in exec form."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from checker.dockerfile import parse_image_ref
+from checker.rules.base import Context, Flag, rule
+
+
+_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
+
+
+@rule("LPI011", severity="warning", lesson="06_going_further.ipynb#exec-form-cmd", family="runtime")
+def exec_form_command(ctx: Context) -> Iterator[Flag]:
+    """Start the app with an exec-form CMD or ENTRYPOINT.
+
+    Why it matters:
+        In shell form (CMD python app.py) your app runs as a child of /bin/sh, which does not
+        pass on SIGTERM: docker stop waits ten seconds and then kills the app mid-request.
+        With no CMD at all, the image inherits the base image's command (the python prompt).
+    How to fix:
+        Write the command as a JSON array in the final stage, e.g. CMD ["python", "-m", "app"]
+        or CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"].
+    """
+    facts = ctx.facts
+    cmd = entrypoint = None
+    for instruction in facts.shipping_instructions("CMD", "ENTRYPOINT"):
+        if instruction.keyword == "CMD":
+            cmd = instruction
+        else:
+            entrypoint = instruction
+    if cmd is None and entrypoint is None:
+        base = facts.lineage[0].base_resolved
+        inherited = "the interactive python prompt, which exits at once without a terminal" if parse_image_ref(base).name == "python" else "whatever the base image runs"
+        yield Flag(facts.final.line, f"The final stage sets no CMD or ENTRYPOINT, so the container runs {inherited}.")
+        return
+    for instruction in (entrypoint, cmd):
+        if instruction is None:
+            continue
+        if not instruction.exec_form:
+            if instruction.args.lstrip().startswith("exec "):
+                continue  # the shell replaces itself with the app, which then receives signals
+            yield Flag(instruction.line, f"{instruction.keyword} {instruction.args} is in shell form: the app runs under /bin/sh -c, which does not forward SIGTERM, so docker stop ends in a kill.")
+        elif instruction.json and len(instruction.json) >= 3 and posixpath.basename(instruction.json[0]) in _SHELLS and instruction.json[1] == "-c" and not instruction.json[2].lstrip().startswith("exec "):
+            yield Flag(instruction.line, f"{instruction.keyword} wraps the app in {instruction.json[0]} -c, which keeps the shell as PID 1; start the command with 'exec' so the app receives signals.", severity="info")

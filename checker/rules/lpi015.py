@@ -1,0 +1,30 @@
+"""LPI015: syntax only BuildKit understands is advice, never a deduction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.rules.base import Context, Flag, rule
+from checker.rules.buildkit import CLASSIC, needs_buildkit
+
+
+@rule("LPI015", severity="info", lesson="00_environment.ipynb#the-classic-builder", family="buildkit")
+def buildkit_only_syntax(ctx: Context) -> Iterator[Flag]:
+    """BuildKit-only syntax.
+
+    Why it matters:
+        RUN --mount, heredocs, COPY --link and --chmod need BuildKit. The course engine uses the
+        classic builder, which stops at such a line (or ignores a # syntax directive), so the
+        build fails for a reason that has nothing to do with your image.
+    How to fix:
+        Write the classic equivalent: a RUN with commands joined by &&, pip's --no-cache-dir
+        instead of a cache mount, COPY --chown plus a RUN chmod instead of --chmod.
+    """
+    if ctx.buildkit:
+        return
+    df = ctx.dockerfile
+    for line, feature in needs_buildkit(df):
+        yield Flag(line, f"{feature}: {CLASSIC}.")
+    for name in ("syntax", "check"):
+        if name in df.directives:
+            yield Flag(df.directive_lines[name], f"# {name}= directive: this engine uses the classic builder (no BuildKit), which ignores it.")

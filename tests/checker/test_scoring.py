@@ -1,0 +1,77 @@
+"""The scorer: each rubric check's verdict, the points and the verdict line (pure)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from checker import catalog, scoring
+from checker.checks import Outcome
+from checker.findings import Finding
+from checker.lint import lint
+from checker.report import Report
+from checker.rubric import CheckSpec, Rubric, parse
+
+DOCKERFILE = "FROM python:3.13-slim\nUSER app\nCMD [\"python\"]\n"
+
+
+def rubric(*checks: dict, pass_mark: float = 70) -> Rubric:
+    return parse({"rubric": {"title": "t", "pass_mark": pass_mark}, "checks": list(checks)}, Path("rubric.toml"))
+
+
+def scored(the_rubric: Rubric, outcomes=None, linted=None, gate=None, short=None) -> Report:
+    report = Report(dockerfile="Dockerfile", context=".", rubric=the_rubric.title, rubric_path="rubric.toml")
+    scoring.score(report, the_rubric, outcomes or {}, linted, gate, short)
+    return report
+
+
+def test_when_hadolint_reports_an_error_then_the_hadolint_check_fails_with_its_text_from_the_catalogue():
+    linted = lint(DOCKERFILE, with_hadolint=False)
+    finding = Finding(rule="DL3008", severity="error", line=2, message="Pin versions", source="hadolint", hint="")
+    linted = dataclasses.replace(linted, findings=(*linted.findings, finding))
+    report = scored(rubric({"id": "hadolint", "points": 4}), linted=linted)
+    check = report.check("hadolint")
+    assert not check.passed and check.points == 0
+    assert check.message == "line 2 DL3008: Pin versions"
+    assert (check.title, check.hint, check.why, check.lesson) == (
+        catalog.HADOLINT.title, catalog.HADOLINT.fix, catalog.HADOLINT.rationale, catalog.HADOLINT.lesson)
+    assert report.verdict == "Not passed: 0 of 4 points, 2.8 needed."
+
+
+def test_when_hadolint_did_not_run_or_only_warns_then_the_message_says_so():
+    linted = dataclasses.replace(lint(DOCKERFILE, with_hadolint=False), hadolint_error="not installed")
+    assert scored(rubric({"id": "hadolint", "points": 1}), linted=linted).check("hadolint").message == \
+        "hadolint did not run: not installed"
+    warning = Finding(rule="DL3008", severity="warning", line=2, message="Pin", source="hadolint", hint="")
+    linted = dataclasses.replace(lint(DOCKERFILE, with_hadolint=False), findings=(warning,))
+    report = scored(rubric({"id": "hadolint", "points": 1}), linted=linted)
+    assert report.check("hadolint").passed and report.passed
+    assert report.check("hadolint").message == "hadolint reports nothing of severity error."
+    report = scored(rubric({"id": "hadolint", "points": 1, "fail_on": ["error", "warning"]}), linted=linted)
+    assert not report.check("hadolint").passed
+
+
+def test_when_nothing_was_linted_or_run_then_each_check_repeats_the_short_reason():
+    the_rubric = rubric({"id": "builds", "points": 1}, {"id": "LPI012", "points": 1}, {"id": "hadolint", "points": 1})
+    report = scored(the_rubric, gate="The Dockerfile was refused: too big.", short="the Dockerfile was refused")
+    assert [c.message for c in report.checks] == ["Not checked: the Dockerfile was refused."] * 3
+    assert report.verdict == "Score 0: The Dockerfile was refused: too big." and report.score == 0
+    report = scored(the_rubric)
+    assert [c.message for c in report.checks] == [
+        "Not checked: no evidence.", "Not checked: the Dockerfile was not linted.",
+        "Not checked: the Dockerfile was not linted."]
+
+
+def test_a_dynamic_outcome_keeps_its_details_and_the_title_comes_from_the_rubric_or_the_catalogue():
+    the_rubric = rubric({"id": "builds", "points": 2, "title": "It builds"}, {"id": "image_size", "points": 1})
+    report = scored(the_rubric, {"builds": Outcome(True, "ok", {"seconds": 1.5}), "image_size": Outcome(True, "small")})
+    assert report.check("builds").title == "It builds" and report.check("builds").details == {"seconds": 1.5}
+    assert report.check("image_size").title == catalog.get("image_size").title
+    assert report.passed and report.verdict == "Passed: 3 of 3 points (pass mark 2.1)."
+
+
+def test_a_spec_built_by_hand_without_its_entry_is_resolved_from_the_catalogue():
+    spec = CheckSpec("LPI012", 1.0, "static")
+    the_rubric = Rubric(title="t", path=Path("r.toml"), pass_mark=50, checks=(spec,))
+    report = scored(the_rubric, linted=lint(DOCKERFILE, with_hadolint=False))
+    assert report.check("LPI012").passed and report.check("LPI012").hint == catalog.get("LPI012").fix
