@@ -39,7 +39,7 @@ from typing import Any
 
 from . import checks as dynamic
 from . import staging
-from . import engine, probes
+from . import engine, grading_cache, probes
 from . import rubric as rubrics
 from . import scoring
 from . import settings as course_settings
@@ -622,14 +622,14 @@ def _cleanup(run: _Run) -> None:
         kept: list[str] = []
         for result, repository in run.builds:
             if run.keep and repository:
-                engine.keep_build(result, repository)
+                grading_cache.keep_build(result, repository)
                 kept.append(repository)
                 if result.ok and result.tag and not result.tag.startswith(repository):
                     engine.remove_image(result.tag, force=False)
             else:
-                engine.discard_build(result)
+                grading_cache.discard_build(result)
         if kept:
-            engine.enforce_cache_budget(run.settings.cache_budget_bytes, protect=kept)
+            grading_cache.enforce_cache_budget(run.settings.cache_budget_bytes, protect=kept)
     except engine.EngineError:
         pass  # the engine went away; `python -m checker clean` removes what is left
 
