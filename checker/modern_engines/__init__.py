@@ -137,8 +137,10 @@ def down(*, progress=print) -> list[str]:
     if os.geteuid() != 0:
         raise PermissionError("stopping the modern engines needs root: run `engines down` as root")
     stopped = []
-    for spec in SPECS:
-        if daemon.stop(spec):
+    with ThreadPoolExecutor(len(SPECS)) as pool:
+        were_running = list(pool.map(daemon.stop, SPECS))
+    for spec, was_running in zip(SPECS, were_running):
+        if was_running:
             stopped.append(spec.name)
             progress(f"engines: {spec.name} stopped")
         left = daemon.leftovers(spec)

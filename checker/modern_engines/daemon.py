@@ -387,6 +387,8 @@ def stop(spec: EngineSpec) -> bool:
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
     _kill_all(spec)
+    for socket_file in shim_sockets(spec):
+        socket_file.unlink(missing_ok=True)
     for point in _host_mounts_under([spec.home, spec.exec_root]):
         subprocess.run(["umount", "-l", point], capture_output=True)
     for path in (spec.socket, spec.pidfile):
@@ -396,6 +398,24 @@ def stop(spec: EngineSpec) -> bool:
     _remove_cgroups(spec)
     _remove_bridge(spec)
     return was_running
+
+
+def shim_sockets(spec: EngineSpec) -> list[Path]:
+    """The socket files of the engine's containerd shims (``/run/containerd/s/<sha256>``) that still exist.
+
+    A shim removes its socket when it exits cleanly, but not when killed; the paths are read from
+    each task's ``bootstrap.json`` in the engine's containerd state (under its exec-root).
+    """
+    found = []
+    for bootstrap in spec.exec_root.glob("containerd/daemon/io.containerd.runtime.v2.task/*/*/bootstrap.json"):
+        try:
+            address = json.loads(bootstrap.read_text()).get("address", "")
+        except (OSError, ValueError):
+            continue
+        path = Path(address.removeprefix("unix://"))
+        if address.startswith("unix://") and path.exists():
+            found.append(path)
+    return found
 
 
 def _is_our_dockerd(pid: int, spec: EngineSpec) -> bool:
@@ -420,6 +440,7 @@ def leftovers(spec: EngineSpec) -> list[str]:
         except OSError:
             name = "?"
         found.append(f"process {pid} ({name})")
+    found += [f"shim socket {path}" for path in shim_sockets(spec)]
     found += [f"mount {point}" for point in _host_mounts_under([spec.home, spec.exec_root])]
     if bridge_exists(spec.bridge):
         found.append(f"bridge {spec.bridge}")
