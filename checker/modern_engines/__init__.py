@@ -53,8 +53,13 @@ class Engine:
 
 
 def default_docker_host() -> str:
-    """The engine that answers today: ``DOCKER_HOST`` when set, else the default socket."""
-    return os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+    """The engine that answers today: ``DOCKER_HOST`` when set, else the default socket.
+
+    A DOCKER_HOST that names one of the modern engines (a test run pointed at one) is not the
+    default: the default socket is.
+    """
+    chosen = os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+    return DEFAULT_SOCKET if chosen in {spec.docker_host for spec in SPECS} else chosen
 
 
 def _describe(name: str, docker_host: str) -> Engine | None:

@@ -1,7 +1,7 @@
 """Start and stop one private dockerd: its files, bridge, cgroup and mount namespace.
 
 Each engine gets its own data-root, exec-root, pid file, socket, dockerd-managed containerd (with
-its own socket under the exec-root and its own namespace), bridge, address pools and cgroup, and
+its own socket under the exec-root and its own namespace), bridge and cgroup, and
 runs in a private mount namespace (``unshare -m --propagation private``), so none of its overlay
 mounts appear in the host's namespace and the host's engine and ``docker0`` stay untouched.
 
@@ -53,8 +53,6 @@ class EngineSpec:
     """The bridge interface this engine's default network uses (created here with iproute2)."""
     subnet_index: int
     """Preferred third octet of the bridge's ``10.213.N.0/24``; the next free one is used on a clash."""
-    pool: str
-    """Address pool of the engine's user-defined networks (``default-address-pools``)."""
 
     @property
     def expected_store(self) -> str:
@@ -98,8 +96,8 @@ class EngineSpec:
 
 
 SPECS: tuple[EngineSpec, ...] = (
-    EngineSpec("modern-containerd", True, "lpi-mcontainerd", 1, "10.214.0.0/16"),
-    EngineSpec("modern-overlay2", False, "lpi-moverlay2", 2, "10.215.0.0/16"),
+    EngineSpec("modern-containerd", True, "lpi-mcontainerd", 1),
+    EngineSpec("modern-overlay2", False, "lpi-moverlay2", 2),
 )
 
 
@@ -273,10 +271,38 @@ def _remove_bridge(spec: EngineSpec) -> None:
         subprocess.run(["ip", "link", "delete", spec.bridge], capture_output=True)
 
 
+#: The host engine's bridge, which a private engine must never touch.
+HOST_BRIDGE = "docker0"
+
+
+def _host_bridge_snapshot() -> dict | None:
+    """``docker0``'s MAC and IPv4 address (``{"mac": ..., "address": "172.17.0.1/16"}``), or None when absent."""
+    for entry in _ip_json("addr", "show", "dev", HOST_BRIDGE) if bridge_exists(HOST_BRIDGE) else []:
+        for address in entry.get("addr_info", []):
+            if address.get("family") == "inet":
+                return {"mac": entry.get("address"), "address": f"{address['local']}/{address['prefixlen']}"}
+    return None
+
+
+def _restore_host_bridge(snapshot: dict) -> None:
+    """Re-create ``docker0`` as it was; the host's dockerd finds it by name for new containers."""
+    for command in (["ip", "link", "add", HOST_BRIDGE, "type", "bridge"],
+                    ["ip", "link", "set", HOST_BRIDGE, "address", snapshot["mac"]],
+                    ["ip", "addr", "add", snapshot["address"], "dev", HOST_BRIDGE],
+                    ["ip", "link", "set", HOST_BRIDGE, "up"]):
+        subprocess.run(command, capture_output=True)
+
+
 # --- start and stop --------------------------------------------------------------------------
 
 def daemon_config(spec: EngineSpec, bundle: Bundle) -> dict:
-    """The ``daemon.json`` of the engine (a JSON-ready dict): every path and choice is its own."""
+    """The ``daemon.json`` of the engine (a JSON-ready dict): every path and choice is its own.
+
+    Deliberately without ``default-address-pools``: a dockerd that has them and finds its old
+    default network in its data-root deletes the interface named ``docker0`` at start (moby's
+    ``removeDefaultBridgeInterface``), which is the HOST engine's bridge. Without them, its
+    user-defined networks come from Docker's default pools, skipping subnets already routed.
+    """
     config = {
         "hosts": [spec.docker_host],
         "data-root": str(spec.home / "data"),
@@ -292,7 +318,6 @@ def daemon_config(spec: EngineSpec, bundle: Bundle) -> dict:
         "ip-forward": False,
         "ip-masq": False,
         "bridge": spec.bridge,
-        "default-address-pools": [{"base": spec.pool, "size": 24}],
         "userland-proxy": True,
         "userland-proxy-path": str(bundle.root / "usr/sbin/docker-proxy"),
         "init-path": str(bundle.root / "usr/bin/tini-static"),
@@ -320,6 +345,7 @@ def start(spec: EngineSpec, bundle: Bundle) -> float:
     for directory in (spec.home / "data", RUN_DIR):
         directory.mkdir(parents=True, exist_ok=True)
     _ensure_bridge(spec)
+    host_bridge = _host_bridge_snapshot()
     config_file = spec.home / "daemon.json"
     config_file.write_text(json.dumps(daemon_config(spec, bundle), indent=1) + "\n")
     procs = ""
@@ -355,6 +381,11 @@ def start(spec: EngineSpec, bundle: Bundle) -> float:
         stop(spec)
         raise EngineStartError(f"{spec.name}: dockerd did not answer within {START_TIMEOUT_S:.0f} s; {_log_tail(spec)}")
     elapsed = time.monotonic() - started
+    if host_bridge and not bridge_exists(HOST_BRIDGE):
+        _restore_host_bridge(host_bridge)
+        stop(spec)
+        raise EngineStartError(f"{spec.name}: starting it removed the host engine's {HOST_BRIDGE} bridge; it was re-created "
+                               f"({host_bridge['address']}) and the engine stopped")
     store = image_store(unixhttp.get_json(spec.docker_host, "/info"))
     if store != spec.expected_store:
         stop(spec)
