@@ -14,7 +14,10 @@ speaks HTTP over the engines' unix sockets and runs the docker CLI for image cop
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -110,6 +113,27 @@ def up(*, images: bool = True, progress=print) -> list[Engine]:
     """
     if os.geteuid() != 0:
         raise PermissionError("the modern engines need root (private mounts, cgroups, bridges): run `engines up` as root")
+    missing = [tool for tool in ("apt-get", "dpkg-deb", "ip", "unshare", "docker") if shutil.which(tool) is None]
+    if missing:
+        raise EngineStartError(f"the modern engines need {', '.join(missing)} on PATH (Debian/Ubuntu: apt, iproute2, util-linux, a docker CLI)")
+    with _lock():
+        return _up(images=images, progress=progress)
+
+
+@contextlib.contextmanager
+def _lock():
+    """Hold ``$LPI_ENGINES_RUN/engines.lock`` (an exclusive flock): one ``up`` or ``down`` at a time on the machine."""
+    daemon.RUN_DIR.mkdir(parents=True, exist_ok=True)
+    with open(daemon.RUN_DIR / "engines.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _up(*, images: bool, progress) -> list[Engine]:
+    """:func:`up`'s work, under the lock."""
     source = default_docker_host()
     if _describe("default", source) is None:
         raise EngineStartError(f"the default engine at {source} does not answer: run scripts/ensure-engine.sh first")
@@ -142,7 +166,7 @@ def down(*, progress=print) -> list[str]:
     if os.geteuid() != 0:
         raise PermissionError("stopping the modern engines needs root: run `engines down` as root")
     stopped = []
-    with ThreadPoolExecutor(len(SPECS)) as pool:
+    with _lock(), ThreadPoolExecutor(len(SPECS)) as pool:
         were_running = list(pool.map(daemon.stop, SPECS))
     for spec, was_running in zip(SPECS, were_running):
         if was_running:

@@ -90,6 +90,9 @@ def ensure(prefix: Path, *, mirror: str = DEFAULT_MIRROR, progress=print) -> Bun
     bundle = load(prefix)
     if bundle is not None:
         return bundle
+    for tool in ("apt-get", "apt-cache", "dpkg-deb"):
+        if shutil.which(tool) is None:
+            raise FetchError(f"package docker.io cannot be fetched from Debian {SUITES[0]} here: {tool} is missing (Debian/Ubuntu only)")
     failures: list[str] = []
     for suite in SUITES:
         try:
