@@ -213,10 +213,26 @@ def host_engine_untouched(default_host: str) -> None:
     assert daemon.bridge_exists("docker0") == DOCKER0_AT_START
 
 
+def start_sleeper(spec: daemon.EngineSpec, created: list[tuple[str, str]]) -> None:
+    """Start a long-running container on the engine and register it for removal."""
+    started = docker(spec.docker_host, "run", "-d", "--label", OWNER_LABEL, SETTINGS.slim_image, "sleep", "600")
+    assert started.returncode == 0, started.stderr
+    created.append((spec.docker_host, started.stdout.strip()))
+
+
+@pytest.fixture
+def created_containers():
+    """A registry of (DOCKER_HOST, container id) the test created; removed once the engines are back up."""
+    created: list[tuple[str, str]] = []
+    yield created
+    for host, container in created:
+        docker(host, "rm", "-f", container)
+
+
 @docker_mark
-def test_down_leaves_no_process_mount_bridge_or_socket(engines):
+def test_down_leaves_no_process_mount_bridge_or_socket(engines, created_containers):
     for spec in SPECS.values():
-        assert docker(spec.docker_host, "run", "-d", "--label", OWNER_LABEL, SETTINGS.slim_image, "sleep", "600").returncode == 0
+        start_sleeper(spec, created_containers)
     try:
         stopped = engines_command("down")
         assert stopped.returncode == 0, stopped.stderr
@@ -230,9 +246,9 @@ def test_down_leaves_no_process_mount_bridge_or_socket(engines):
 
 
 @docker_mark
-def test_down_after_dockerd_is_killed_still_cleans_up(engines):
+def test_down_after_dockerd_is_killed_still_cleans_up(engines, created_containers):
     spec = SPECS["modern-containerd"]
-    assert docker(spec.docker_host, "run", "-d", "--label", OWNER_LABEL, SETTINGS.slim_image, "sleep", "600").returncode == 0
+    start_sleeper(spec, created_containers)
     shim_sockets = daemon.shim_sockets(spec)
     assert shim_sockets, "a running container has a shim socket"
     os.kill(daemon._pid_from_file(spec.pidfile), signal.SIGKILL)
