@@ -320,12 +320,14 @@ def daemon_config(spec: EngineSpec, bundle: Bundle) -> dict:
         "bridge": spec.bridge,
         "userland-proxy": True,
         "userland-proxy-path": str(bundle.root / "usr/sbin/docker-proxy"),
-        "init-path": str(bundle.root / "usr/bin/tini-static"),
         "features": {"containerd-snapshotter": spec.containerd_snapshotter},
         "shutdown-timeout": SHUTDOWN_TIMEOUT_S,
     }
     if not spec.containerd_snapshotter:
         config["storage-driver"] = "overlay2"
+    init = bundle.root / "usr/bin/tini-static"
+    if init.exists():
+        config["init-path"] = str(init)
     return config
 
 

@@ -25,8 +25,11 @@ SUITES: tuple[str, ...] = ("forky", "sid", "trixie")
 FALLBACK_SUITE = "trixie"
 #: A suite is preferred only when its docker.io has at least this major version.
 MIN_DOCKER_MAJOR = 27
-#: The packages unpacked into the prefix (tini-static is dockerd's ``docker-init``; static, no glibc).
-PACKAGES: tuple[str, ...] = ("docker.io", "docker-cli", "containerd", "docker-buildx", "tini-static")
+#: The packages unpacked into the prefix.
+PACKAGES: tuple[str, ...] = ("docker.io", "docker-cli", "containerd", "docker-buildx")
+#: Unpacked too when the suite has them: tini-static is dockerd's ``docker-init`` (static, no glibc;
+#: forky and sid only, so ``docker run --init`` is unavailable on a trixie engine).
+OPTIONAL_PACKAGES: tuple[str, ...] = ("tini-static",)
 #: Binaries whose glibc needs are checked against the host's, relative to the unpacked root.
 LINKED_BINARIES: tuple[str, ...] = (
     "usr/sbin/dockerd", "usr/sbin/docker-proxy", "usr/bin/containerd", "usr/bin/containerd-shim-runc-v2", "usr/bin/docker",
@@ -153,12 +156,13 @@ def _fetch_suite(prefix: Path, suite: str, mirror: str, progress, *, accept_any_
     if result.returncode != 0 or "Err:" in result.stdout:
         raise FetchError(f"package docker.io from Debian {suite}: the index could not be read ({_last_error(result)})")
     versions: dict[str, str] = {}
-    for package in PACKAGES:
+    for package in PACKAGES + OPTIONAL_PACKAGES:
         shown = _run(["apt-cache", *options, "show", "--no-all-versions", package])
         match = re.search(r"^Version: (\S+)", shown.stdout, re.M)
-        if shown.returncode != 0 or not match:
+        if shown.returncode == 0 and match:
+            versions[package] = match.group(1)
+        elif package in PACKAGES:
             raise FetchError(f"package {package} is not in Debian {suite}")
-        versions[package] = match.group(1)
     major = int(re.match(r"(?:\d+:)?(\d+)", versions["docker.io"]).group(1))
     if major < MIN_DOCKER_MAJOR and not accept_any_version:
         raise FetchError(f"package docker.io in Debian {suite} is {versions['docker.io']}, older than {MIN_DOCKER_MAJOR}")
@@ -167,7 +171,7 @@ def _fetch_suite(prefix: Path, suite: str, mirror: str, progress, *, accept_any_
         downloads.mkdir()
         os.chmod(tmp, 0o755)
         progress(f"engines: downloading {', '.join(f'{p} {v}' for p, v in versions.items())} from Debian {suite}")
-        for package in PACKAGES:
+        for package in versions:
             result = _run(["apt-get", *options, "download", f"{package}={versions[package]}"], cwd=downloads)
             if result.returncode != 0:
                 raise FetchError(f"package {package} {versions[package]} from Debian {suite} could not be downloaded ({_last_error(result)})")
