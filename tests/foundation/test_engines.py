@@ -98,6 +98,12 @@ def test_a_docker_host_naming_a_modern_engine_is_not_taken_for_the_default(monke
     assert modern_engines.default_docker_host() == "unix:///elsewhere.sock"
 
 
+def test_the_engine_manager_never_imports_the_docker_package():
+    probe = "import sys, checker.modern_engines, checker.commands.engines; print('docker' in sys.modules)"
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert completed.stdout.strip() == "False", completed.stderr
+
+
 # --- on the real machine -------------------------------------------------------------------------
 
 docker_mark = pytest.mark.docker
@@ -118,6 +124,8 @@ def test_each_modern_engine_answers_version_with_the_expected_image_store(engine
     info = unixhttp.get_json(engines[name], "/info")
     assert int(version["Version"].split(".")[0]) >= fetch.MIN_DOCKER_MAJOR or fetch.load(modern_engines.prefix()).suite == fetch.FALLBACK_SUITE
     assert daemon.image_store(info) == store
+    bundle = fetch.load(modern_engines.prefix())
+    assert fetch._version_key(bundle.glibc_needed) <= fetch._version_key(fetch.host_glibc())
     if store == "containerd":
         assert ["driver-type", "io.containerd.snapshotter.v1"] in info["DriverStatus"]
     else:
