@@ -271,3 +271,16 @@ def test_down_after_dockerd_is_killed_still_cleans_up(engines, created_container
         host_engine_untouched(engines["default"])
     finally:
         bring_up()
+
+
+@docker_mark
+def test_restarting_the_modern_engines_on_their_old_data_keeps_the_hosts_docker0(engines):
+    # A dockerd with default-address-pools deletes `docker0` when it restarts on an old data-root.
+    before = daemon._host_bridge_snapshot()
+    try:
+        assert engines_command("down").returncode == 0
+        bring_up()
+        assert daemon._host_bridge_snapshot() == before
+        host_engine_untouched(engines["default"])
+    finally:
+        bring_up()
