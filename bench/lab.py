@@ -4,22 +4,18 @@ Every image is tagged ``lpi-bench/<name>:<run id>`` and carries the owner label 
 it); every container carries the owner label and this run's label. ``Lab.cleanup`` removes them all,
 and the dangling images the classic builder leaves for earlier stages, whatever happened before.
 
-Container runs go through ``engine.run`` and ``engine.service``; with an older engine module that
-lacks them, this one module falls back to the engine module's own client (``engine._client()``).
-No other bench module talks to the engine.
+Container runs go through ``engine.run`` and ``engine.service``. No other bench module talks to the
+engine.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import re
 import shutil
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +48,6 @@ class Lab:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     tags: list[str] = field(default_factory=list)
     step_images: list[str] = field(default_factory=list)
-    containers: list[str] = field(default_factory=list)
     tmpdirs: list[Path] = field(default_factory=list)
     log: callable = print
 
@@ -93,75 +88,30 @@ class Lab:
 
     # -- containers -------------------------------------------------------------------------
 
-    def _labels(self) -> dict[str, str]:
-        return {course_settings.LABEL_OWNER: course_settings.OWNER_VALUE, BENCH_LABEL: self.run_id}
-
     def run(self, image: str, command: list[str], *, timeout_s: float = 300) -> str:
         """Run ``command`` in a fresh container of ``image`` (its own user and workdir); its output."""
-        if hasattr(engine, "run"):
-            result = engine.run(image, command, entrypoint="", labels={BENCH_LABEL: self.run_id},
-                                timeout_s=timeout_s, settings=self.settings)
-            output = result.stdout + result.stderr
-            if not result.ok:
-                raise BenchError(f"{command!r} in {image} exited {result.exit_code}"
-                                 f"{' (timed out)' if result.timed_out else ''}:\n{output[-2000:]}")
-            return output
-        client = engine._client()  # older engine module without a container API
-        container = client.containers.create(image, command=command, labels=self._labels(), network_mode="none",
-                                              mem_limit=self.settings.memory_bytes, pids_limit=self.settings.pids_limit)
-        self.containers.append(container.id)
-        try:
-            container.start()
-            status = container.wait(timeout=timeout_s)
-            output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
-        finally:
-            _remove_container(container)
-        if status.get("StatusCode") != 0:
-            raise BenchError(f"{command!r} in {image} exited {status.get('StatusCode')}:\n{output[-2000:]}")
+        result = engine.run(image, command, entrypoint="", labels={BENCH_LABEL: self.run_id},
+                            timeout_s=timeout_s, settings=self.settings)
+        output = result.stdout + result.stderr
+        if not result.ok:
+            raise BenchError(f"{command!r} in {image} exited {result.exit_code}"
+                             f"{' (timed out)' if result.timed_out else ''}:\n{output[-2000:]}")
         return output
 
     def serve_and_probe(self, image: str, *, port: int = 8000, timeout_s: float = 60) -> float:
         """Start ``image`` as built, GET /health until 200; seconds from start to the first 200."""
-        if hasattr(engine, "service"):
-            started = time.perf_counter()
-            with engine.service(image, port=port, labels={BENCH_LABEL: self.run_id}, settings=self.settings) as svc:
-                while True:
-                    status, body, _ = svc.get("/health")
-                    if status == 200:
-                        return time.perf_counter() - started
-                    state, code, _ = svc.status()
-                    if state in ("exited", "removed", "dead"):
-                        raise BenchError(f"{image} exited ({code}) before answering /health:\n{svc.logs()[-2000:]}")
-                    if time.perf_counter() - started > timeout_s:
-                        raise BenchError(f"{image} did not answer /health within {timeout_s:.0f} s: {body[:200]}")
-                    time.sleep(0.05)
-        client = engine._client()  # older engine module without a container API
-        container = client.containers.create(image, labels=self._labels(), detach=True,
-                                              mem_limit=self.settings.memory_bytes, pids_limit=self.settings.pids_limit)
-        self.containers.append(container.id)
         started = time.perf_counter()
-        try:
-            container.start()
-            container.reload()
-            address = _address(container)
-            deadline = started + timeout_s
+        with engine.service(image, port=port, labels={BENCH_LABEL: self.run_id}, settings=self.settings) as svc:
             while True:
-                try:
-                    with urllib.request.urlopen(f"http://{address}:{port}/health", timeout=2) as response:
-                        if response.status == 200:
-                            json.loads(response.read())
-                            return time.perf_counter() - started
-                except (urllib.error.URLError, ConnectionError, OSError):
-                    pass
-                container.reload()
-                if container.status == "exited":
-                    raise BenchError(f"{image} exited before answering /health:\n"
-                                     + container.logs().decode("utf-8", "replace")[-2000:])
-                if time.perf_counter() > deadline:
-                    raise BenchError(f"{image} did not answer /health within {timeout_s:.0f} s")
+                status, body, _ = svc.get("/health")
+                if status == 200:
+                    return time.perf_counter() - started
+                state, code, _ = svc.status()
+                if state in ("exited", "removed", "dead"):
+                    raise BenchError(f"{image} exited ({code}) before answering /health:\n{svc.logs()[-2000:]}")
+                if time.perf_counter() - started > timeout_s:
+                    raise BenchError(f"{image} did not answer /health within {timeout_s:.0f} s: {body[:200]}")
                 time.sleep(0.05)
-        finally:
-            _remove_container(container)
 
     # -- cleanup ----------------------------------------------------------------------------
 
@@ -195,21 +145,6 @@ class Lab:
         for tmp in self.tmpdirs:
             shutil.rmtree(tmp, ignore_errors=True)
         return problems
-
-
-def _remove_container(container) -> None:
-    try:
-        container.remove(force=True, v=True)
-    except Exception:  # already gone: nothing to do
-        pass
-
-
-def _address(container) -> str:
-    networks = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
-    for network in networks.values():
-        if network.get("IPAddress"):
-            return network["IPAddress"]
-    raise BenchError("the container has no IP address on the engine's bridge")
 
 
 def _dockerignore(source: Path) -> list[tuple[str, bool]]:

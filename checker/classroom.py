@@ -341,7 +341,7 @@ class ClassRun:
                                    message="The submission has no Dockerfile (a regular file named exactly `Dockerfile`).")
             self._store(result)
             return result
-        run_id = f"{self.run_id}-{_safe(student)}"
+        run_id = _student_run_id(self.run_id, student)
         with tempfile.TemporaryDirectory(prefix="lpi-class-") as tmp:
             context = assemble_context(folder, Path(tmp) / "context")
             report_file, log_file = Path(tmp) / "report.json", Path(tmp) / "grader.log"
@@ -412,29 +412,9 @@ class ClassRun:
         Never raises: a clean-up problem is reported, and ``python -m checker clean`` removes leftovers.
         """
         try:
-            _remove_by_run_prefix(run_id)
+            engine.remove_by_run_prefix(run_id)
         except Exception as exc:  # noqa: BLE001 - clean-up must not end the class
             self.progress(f"warning: could not clean up run {run_id}: {exc}")
-
-
-def _remove_by_run_prefix(prefix: str) -> None:
-    """Until the merge: the engine branch's ``engine.remove_by_run_prefix(prefix)`` replaces this body."""
-    import docker.errors
-
-    api = engine._client().api
-    for container in api.containers(all=True, filters={"label": course_settings.LABEL_RUN}):
-        if (container.get("Labels") or {}).get(course_settings.LABEL_RUN, "").startswith(prefix):
-            try:
-                api.remove_container(container["Id"], force=True, v=True)
-            except docker.errors.APIError:
-                pass
-    for image in api.images(filters={"label": course_settings.LABEL_RUN}):
-        labels = image.get("Labels") or {}
-        if labels.get(course_settings.LABEL_RUN, "").startswith(prefix) and course_settings.LABEL_KEEP not in labels:
-            try:
-                api.remove_image(image["Id"], force=True)
-            except docker.errors.APIError:
-                pass
 
 
 def _kill_group(child: subprocess.Popen, grace_s: float = 20) -> None:
@@ -460,8 +440,14 @@ def _pythonpath() -> str:
     return str(REPO_ROOT) + (os.pathsep + existing if existing else "")
 
 
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:60]
+def _student_run_id(class_run_id: str, student: str) -> str:
+    """The run label value of one student's grading: ``<class run>-<8 hex of the name>-<name>``.
+
+    The fixed-width digest comes first so that no student's run id is a prefix of another's
+    (``s1`` and ``s10``): removing one student's leftovers by prefix never touches another's.
+    """
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student)[:60]
+    return f"{class_run_id}-{hashlib.sha256(student.encode()).hexdigest()[:8]}-{safe}"
 
 
 def _read_report(report_file: Path) -> dict | None:

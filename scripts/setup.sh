@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # All set-up for the course, idempotent and quick on a second run.
 #   scripts/setup.sh lab   -> what the course needs: venv, engine, base images
-#   scripts/setup.sh test  -> the same, plus what the tests need: PostgreSQL, Chromium
+#   scripts/setup.sh test  -> the same, plus what the tests need: PostgreSQL, Chromium, and the
+#                             modern Docker engines beside the default one (python -m checker engines up)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose="${1:-lab}"
@@ -49,4 +50,15 @@ scripts/ensure-engine.sh
 # 4. The course's base images (present, pulled, or provisioned stand-ins).
 say "base images"
 .venv/bin/python -m checker images
+
+# 5. Tests only: the modern engines beside the default one (docs/engines.md). A failure here does
+#    not stop the set-up: the tests that need them fail, saying why.
+if [ "$purpose" = test ]; then
+    if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
+        say "modern engines (Debian's docker.io, containerd store and overlay2, beside the default engine)"
+        .venv/bin/python -m checker engines up || say "warning: the modern engines are not available (above); the tests that need them will fail"
+    else
+        say "note: the modern engines need root on Linux; the tests that need them will fail saying so"
+    fi
+fi
 say "set-up done in $(( $(date +%s) - started )) s"

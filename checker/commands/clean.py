@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import engine, images
+from .. import engine, grading_cache, images
 from .. import settings as course_settings
 
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         # Build steps an engine restart left behind (they carry the base image's owner label).
         containers += engine.remove_stopped_containers(course_settings.LABEL_OWNER)
         # Graded builds kept as cache: their final images and the untagged stage images under them.
-        removed = engine.remove_grading_images()
+        removed = grading_cache.remove_grading_images()
         removed += engine.remove_images(owner)
         # Steps of builds the engine cut off (a restart): untagged, with the base image's owner label.
         removed += engine.prune_dangling_images(course_settings.LABEL_OWNER)

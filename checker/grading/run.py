@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .. import engine
+from .. import engine, grading_cache
 from .. import settings as course_settings
 
 LineCallback = Callable[[str], None]
@@ -95,14 +95,14 @@ def cleanup(run: Run) -> None:
         kept: list[str] = []
         for result, repository in run.builds:
             if run.keep and repository:
-                engine.keep_build(result, repository)
+                grading_cache.keep_build(result, repository)
                 kept.append(repository)
                 if result.ok and result.tag and not result.tag.startswith(repository):
                     engine.remove_image(result.tag, force=False)
             else:
-                engine.discard_build(result)
+                grading_cache.discard_build(result)
         if kept:
-            engine.enforce_cache_budget(run.settings.cache_budget_bytes, protect=kept)
+            grading_cache.enforce_cache_budget(run.settings.cache_budget_bytes, protect=kept)
     except engine.EngineError:
         pass
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from checker import engine, grading
+from checker import engine, grading, grading_cache
 from checker import settings as course_settings
 
 from .conftest import FIXTURES, REPO, SAMPLE_APP, compare_golden
@@ -166,15 +166,15 @@ def test_kept_builds_are_tagged_as_cache_and_the_oldest_is_evicted_over_budget(e
         result = engine.build(tmp_path, tag=f"lpi-grade/test-evict-{index}:image", timeout_s=120)
         assert result.ok, result.log
         results.append(result)
-        engine.keep_build(result, f"lpi-grade/test-evict-{index}")
+        grading_cache.keep_build(result, f"lpi-grade/test-evict-{index}")
         time.sleep(1.1)  # creation times one second apart
     try:
-        groups, total = engine.cache_groups()
+        groups, total = grading_cache.cache_groups()
         mine = {g.repository: g for g in groups if g.repository.startswith("lpi-grade/test-evict-")}
         assert set(mine) == {"lpi-grade/test-evict-0", "lpi-grade/test-evict-1"}
         assert all(group.bytes_alone >= 200000 for group in mine.values())
         keep_others = [g.repository for g in groups if g.repository not in mine] + ["lpi-grade/test-evict-1"]
-        evicted = engine.enforce_cache_budget(0, protect=keep_others)
+        evicted = grading_cache.enforce_cache_budget(0, protect=keep_others)
         assert evicted == ["lpi-grade/test-evict-0"]
         assert not engine.image_exists("lpi-grade/test-evict-0:image")
         assert engine.image_exists("lpi-grade/test-evict-1:image")
@@ -329,12 +329,12 @@ def test_after_the_gradings_no_container_of_ours_remains(run_ids):
 def test_containers_left_by_a_killed_grader_are_reaped_once_expired(engine_ready, docker_client):
     settings = course_settings.load()
     api = docker_client.api
-    stale = engine._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
-                           environment=None, labels={course_settings.LABEL_RUN: "test-reaper"},
-                           host_config=api.create_host_config(network_mode="none"), lifetime_s=-1)
-    fresh = engine._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
-                           environment=None, labels={course_settings.LABEL_RUN: "test-reaper"},
-                           host_config=api.create_host_config(network_mode="none"), lifetime_s=600)
+    stale = engine.containers._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
+                                      environment=None, labels={course_settings.LABEL_RUN: "test-reaper"},
+                                      host_config=api.create_host_config(network_mode="none"), lifetime_s=-1)
+    fresh = engine.containers._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
+                                      environment=None, labels={course_settings.LABEL_RUN: "test-reaper"},
+                                      host_config=api.create_host_config(network_mode="none"), lifetime_s=600)
     try:
         assert engine.reap_expired_containers() >= 1
         remaining = engine.list_containers(f"{course_settings.LABEL_RUN}=test-reaper")

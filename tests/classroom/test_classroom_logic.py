@@ -183,3 +183,9 @@ def test_when_two_students_hand_in_the_same_files_then_they_are_graded_once(tmp_
     assert len(grader_calls(calls)) == 2
     assert results["ada"].score == results["bob"].score == 6
     assert [results["ada"].from_cache, results["bob"].from_cache].count(True) == 1
+
+
+def test_no_students_run_id_is_a_prefix_of_anothers_so_removing_one_students_leftovers_spares_the_rest():
+    ids = [classroom._student_run_id("class-1", name) for name in ("s1", "s10", "s1-b", "ada lovelace")]
+    assert all(not b.startswith(a) for a in ids for b in ids if a != b)
+    assert all(run_id.startswith("class-1-") for run_id in ids)

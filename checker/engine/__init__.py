@@ -1,0 +1,69 @@
+"""The only package that talks to the Docker engine (through the docker SDK).
+
+Everything above it sees our own types: ``BuildResult``, ``ImageInfo``, ``RunResult``, ``Service``
+and the small ``EngineError`` family. Its modules, by concern:
+
+- :mod:`.client`: the connection, ``ping``/``info``, labels, and the ONE place where docker-py's
+  and requests' errors become ours (the only module that imports ``docker``);
+- :mod:`.images`: inspect, pull, tag, list and remove images;
+- :mod:`.results`: what any builder takes (``BuildLimits``) and returns (``BuildResult``, ``BuildStep``);
+- :mod:`.buildlog`: a pure parser of the classic builder's stream into steps;
+- :mod:`.classic`: the classic builder's driver (deadline, pids limit, disk watchdog, log cap, cut);
+- :mod:`.builders`: the builder seam and :func:`build`, which callers use;
+- :mod:`.containers`: ``run``, ``service``, the exported filesystem, under limits;
+- :mod:`.cleanup`: removal by label, expiry, run prefix, and of what one build made.
+
+The grading cache policy (which builds to keep, the budget) is not here: see
+:mod:`checker.grading_cache`.
+"""
+
+from .builders import Builder, ClassicBuilder, build, choose_builder
+from .cleanup import (
+    discard_build,
+    list_containers,
+    prune_dangling_images,
+    reap_expired_containers,
+    remove_by_run_prefix,
+    remove_containers,
+    remove_images,
+    remove_stopped_containers,
+)
+from .client import (
+    LABEL_EXPIRES,
+    EngineError,
+    EngineInfo,
+    EngineUnavailable,
+    ImageUnavailable,
+    NoSuchObject,
+    info,
+    ping,
+    reset_connection,
+)
+from .containers import Limits, RunResult, Service, exported_filesystem, remove_container, run, service
+from .images import (
+    ImageInfo,
+    ImageSummary,
+    Layer,
+    find_images,
+    image_exists,
+    image_info,
+    inventory,
+    list_images,
+    pull,
+    remove_image,
+    tag_image,
+)
+from .classic import LineCallback, StopCheck
+from .results import STEP_TAIL_LINES, BuildLimits, BuildResult, BuildStep
+
+__all__ = [
+    "LABEL_EXPIRES", "STEP_TAIL_LINES",
+    "BuildLimits", "BuildResult", "BuildStep", "Builder", "ClassicBuilder", "EngineError", "EngineInfo",
+    "EngineUnavailable", "ImageInfo", "ImageSummary", "ImageUnavailable", "Layer", "Limits", "LineCallback",
+    "NoSuchObject", "RunResult", "Service", "StopCheck",
+    "build", "choose_builder", "discard_build", "exported_filesystem", "find_images", "image_exists",
+    "image_info", "info", "inventory", "list_containers", "list_images", "ping", "prune_dangling_images",
+    "pull", "reap_expired_containers", "remove_by_run_prefix", "remove_container", "remove_containers",
+    "remove_image", "remove_images", "remove_stopped_containers", "reset_connection", "run", "service",
+    "tag_image",
+]

@@ -1,0 +1,45 @@
+"""Clean-up by run prefix on the real engine (what the classroom calls between students)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from checker import engine
+from checker import settings as course_settings
+from checker.engine import containers
+
+pytestmark = pytest.mark.docker
+
+
+def test_when_removing_by_run_prefix_then_matching_containers_and_images_go_and_others_and_kept_ones_stay(tmp_path):
+    settings = course_settings.load()
+    prefix = f"test-prefix-{uuid.uuid4().hex[:8]}"
+    run = course_settings.LABEL_RUN
+    limits = containers.Limits.from_settings(settings)
+
+    def container(run_id: str) -> str:
+        return containers._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
+                                  environment=None, labels={run: run_id}, lifetime_s=600,
+                                  host_config=containers._host_config(limits, network="none"))
+
+    def image(run_id: str, extra: dict[str, str] | None = None) -> str:
+        result = engine.build(tmp_path, dockerfile_text=f"FROM {settings.slim_image}\n", labels={run: run_id, **(extra or {})},
+                              tag=f"lpi-build/{run_id}:latest", timeout_s=120)
+        assert result.ok, result.log
+        return result.image_id
+
+    mine = [container(f"{prefix}-a"), container(f"{prefix}-b")]
+    other = container(f"other-{prefix}")
+    built = image(f"{prefix}-a")
+    kept = image(f"{prefix}-k", {course_settings.LABEL_KEEP: "1"})
+    try:
+        assert engine.remove_by_run_prefix(prefix) == 3
+        left = set(engine.list_containers(run))
+        assert not left & set(mine) and other in left
+        assert not engine.image_exists(built) and engine.image_exists(kept)
+    finally:
+        engine.remove_containers(f"{run}=other-{prefix}")
+        engine.remove_image(kept)
+        engine.remove_by_run_prefix(prefix)
