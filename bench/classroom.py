@@ -29,18 +29,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker import classroom  # noqa: E402
+from checker import classroom, exercises  # noqa: E402
 
 
 def sources(exercise: Path) -> list[tuple[str, Path]]:
     """(kind, folder) for each distinct answer we can hand in for this exercise."""
-    found = [("solution", classroom.solution_dir(exercise)), ("starter", exercise)]
+    found = [("solution", exercises.solution_dir(exercise)), ("starter", exercise)]
     wrong = ROOT / "tests" / "exercises" / "wrong" / exercise.name
     found += [(f"wrong-{p.name}", p) for p in sorted(wrong.iterdir()) if (p / "Dockerfile").is_file()] if wrong.is_dir() else []
     return found
 
 
 def make_class(exercise: Path, dest: Path, students: int, *, distinct: bool = True) -> dict[str, str]:
+    """Write ``students`` folders under ``dest`` cycling :func:`sources`; returns student -> kind.
+
+    ``distinct`` adds a comment naming the student, so no two submissions hash the same.
+    """
     kinds = {}
     answers = sources(exercise)
     for number in range(students):
@@ -59,18 +63,20 @@ def make_class(exercise: Path, dest: Path, students: int, *, distinct: bool = Tr
 
 
 def timed(submissions: Path, exercise: str, out: Path, jobs: int) -> tuple[float, list[classroom.StudentResult]]:
+    """Grade the class once; returns (wall-clock seconds, results)."""
     started = time.monotonic()
     results = classroom.grade_class(submissions, exercise, out=out, jobs=jobs, progress=lambda line: None)
     return time.monotonic() - started, results
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its JSON; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--exercise", default="03-runtime-deps")
     args = parser.parse_args(argv)
-    exercise = classroom.find_exercise(args.exercise)
+    exercise = exercises.find_exercise(args.exercise)
     with tempfile.TemporaryDirectory(prefix="lpi-bench-class-") as tmp:
         work = Path(tmp)
         warm = work / "warm"

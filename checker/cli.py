@@ -14,7 +14,7 @@ import os
 import sys
 
 #: Every subcommand, in the order ``--help`` lists them; each is a module of :mod:`checker.commands`.
-COMMANDS: tuple[str, ...] = ("lint", "rules", "images", "clean", "grade", "grade-class", "engines")
+COMMANDS: tuple[str, ...] = ("lint", "rules", "images", "clean", "grade", "check", "grade-class", "engines")
 
 
 def _module_name(command: str) -> str:

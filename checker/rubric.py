@@ -42,10 +42,8 @@ from typing import Any
 
 from . import catalog
 from .catalog import HADOLINT_ID
-from .settings import REPO_ROOT
 
 DEFAULT_RUBRIC = Path(__file__).with_name("rubrics") / "default.toml"
-EXERCISES_DIR = REPO_ROOT / "exercises"
 _RESERVED = {"id", "points", "required", "title"}
 
 
@@ -219,27 +217,12 @@ def _build_spec(data: dict[str, Any], name: str, path: Path) -> BuildSpec | None
     return BuildSpec(name, dockerfile, context)
 
 
-def find_exercise_rubric(name: str, exercises_dir: Path = EXERCISES_DIR) -> Path:
-    """``exercises/*NAME*/rubric.toml``; exactly one exercise must match."""
-    name = name.strip().strip("/")
-    if not name:
-        raise RubricError("--exercise needs a name (for example 01 or multi-stage).")
-    exact = exercises_dir / name / "rubric.toml"
-    if exact.is_file():
-        return exact
-    matches = sorted(p for p in exercises_dir.glob(f"*{name}*/rubric.toml") if p.is_file())
-    if not matches:
-        available = sorted(p.parent.name for p in exercises_dir.glob("*/rubric.toml"))
-        raise RubricError(f"No exercise matches {name!r} (exercises with a rubric: {', '.join(available) or 'none'}).")
-    if len(matches) > 1:
-        raise RubricError(f"{name!r} matches several exercises: {', '.join(p.parent.name for p in matches)}; be more specific.")
-    return matches[0]
-
-
 def resolve(*, exercise: str | None = None, rubric: str | Path | None = None) -> Rubric:
     """The rubric for ``--exercise`` or ``--rubric``, else the sample app's default."""
     if exercise and rubric:
         raise RubricError("Give --exercise or --rubric, not both.")
     if exercise:
-        return load(find_exercise_rubric(exercise))
+        from .exercises import find_exercise  # imports this module: looked up on use
+
+        return load(find_exercise(exercise) / "rubric.toml")
     return load(rubric or DEFAULT_RUBRIC)

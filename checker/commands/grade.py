@@ -2,7 +2,8 @@
 
 Exit status: 0 passed; 1 graded below the pass mark (a Dockerfile that does not parse or build
 included: score 0 with the reason); 2 grading could not happen (no engine, a base image that is
-not available, a missing file, a bad rubric), with one sentence on stderr and nothing on stdout.
+not available, a missing file, a bad rubric), with one sentence on stderr and nothing on stdout;
+with ``--output FILE`` that error report is written to FILE too, in the chosen format.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
-FORMATS = ("text", "json", "junit", "classroom", "html", "markdown")
+from ..reporters import FORMATS as REPORTER_FORMATS
+
+#: The CLI's report formats: the reporters' own, ``text`` being the terminal view.
+FORMATS = tuple(fmt for fmt in REPORTER_FORMATS if fmt != "terminal")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``grade`` on ``subparsers``; returns its parser."""
     parser = subparsers.add_parser(
         "grade",
         help="build a Dockerfile on the engine, look inside the image, run it, and score it against a rubric",
@@ -30,54 +35,71 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--exercise", metavar="NAME", help="grade with exercises/*NAME*/rubric.toml")
     which.add_argument("--rubric", metavar="FILE", type=Path, help="grade with this rubric file")
+    add_report_options(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    """The options every grading command shares: ``--format --output --timeout --no-keep --quiet``."""
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     parser.add_argument("--output", metavar="FILE", type=Path, default=None,
-                        help="write the report to FILE instead of standard output")
+                        help="write the report to FILE instead of standard output (also when grading could not happen)")
     parser.add_argument("--timeout", metavar="SECONDS", type=float, default=None,
                         help="wall-clock limit of each build of the submission (default: LPI_BUILD_TIMEOUT or 900)")
     parser.add_argument("--no-keep", action="store_true",
                         help="remove the built images afterwards instead of keeping them as build cache")
     parser.add_argument("--quiet", action="store_true", help="no progress on standard error")
-    parser.set_defaults(run=run)
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    """Grade ``args.dockerfile``; returns the exit status (0, 1 or 2)."""
     from .. import grading
+
+    return grade_and_report(args, lambda **kwargs: grading.grade(
+        args.dockerfile, context=args.context, exercise=args.exercise, rubric=args.rubric, **kwargs))
+
+
+def grade_and_report(args: argparse.Namespace, grade) -> int:
+    """Call ``grade(**options)`` with the shared options of ``args``, show or write the report.
+
+    ``grade`` returns a :class:`checker.report.Report`; it receives ``timeout``, ``keep_cache``
+    and, when progress is shown, ``on_line`` and ``on_phase``. Returns the report's exit code
+    (2 with one sentence on stderr when grading could not happen; 2 for a bad ``--timeout``).
+    """
     from ..reporters import render, terminal
 
     if args.timeout is not None and args.timeout <= 0:
-        print("lean-check grade: --timeout must be a positive number of seconds.", file=sys.stderr)
+        print(f"lean-check {args.command}: --timeout must be a positive number of seconds.", file=sys.stderr)
         return 2
-    show_progress = not args.quiet and sys.stderr.isatty()
-    progress = terminal.Progress() if show_progress else None
-    kwargs = dict(context=args.context, exercise=args.exercise, rubric=args.rubric, timeout=args.timeout,
-                  keep_cache=not args.no_keep)
+    progress = terminal.Progress() if not args.quiet and sys.stderr.isatty() else None
+    options = dict(timeout=args.timeout, keep_cache=not args.no_keep)
     if progress is not None:
         with progress:
-            report = grading.grade(args.dockerfile, on_line=progress.on_line, on_phase=progress.on_phase, **kwargs)
+            report = grade(on_line=progress.on_line, on_phase=progress.on_phase, **options)
     else:
-        report = grading.grade(args.dockerfile, **kwargs)
+        report = grade(**options)
     if report.status == "error":
-        print(f"lean-check grade: {report.error}", file=sys.stderr)
+        print(f"lean-check {args.command}: {report.error}", file=sys.stderr)
+        if args.output is not None:
+            _write(args.output, terminal.render(report) if args.format == "text" else render(report, args.format))
         return report.exit_code
     if args.format == "text":
-        text = terminal.render(report) if (args.output or not sys.stdout.isatty()) else None
-        if text is None:
+        if args.output is None and sys.stdout.isatty():
             terminal.show(report)
         else:
-            _write(args.output, text)
+            _write(args.output, terminal.render(report))
     else:
         _write(args.output, render(report, args.format))
     return report.exit_code
 
 
 def _write(path: Path | None, text: str) -> None:
+    from ..files import write_atomic
+
+    text = text if text.endswith("\n") else text + "\n"
     if path is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
         sys.stdout.flush()
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    tmp.replace(path)
+    else:
+        write_atomic(path, text)

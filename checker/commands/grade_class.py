@@ -7,15 +7,16 @@ import os
 import sys
 from pathlib import Path
 
-from .. import classroom, engine
+from .. import classroom, engine, exercises
 
 
 def _default_jobs() -> int:
-    # A build is CPU-bound: one grading per core, at least one.
+    """One grading per core, at most 2 (a build is CPU-bound), at least one."""
     return max(1, min(os.cpu_count() or 2, 2))
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``grade-class`` on ``subparsers``; returns its parser."""
     parser = subparsers.add_parser(
         "grade-class",
         help="grade a class: one folder per student, in parallel, resumable; writes a CSV gradebook",
@@ -41,6 +42,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Grade the class; 0 when every submission got a verdict, 2 on a bad argument, 130 interrupted."""
     progress = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     out = args.out or args.submissions / "_grades"
     try:
@@ -48,10 +50,7 @@ def run(args: argparse.Namespace) -> int:
             args.submissions, args.exercise, out=out, jobs=max(1, args.jobs), shard=args.shard,
             progress=progress, grade_timeout_s=args.timeout,
         )
-    except classroom.ClassroomError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except engine.EngineError as exc:
+    except (classroom.ClassroomError, exercises.ExerciseError, engine.EngineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

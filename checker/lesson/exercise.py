@@ -12,7 +12,7 @@ the button again while a check runs does nothing (it is disabled). Grading never
 the notebook: anything that goes wrong is shown as a sentence.
 
 The build context is assembled exactly as ``grade-class`` does it
-(:func:`checker.classroom.assemble_context`): the sample app's source plus the learner's
+(:func:`checker.exercises.assemble_context`): the sample app's source plus the learner's
 Dockerfile and .dockerignore.
 """
 
@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import html
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import classroom
+from .. import exercises
 from .progress import step_of
 
 LineCallback = Callable[[str], None]
@@ -50,15 +49,9 @@ def grade_submission(exercise_dir: Path, dockerfile: Path, *, on_line: LineCallb
                      on_phase: LineCallback | None = None):
     """Grade one Dockerfile for an exercise, in-process; returns the grader's Report.
 
-    The context is assembled in a temporary folder, removed afterwards.
+    See :func:`checker.exercises.grade_answer`.
     """
-    from ..checks import exercise  # noqa: F401  (the exercise rubrics use its checks)
-    from .. import grade  # the public API: checker.grade(...)
-
-    with tempfile.TemporaryDirectory(prefix="lpi-check-") as tmp:
-        context = classroom.assemble_context(dockerfile, Path(tmp) / "context")
-        return grade(context / "Dockerfile", context=context, rubric=exercise_dir / "rubric.toml",
-                     on_line=on_line, on_phase=on_phase)
+    return exercises.grade_answer(exercise_dir, dockerfile, on_line=on_line, on_phase=on_phase)
 
 
 def _markdown_html(text: str) -> str:
@@ -90,9 +83,9 @@ class ExercisePanel:
     def __init__(self, exercise: str, dockerfile: str | Path | None = None, *, grader=grade_submission) -> None:
         import ipywidgets as widgets
 
-        self.exercise_dir = classroom.find_exercise(exercise)
+        self.exercise_dir = exercises.find_exercise(exercise)
         self.dockerfile = Path(dockerfile) if dockerfile else self.exercise_dir / "Dockerfile"
-        self.solution = classroom.solution_dir(self.exercise_dir) / "Dockerfile"
+        self.solution = exercises.solution_dir(self.exercise_dir) / "Dockerfile"
         self.grader = grader
         self.hints = hint_levels(self.exercise_dir)
         self.hints_shown = 0
@@ -130,7 +123,7 @@ class ExercisePanel:
     @staticmethod
     def _shown_path(path: Path) -> str:
         try:
-            return str(path.resolve().relative_to(classroom.REPO_ROOT))
+            return str(path.resolve().relative_to(exercises.REPO_ROOT))
         except ValueError:
             return str(path)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker import engine
+from checker.files import write_atomic
 from checker.probes.filesystem import scan_filesystem
 
 
@@ -54,10 +55,7 @@ def base_facts(ref: str, *, labels: dict[str, str] | None = None) -> BaseFacts |
     facts = scan_filesystem(info.id, labels=labels)
     known[info.id] = {"ref": ref, "filesystem_bytes": facts.total_bytes, "size_bytes": info.size_bytes}
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(known, indent=1, sort_keys=True))
-        tmp.replace(cache_file)
+        write_atomic(cache_file, json.dumps(known, indent=1, sort_keys=True))
     except OSError:
         pass
     return BaseFacts(info.id, info.size_bytes, facts.total_bytes)

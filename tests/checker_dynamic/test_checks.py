@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from checker import checks as dynamic
-from checker import engine, grading, probes
+from checker import engine, probes
 from checker.probes import FilesystemFacts, RuntimeFacts
 
 
@@ -126,24 +124,6 @@ def test_every_check_says_not_checked_when_it_has_no_evidence():
     for check in dynamic.all_checks():
         outcome = check.judge(dynamic.Evidence(), dict(check.defaults))
         assert not outcome.passed and outcome.message, check.id
-
-
-@pytest.mark.parametrize("instruction, expected", [
-    ("RUN pip install --no-cache-dir -r requirements.txt", True),
-    ("RUN python -m pip install --prefix=/install -r requirements.txt", True),
-    ("RUN /opt/venv/bin/pip install -r requirements.txt && rm -rf /tmp/x", True),
-    ("RUN uv pip install --system -r requirements.txt", True),
-    ("RUN uv sync --frozen --no-install-project", True),
-    ("RUN poetry install --no-root", True),
-    ('RUN ["pip", "install", "-r", "requirements.txt"]', True),
-    ("RUN pip install --no-deps .", False),
-    ("RUN poetry install --only-root", False),
-    ("RUN apt-get install -y libpq5", False),
-    ("COPY requirements.txt .", False),
-    ("RUN python -m venv /opt/venv", False),
-])
-def test_dependency_install_steps_are_recognised_for_any_installer(instruction, expected):
-    assert grading.is_install_step(instruction) is expected
 
 
 def test_the_runtime_interpreter_follows_the_commands_shebang_through_links():

@@ -54,16 +54,11 @@ def test_a_bad_rubric_is_refused_with_a_sentence_naming_the_problem(tmp_path, te
         rubrics.load(write(tmp_path, text))
 
 
-def test_exercise_names_resolve_to_exactly_one_rubric(tmp_path):
-    for name in ("01-multi-stage", "02-cache-order", "12-multi-arch"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "rubric.toml").write_text("[[checks]]\nid = \"builds\"\npoints = 1\n")
-    assert rubrics.find_exercise_rubric("cache", tmp_path).parent.name == "02-cache-order"
-    assert rubrics.find_exercise_rubric("01-multi-stage", tmp_path).parent.name == "01-multi-stage"
-    with pytest.raises(rubrics.RubricError, match="several"):
-        rubrics.find_exercise_rubric("multi", tmp_path)
+def test_an_exercise_name_resolves_to_that_exercises_rubric():
+    # Finding the exercise is checker.exercises.find_exercise's job (tests/checker/test_exercises.py).
+    assert rubrics.resolve(exercise="cache").path.parent.name == "02-cache-order"
     with pytest.raises(rubrics.RubricError, match="No exercise matches"):
-        rubrics.find_exercise_rubric("99", tmp_path)
+        rubrics.resolve(exercise="99-no-such-exercise")
 
 
 def _score(rubric_text: str, tmp_path, outcomes, dockerfile="FROM python:3.13-slim\nUSER app\nCMD [\"python\"]\n", gate=None):

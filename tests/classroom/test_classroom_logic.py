@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from checker import classroom
+from checker import classroom, exercises
 
 FAKE = Path(__file__).with_name("fake_grader.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def make_submission(root: Path, student: str, directives: str, *, dockerignore: 
 
 def run_class(submissions: Path, out: Path, **kwargs) -> list[classroom.StudentResult]:
     run = classroom.ClassRun(
-        submissions=submissions, exercise=classroom.find_exercise("01-multi-stage"), out=out,
+        submissions=submissions, exercise=exercises.find_exercise("01-multi-stage"), out=out,
         grader=[sys.executable, str(FAKE)], progress=lambda line: None, **kwargs,
     )
     return run.run()
@@ -127,7 +127,7 @@ def test_when_a_class_is_split_into_shards_then_every_student_is_in_exactly_one(
 def test_when_the_context_is_assembled_then_it_holds_the_app_and_only_the_submission_files(tmp_path):
     folder = make_submission(tmp_path, "ada", "score=1", dockerignore=".git\n")
     (folder / "secret.txt").write_text("not for the image")
-    context = classroom.assemble_context(folder, tmp_path / "ctx")
+    context = exercises.assemble_context(folder, tmp_path / "ctx")
     names = {p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file()}
     assert {"Dockerfile", ".dockerignore", "main.py", "requirements.txt", "alembic.ini"} <= names
     assert not names & {"secret.txt", "README.md", "Dockerfile.single"}
@@ -183,3 +183,9 @@ def test_when_two_students_hand_in_the_same_files_then_they_are_graded_once(tmp_
     assert len(grader_calls(calls)) == 2
     assert results["ada"].score == results["bob"].score == 6
     assert [results["ada"].from_cache, results["bob"].from_cache].count(True) == 1
+
+
+def test_no_students_run_id_is_a_prefix_of_anothers_so_removing_one_students_leftovers_spares_the_rest():
+    ids = [classroom._student_run_id("class-1", name) for name in ("s1", "s10", "s1-b", "ada lovelace")]
+    assert all(not b.startswith(a) for a in ids for b in ids if a != b)
+    assert all(run_id.startswith("class-1-") for run_id in ids)

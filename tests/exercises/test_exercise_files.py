@@ -8,8 +8,6 @@ rubric has.
 
 from __future__ import annotations
 
-import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -17,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from checker import classroom
+from checker import exercises
 from checker.dockerfile import parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +45,7 @@ def test_the_five_exercises_exist_in_teaching_order():
 def test_each_exercise_has_readme_starter_hints_rubric_notebook_and_solution(exercise):
     for name in ("README.md", "Dockerfile", "hints.md", "rubric.toml", f"{exercise.name}.ipynb"):
         assert (exercise / name).is_file(), f"{exercise.name} lacks {name}"
-    assert (classroom.solution_dir(exercise) / "Dockerfile").is_file()
+    assert (exercises.solution_dir(exercise) / "Dockerfile").is_file()
     readme = (exercise / "README.md").read_text()
     assert "Learning goal" in readme and "Check your answer" in readme
 
@@ -69,7 +67,6 @@ def test_generated_notebooks_match_the_template():
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=NAMES)
 def test_rubric_loads_with_the_checkers_format_and_the_pass_mark_is_reachable(exercise):
-    import checker.checks.exercise  # noqa: F401  (registers pyc_kept and no_pip_in_app_env)
     from checker import rubric as rubrics
 
     loaded = rubrics.load(exercise / "rubric.toml")  # validates ids and parameters
@@ -79,7 +76,7 @@ def test_rubric_loads_with_the_checkers_format_and_the_pass_mark_is_reachable(ex
 
 
 def course_dockerfiles() -> list[Path]:
-    files = [e / "Dockerfile" for e in EXERCISES] + [classroom.solution_dir(e) / "Dockerfile" for e in EXERCISES]
+    files = [e / "Dockerfile" for e in EXERCISES] + [exercises.solution_dir(e) / "Dockerfile" for e in EXERCISES]
     return files + [w / "Dockerfile" for w in wrong_answers()]
 
 
@@ -188,9 +185,8 @@ def test_starters_that_reuse_an_earlier_file_stay_in_sync_with_it():
     assert instructions(ROOT / "exercises/05-production-ready/Dockerfile") == instructions(ROOT / "exercises/01-multi-stage/Dockerfile")
 
 
-def test_the_capstone_solution_ships_a_dockerignore_and_the_context_takes_it():
+def test_the_capstone_solution_ships_a_dockerignore_and_the_context_takes_it(tmp_path):
     solution = ROOT / "solutions/05-production-ready"
     assert (solution / ".dockerignore").is_file()
-    context = classroom.assemble_context(solution, Path(classroom.tempfile.mkdtemp()) / "ctx")
+    context = exercises.assemble_context(solution, tmp_path / "ctx")
     assert (context / ".dockerignore").read_text() == (solution / ".dockerignore").read_text()
-    shutil.rmtree(context.parent)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from checker import classroom
+from checker import classroom, exercises
 
 pytestmark = pytest.mark.docker
 
@@ -46,7 +46,7 @@ def graded(tmp_path_factory, docker_client):
             submissions = tmp_path_factory.mktemp(f"class-{exercise}")
             for student, folder in answers(exercise).items():
                 (submissions / student).mkdir()
-                for name in classroom.SUBMISSION_FILES:
+                for name in exercises.SUBMISSION_FILES:
                     if (folder / name).is_file():
                         shutil.copyfile(folder / name, submissions / student / name)
             out = Path(GRADES_CACHE) / exercise if GRADES_CACHE else submissions / "_grades"

@@ -7,7 +7,7 @@ The pipeline, and what each failure becomes:
    Dockerfile that does not parse: graded, score 0 (exit 1);
 3. the engine and the base images -- no engine, or a FROM image that is neither here nor
    pullable: ``error``;
-4. stage the context (``checker.context``) -- a context that breaks a safety rule: graded, 0;
+4. stage the context (``checker.staging``) -- a context that breaks a safety rule: graded, 0;
 5. build under a deadline -- a failed or timed-out build: graded, 0, with the failing step and
    the end of its output (and a BuildKit note when the syntax needs it);
 6. gather the evidence the rubric's checks need: the filesystem scan, the runtime probe
@@ -24,80 +24,32 @@ running build, remove this run's containers, and re-raise.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
-import re
-import signal
+import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from . import checks as dynamic
-from . import staging
-from . import engine, grading_cache, probes
-from . import rubric as rubrics
-from . import scoring
-from . import settings as course_settings
-from .dockerfile import Dockerfile, ParseError, package_installs, split_commands
-from .findings import BLOCKING, Finding
-from .reporters import clean
-from .report import (BaseImageRef, BuildStepSummary, BuildSummary, CheckResult, ImageSummary, LayerSummary,
-                     Report)
+from .. import checks as dynamic
+from .. import staging
+from .. import engine, probes
+from .. import rubric as rubrics
+from .. import scoring
+from .. import settings as course_settings
+from ..dockerfile import Dockerfile, ParseError, parse
+from ..report import BuildSummary, Report
+from . import cache_probe
+from .run import LineCallback, Run, cleanup, interruptible, new_run_id, repository_for
+from .summary import base_images, build_gate, build_summary, engine_info, image_summary
 
 LABEL_CACHE_KEY = "org.lean-python-images.cache-key"
-LineCallback = Callable[[str], None]
-MANIFESTS = {"requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "poetry.lock", "uv.lock", "Pipfile",
-             "Pipfile.lock", "pdm.lock"}
+"""Label on a reference/baseline image: the digest of what it was built from (to find it again)."""
 
 
 class GradingError(Exception):
     """Grading could not happen (exit 2); the message is one sentence for stderr."""
-
-
-@dataclass
-class _Run:
-    """State of one grading run, for cleanup whatever happens."""
-
-    run_id: str
-    settings: course_settings.Settings
-    keep: bool
-    builds: list[tuple[engine.BuildResult, str]] = field(default_factory=list)
-    """Builds to keep or discard at the end: (result, repository to keep them under or "")."""
-    timings: dict[str, float] = field(default_factory=dict)
-    phase: Callable[[str], None] = lambda message: None
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return {course_settings.LABEL_RUN: self.run_id}
-
-    @contextmanager
-    def timed(self, name: str, message: str | None = None):
-        if message:
-            self.phase(message)
-        started = time.monotonic()
-        try:
-            yield
-        finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.monotonic() - started
-
-
-def repository_for(run_id: str) -> str:
-    """The image repository a run's images are kept under: ``lpi-grade/<run id as a valid name>``."""
-    name = re.sub(r"[^a-z0-9]+", "-", run_id.lower()).strip("-")[:100].strip("-") or "run"
-    return f"lpi-grade/{name}"
-
-
-def new_run_id() -> str:
-    """``LPI_RUN_ID`` when set (grade-class passes one per student), else a fresh unique id."""
-    given = os.environ.get("LPI_RUN_ID", "").strip()
-    if given:
-        return re.sub(r"[^A-Za-z0-9_.-]", "-", given)[:100]
-    return f"g{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:10]}"
 
 
 def grade(
@@ -122,16 +74,16 @@ def grade(
     ``on_line`` receives the build's output line by line, ``on_phase`` a sentence per phase.
     ``keep_cache=False`` removes every image this grading built instead of keeping them as
     build cache. Returns a :class:`Report`; never raises for a learner's mistake or an engine
-    problem (``report.status == "error"`` says grading could not happen). Ctrl-C propagates
-    after cleanup.
+    problem (``report.status == "error"`` says grading could not happen). Raises
+    ``KeyboardInterrupt`` on Ctrl-C or SIGTERM, after this run's clean-up.
     """
     settings = settings or course_settings.load()
-    run = _Run(run_id=run_id or new_run_id(), settings=settings, keep=keep_cache, phase=on_phase or (lambda m: None))
+    run = Run(run_id=run_id or new_run_id(), settings=settings, keep=keep_cache, phase=on_phase or (lambda m: None))
     started = time.monotonic()
     report = Report(dockerfile=str(dockerfile), context=str(context if context is not None else Path(dockerfile).parent),
                     rubric="", rubric_path="", run_id=run.run_id)
     try:
-        with _interruptible():
+        with interruptible():
             try:
                 _grade(report, run, Path(dockerfile), Path(report.context), exercise, rubric, timeout, on_line,
                        with_hadolint)
@@ -140,9 +92,6 @@ def grade(
             except engine.EngineError as exc:
                 _error(report, str(exc))
             except Exception as exc:  # a bug of ours: still a report, never a traceback for the learner
-                import errno
-                import tempfile
-
                 if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):  # the machine, not the learner
                     _error(report, f"no space left on the grading machine ({exc.filename or 'the temp folder ' + tempfile.gettempdir()}) "
                                    "to stage or build this submission: free some space or point TMPDIR elsewhere")
@@ -150,7 +99,7 @@ def grade(
                     _error(report, f"the checker itself failed ({type(exc).__name__}: {exc}); please report this")
             finally:
                 with run.timed("cleanup"):
-                    _cleanup(run)
+                    cleanup(run)
     finally:
         report.timings = dict(run.timings)
         report.seconds = time.monotonic() - started
@@ -161,7 +110,7 @@ def grade(
 # the pipeline
 
 
-def _grade(report: Report, run: _Run, dockerfile: Path, context_dir: Path, exercise: str | None,
+def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exercise: str | None,
            rubric_path: str | os.PathLike[str] | None, timeout: float | None, on_line: LineCallback | None,
            with_hadolint: bool) -> None:
     settings = run.settings
@@ -183,7 +132,7 @@ def _grade(report: Report, run: _Run, dockerfile: Path, context_dir: Path, exerc
         raise GradingError(f"The build context {context_dir} is not a folder.")
 
     with run.timed("lint", "Checking the Dockerfile's text"):
-        from .lint import lint
+        from ..lint import lint
 
         linted = lint(text, context_dir=context_dir, build_args=settings.build_args, with_hadolint=with_hadolint)
     report.findings = list(linted.findings)
@@ -197,9 +146,9 @@ def _grade(report: Report, run: _Run, dockerfile: Path, context_dir: Path, exerc
 
     engine.ping()
     engine.reap_expired_containers()
-    report.engine = _engine_info()
+    report.engine = engine_info()
     with run.timed("base_images", "Checking the base images"):
-        report.base_images = _base_images(model)
+        report.base_images = base_images(model)
     missing = [base.ref for base in report.base_images if not base.available]
     if missing:
         raise GradingError(
@@ -237,18 +186,18 @@ def _grade(report: Report, run: _Run, dockerfile: Path, context_dir: Path, exerc
         # stops answering): look again in a moment; no engine is no failure of the learner's.
         time.sleep(2)
         engine.ping()
-    report.build = _build_summary(result, linted)
+    report.build = build_summary(result, linted.buildkit_lines)
     evidence = dynamic.Evidence(build=result)
     if not result.ok:
         _score(report, rubric, {"builds": dynamic.REGISTRY["builds"].judge(evidence, {})}, linted,
-               gate=_build_gate(report.build), short="the image did not build")
+               gate=build_gate(report.build), short="the image did not build")
         return
 
     image = engine.image_info(result.image_id)
     evidence.image = image
     needs = rubric.needs()
     _gather(evidence, run, rubric, staged, model, result, needs, build_timeout)
-    report.image = _image_summary(evidence)
+    report.image = image_summary(evidence)
     outcomes = {}
     for spec in rubric.checks:
         if spec.kind == "dynamic":
@@ -259,9 +208,8 @@ def _grade(report: Report, run: _Run, dockerfile: Path, context_dir: Path, exerc
     _score(report, rubric, outcomes, linted, gate=None)
 
 
-def _gather(evidence: dynamic.Evidence, run: _Run, rubric: rubrics.Rubric, staged: staging.StagedContext,
+def _gather(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, staged: staging.StagedContext,
             model: Dockerfile, result: engine.BuildResult, needs: set[str], build_timeout: float) -> None:
-    settings = run.settings
     image = evidence.image
     assert image is not None
     env = image.env_dict()
@@ -280,7 +228,7 @@ def _gather(evidence: dynamic.Evidence, run: _Run, rubric: rubrics.Rubric, stage
 
 
 class _HealthProbe:
-    def __init__(self, run: _Run, rubric: rubrics.Rubric, image: engine.ImageInfo) -> None:
+    def __init__(self, run: Run, rubric: rubrics.Rubric, image: engine.ImageInfo) -> None:
         params = rubric.params("health")
         self.cancel = threading.Event()
         self.facts: probes.HealthFacts | None = None
@@ -309,7 +257,7 @@ class _HealthProbe:
         return self.facts
 
 
-def _gather_rest(evidence: dynamic.Evidence, run: _Run, rubric: rubrics.Rubric, staged: staging.StagedContext,
+def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, staged: staging.StagedContext,
                  model: Dockerfile, result: engine.BuildResult, needs: set[str], build_timeout: float,
                  env: dict[str, str]) -> None:
     settings = run.settings
@@ -344,7 +292,7 @@ def _gather_rest(evidence: dynamic.Evidence, run: _Run, rubric: rubrics.Rubric, 
                 evidence.runtime = probes.RuntimeFacts(interpreter or "", how, error=str(exc))
     if "cache" in needs:
         with run.timed("cache", "Rebuilding after a source-only change"):
-            evidence.cache = _cache_probe(run, rubric, staged, result, build_timeout)
+            evidence.cache = cache_probe.probe(run, rubric, staged, model, result, image, build_timeout)
     if "sizes" in needs:
         with run.timed("sizes", "Measuring the reference and the baseline"):
             for spec in (rubric.reference, rubric.baseline):
@@ -358,109 +306,20 @@ def _gather_rest(evidence: dynamic.Evidence, run: _Run, rubric: rubrics.Rubric, 
 
 
 # ----------------------------------------------------------------------------------------------
-# cache probe
-
-
-def is_install_step(instruction: str) -> bool:
-    """True for a RUN that installs Python dependencies (pip, uv, poetry, pipenv, pdm).
-
-    Installs of the project alone (``--no-deps``, poetry's ``--only-root``) do not count: they
-    belong after the source copy.
-    """
-    text = instruction.strip()
-    if not text.upper().startswith("RUN "):
-        return False
-    script = text[4:].strip()
-    if script.startswith("["):
-        try:
-            import json
-
-            words = json.loads(script)
-            script = " ".join(words[2:]) if words[:2] in (["/bin/sh", "-c"], ["sh", "-c"], ["bash", "-c"]) else " ".join(words)
-        except (ValueError, TypeError):
-            pass
-    for install in package_installs(split_commands(script)):
-        if not install.python:
-            continue
-        if install.has("--no-deps", "--no-dependencies", "--only-root"):
-            continue
-        return True
-    return False
-
-
-def _changed_file(rubric: rubrics.Rubric, staged: staging.StagedContext, image: engine.ImageInfo | None) -> str | None:
-    chosen = rubric.params("cache_reuse").get("source_file")
-    names = staged.names
-    if chosen:
-        return chosen if chosen in names else None
-    modules = probes.app_modules(image) if image else ("main",)
-    for module in modules:
-        candidate = module.replace(".", "/") + ".py"
-        if candidate in names:
-            return candidate
-    for name in staged.python_sources():
-        if Path(name).name not in MANIFESTS and not name.startswith((".", "tests/")):
-            return name
-    return None
-
-
-def _cache_probe(run: _Run, rubric: rubrics.Rubric, staged: staging.StagedContext, first: engine.BuildResult,
-                 build_timeout: float) -> dynamic.CacheFacts:
-    image = engine.image_info(first.image_id) if first.image_id else None
-    changed = _changed_file(rubric, staged, image)
-    facts = dynamic.CacheFacts(changed_file=changed)
-    if not any(is_install_step(step.instruction) for step in first.steps):
-        facts.install_steps = []
-        return facts
-    if changed is None:
-        facts.error = "The build context has no Python source file to change, so cache reuse could not be tested."
-        return facts
-    original = staged.read(changed) or b""
-    edited = original + (b"" if original.endswith(b"\n") or not original else b"\n") + \
-        f"# lean-python-images cache probe {run.run_id}\n".encode()
-
-    def stop(step: engine.BuildStep, line: str) -> str | None:
-        if is_install_step(step.instruction) and line.strip().startswith("---> Running in"):
-            return f"{step.instruction} missed the cache"
-        return None
-
-    result = engine.build(
-        context_tar=staged.tar(overrides={changed: edited}),
-        dockerfile=staged.dockerfile_name,
-        tag=f"{repository_for(run.run_id)}:cache-probe",
-        build_args=run.settings.build_args,
-        labels={**run.labels},
-        timeout_s=build_timeout,
-        should_stop=stop,
-        settings=run.settings,
-    )
-    run.builds.append((result, ""))
-    facts.seconds = result.seconds
-    facts.stopped_early = result.stopped is not None
-    facts.install_steps = [(step.instruction, step.cached) for step in result.steps if is_install_step(step.instruction)]
-    if not result.ok and result.stopped is None:
-        facts.error = (f"The rebuild after appending a comment to {changed} failed"
-                       f"{' at `' + result.failed_step + '`' if result.failed_step else ''}: {result.error}")
-    return facts
-
-
-# ----------------------------------------------------------------------------------------------
 # reference and baseline
 
 
-def _comparison(run: _Run, spec: rubrics.BuildSpec, learner: staging.StagedContext) -> dynamic.SizeReference:
+def _comparison(run: Run, spec: rubrics.BuildSpec, learner: staging.StagedContext) -> dynamic.SizeReference:
     settings = run.settings
     try:
         staged = staging.stage(spec.dockerfile, spec.context or learner.root, settings=settings)
     except (staging.MissingInput, staging.ContextRefused) as exc:
         raise GradingError(f"The {spec.name} build for this rubric cannot be staged: {exc}") from exc
-    from .dockerfile import parse
-
     bases = []
     try:
         for stage in parse(staged.dockerfile_text, build_args=settings.build_args).stages:
             if stage.parent is None and stage.root_base != "scratch":
-                bases.append(engine.image_info(stage.root_base).id if engine.image_exists(stage.root_base) else stage.root_base)
+                bases.append(_image_id(run, stage.root_base))
     except ParseError as exc:
         raise GradingError(f"The {spec.name} Dockerfile {spec.dockerfile} does not parse: {exc}") from exc
     digest = hashlib.sha256()
@@ -503,61 +362,14 @@ def _error(report: Report, message: str) -> None:
     report.verdict = f"Grading could not happen: {message}"
 
 
-# ----------------------------------------------------------------------------------------------
-# report pieces
-
-
-def _engine_info() -> dict[str, Any]:
-    try:
-        data = engine.info()
-    except engine.EngineError:
-        return {}
-    return {"server_version": data.server_version, "api_version": data.api_version,
-            "storage_driver": data.storage_driver, "builder": "classic" if not data.buildkit else "buildkit"}
-
-
-def _base_images(model: Dockerfile) -> list[BaseImageRef]:
-    from . import images
-
-    refs: list[str] = []
-    for stage in model.stages:
-        if stage.parent is None and stage.root_base and stage.root_base != "scratch" and not stage.unresolved:
-            refs.append(stage.root_base)
-        for instruction in stage.instructions:
-            source = instruction.flag("from") if instruction.keyword in {"COPY", "ADD"} else None
-            if source and model.stage_for(source, before=stage.index) is None and not source.isdigit():
-                refs.append(source)
-    found = []
-    for ref in dict.fromkeys(refs):
-        described = images.describe(ref)
-        if not described.available:
-            try:
-                _pull_with_deadline(ref, 120)
-                described = images.describe(ref)
-            except engine.EngineUnavailable:
-                raise
-            except engine.EngineError:
-                pass
-        found.append(BaseImageRef(ref, described.standin, described.available, described.detail))
-    return found
-
-
-def _pull_with_deadline(ref: str, seconds: float) -> None:
-    outcome: dict[str, BaseException] = {}
-
-    def pull() -> None:
+def _image_id(run: Run, ref: str) -> str:
+    """The engine's id of image ``ref`` (``ref`` itself when absent), looked up once per run."""
+    if ref not in run.image_ids:
         try:
-            engine.pull(ref)
-        except BaseException as exc:  # surfaced below
-            outcome["exc"] = exc
-
-    worker = threading.Thread(target=pull, name="lpi-pull", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise engine.ImageUnavailable(f"Pulling {ref} did not finish within {seconds:.0f} s.")
-    if "exc" in outcome:
-        raise outcome["exc"]
+            run.image_ids[ref] = engine.image_info(ref).id
+        except engine.ImageUnavailable:
+            run.image_ids[ref] = ref
+    return run.image_ids[ref]
 
 
 def _inside(dockerfile: Path, context_dir: Path) -> bool:
@@ -566,90 +378,3 @@ def _inside(dockerfile: Path, context_dir: Path) -> bool:
         return True
     except ValueError:
         return False
-
-
-def _build_summary(result: engine.BuildResult, linted) -> BuildSummary:
-    summary = BuildSummary(
-        ok=result.ok, seconds=result.seconds, error=(result.error or None) if not result.ok else None,
-        failed_step=result.failed_step if not result.ok else None,
-        log_tail=clean("\n".join(result.failed_output.splitlines()[-20:])) if not result.ok else "",
-        timed_out=result.timed_out,
-        steps=[BuildStepSummary(s.number, s.instruction, s.cached, s.seconds) for s in result.steps],
-    )
-    if not result.ok and not summary.log_tail:
-        summary.log_tail = clean("\n".join(result.log.rstrip().splitlines()[-20:]))
-    if not result.ok and linted is not None and linted.buildkit_lines:
-        lines = "; ".join(f"line {line}: {feature}" for line, feature in linted.buildkit_lines)
-        summary.buildkit_note = (f"This Dockerfile uses syntax only BuildKit understands ({lines}). This engine builds "
-                                 "with the classic builder, which cannot run it: write the classic equivalent (see LPI015).")
-    return summary
-
-
-def _build_gate(build: BuildSummary) -> str:
-    if build.timed_out:
-        reason = f"the build did not finish in time (stopped at `{build.failed_step}`)"
-    elif build.failed_step:
-        reason = f"the image did not build (failing step: `{build.failed_step}`)"
-    else:
-        reason = f"the image did not build ({(build.error or 'no reason given').strip()})"
-    if build.buildkit_note:
-        reason += ". " + build.buildkit_note.rstrip(".")
-    return reason[0].upper() + reason[1:] + "."
-
-
-def _image_summary(evidence: dynamic.Evidence) -> ImageSummary:
-    image = evidence.image
-    assert image is not None
-    return ImageSummary(
-        size_bytes=image.size_bytes,
-        layers=[LayerSummary(layer.size_bytes, layer.created_by) for layer in image.layers],
-        filesystem_bytes=evidence.filesystem.total_bytes if evidence.filesystem else None,
-        wasted_bytes=evidence.wasted_bytes,
-        reference_size_bytes=evidence.reference.size_bytes if evidence.reference else None,
-        baseline_size_bytes=evidence.baseline.size_bytes if evidence.baseline else None,
-        python=evidence.runtime.version if evidence.runtime and evidence.runtime.version else None,
-    )
-
-
-# ----------------------------------------------------------------------------------------------
-# cleanup and signals
-
-
-def _cleanup(run: _Run) -> None:
-    """Remove this run's containers; keep its builds as cache (within budget) or remove them."""
-    try:
-        engine.remove_containers(f"{course_settings.LABEL_RUN}={run.run_id}")
-        kept: list[str] = []
-        for result, repository in run.builds:
-            if run.keep and repository:
-                grading_cache.keep_build(result, repository)
-                kept.append(repository)
-                if result.ok and result.tag and not result.tag.startswith(repository):
-                    engine.remove_image(result.tag, force=False)
-            else:
-                grading_cache.discard_build(result)
-        if kept:
-            grading_cache.enforce_cache_budget(run.settings.cache_budget_bytes, protect=kept)
-    except engine.EngineError:
-        pass  # the engine went away; `python -m checker clean` removes what is left
-
-
-@contextmanager
-def _interruptible():
-    """In the main thread, turn SIGTERM into KeyboardInterrupt so cleanup runs (then restore)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_term(signum, frame):  # noqa: ARG001
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    try:
-        previous = signal.signal(signal.SIGTERM, on_term)
-    except ValueError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,133 @@
+"""One grading run: its id, its labels, its timings, and the clean-up of what it created.
+
+Everything a grading creates on the engine carries the run label
+``org.lean-python-images.run=<run id>``; :func:`cleanup` removes this run's containers by that
+label and keeps (or discards) exactly the builds the run recorded in :attr:`Run.builds`, so its
+cost follows what the run made, not what the engine holds. :func:`interruptible` turns SIGTERM
+into ``KeyboardInterrupt`` so that clean-up runs when a CI runner cancels a job (the classroom
+uses it too).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .. import engine, grading_cache
+from .. import settings as course_settings
+
+LineCallback = Callable[[str], None]
+"""Receives one line of text (a build's output line, or a sentence naming a phase)."""
+
+
+def repository_for(run_id: str) -> str:
+    """The image repository a run's images are kept under: ``lpi-grade/<run id as a valid name>``.
+
+    ``run_id`` is any text; the result is a valid repository name of at most 111 characters.
+    """
+    name = re.sub(r"[^a-z0-9]+", "-", run_id.lower()).strip("-")[:100].strip("-") or "run"
+    return f"lpi-grade/{name}"
+
+
+def new_run_id() -> str:
+    """``LPI_RUN_ID`` when set (grade-class passes one per student), else a fresh unique id.
+
+    A given id keeps only ``[A-Za-z0-9_.-]`` (others become ``-``) and at most 100 characters.
+    """
+    given = os.environ.get("LPI_RUN_ID", "").strip()
+    if given:
+        return re.sub(r"[^A-Za-z0-9_.-]", "-", given)[:100]
+    return f"g{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Run:
+    """State of one grading run, kept for clean-up whatever happens."""
+
+    run_id: str
+    """The value of the run label on everything this grading creates."""
+    settings: course_settings.Settings
+    """The course settings in force (limits, build args, cache budget)."""
+    keep: bool
+    """Keep the builds as build cache (True) or remove them at the end (False)."""
+    builds: list[tuple[engine.BuildResult, str]] = field(default_factory=list)
+    """Builds to keep or discard at the end: (result, repository to keep them under, or "" to discard)."""
+    image_ids: dict[str, str] = field(default_factory=dict)
+    """Base images' ids by reference, looked up once per run (the reference and the baseline share them)."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per phase (``lint``, ``build``, ``cache``...), summed over repeats."""
+    phase: LineCallback = lambda message: None
+    """Receives one sentence when a phase starts."""
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The labels to put on every container and image this run creates."""
+        return {course_settings.LABEL_RUN: self.run_id}
+
+    @contextmanager
+    def timed(self, name: str, message: str | None = None) -> Iterator[None]:
+        """Time the block into ``timings[name]`` (seconds); announce ``message`` first when given."""
+        if message:
+            self.phase(message)
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.monotonic() - started
+
+
+def cleanup(run: Run) -> None:
+    """Remove this run's containers; keep its builds as cache (within budget) or remove them.
+
+    One label-filtered container removal, then one keep or discard per recorded build, so the
+    work is proportional to what the run created. Never raises an :class:`engine.EngineError`:
+    when the engine went away, ``python -m checker clean`` removes what is left.
+    """
+    try:
+        engine.remove_containers(f"{course_settings.LABEL_RUN}={run.run_id}")
+        kept: list[str] = []
+        for result, repository in run.builds:
+            if run.keep and repository:
+                grading_cache.keep_build(result, repository)
+                kept.append(repository)
+                if result.ok and result.tag and not result.tag.startswith(repository):
+                    engine.remove_image(result.tag, force=False)
+            else:
+                grading_cache.discard_build(result)
+        if kept:
+            grading_cache.enforce_cache_budget(run.settings.cache_budget_bytes, protect=kept)
+    except engine.EngineError:
+        pass
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """In the main thread, turn SIGTERM into ``KeyboardInterrupt`` for the block (then restore).
+
+    A CI runner cancels a job with SIGTERM; raised as ``KeyboardInterrupt`` it runs the same
+    ``finally`` clean-up as Ctrl-C. Outside the main thread (where Python cannot install a
+    signal handler) the block runs unchanged.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum, frame):  # noqa: ARG001 - a signal handler's signature
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,142 @@
+"""The report's pieces about the engine, the base images, the build and the image.
+
+Pure functions from what the engine returned to the report's dataclasses (:mod:`checker.report`),
+plus the look-up (and pull, under a deadline) of the base images a Dockerfile names.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .. import checks as dynamic
+from .. import engine
+from ..dockerfile import Dockerfile
+from ..report import BaseImageRef, BuildStepSummary, BuildSummary, ImageSummary, LayerSummary
+from ..reporters import clean
+
+#: Seconds a missing base image may take to pull before grading gives up on it.
+PULL_DEADLINE_S = 120
+#: Lines of the failing step's output the report keeps.
+LOG_TAIL_LINES = 20
+
+
+def engine_info() -> dict[str, Any]:
+    """The engine's version, API version, storage driver and builder (``classic``/``buildkit``).
+
+    Returns ``{}`` when the engine cannot say (an :class:`engine.EngineError` is swallowed).
+    """
+    try:
+        data = engine.info()
+    except engine.EngineError:
+        return {}
+    return {"server_version": data.server_version, "api_version": data.api_version,
+            "storage_driver": data.storage_driver, "builder": "classic" if not data.buildkit else "buildkit"}
+
+
+def base_images(model: Dockerfile) -> list[BaseImageRef]:
+    """The external images ``model`` names (root FROM lines, ``COPY --from=<image>``), in order.
+
+    A missing one is pulled (at most :data:`PULL_DEADLINE_S` seconds); one still missing comes
+    back with ``available=False``. Raises :class:`engine.EngineUnavailable` when the engine
+    does not answer.
+    """
+    from .. import images
+
+    refs: list[str] = []
+    for stage in model.stages:
+        if stage.parent is None and stage.root_base and stage.root_base != "scratch" and not stage.unresolved:
+            refs.append(stage.root_base)
+        for instruction in stage.instructions:
+            source = instruction.flag("from") if instruction.keyword in {"COPY", "ADD"} else None
+            if source and model.stage_for(source, before=stage.index) is None and not source.isdigit():
+                refs.append(source)
+    found = []
+    for ref in dict.fromkeys(refs):
+        described = images.describe(ref)
+        if not described.available:
+            try:
+                pull_with_deadline(ref, PULL_DEADLINE_S)
+                described = images.describe(ref)
+            except engine.EngineUnavailable:
+                raise
+            except engine.EngineError:
+                pass
+        found.append(BaseImageRef(ref, described.standin, described.available, described.detail))
+    return found
+
+
+def pull_with_deadline(ref: str, seconds: float) -> None:
+    """Pull ``ref``, giving up after ``seconds``.
+
+    Raises :class:`engine.ImageUnavailable` at the deadline (the pull goes on in a daemon
+    thread), or whatever :func:`engine.pull` raised.
+    """
+    outcome: dict[str, BaseException] = {}
+
+    def pull() -> None:
+        try:
+            engine.pull(ref)
+        except BaseException as exc:  # surfaced below
+            outcome["exc"] = exc
+
+    worker = threading.Thread(target=pull, name="lpi-pull", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise engine.ImageUnavailable(f"Pulling {ref} did not finish within {seconds:.0f} s.")
+    if "exc" in outcome:
+        raise outcome["exc"]
+
+
+def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, str]] | tuple = ()) -> BuildSummary:
+    """The report's view of a build: every step, and for a failure its step and output's tail.
+
+    ``buildkit_lines`` (``(line, feature)`` pairs from the lint) adds a note to a failed build
+    that the classic builder could not run BuildKit-only syntax.
+    """
+    summary = BuildSummary(
+        ok=result.ok, seconds=result.seconds, error=(result.error or None) if not result.ok else None,
+        failed_step=result.failed_step if not result.ok else None,
+        log_tail=clean("\n".join(result.failed_output.splitlines()[-LOG_TAIL_LINES:])) if not result.ok else "",
+        timed_out=result.timed_out,
+        steps=[BuildStepSummary(s.number, s.instruction, s.cached, s.seconds) for s in result.steps],
+    )
+    if not result.ok and not summary.log_tail:
+        summary.log_tail = clean("\n".join(result.log.rstrip().splitlines()[-LOG_TAIL_LINES:]))
+    if not result.ok and buildkit_lines:
+        lines = "; ".join(f"line {line}: {feature}" for line, feature in buildkit_lines)
+        summary.buildkit_note = (f"This Dockerfile uses syntax only BuildKit understands ({lines}). This engine builds "
+                                 "with the classic builder, which cannot run it: write the classic equivalent (see LPI015).")
+    return summary
+
+
+def build_gate(build: BuildSummary) -> str:
+    """The one sentence that sets a failed build's score to 0 (timed out, failing step, or error)."""
+    if build.timed_out:
+        reason = f"the build did not finish in time (stopped at `{build.failed_step}`)"
+    elif build.failed_step:
+        reason = f"the image did not build (failing step: `{build.failed_step}`)"
+    else:
+        reason = f"the image did not build ({(build.error or 'no reason given').strip()})"
+    if build.buildkit_note:
+        reason += ". " + build.buildkit_note.rstrip(".")
+    return reason[0].upper() + reason[1:] + "."
+
+
+def image_summary(evidence: dynamic.Evidence) -> ImageSummary:
+    """The report's view of the built image and what the probes measured (sizes in bytes).
+
+    ``evidence.image`` must be set.
+    """
+    image = evidence.image
+    assert image is not None
+    return ImageSummary(
+        size_bytes=image.size_bytes,
+        layers=[LayerSummary(layer.size_bytes, layer.created_by) for layer in image.layers],
+        filesystem_bytes=evidence.filesystem.total_bytes if evidence.filesystem else None,
+        wasted_bytes=evidence.wasted_bytes,
+        reference_size_bytes=evidence.reference.size_bytes if evidence.reference else None,
+        baseline_size_bytes=evidence.baseline.size_bytes if evidence.baseline else None,
+        python=evidence.runtime.version if evidence.runtime and evidence.runtime.version else None,
+    )

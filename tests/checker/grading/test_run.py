@@ -1,0 +1,30 @@
+"""A grading run's names, and SIGTERM turned into KeyboardInterrupt so clean-up runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from checker.grading import interruptible, new_run_id, repository_for
+
+
+def test_a_run_id_becomes_a_valid_repository_name():
+    assert repository_for("class-20260101T000000-abc-Ada Lovelace") == "lpi-grade/class-20260101t000000-abc-ada-lovelace"
+    assert repository_for("///") == "lpi-grade/run"
+
+
+def test_a_given_run_id_is_kept_safe_and_a_missing_one_is_fresh(monkeypatch):
+    monkeypatch.setenv("LPI_RUN_ID", "class-1-ada lovelace/x")
+    assert new_run_id() == "class-1-ada-lovelace-x"
+    monkeypatch.delenv("LPI_RUN_ID")
+    assert new_run_id() != new_run_id()
+
+
+def test_when_sigterm_arrives_inside_then_it_is_a_keyboard_interrupt_and_the_handler_is_restored():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        with interruptible():
+            os.kill(os.getpid(), signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -1,0 +1,34 @@
+"""The gradebook reads a student's result from the grader's JSON report, by the keys it writes."""
+
+from __future__ import annotations
+
+from checker.gradebook import StudentResult, gradebook_csv
+from checker.report import BuildSummary, CheckResult, ImageSummary, Report
+
+
+def report(**changes) -> Report:
+    made = Report(dockerfile="Dockerfile", context=".", rubric="r", rubric_path="r.toml", score=6.0, max_score=10.0,
+                  pass_score=7.0, passed=False, status="failed",
+                  checks=[CheckResult("builds", "Builds", "dynamic", True, 4.0, 4.0, "ok", ""),
+                          CheckResult("health", "Health", "dynamic", False, 0.0, 6.0, "no | answer", "")],
+                  build=BuildSummary(ok=True, seconds=3.25), image=ImageSummary(size_bytes=180_000_000, layers=[]))
+    for name, value in changes.items():
+        setattr(made, name, value)
+    return made
+
+
+def test_a_graded_report_becomes_the_students_line():
+    result = StudentResult.from_report("ada", report().to_dict(), key="k", grade_seconds=9.0)
+    assert (result.status, result.score, result.max_score, result.passed) == ("graded", 6.0, 10.0, False)
+    assert result.failed_checks == ["health"]
+    assert (result.image_size_bytes, result.build_seconds) == (180_000_000, 3.25)
+    assert gradebook_csv([result]).splitlines()[1] == "ada,graded,6,10,no,health,180.0,3.2,no"
+    page = result.markdown("01-multi-stage")
+    assert page.startswith("# 01-multi-stage: ada") and "| `health` | FAIL | 0 / 6 | no \\| answer |" in page
+
+
+def test_a_report_of_grading_that_could_not_happen_becomes_a_grader_error_with_its_sentence():
+    data = report(status="error", error="No engine answers.", checks=[], build=None, image=None).to_dict()
+    result = StudentResult.from_report("bob", data, key="k", grade_seconds=1.0)
+    assert (result.status, result.message) == ("grader-error", "No engine answers.")
+    assert result.image_size_bytes is None and result.build_seconds is None
