@@ -289,13 +289,17 @@ def stage(
     context_dir: str | Path,
     *,
     dockerfile_text: str | None = None,
+    read_text: str | None = None,
+    dockerignore: DockerIgnore | None = None,
     settings: course_settings.Settings | None = None,
 ) -> StagedContext:
     """Decide what to send for ``dockerfile`` built in ``context_dir``; nothing is copied.
 
     ``dockerfile_text`` (already read) is used instead of reading ``dockerfile``, and is then sent
     under :data:`OUTSIDE_DOCKERFILE_NAME`. The Dockerfile and ``.dockerignore`` are each read once,
-    here. Raises MissingInput when the Dockerfile or the folder is missing, ContextRefused when the
+    here, unless the caller read them already: ``read_text`` is the text of ``dockerfile`` as read
+    (sent under its own name), ``dockerignore`` the context's file as read by
+    :meth:`DockerIgnore.read`. Raises MissingInput when the Dockerfile or the folder is missing, ContextRefused when the
     context breaks a safety rule or a limit, or its ``.dockerignore`` cannot be used.
     """
     settings = settings or course_settings.load()
@@ -303,14 +307,17 @@ def stage(
     if not root.is_dir():
         raise MissingInput(f"The build context {root} is not a folder.")
     root = root.resolve()
-    text = dockerfile_text if dockerfile_text is not None else read_dockerfile(dockerfile)
+    if dockerfile_text is not None:
+        text = dockerfile_text
+    else:
+        text = read_text if read_text is not None else read_dockerfile(dockerfile)
 
     dockerfile_path = Path(dockerfile).resolve() if dockerfile else None
     inside = dockerfile_path is not None and _is_within(dockerfile_path, root) and dockerfile_text is None
     dockerfile_name = dockerfile_path.relative_to(root).as_posix() if inside else OUTSIDE_DOCKERFILE_NAME
 
     try:
-        ignore = DockerIgnore.read(root)
+        ignore = dockerignore if dockerignore is not None else DockerIgnore.read(root)
         # As the CLI does (TrimBuildFilesFromExcludes): the Dockerfile and .dockerignore are always sent.
         walk_ignore = ignore.with_reincluded(".dockerignore", dockerfile_name)
     except DockerIgnoreError as exc:

@@ -26,6 +26,7 @@ from typing import Any
 from checker import engine
 from checker.catalog import doc_sections, lesson_link
 from checker.probes import FilesystemFacts, HealthFacts, RuntimeFacts
+from checker.units import human_bytes  # noqa: F401  (re-exported: the checks write sizes with it)
 
 
 @dataclass
@@ -162,20 +163,6 @@ def all_checks() -> tuple[DynamicCheck, ...]:
 
 # ----------------------------------------------------------------------------------------------
 # helpers
-
-
-def human_bytes(value: float | int | None) -> str:
-    """Bytes in the units ``docker images`` prints (powers of 1000)."""
-    if value is None:
-        return "n/a"
-    size = float(value)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(size) < 1000 or unit == "GB":
-            if unit == "B":
-                return f"{size:.0f} B"
-            return f"{size:.0f} {unit}" if abs(size) >= 100 else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
 
 
 def listing(items: list[str], limit: int = 4) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import engine, grading_cache, images
+from .. import engine, images
+from ..grading import cache as grading_cache
 from .. import settings as course_settings
 
 

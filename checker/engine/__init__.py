@@ -14,7 +14,7 @@ and the small ``EngineError`` family. Its modules, by concern:
 - :mod:`.cleanup`: removal by label, expiry, run prefix, and of what one build made.
 
 The grading cache policy (which builds to keep, the budget) is not here: see
-:mod:`checker.grading_cache`.
+:mod:`checker.grading.cache`.
 """
 
 from .builders import Builder, ClassicBuilder, build, choose_builder

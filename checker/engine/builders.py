@@ -7,14 +7,12 @@ another (BuildKit) goes beside it and is chosen in :func:`choose_builder`, witho
 
 from __future__ import annotations
 
-import io
-import tarfile
-import time
 import uuid
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from .. import settings as course_settings
+from ..staging import tar_folder
 from .classic import LineCallback, StopCheck, classic_build
 from .client import owner_labels
 from .results import BuildLimits, BuildResult
@@ -66,23 +64,6 @@ def choose_builder(settings: course_settings.Settings) -> Builder:  # noqa: ARG0
     return ClassicBuilder()
 
 
-def _context_tar(context_dir: Path, dockerfile_text: str | None, dockerfile_name: str) -> BinaryIO:
-    """A tar of a folder as it is (callers that grade learners stage the context first)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for path in sorted(context_dir.rglob("*")):
-            arcname = path.relative_to(context_dir).as_posix()
-            tar.add(str(path), arcname=arcname, recursive=False)
-        if dockerfile_text is not None:
-            data = dockerfile_text.encode("utf-8")
-            member = tarfile.TarInfo(dockerfile_name)
-            member.size = len(data)
-            member.mtime = int(time.time())
-            tar.addfile(member, io.BytesIO(data))
-    buffer.seek(0)
-    return buffer
-
-
 def build(
     context_dir: str | Path | None = None,
     *,
@@ -104,7 +85,7 @@ def build(
     """Build an image under a wall-clock deadline, with the builder :func:`choose_builder` picks.
 
     The context is either a folder (``context_dir``, sent as it is) or a ready tar
-    (``context_tar``, as :mod:`checker.context` stages it). ``dockerfile`` is the path of the
+    (``context_tar``, as :mod:`checker.staging` stages it). ``dockerfile`` is the path of the
     Dockerfile inside the context; with ``dockerfile_text`` the text is added to a folder context
     under that name. ``tag`` defaults to ``lpi-build/<random>:latest``; the owner label is added to
     ``labels``. ``timeout_s`` (seconds), ``memory_bytes`` and ``network_mode`` default to the
@@ -118,7 +99,8 @@ def build(
     if context_tar is None:
         if context_dir is None:
             raise ValueError("build() needs context_dir or context_tar")
-        context = _context_tar(Path(context_dir), dockerfile_text, dockerfile)
+        extra = {dockerfile: dockerfile_text.encode("utf-8")} if dockerfile_text is not None else None
+        context = tar_folder(context_dir, extra_files=extra)
     else:
         context = context_tar
         context.seek(0)

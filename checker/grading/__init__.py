@@ -3,6 +3,8 @@
 * :mod:`.pipeline` -- :func:`grade`: lint, stage, build, gather the evidence, judge, score;
 * :mod:`.run` -- run ids and labels, the SIGTERM-safe context, clean-up of what a run created;
 * :mod:`.cache_probe` -- the rebuild after a source-only change (install steps from the model);
+* :mod:`.scoring` -- the rubric's points from the outcomes and the lint result;
+* :mod:`.cache` -- the grading build cache: which built images are kept, and the budget they keep to;
 * :mod:`.summary` -- the report's views of the engine, the base images, the build and the image.
 
 ``from checker import grading; grading.grade(...)`` and ``checker.grade(...)`` are the same call.

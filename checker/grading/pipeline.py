@@ -34,9 +34,10 @@ from pathlib import Path
 
 from .. import checks as dynamic
 from .. import staging
+from ..dockerignore import DockerIgnore, DockerIgnoreError
 from .. import engine, probes
 from .. import rubric as rubrics
-from .. import scoring
+from . import scoring
 from .. import settings as course_settings
 from ..dockerfile import Dockerfile, ParseError, parse
 from ..report import BuildSummary, Report
@@ -134,7 +135,12 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
     with run.timed("lint", "Checking the Dockerfile's text"):
         from ..lint import lint
 
-        linted = lint(text, context_dir=context_dir, build_args=settings.build_args, with_hadolint=with_hadolint)
+        try:
+            ignore: DockerIgnore | None = DockerIgnore.read(context_dir)
+        except DockerIgnoreError:
+            ignore = None  # lint then treats the context as unknown; staging refuses it with the reason
+        linted = lint(text, context_dir=context_dir, dockerignore=ignore, build_args=settings.build_args,
+                      with_hadolint=with_hadolint)
     report.findings = list(linted.findings)
     if linted.parse_error is not None:
         error = linted.parse_error
@@ -158,7 +164,7 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
 
     try:
         staged = staging.stage(dockerfile, context_dir, dockerfile_text=None if _inside(dockerfile, context_dir) else text,
-                               settings=settings)
+                               read_text=text, dockerignore=ignore, settings=settings)
     except staging.MissingInput as exc:
         raise GradingError(str(exc)) from exc
     except staging.ContextRefused as exc:
@@ -350,7 +356,7 @@ def _comparison(run: Run, spec: rubrics.BuildSpec, learner: staging.StagedContex
 # scoring
 
 
-#: The scorer moved to :mod:`checker.scoring` (it reads the check catalogue).
+#: The scorer moved to :mod:`checker.grading.scoring` (it reads the check catalogue).
 _score = scoring.score
 
 

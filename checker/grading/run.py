@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .. import engine, grading_cache
+from .. import engine
+from . import cache as grading_cache
 from .. import settings as course_settings
 
 LineCallback = Callable[[str], None]

@@ -12,31 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
-def human_bytes(value: float | int | None) -> str:
-    """Bytes in the units `docker images` uses (powers of 1000): 1234567 -> '1.2 MB'."""
-    if value is None:
-        return "n/a"
-    size = float(value)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(size) < 1000 or unit == "TB":
-            if unit == "B":
-                return f"{size:.0f} B"
-            return f"{size:.0f} {unit}" if abs(size) >= 100 else f"{size:.1f} {unit}"
-        size /= 1000
-    raise AssertionError("unreachable")
-
-
-def human_seconds(value: float | None) -> str:
-    """Seconds as a person reads them: 3.2 -> '3.2 s', 42 -> '42 s', 150 -> '2.5 min'; None -> 'n/a'."""
-    if value is None:
-        return "n/a"
-    if value < 10:
-        return f"{value:.1f} s"
-    if value < 120:
-        return f"{value:.0f} s"
-    return f"{value / 60:.1f} min"
-
+from ..units import human_bytes, human_seconds  # noqa: F401  (re-exported for the lessons)
 
 
 def shorten(text: str, width: int) -> str:

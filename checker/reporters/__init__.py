@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import re
 
+from ..units import human_bytes  # noqa: F401  (re-exported for the reporters)
+
 #: Every format :func:`render` knows, one module each.
 FORMATS = ("text", "terminal", "json", "junit", "classroom", "html", "markdown")
 
@@ -22,13 +24,6 @@ def render(report, fmt: str) -> str:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     module = importlib.import_module(f"{__name__}.{fmt}")
     return module.render(report)
-
-
-def human_bytes(value) -> str:
-    """Bytes in the units `docker images` prints (powers of 1000)."""
-    from ..checks import human_bytes as _human
-
-    return _human(value)
 
 
 _ANSI_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")

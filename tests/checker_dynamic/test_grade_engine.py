@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from checker import engine, grading, grading_cache
+from checker import engine, grading
+from checker.grading import cache as grading_cache
 from checker import settings as course_settings
 
 from .conftest import FIXTURES, REPO, SAMPLE_APP, compare_golden

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from checker import catalog, scoring
+from checker import catalog
+from checker.grading import scoring
 from checker.checks import Outcome
 from checker.findings import Finding
 from checker.lint import lint

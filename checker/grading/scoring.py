@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .checks import Outcome
-from .report import CheckResult, Report
+from ..checks import Outcome
+from ..report import CheckResult, Report
 
 if TYPE_CHECKING:
-    from .lint import LintResult
-    from .rubric import CheckSpec, Rubric
+    from ..lint import LintResult
+    from ..rubric import CheckSpec, Rubric
 
 
 def score(report: Report, rubric: Rubric, outcomes: dict[str, Outcome], linted: LintResult | None,

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import settings as course_settings
-from .engine import (
+from .. import settings as course_settings
+from ..engine import (
     BuildResult,
     EngineError,
     ImageSummary,
