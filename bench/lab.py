@@ -10,7 +10,6 @@ engine.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import shutil
@@ -55,17 +54,11 @@ class Lab:
 
     def stage(self, source: Path, name: str) -> Path:
         """A copy of ``source`` with its .dockerignore applied (engine.build sends a dir as it is)."""
+        from checker.lesson.context import stage  # THE .dockerignore reader and matcher, as lessons use it
+
         root = Path(tempfile.mkdtemp(prefix=f"lpi-bench-{name}-"))
         self.tmpdirs.append(root)
-        target = root / "context"
-        patterns = _dockerignore(source)
-        for path in sorted(source.rglob("*")):
-            rel = path.relative_to(source).as_posix()
-            if _ignored(rel, patterns) or path.is_dir():
-                continue
-            (target / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target / rel)
-        return target
+        return stage(root / "context", source=source)
 
     # -- builds -----------------------------------------------------------------------------
 
@@ -145,34 +138,6 @@ class Lab:
         for tmp in self.tmpdirs:
             shutil.rmtree(tmp, ignore_errors=True)
         return problems
-
-
-def _dockerignore(source: Path) -> list[tuple[str, bool]]:
-    path = source / ".dockerignore"
-    patterns: list[tuple[str, bool]] = []
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            negate = line.startswith("!")
-            patterns.append((line.lstrip("!").strip("/"), negate))
-    return patterns
-
-
-def _ignored(rel: str, patterns: list[tuple[str, bool]]) -> bool:
-    """Docker's rule: the last matching pattern wins; a match on a parent dir ignores what is in it."""
-    ignored = False
-    parts = rel.split("/")
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    for pattern, negate in patterns:
-        for candidate in prefixes:
-            if fnmatch.fnmatchcase(candidate, pattern) or (
-                pattern.startswith("**/") and fnmatch.fnmatchcase(candidate.split("/")[-1], pattern[3:])
-            ):
-                ignored = not negate
-                break
-    return ignored
 
 
 def machine() -> dict:

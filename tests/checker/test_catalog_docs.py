@@ -7,7 +7,7 @@ import re
 
 from checker import catalog
 
-from .conftest import REPO
+from tests.checker.support import REPO
 
 DOC = REPO / "docs" / "checker.md"
 START, END = "<!-- dynamic-checks:start -->", "<!-- dynamic-checks:end -->"

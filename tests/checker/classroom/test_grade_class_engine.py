@@ -26,7 +26,7 @@ from checker import settings as course_settings
 
 pytestmark = pytest.mark.docker
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXERCISE = "03-runtime-deps"
 WRONG = ROOT / "tests" / "exercises" / "wrong" / EXERCISE
 #: Seconds one submission may take in the class run (only the endless one should reach it).

@@ -1,30 +1,14 @@
-"""Fixtures for the dynamic checker's tests: a staged copy of the sample app, golden files,
-and a check that no container of ours outlives the tests."""
+"""Fixtures for the checker's tests: a staged copy of the sample app, the engine with the course's
+base images, and a check that no container of a graded run outlives the tests."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE_APP = REPO / "sample_app"
-FIXTURES = Path(__file__).with_name("fixtures")
-GOLDEN = REPO / "tests" / "golden"
-
-
-def compare_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/NAME exactly; LPI_UPDATE_GOLDEN=1 rewrites the file instead."""
-    path = GOLDEN / name
-    if os.environ.get("LPI_UPDATE_GOLDEN") == "1" or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        if os.environ.get("LPI_UPDATE_GOLDEN") != "1":
-            pytest.fail(f"golden file {path} did not exist; it was written now: review it and run again")
-    expected = path.read_text(encoding="utf-8")
-    assert text == expected, f"{name} differs from its golden file (LPI_UPDATE_GOLDEN=1 rewrites it after review)"
+from tests.checker.support import SAMPLE_APP
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from checker import engine, grading
 from checker.grading import cache as grading_cache
 from checker import settings as course_settings
 
-from .conftest import FIXTURES, REPO, SAMPLE_APP, compare_golden
+from tests.checker.support import FIXTURES, REPO, SAMPLE_APP, compare_golden
 
 pytestmark = pytest.mark.docker
 DYNAMIC_DEPENDENCY_CHECKS = ("native_libs", "app_imports", "same_python", "health")

@@ -23,7 +23,7 @@ from pathlib import Path
 from checker.dockerfile import parse
 from checker.rules import Context
 
-TESTS = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parents[2]
 FIXTURES = TESTS / "fixtures" / "rules"
 LEARNERS = Path(__file__).resolve().parent / "learners"
 MARKER_RE = re.compile(r"^\s*#\s*expect(?:@(\d+))?(-file)?:\s*(LPI\d{3})(?::(\w+))?\s*$")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from checker.rules import all_rules
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures" / "rules"
 
 

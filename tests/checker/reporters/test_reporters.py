@@ -11,8 +11,8 @@ import pytest
 from checker.reporters import FORMATS, render
 from checker.reporters import classroom, junit, terminal
 
-from .conftest import compare_golden
-from .fake_reports import build_failed_report, error_report, graded_report
+from tests.checker.support import compare_golden
+from fake_reports import build_failed_report, error_report, graded_report
 
 
 @pytest.mark.parametrize("fmt, name", [

@@ -1,7 +1,7 @@
 """grade-class without an engine: a fake grader stands in for `checker grade`.
 
 These tests pin the class-level behaviour (gradebook, isolation, resume, shards, interrupts)
-in seconds; tests/classroom/test_grade_class_engine.py does the same on the real engine.
+in seconds; tests/checker/classroom/test_grade_class_engine.py does the same on the real engine.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from checker import classroom, exercises
 
 FAKE = Path(__file__).with_name("fake_grader.py")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def make_submission(root: Path, student: str, directives: str, *, dockerignore: str | None = None) -> Path:
