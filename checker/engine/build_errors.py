@@ -1,0 +1,187 @@
+"""Why a build failed, read from its log: the decisive lines, the known cause, and whose fault it is.
+
+Pure text analysis over a classic build's log (``BuildResult.log``), no engine involved:
+
+- :func:`failing_output` is what the failing step printed (all of it the log kept, not a tail);
+- :func:`decisive_lines` picks the lines that explain the failure, by error markers of the tools a
+  Dockerfile runs (pip, setuptools, gcc, apt, apk, sh: ``error:``, ``fatal error:``,
+  ``E: Unable to locate package``, ``not found``, ``No such file``, a traceback's last line),
+  ranked, each with a little context, instead of the step's tail (pip's trailer, "This error
+  originates from a subprocess" and upgrade notices, explains nothing);
+- :func:`diagnose` recognises the well-known causes the course teaches (pg_config, the libc6-dev
+  trap, Python.h, a misspelt apt package, no gcc) and the grading machine's own network failures
+  (TLS, DNS, refused connections to a package index), which are never the learner's score.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: At most this many decisive lines (context included) are kept in the report.
+MAX_DECISIVE_LINES = 12
+#: Lines of context kept before a decisive line.
+CONTEXT_BEFORE = 1
+
+_STEP_RE = re.compile(r"^Step \d+/\d+ : ")
+_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_ENGINE_ERROR_RE = re.compile(r"^The command '.*' returned a non-zero code: \d+$")
+_BOOKKEEPING_RE = re.compile(r"^\s*(---> |Removing intermediate container)")
+
+# (rank, pattern): a higher rank explains the failure better. Patterns match one log line.
+_MARKERS: tuple[tuple[int, re.Pattern[str]], ...] = tuple((rank, re.compile(pattern)) for rank, pattern in (
+    (9, r"fatal error: .*No such file or directory"),       # gcc: a missing header
+    (9, r"E: Unable to locate package|E: Package '.*' has no installation candidate"),
+    (9, r"pg_config executable not found"),
+    (9, r"command '[^']+' failed: No such file or directory"),
+    (8, r"\bfatal error:"),
+    (8, r"\bE: "),                                             # apt
+    (8, r"^ERROR: (Could not find a version|No matching distribution|Could not install|Could not open requirements)"),
+    (8, r"CERTIFICATE_VERIFY_FAILED|Temporary failure in name resolution|Name or service not known"
+        r"|Could not resolve|Connection refused|Failed to fetch|Could not fetch URL"),
+    (7, r"^ERROR: (?!Failed to build|Failed building wheel)"),  # pip's own errors, not its trailer
+    (7, r"\berror: (?!subprocess-exited-with-error|metadata-generation-failed|externally-managed-environment\s*$)"),
+    (6, r"\b(Error|ERROR):"),
+    (6, r"^[A-Za-z_][\w.]*(Error|Exception)\b(: |$)"),        # a traceback's last line
+    (5, r"^(/bin/sh|sh|bash)(: \d+)?: .*(not found|No such file)"),
+    (5, r"\bnot found\b|No such file or directory"),
+    (4, r"ERROR: unable to select packages|\bapk\b.*\berror"),  # apk
+))
+
+#: Lines that look like errors but only repeat or frame the real one.
+_NOISE_RE = re.compile(
+    r"This error originates from a subprocess|error: subprocess-exited-with-error|error: metadata-generation-failed"
+    r"|^\s*╰─>|^\s*\[end of output\]|note: This error|hint: See above|^\s*\[notice\]|A new release of pip"
+    r"|To update, run:|ERROR: Failed to build|Failed building wheel|^\s*×|Encountered error while generating"
+    r"|If you would like to use a|you may need to install|Please add the directory containing|^\s*note: "
+    r"|^\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Cause:
+    """A well-known reason for a failed build, recognised in its log."""
+
+    id: str
+    """A stable name: ``pg_config``, ``libc6_dev``, ``python_headers``, ``apt_package``, ``no_gcc``, ``network``."""
+    hint: str
+    """One or two sentences: what happened and how to fix it."""
+    environment: bool = False
+    """True when the grading machine, not the Dockerfile, is at fault (its network reaching a package index)."""
+
+
+@dataclass(frozen=True)
+class BuildDiagnosis:
+    """What the log of a failed build says about the failure."""
+
+    lines: tuple[str, ...]
+    """The decisive lines with a little context, in log order (at most :data:`MAX_DECISIVE_LINES`)."""
+    cause: Cause | None
+    """The well-known cause, when one is recognised."""
+
+
+_NETWORK_RE = re.compile(
+    r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSLError|SSL: |Temporary failure in name resolution"
+    r"|Name or service not known|No address associated with hostname|Could not resolve( host)?[: ]"
+    r"|Could not fetch URL|Connection refused|ConnectionRefusedError|NewConnectionError|Network is unreachable"
+    r"|ConnectTimeoutError|Connection timed out|Failed to establish a new connection|Failed to fetch"
+    r"|Could not connect to|ProxyError|Read timed out|Temporary failure resolving"
+)
+
+_CAUSES: tuple[tuple[re.Pattern[str], Cause], ...] = (
+    (re.compile(r"pg_config executable not found|pg_config: (command )?not found"), Cause(
+        "pg_config",
+        "psycopg2 compiles against libpq and could not find pg_config: install libpq-dev (and gcc, libc6-dev) "
+        "in the build stage, and only libpq5 in the runtime stage; or use psycopg2-binary.")),
+    (re.compile(r"fatal error: Python\.h: No such file"), Cause(
+        "python_headers",
+        "The C extension needs the interpreter's headers (Python.h): build on a python image, which ships "
+        "them for its own Python, or install the -dev headers of the interpreter you build for (python3-dev "
+        "on Debian's python3).")),
+    (re.compile(r"fatal error: (limits|stdio|stdlib|string|stddef|errno|unistd|features|stdint|sys/\w+|bits/\w+)"
+                r"\.h: No such file"), Cause(
+        "libc6_dev",
+        "gcc installed with --no-install-recommends comes without the C library's headers: add libc6-dev to the "
+        "same apt-get install (build stage only).")),
+    (re.compile(r"command '[^']*(gcc|cc|x86_64-linux-gnu-gcc)' failed: No such file|unable to execute '[^']*gcc'"
+                r"|(gcc|cc): (command )?not found|error: command 'gcc' failed"), Cause(
+        "no_gcc",
+        "A package compiles C code and there is no compiler: install gcc and libc6-dev in the build stage "
+        "(apt-get install --no-install-recommends gcc libc6-dev), then copy only the result to the runtime stage.")),
+    (re.compile(r"E: Unable to locate package (\S+)|E: Package '([^']+)' has no installation candidate"), Cause(
+        "apt_package",
+        "apt does not know that package name: check its spelling (apt-cache search NAME on the same base "
+        "image), and run apt-get update in the same RUN before installing.")),
+)
+
+_NETWORK_CAUSE = Cause(
+    "network",
+    "The grading machine could not reach a package index (TLS, DNS or connection error), so this says nothing "
+    "about your Dockerfile: grade it again later, or ask whoever runs the grader.",
+    environment=True,
+)
+
+
+def failing_output(log: str) -> list[str]:
+    """The lines the last step of a classic build ``log`` printed (headers and bookkeeping left out).
+
+    ANSI colour codes are removed; the engine's own error line ("The command ... returned a non-zero
+    code") is left out (the report shows it as the build's error).
+    """
+    lines = _ANSI_RE.sub("", log).splitlines()
+    start = 0
+    for index, line in enumerate(lines):
+        if _STEP_RE.match(line.strip()):
+            start = index + 1
+    return [line.rstrip() for line in lines[start:]
+            if line.strip() and not _BOOKKEEPING_RE.match(line) and not _ENGINE_ERROR_RE.match(line.strip())]
+
+
+def _rank(line: str) -> int:
+    if _NOISE_RE.search(line):
+        return 0
+    return max((rank for rank, pattern in _MARKERS if pattern.search(line)), default=0)
+
+
+def decisive_lines(lines: list[str], limit: int = MAX_DECISIVE_LINES) -> list[str]:
+    """The lines of ``lines`` that explain a failure, with :data:`CONTEXT_BEFORE` line(s) before each, in order.
+
+    Lines are ranked by error markers; the best-ranked ones are taken first (a later line wins a tie:
+    the error nearer the end is the one that stopped the step), then shown in log order. Empty when
+    no line carries a marker (the caller then falls back to the tail).
+    """
+    ranked = [(rank, index) for index, line in enumerate(lines) if (rank := _rank(line)) > 0]
+    if not ranked:
+        return []
+    chosen: set[int] = set()
+    seen_text: set[str] = set()
+    for rank, index in sorted(ranked, key=lambda pair: (-pair[0], -pair[1])):
+        text = lines[index].strip()
+        if text in seen_text:
+            continue
+        wanted = {i for i in range(max(0, index - CONTEXT_BEFORE), index + 1)}
+        if len(chosen | wanted) > limit:
+            if len(chosen) + 1 > limit:
+                break
+            wanted = {index}
+        chosen |= wanted
+        seen_text.add(text)
+    return [lines[i] for i in sorted(chosen)]
+
+
+def diagnose(log: str) -> BuildDiagnosis:
+    """The decisive lines of a failed build's ``log`` and its recognised cause (None when unknown).
+
+    A network failure reaching a package index wins over any other cause: pip then also says it
+    found no matching distribution, and apt that it cannot locate a package, but neither is the
+    learner's doing.
+    """
+    output = failing_output(log)
+    lines = tuple(decisive_lines(output))
+    text = "\n".join(output)
+    if _NETWORK_RE.search(text):
+        return BuildDiagnosis(lines, _NETWORK_CAUSE)
+    for pattern, cause in _CAUSES:
+        if pattern.search(text):
+            return BuildDiagnosis(lines, cause)
+    return BuildDiagnosis(lines, None)
