@@ -20,9 +20,12 @@ from dataclasses import dataclass
 
 #: At most this many decisive lines (context included) are kept in the report.
 MAX_DECISIVE_LINES = 12
+#: A decisive line longer than this is cut (characters).
+MAX_LINE_CHARS = 240
 #: Lines of context kept before a decisive line.
 CONTEXT_BEFORE = 1
 
+_VARYING_RE = re.compile(r"0x[0-9a-f]+|\d+")
 _STEP_RE = re.compile(r"^Step \d+/\d+ : ")
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _ENGINE_ERROR_RE = re.compile(r"^The command '.*' returned a non-zero code: \d+$")
@@ -33,7 +36,7 @@ _MARKERS: tuple[tuple[int, re.Pattern[str]], ...] = tuple((rank, re.compile(patt
     (9, r"fatal error: .*No such file or directory"),       # gcc: a missing header
     (9, r"E: Unable to locate package|E: Package '.*' has no installation candidate"),
     (9, r"pg_config executable not found"),
-    (9, r"command '[^']+' failed: No such file or directory"),
+    (9, r"command '[^']+' failed: No such file or directory|No such file or directory: '[^']*(gcc|cc|g\+\+)'"),
     (8, r"\bfatal error:"),
     (8, r"\bE: "),                                             # apt
     (8, r"^ERROR: (Could not find a version|No matching distribution|Could not install|Could not open requirements)"),
@@ -63,7 +66,8 @@ class Cause:
     """A well-known reason for a failed build, recognised in its log."""
 
     id: str
-    """A stable name: ``pg_config``, ``libc6_dev``, ``python_headers``, ``apt_package``, ``no_gcc``, ``network``."""
+    """A stable name: ``pg_config``, ``libc6_dev``, ``python_headers``, ``dev_headers``, ``apt_package``,
+    ``no_gcc``, ``network``."""
     hint: str
     """One or two sentences: what happened and how to fix it."""
     environment: bool = False
@@ -78,6 +82,8 @@ class BuildDiagnosis:
     """The decisive lines with a little context, in log order (at most :data:`MAX_DECISIVE_LINES`)."""
     cause: Cause | None
     """The well-known cause, when one is recognised."""
+    evidence: str | None = None
+    """The words of the log that gave the cause away (from its marker on, cut to 160 characters)."""
 
 
 _NETWORK_RE = re.compile(
@@ -87,6 +93,23 @@ _NETWORK_RE = re.compile(
     r"|ConnectTimeoutError|Connection timed out|Failed to establish a new connection|Failed to fetch"
     r"|Could not connect to|ProxyError|Read timed out|Temporary failure resolving"
 )
+
+#: Headers of the C library (libc6-dev on Debian), top-level or under sys/, bits/, netinet/, arpa/...
+_LIBC_HEADERS = (
+    r"assert|complex|ctype|dlfcn|errno|fcntl|features|fenv|float|glob|grp|iconv|inttypes|langinfo|libintl|limits"
+    r"|locale|malloc|math|netdb|poll|pthread|pwd|regex|sched|search|semaphore|setjmp|signal|spawn|stdarg|stdbool"
+    r"|stddef|stdint|stdio|stdlib|string|strings|syslog|termios|time|unistd|utime|wchar|wctype|(sys|bits|netinet"
+    r"|arpa|net|linux|asm|gnu)/[\w/]+",
+)
+
+#: The words that say best what went wrong with the network, most telling first (the evidence quoted).
+_NETWORK_WORDS = tuple(re.compile(pattern) for pattern in (
+    r"\[SSL: CERTIFICATE_VERIFY_FAILED\][^'\"]*|CERTIFICATE_VERIFY_FAILED|certificate verify failed[^'\"]*",
+    r"Failed to establish a new connection: [^'\"]*",
+    r"Temporary failure resolving '[^']*'|Could not resolve '[^']*'|Could not resolve host: \S+",
+    r"Temporary failure in name resolution|Name or service not known|Connection refused|Network is unreachable",
+    r"Could not fetch URL \S+|Failed to fetch \S+",
+))
 
 _CAUSES: tuple[tuple[re.Pattern[str], Cause], ...] = (
     (re.compile(r"pg_config executable not found|pg_config: (command )?not found"), Cause(
@@ -98,13 +121,16 @@ _CAUSES: tuple[tuple[re.Pattern[str], Cause], ...] = (
         "The C extension needs the interpreter's headers (Python.h): build on a python image, which ships "
         "them for its own Python, or install the -dev headers of the interpreter you build for (python3-dev "
         "on Debian's python3).")),
-    (re.compile(r"fatal error: (limits|stdio|stdlib|string|stddef|errno|unistd|features|stdint|sys/\w+|bits/\w+)"
-                r"\.h: No such file"), Cause(
+    (re.compile(r"fatal error: (" + "|".join(_LIBC_HEADERS) + r")\.h: No such file"), Cause(
         "libc6_dev",
-        "gcc installed with --no-install-recommends comes without the C library's headers: add libc6-dev to the "
-        "same apt-get install (build stage only).")),
+        "gcc installed with --no-install-recommends comes without the C library's headers ({header} is "
+        "libc6-dev's): add libc6-dev to the same apt-get install (build stage only).")),
+    (re.compile(r"fatal error: ([\w./+-]+\.h): No such file"), Cause(
+        "dev_headers",
+        "A C header is missing ({header}): install the -dev package that provides it in the build stage "
+        "(packages.debian.org searches file contents), and only its runtime library in the final stage.")),
     (re.compile(r"command '[^']*(gcc|cc|x86_64-linux-gnu-gcc)' failed: No such file|unable to execute '[^']*gcc'"
-                r"|(gcc|cc): (command )?not found|error: command 'gcc' failed"), Cause(
+                r"|No such file or directory: '[^']*(gcc|cc)'|(gcc|cc): (command )?not found"), Cause(
         "no_gcc",
         "A package compiles C code and there is no compiler: install gcc and libc6-dev in the build stage "
         "(apt-get install --no-install-recommends gcc libc6-dev), then copy only the result to the runtime stage.")),
@@ -143,6 +169,12 @@ def _rank(line: str) -> int:
     return max((rank for rank, pattern in _MARKERS if pattern.search(line)), default=0)
 
 
+def _marker_at(line: str) -> int:
+    """Where the best-ranked marker of ``line`` starts (0 when none)."""
+    found = [(rank, match.start()) for rank, pattern in _MARKERS if (match := pattern.search(line)) is not None]
+    return max(found, key=lambda pair: (pair[0], -pair[1]))[1] if found else 0
+
+
 def decisive_lines(lines: list[str], limit: int = MAX_DECISIVE_LINES) -> list[str]:
     """The lines of ``lines`` that explain a failure, with :data:`CONTEXT_BEFORE` line(s) before each, in order.
 
@@ -156,17 +188,31 @@ def decisive_lines(lines: list[str], limit: int = MAX_DECISIVE_LINES) -> list[st
     chosen: set[int] = set()
     seen_text: set[str] = set()
     for rank, index in sorted(ranked, key=lambda pair: (-pair[0], -pair[1])):
-        text = lines[index].strip()
+        text = _VARYING_RE.sub("#", lines[index].strip())  # pip's retries differ only by counters and addresses
         if text in seen_text:
             continue
-        wanted = {i for i in range(max(0, index - CONTEXT_BEFORE), index + 1)}
+        # context: the unmarked line(s) just before (a marked one stands or falls by its own rank)
+        wanted = {i for i in range(max(0, index - CONTEXT_BEFORE), index) if _rank(lines[i]) == 0} | {index}
         if len(chosen | wanted) > limit:
             if len(chosen) + 1 > limit:
                 break
             wanted = {index}
         chosen |= wanted
         seen_text.add(text)
-    return [lines[i] for i in sorted(chosen)]
+    return [_shortened(lines[i], at=_marker_at(lines[i])) for i in sorted(chosen)]
+
+
+def _shortened(line: str, width: int = MAX_LINE_CHARS, at: int = 0) -> str:
+    """``line`` cut to ``width`` characters, keeping the text from ``at`` (its marker) in view.
+
+    A compiler's command line, or pip's retry warning, can run to hundreds of characters with the
+    telling words at the end.
+    """
+    if len(line) <= width:
+        return line
+    start = 0 if at < width // 2 else at - 40
+    cut = line[start: start + width - 2]
+    return ("…" if start else "") + cut + ("…" if start + width - 2 < len(line) else "")
 
 
 def diagnose(log: str) -> BuildDiagnosis:
@@ -179,9 +225,21 @@ def diagnose(log: str) -> BuildDiagnosis:
     output = failing_output(log)
     lines = tuple(decisive_lines(output))
     text = "\n".join(output)
-    if _NETWORK_RE.search(text):
-        return BuildDiagnosis(lines, _NETWORK_CAUSE)
+    if _NETWORK_RE.search(text) is not None:
+        match = next(m for pattern in (*_NETWORK_WORDS, _NETWORK_RE) if (m := pattern.search(text)) is not None)
+        return BuildDiagnosis(lines, _NETWORK_CAUSE, _evidence(text, match))
     for pattern, cause in _CAUSES:
-        if pattern.search(text):
-            return BuildDiagnosis(lines, cause)
+        if (match := pattern.search(text)) is not None:
+            header = next((group for group in match.groups() if group and group.endswith(".h")), None)
+            if "{header}" in cause.hint:
+                header = header or (match.group(1) + ".h" if match.groups() and match.group(1) else "a header")
+                cause = Cause(cause.id, cause.hint.format(header=header), cause.environment)
+            return BuildDiagnosis(lines, cause, _evidence(text, match))
     return BuildDiagnosis(lines, None)
+
+
+def _evidence(text: str, match: re.Match[str]) -> str:
+    """The rest of the matched line from the match on, cut to 160 characters."""
+    start = match.start()
+    end = text.find("\n", match.end())
+    return _shortened(text[start: end if end >= 0 else len(text)].strip(), 160)

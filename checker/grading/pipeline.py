@@ -42,6 +42,7 @@ from .. import rubric as rubrics
 from . import scoring
 from .. import settings as course_settings
 from ..dockerfile import Dockerfile, ParseError, parse
+from ..engine import build_errors
 from ..report import BuildSummary, Report
 from . import cache_probe
 from .run import LineCallback, Run, cleanup, interruptible, new_run_id, repository_for
@@ -198,10 +199,10 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
     if not result.ok and report.build.cause == "network":
         # The grading machine's own network (TLS, DNS, a refused connection to a package index):
         # not the learner's score. Grading could not happen; the report keeps the build and its lines.
-        evidence_line = next((line.strip() for line in report.build.error_lines if line.strip()), "")
+        said = build_errors.diagnose(result.log or result.failed_output).evidence
         raise GradingError(
             "The build failed because this grading machine could not reach a package index"
-            + (f" ({evidence_line[:160]})" if evidence_line else "")
+            + (f" (the log says: {said})" if said else "")
             + ": that is not your Dockerfile's fault; grade again later or tell whoever runs the grader."
         )
     evidence = dynamic.Evidence(build=result)
