@@ -192,7 +192,8 @@ def decisive_lines(lines: list[str], limit: int = MAX_DECISIVE_LINES) -> list[st
         if text in seen_text:
             continue
         # context: the unmarked line(s) just before (a marked one stands or falls by its own rank)
-        wanted = {i for i in range(max(0, index - CONTEXT_BEFORE), index) if _rank(lines[i]) == 0} | {index}
+        wanted = {i for i in range(max(0, index - CONTEXT_BEFORE), index)
+                  if _rank(lines[i]) == 0 and not _NOISE_RE.search(lines[i])} | {index}
         if len(chosen | wanted) > limit:
             if len(chosen) + 1 > limit:
                 break

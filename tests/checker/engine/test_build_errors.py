@@ -86,6 +86,16 @@ def test_apt_that_cannot_resolve_its_mirror_is_the_machine_even_when_it_then_can
     assert "Temporary failure resolving 'deb.debian.org'" in (diagnosis.evidence or "")
 
 
+@pytest.mark.parametrize("name, line", [
+    ("pip-no-such-version", "ERROR: No matching distribution found for psycopg2==9.9.9"),
+    ("sh-not-found", "/bin/sh: 1: uvicron: not found"),
+])
+def test_a_learner_error_without_a_known_cause_still_shows_its_line_and_no_trailer(name, line):
+    diagnosis = diagnose(log(name))
+    assert line in diagnosis.lines and diagnosis.cause is None
+    assert not any("[notice]" in kept or "A new release of pip" in kept for kept in diagnosis.lines)
+
+
 def test_a_misspelt_pip_requirement_is_the_learner_s_not_the_network_s():
     text = ("Step 2/2 : RUN pip install psycopg3\n ---> Running in 0123456789ab\n"
             "ERROR: Could not find a version that satisfies the requirement psycopg3 (from versions: none)\n"
