@@ -65,13 +65,14 @@ def test_a_header_the_c_library_does_not_ship_is_a_dev_package_not_libc6_dev():
     ("pip-refused", "Connection refused"),                         # an index that does not answer
     ("pip-dns", "Name or service not known"),                      # an index whose name does not resolve
     ("debian-pip-cert", "CERTIFICATE_VERIFY_FAILED"),              # a stand-in that did not trust the proxy's CA
+    ("apt-dns", "Could not resolve 'deb.lpi-unreachable.invalid'"),  # apt's mirror: then "Unable to locate package"
 ])
 def test_a_package_index_the_grading_machine_cannot_reach_is_an_environment_problem(name, words):
     diagnosis = diagnose(log(name))
     assert diagnosis.cause is not None and diagnosis.cause.id == "network" and diagnosis.cause.environment
     assert diagnosis.evidence is not None and words in diagnosis.evidence
-    # pip then also says it found no version: that is not the learner's misspelling
-    assert any("No matching distribution" in line for line in diagnosis.lines)
+    # pip then also says it found no version, apt that it cannot locate the package: not the learner's misspelling
+    assert any("No matching distribution" in line or "Unable to locate package" in line for line in diagnosis.lines)
 
 
 def test_apt_that_cannot_resolve_its_mirror_is_the_machine_even_when_it_then_cannot_locate_a_package():
