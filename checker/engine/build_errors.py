@@ -102,6 +102,12 @@ _LIBC_HEADERS = (
     r"|arpa|net|linux|asm|gnu)/[\w/]+",
 )
 
+#: A line that is a package manager talking about its index: pip's retries and fetches, apt's and apk's.
+_INDEX_CONTEXT_RE = re.compile(
+    r"Retrying \(Retry\(|Could not fetch URL|HTTPS?ConnectionPool\(host=|/simple/|^\s*(Err|W|E):|Failed to fetch"
+    r"|Temporary failure resolving|Could not resolve '|APKINDEX|Could not connect to |pip\._vendor"
+)
+
 #: The words that say best what went wrong with the network, most telling first (the evidence quoted).
 _NETWORK_WORDS = tuple(re.compile(pattern) for pattern in (
     r"\[SSL: CERTIFICATE_VERIFY_FAILED\][^'\"]*|CERTIFICATE_VERIFY_FAILED|certificate verify failed[^'\"]*",
@@ -226,9 +232,12 @@ def diagnose(log: str) -> BuildDiagnosis:
     output = failing_output(log)
     lines = tuple(decisive_lines(output))
     text = "\n".join(output)
-    if _NETWORK_RE.search(text) is not None:
-        match = next(m for pattern in (*_NETWORK_WORDS, _NETWORK_RE) if (m := pattern.search(text)) is not None)
-        return BuildDiagnosis(lines, _NETWORK_CAUSE, _evidence(text, match))
+    # Only a package manager's own words about its index count: an app that cannot reach its
+    # database at build time ("Connection refused") is the learner's to fix.
+    index_lines = "\n".join(line for line in output if _NETWORK_RE.search(line) and _INDEX_CONTEXT_RE.search(line))
+    if index_lines:
+        match = next(m for pattern in (*_NETWORK_WORDS, _NETWORK_RE) if (m := pattern.search(index_lines)) is not None)
+        return BuildDiagnosis(lines, _NETWORK_CAUSE, _evidence(index_lines, match))
     for pattern, cause in _CAUSES:
         if (match := pattern.search(text)) is not None:
             header = next((group for group in match.groups() if group and group.endswith(".h")), None)

@@ -97,6 +97,15 @@ def test_a_learner_error_without_a_known_cause_still_shows_its_line_and_no_trail
     assert not any("[notice]" in kept or "A new release of pip" in kept for kept in diagnosis.lines)
 
 
+def test_an_app_that_cannot_reach_its_database_at_build_time_is_the_learner_s_not_the_network_s():
+    text = ("Step 5/5 : RUN python -c \"import psycopg2; psycopg2.connect('postgresql://db/notes')\"\n"
+            " ---> Running in 0123456789ab\nTraceback (most recent call last):\n  File \"<string>\", line 1, in <module>\n"
+            "psycopg2.OperationalError: connection to server at \"db\" (10.0.0.5), port 5432 failed: Connection refused\n")
+    diagnosis = diagnose(text)
+    assert diagnosis.cause is None
+    assert any("psycopg2.OperationalError" in line for line in diagnosis.lines)
+
+
 def test_a_misspelt_pip_requirement_is_the_learner_s_not_the_network_s():
     text = ("Step 2/2 : RUN pip install psycopg3\n ---> Running in 0123456789ab\n"
             "ERROR: Could not find a version that satisfies the requirement psycopg3 (from versions: none)\n"
