@@ -140,10 +140,12 @@ _CAUSES: tuple[tuple[re.Pattern[str], Cause], ...] = (
         "no_gcc",
         "A package compiles C code and there is no compiler: install gcc and libc6-dev in the build stage "
         "(apt-get install --no-install-recommends gcc libc6-dev), then copy only the result to the runtime stage.")),
-    (re.compile(r"E: Unable to locate package (\S+)|E: Package '([^']+)' has no installation candidate"), Cause(
+    (re.compile(r"E: Unable to locate package (\S+)|E: Package '([^']+)' has no installation candidate"
+                r"|^\s*(\S+) \(no such package\)", re.MULTILINE), Cause(
         "apt_package",
-        "apt does not know that package name: check its spelling (apt-cache search NAME on the same base "
-        "image), and run apt-get update in the same RUN before installing.")),
+        "The package manager does not know that package name: check its spelling (apt-cache search NAME, or "
+        "apk search NAME, on the same base image), and update the index in the same RUN (apt-get update "
+        "before apt-get install; apk add --no-cache).")),
 )
 
 _NETWORK_CAUSE = Cause(

@@ -106,6 +106,14 @@ def test_an_app_that_cannot_reach_its_database_at_build_time_is_the_learner_s_no
     assert any("psycopg2.OperationalError" in line for line in diagnosis.lines)
 
 
+def test_a_misspelt_apk_package_is_named_like_apt_s():
+    text = ("Step 2/2 : RUN apk add --no-cache libpq-devel\n ---> Running in 0123456789ab\n"
+            "ERROR: unable to select packages:\n  libpq-devel (no such package):\n    required by: world[libpq-devel]\n")
+    diagnosis = diagnose(text)
+    assert diagnosis.cause is not None and diagnosis.cause.id == "apt_package" and "apk search" in diagnosis.cause.hint
+    assert "ERROR: unable to select packages:" in diagnosis.lines
+
+
 def test_a_misspelt_pip_requirement_is_the_learner_s_not_the_network_s():
     text = ("Step 2/2 : RUN pip install psycopg3\n ---> Running in 0123456789ab\n"
             "ERROR: Could not find a version that satisfies the requirement psycopg3 (from versions: none)\n"
