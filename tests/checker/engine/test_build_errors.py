@@ -140,3 +140,19 @@ def test_the_engine_keeps_more_lines_than_the_report_showed():
     # the report's tail was 20 lines of the 40 a step keeps; the whole log is what is searched now
     assert STEP_TAIL_LINES >= 20
     assert len(failing_output(log("gcc-no-libc6-dev"))) > STEP_TAIL_LINES
+
+
+def test_the_report_s_build_summary_and_the_builds_check_carry_the_lines_and_the_hint():
+    from checker import checks as dynamic
+    from checker.engine import BuildResult
+    from checker.grading.summary import build_summary
+
+    text = log("issue-pg-config")
+    result = BuildResult(ok=False, image_id=None, tag=None, seconds=12.0, log=text, failed_step="RUN pip install -r requirements.txt",
+                         error="The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 1",
+                         failed_output="\n".join(failing_output(text)[-STEP_TAIL_LINES:]))
+    summary = build_summary(result)
+    assert summary.cause == "pg_config" and "libpq-dev" in (summary.hint or "")
+    assert any("pg_config executable not found" in line for line in summary.error_lines)
+    outcome = dynamic.REGISTRY["builds"].judge(dynamic.Evidence(build=result), {})
+    assert not outcome.passed and "libpq-dev" in outcome.message and outcome.details == {"cause": "pg_config"}
