@@ -227,13 +227,17 @@ def _shortened(line: str, width: int = MAX_LINE_CHARS, at: int = 0) -> str:
 def diagnose(log: str) -> BuildDiagnosis:
     """The decisive lines of a failed build's ``log`` and its recognised cause (None when unknown).
 
-    A network failure reaching a package index wins over any other cause: pip then also says it
-    found no matching distribution, and apt that it cannot locate a package, but neither is the
-    learner's doing.
+    A cause the step's own work reveals (pg_config, a missing header, no compiler) wins: a retry
+    pip survived earlier does not make a compile error the network's. Otherwise a network failure
+    reaching a package index wins over what follows from it (pip finding no matching distribution,
+    apt unable to locate a package): neither is the learner's doing.
     """
     output = failing_output(log)
     lines = tuple(decisive_lines(output))
     text = "\n".join(output)
+    for pattern, cause in _CAUSES:
+        if cause.id != "apt_package" and (match := pattern.search(text)) is not None:
+            return BuildDiagnosis(lines, _with_header(cause, match), _evidence(text, match))
     # Only a package manager's own words about its index count: an app that cannot reach its
     # database at build time ("Connection refused") is the learner's to fix.
     index_lines = "\n".join(line for line in output if _NETWORK_RE.search(line) and _INDEX_CONTEXT_RE.search(line))
@@ -241,13 +245,18 @@ def diagnose(log: str) -> BuildDiagnosis:
         match = next(m for pattern in (*_NETWORK_WORDS, _NETWORK_RE) if (m := pattern.search(index_lines)) is not None)
         return BuildDiagnosis(lines, _NETWORK_CAUSE, _evidence(index_lines, match))
     for pattern, cause in _CAUSES:
-        if (match := pattern.search(text)) is not None:
-            header = next((group for group in match.groups() if group and group.endswith(".h")), None)
-            if "{header}" in cause.hint:
-                header = header or (match.group(1) + ".h" if match.groups() and match.group(1) else "a header")
-                cause = Cause(cause.id, cause.hint.format(header=header), cause.environment)
+        if cause.id == "apt_package" and (match := pattern.search(text)) is not None:
             return BuildDiagnosis(lines, cause, _evidence(text, match))
     return BuildDiagnosis(lines, None)
+
+
+def _with_header(cause: Cause, match: re.Match[str]) -> Cause:
+    """``cause`` with ``{header}`` in its hint replaced by the header the match names."""
+    if "{header}" not in cause.hint:
+        return cause
+    header = next((group for group in match.groups() if group and group.endswith(".h")), None)
+    header = header or (match.group(1) + ".h" if match.groups() and match.group(1) else "a header")
+    return Cause(cause.id, cause.hint.format(header=header), cause.environment)
 
 
 def _evidence(text: str, match: re.Match[str]) -> str:

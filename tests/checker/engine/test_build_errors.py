@@ -97,6 +97,17 @@ def test_a_learner_error_without_a_known_cause_still_shows_its_line_and_no_trail
     assert not any("[notice]" in kept or "A new release of pip" in kept for kept in diagnosis.lines)
 
 
+def test_a_retry_pip_survived_does_not_make_a_compile_error_the_network_s():
+    text = log("issue-pg-config").replace(
+        "Collecting psycopg2",
+        "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection "
+        "broken by 'NewConnectionError(\"Failed to establish a new connection: [Errno 111] Connection refused\")': "
+        "/simple/psycopg2/\nCollecting psycopg2", 1)
+    assert "Retrying" in text
+    diagnosis = diagnose(text)
+    assert diagnosis.cause is not None and diagnosis.cause.id == "pg_config" and not diagnosis.cause.environment
+
+
 def test_an_app_that_cannot_reach_its_database_at_build_time_is_the_learner_s_not_the_network_s():
     text = ("Step 5/5 : RUN python -c \"import psycopg2; psycopg2.connect('postgresql://db/notes')\"\n"
             " ---> Running in 0123456789ab\nTraceback (most recent call last):\n  File \"<string>\", line 1, in <module>\n"
