@@ -52,10 +52,19 @@ def test_when_the_context_holds_a_venv_with_another_name_then_dockerignore_must_
 
 def test_when_several_patterns_are_missing_then_one_finding_lists_them_all(tmp_path: Path):
     (tmp_path / "Dockerfile").write_text(GOOD)
-    (tmp_path / ".dockerignore").write_text(".git\n.venv\n**/__pycache__\n")
+    (tmp_path / ".dockerignore").write_text(".git\n.venv\n")
     findings = lint(tmp_path / "Dockerfile", with_hadolint=False).rule_results["LPI013"].findings
     assert len(findings) == 1
-    assert all(line in findings[0].hint for line in ("venv", "**/*.pyc", ".pytest_cache"))
+    assert all(line in findings[0].hint for line in ("venv", "**/__pycache__", ".pytest_cache"))
+
+
+def test_when_the_course_sample_app_is_linted_with_its_own_dockerignore_then_lpi013_passes():
+    # Issue 16, kind 3: **/__pycache__ keeps out all the bytecode CPython writes; no **/*.pyc needed.
+    sample = Path(__file__).resolve().parents[2] / "sample_app"
+    assert "**/*.pyc" not in (sample / ".dockerignore").read_text().split()
+    for dockerfile in ("Dockerfile", "../solutions/05-production-ready/Dockerfile"):
+        result = lint(sample / dockerfile, context_dir=sample, with_hadolint=False)
+        assert result.rule_results["LPI013"].findings == (), dockerfile
 
 
 def test_when_no_dockerignore_and_no_whole_context_copy_then_the_message_does_not_invent_one(tmp_path: Path):
