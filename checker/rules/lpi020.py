@@ -12,11 +12,12 @@ from checker.rules.facts import toolchain_base
 
 _COMPILER_RE = re.compile(r"^(?:gcc|cc|clang)(?:-[\d.]+)?$")
 #: Packages that bring the C library's headers along (as a dependency, not a recommendation):
-#: libc6-dev itself, build-essential, g++ (libstdc++-dev depends on libc6-dev); on Alpine
+#: libc6-dev itself, build-essential, g++ (libstdc++-dev depends on libc6-dev), zlib1g-dev and
+#: the Python headers (python3-dev -> libpython3.X-dev -> zlib1g-dev -> libc6-dev); on Alpine
 #: musl-dev, build-base, alpine-sdk; on Red Hat glibc-devel (gcc depends on it there).
 _LIBC_HEADERS_RE = re.compile(
-    r"^(?:libc6-dev|libc-dev|build-essential|g\+\+(?:-[\d.]+)?|libstdc\+\+(?:-[\d.]+)?-dev|"
-    r"musl-dev|build-base|alpine-sdk|glibc-devel|gcc-c\+\+)$"
+    r"^(?:libc6-dev|libc-dev|build-essential|g\+\+(?:-[\d.]+)?|libstdc\+\+(?:-[\d.]+)?-dev|zlib1g-dev|"
+    r"(?:lib)?python3(?:\.\d+)?-dev|musl-dev|build-base|alpine-sdk|glibc-devel|gcc-c\+\+)$"
 )
 #: Packages PyPI has as a source distribution only (no Linux wheel), so pip compiles them.
 SOURCE_ONLY = frozenset({"psycopg2", "mysqlclient", "uwsgi", "python-ldap", "dbus-python", "pygobject", "pyaudio"})
