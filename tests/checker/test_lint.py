@@ -135,3 +135,28 @@ def test_when_linting_without_hadolint_then_a_typical_dockerfile_takes_milliseco
     for _ in range(20):
         lint(GOOD, dockerignore=IGNORE, with_hadolint=False)
     assert (time.perf_counter() - start) / 20 < 0.05
+
+
+ISSUE16_PURGED_IN_ONE_RUN = (
+    "FROM python:3.13-slim\n"
+    "RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev libpq5"
+    " && pip install --no-cache-dir psycopg2==2.9.13"
+    " && apt-get purge -y --auto-remove gcc libc6-dev libpq-dev && rm -rf /var/lib/apt/lists/*\n"
+    "USER 10001\n"
+    'CMD ["python", "-c", "import psycopg2"]\n'
+)
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["same-run", "later-run"])
+def test_when_build_packages_are_purged_then_lpi001_to_lpi003_agree_on_what_the_layers_keep(later):
+    # Issue 16, kind 1: one reading of "what the layers keep" for all three rules.
+    text = ISSUE16_PURGED_IN_ONE_RUN
+    if later:
+        text = text.replace(" && apt-get purge", "\nRUN apt-get purge")
+    results = lint(text, with_hadolint=False).rule_results
+    verdicts = {rule: results[rule].passed for rule in ("LPI001", "LPI002", "LPI003")}
+    assert verdicts == {rule: not later for rule in verdicts}, verdicts
+    if later:
+        assert all("too late" in finding.message for rule in verdicts for finding in results[rule].findings)
+    else:
+        assert [finding.severity for finding in results["LPI001"].findings] == ["info"]
