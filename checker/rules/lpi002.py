@@ -28,7 +28,8 @@ def no_build_tools_in_final_stage(ctx: Context) -> Iterator[Flag]:
         In the image you run they add hundreds of megabytes and hand an attacker a compiler.
     How to fix:
         Install build tools only in a build stage and copy the built dependencies out of it;
-        start the final stage from a -slim image that has no compiler.
+        start the final stage from a -slim image that has no compiler. In a single stage, remove
+        them in the same RUN that installs them: a later RUN cannot shrink the image.
     """
     facts = ctx.facts
     root = facts.lineage[0]
