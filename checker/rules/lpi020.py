@@ -52,7 +52,7 @@ def _compiles(command: Command, install: PackageInstall | None) -> tuple[str, bo
         return None
     source_only = [name for name in install.names if name in SOURCE_ONLY]
     if source_only:
-        return f"pip install {', '.join(source_only)} (PyPI has no wheel for it)", True
+        return f"pip install {', '.join(source_only)} (PyPI has no wheel for {'them' if len(source_only) > 1 else 'it'})", True
     if install.values("--no-binary"):
         return f"{install.command.text} (--no-binary builds from source)", True
     unseen = (install.requirement_files or install.subcommand == "sync" or install.manager in {"poetry", "pipenv", "pdm"}
@@ -75,14 +75,14 @@ def _stage_problem(dockerfile: Dockerfile, stage: Stage) -> tuple[_Compiler, Ins
             for command in instruction.commands:
                 install = installs.get(id(command))
                 if install is not None and install.system:
+                    compilers = [name for name in install.names if _COMPILER_RE.match(name)]
                     if any(_LIBC_HEADERS_RE.match(name) for name in install.names) or (
-                            install.manager == "apt" and not _without_recommends(install)):
-                        return None  # the headers are there from here on
+                            compilers and install.manager == "apt" and not _without_recommends(install)):
+                        return None  # the headers are there from here on (gcc's recommendations bring them)
                     if install.manager in {"yum", "dnf"}:
                         continue  # gcc depends on glibc-devel there: no trap
-                    name = next((name for name in install.names if _COMPILER_RE.match(name)), None)
-                    if name and _without_recommends(install) and compiler is None:
-                        compiler = _Compiler(name, install, instruction)
+                    if compilers and _without_recommends(install) and compiler is None:
+                        compiler = _Compiler(compilers[0], install, instruction)
                     continue
                 if compiler is None:
                     continue
