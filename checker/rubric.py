@@ -43,7 +43,15 @@ from typing import Any
 from . import catalog
 from .catalog import HADOLINT_ID
 
-DEFAULT_RUBRIC = Path(__file__).with_name("rubrics") / "default.toml"
+from .settings import CourseFilesMissing, course_dir
+
+try:
+    #: The sample app's rubric, where its relative paths (``../../sample_app``) lead to the course's files:
+    #: the checkout's, ``$LPI_COURSE_DIR``'s or the installed package's copy (:func:`checker.settings.course_dir`).
+    DEFAULT_RUBRIC = course_dir() / "checker" / "rubrics" / "default.toml"
+    _DEFAULT_MISSING: str | None = None
+except CourseFilesMissing as _missing:
+    DEFAULT_RUBRIC, _DEFAULT_MISSING = Path(__file__).with_name("rubrics") / "default.toml", str(_missing)
 _RESERVED = {"id", "points", "required", "title"}
 
 
@@ -225,4 +233,6 @@ def resolve(*, exercise: str | None = None, rubric: str | Path | None = None) ->
         from .exercises import find_exercise  # imports this module: looked up on use
 
         return load(find_exercise(exercise) / "rubric.toml")
+    if rubric is None and _DEFAULT_MISSING is not None:
+        raise RubricError(_DEFAULT_MISSING)
     return load(rubric or DEFAULT_RUBRIC)
