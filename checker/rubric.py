@@ -35,6 +35,7 @@ Which ids exist, their kind and their parameters come from :mod:`checker.catalog
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +138,7 @@ class Rubric:
         return dict(entry.params) if entry.kind == "dynamic" else {}
 
 
-def load(path: str | Path) -> Rubric:
+def load(path: str | os.PathLike[str]) -> Rubric:
     """Read and validate a rubric file; raises :class:`RubricError` (missing, unreadable, invalid)."""
     path = Path(path)
     try:
@@ -225,7 +226,7 @@ def _build_spec(data: dict[str, Any], name: str, path: Path) -> BuildSpec | None
     return BuildSpec(name, dockerfile, context)
 
 
-def resolve(*, exercise: str | None = None, rubric: str | Path | None = None) -> Rubric:
+def resolve(*, exercise: str | None = None, rubric: str | os.PathLike[str] | None = None) -> Rubric:
     """The rubric for ``--exercise`` or ``--rubric``, else the sample app's default."""
     if exercise and rubric:
         raise RubricError("Give --exercise or --rubric, not both.")
