@@ -27,8 +27,11 @@ def _uri(path: str) -> str:
 
 
 def to_sarif(result: Any) -> dict[str, Any]:
-    """``result`` (a lint result or a grading report) as a SARIF 2.1.0 log (plain data for JSON)."""
-    items = located(result)
+    """``result`` (a lint result, a grading report, or a list of them) as a SARIF 2.1.0 log (plain data for JSON).
+
+    A list gives one run holding every result's findings (``lean-check lint`` of several files).
+    """
+    items = [item for one in result for item in located(one)] if isinstance(result, list) else located(result)
     rule_ids = sorted({item.rule for item in items})
     rules = []
     for rule_id in rule_ids:
