@@ -54,6 +54,7 @@ def test_the_constraints_are_what_make_lock_writes(tmp_path):
     assert pins(out.read_text(encoding="utf-8")) == pins(CONSTRAINTS.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_debian_12_system_python_installs_the_pins(tmp_path):
     """Needs the network and Debian 12's /usr/bin/python3 (3.11.2): pip itself resolves the set-up's install.
 

@@ -29,6 +29,7 @@ def scratch(tmp_path):
     return repo
 
 
+@pytest.mark.slow
 def test_the_lean_check_lint_hook_fails_a_bad_dockerfile_and_names_the_rules(scratch, tmp_path):
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
     env.pop("VIRTUAL_ENV", None)

@@ -61,6 +61,7 @@ def test_the_wheel_carries_the_course_files_and_no_caches(wheel):
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_the_installed_wheel_lints_with_hadolint_and_grades_the_sample_app_outside_the_checkout(wheel, tmp_path, docker_client):
     """Needs the network (the pinned dependencies from PyPI) and the engine (the grade builds the sample app)."""
     venv = tmp_path / "venv"
