@@ -54,3 +54,14 @@ def test_the_course_dir_is_the_override_then_the_checkout_then_the_package(tmp_p
     (tmp_path / "exercises").mkdir()
     monkeypatch.setenv("LPI_COURSE_DIR", str(tmp_path))
     assert settings.course_dir() == tmp_path.resolve()
+
+
+def test_when_python_is_older_than_the_floor_setup_says_what_to_install_and_stops(tmp_path):
+    old = tmp_path / "python3"
+    old.write_text("#!/bin/sh\n# a stand-in for Python 3.10: prints its version, says it is older than 3.11.2\necho 3.10.13\nexit 1\n")
+    old.chmod(0o755)
+    done = subprocess.run(["bash", str(REPO / "scripts" / "setup.sh"), "lab"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHON": str(old)})
+    assert done.returncode == 1, done.stdout + done.stderr
+    said = [line for line in done.stdout.splitlines() if "too old" in line]
+    assert len(said) == 1 and "Python 3.10.13" in said[0] and "install Python 3.11.2 or newer" in said[0], done.stdout
