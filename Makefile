@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make lab    set up, then open the course in JupyterLab
-#   make test   set up, then run every test (pytest, notebooks with nbval, browser tests) and the type check
+#   make test   set up, then run the type check and every test (pytest, notebooks with nbval, browser tests)
 # `make help` lists every target.
 .PHONY: help setup setup-test lab test test-fast typecheck bench clean lock
 
@@ -22,9 +22,9 @@ setup-test: ## setup, plus PostgreSQL, Chromium and the modern engines for the t
 lab: setup ## open the course in JupyterLab
 	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
-test: setup-test ## every test: pytest, the notebooks with nbval, the browser tests, then mypy
-	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
+test: setup-test ## every test: mypy, then pytest with the notebooks (nbval) and the browser tests
 	$(PY) -m mypy
+	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
 
 # The fast subset for local work: no engine, no database, no browser.
 test-fast: ## the fast subset: no engine, database or browser
