@@ -61,6 +61,12 @@ def test_every_error_and_warning_finding_reaches_every_human_format_scored_or_no
     assert "not scored by this rubric" in text, fmt
 
 
+@pytest.mark.parametrize("fmt", ["gnu", "github", "sarif"])
+def test_the_editor_and_ci_formats_carry_every_finding_too(fmt):
+    text = render(unscored_error_report(), fmt)
+    assert "LPI014" in text and "DL3059" in text, fmt
+
+
 def test_a_scored_finding_is_marked_as_scored_and_advice_is_not_listed_as_a_finding():
     from checker.reporters import shown_findings, unscored_findings
 
