@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import re
 
+from ..findings import Finding
 from ..units import human_bytes  # noqa: F401  (re-exported for the reporters)
 
 #: Every format :func:`render` knows, one module each.
@@ -64,7 +65,7 @@ def sanitized(report):
     return safe
 
 
-def shown_findings(report) -> list[tuple[object, str]]:
+def shown_findings(report) -> list[tuple[Finding, str]]:
     """Every error and warning finding of ``report``, each with how this rubric scores it, by line.
 
     Returns ``(finding, scoring)`` pairs, where ``scoring`` is ``"scored by LPI014"`` (a rubric check of
@@ -87,6 +88,6 @@ def shown_findings(report) -> list[tuple[object, str]]:
     return shown
 
 
-def unscored_findings(report) -> list[object]:
+def unscored_findings(report) -> list[Finding]:
     """The error and warning findings of ``report`` no rubric check scores (see :func:`shown_findings`)."""
     return [finding for finding, scoring in shown_findings(report) if scoring.startswith("not scored")]
