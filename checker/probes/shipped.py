@@ -48,6 +48,8 @@ class ShippedFacts:
     """Contents of ``/etc/passwd`` and of the paths asked for (at most :data:`MAX_KEPT_BYTES` each)."""
     pycache_tags: dict[str, set[str]] = field(default_factory=dict, repr=False)
     """``__pycache__`` folder outside the system -> the interpreter tags of its files (``cpython-313``)."""
+    pycache_bytes: dict[str, int] = field(default_factory=dict, repr=False)
+    """The same folders -> the bytes of their files."""
     interpreters: set[str] = field(default_factory=set)
     """Interpreter tags the image's own Python writes (from ``lib/pythonX.Y`` folders): ``cpython-313``."""
     exists: set[str] = field(default_factory=set, repr=False)
@@ -57,7 +59,7 @@ class ShippedFacts:
         """After the last member: a ``__pycache__`` whose bytecode is for no Python of the image came from the host."""
         for folder, tags in self.pycache_tags.items():
             if tags and not tags & self.interpreters:
-                size = self.forbidden.get(folder, (0, ""))[0]
+                size = self.pycache_bytes.get(folder, 0)
                 self.forbidden[folder] = (size, f"bytecode for {', '.join(sorted(tags))}, a Python this image does not "
                                                 "have: it was copied from the host")
 
@@ -130,6 +132,7 @@ def observe(facts: ShippedFacts, member: tarfile.TarInfo, path: str, tar: tarfil
         tag = _PYC_TAG.search(name)
         folder_path = posixpath.dirname(path)
         facts.pycache_tags.setdefault(folder_path, set())
+        facts.pycache_bytes[folder_path] = facts.pycache_bytes.get(folder_path, 0) + member.size
         if tag:
             facts.pycache_tags[folder_path].add(tag.group(1))
     if path == "/etc/passwd" or path in keep:
