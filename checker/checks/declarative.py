@@ -46,6 +46,7 @@ A path given to ``file_*`` is absolute; links are not followed (the path as the 
 from __future__ import annotations
 
 import fnmatch
+import shlex
 import posixpath
 import re
 from collections.abc import Mapping
@@ -267,7 +268,7 @@ def command(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         return not_run("there is no image")
     argv = tuple(params["run"])
     result = evidence.commands.get(argv)
-    shown = " ".join(argv)
+    shown = shlex.join(argv)
     if result is None:
         return not_run(f"{shown} was not run")
     details = {"exit_code": result.exit_code, "seconds": round(result.seconds, 3), "stdout": result.stdout[-2000:],

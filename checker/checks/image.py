@@ -7,6 +7,7 @@ filesystem holds, and the config's HEALTHCHECK.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -104,7 +105,8 @@ def healthcheck(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         return not_run("there is no image")
     test = evidence.image.healthcheck
     if test and test[0] != "NONE":
-        return Outcome(True, f"HEALTHCHECK {' '.join(test)[:120]}", {"test": list(test)})
+        shown = " ".join(test[1:]) if test[0] == "CMD-SHELL" else shlex.join(test)
+        return Outcome(True, f"The image declares HEALTHCHECK {shown[:160]}.", {"test": list(test)})
     what = "HEALTHCHECK NONE turns the base image's off" if test else "The image has no HEALTHCHECK"
     if params.get("must_exist"):
         return Outcome(False, f"{what}; this exercise asks for one.")
