@@ -48,7 +48,9 @@ def _stage_scopes(df: Dockerfile, stage: Stage) -> Iterator[tuple[Instruction, s
     inherited: set[str] | None = set(_ALWAYS)
     for member in df.lineage(stage)[:-1]:
         for instruction in member.instructions:
-            if instruction.keyword == "ENV":
+            # ENV carries into a stage built FROM it; BuildKit lets ARGs carry too (the classic
+            # builder does not): either way the name is declared, so it is not this rule's fault.
+            if instruction.keyword in {"ENV", "ARG"}:
                 inherited.update(name for name, _ in instruction.pairs())  # type: ignore[union-attr]
     root = df.lineage(stage)[0]
     base_env = _base_env(root.base_resolved) if root.parent is None else frozenset()
