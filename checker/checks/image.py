@@ -84,7 +84,9 @@ def no_new_setuid(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     if not added:
         return Outcome(True, f"No setuid or setgid file beyond the base image's {len(base)}.", {"base": len(base)})
     items = [f"{path} ({bits})" for path, bits in sorted(added.items())]
-    return Outcome(False, f"Your layers add {len(added)} setuid/setgid file(s): {listing(items)}.",
+    unknown_base = evidence.base_shipped is None and evidence.base_ref not in (None, "", "scratch")
+    note = " (the base image could not be read, so its own files are counted too)" if unknown_base else ""
+    return Outcome(False, f"Your layers add {len(added)} setuid/setgid file(s): {listing(items)}{note}.",
                    {"files": [{"path": path, "bits": bits} for path, bits in sorted(added.items())]})
 
 

@@ -278,12 +278,18 @@ def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, s
                 evidence.base_ref = base
                 facts = probes.base_facts(base, labels=run.labels) if base and base != "scratch" else None
                 evidence.base_wasted_bytes = facts.wasted_bytes if facts else 0
-                if _uses(rubric, "no_secret_files", "no_new_setuid"):
-                    evidence.base_shipped = probes.base_shipped(base, labels=run.labels)
             except engine.EngineUnavailable:
                 raise
             except engine.EngineError as exc:
                 evidence.filesystem_error = f"the image's filesystem could not be read: {exc}"
+        if evidence.filesystem is not None and _uses(rubric, "no_secret_files", "no_new_setuid"):
+            base = model.final_stage.root_base
+            try:  # the base image's own setuid files and leftovers, cached on disk by image id
+                evidence.base_shipped = probes.base_shipped(base, labels=run.labels)
+            except engine.EngineUnavailable:
+                raise
+            except engine.EngineError:
+                evidence.base_shipped = None  # judged without subtracting the base's: said in the message
     if "runtime" in needs and evidence.filesystem is not None:
         with run.timed("runtime", "Asking the image's Python (ldd, imports, version)"):
             interpreter, how = probes.runtime_interpreter(image, evidence.filesystem)

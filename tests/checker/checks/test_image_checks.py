@@ -136,3 +136,9 @@ def test_a_command_passes_on_its_exit_code_and_output_patterns_and_fails_on_a_ti
     late = dynamic.Evidence(image=image(), commands={argv: engine.RunResult(None, "", "", 10.0, timed_out=True)})
     assert "did not finish within 10 s" in judge("command", late, **params).message
     assert not judge("command", dynamic.Evidence(image=image()), **params).passed
+
+
+def test_when_the_base_image_could_not_be_read_the_setuid_message_says_its_files_count_too():
+    facts = scanned({"/usr/bin/su": (b"x", 0o4755)})
+    outcome = judge("no_new_setuid", evidence_with(facts, base_ref="python:3.13-slim"))
+    assert not outcome.passed and "base image could not be read" in outcome.message
