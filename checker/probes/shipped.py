@@ -106,9 +106,9 @@ def observe(facts: ShippedFacts, member: tarfile.TarInfo, path: str, tar: tarfil
     name = posixpath.basename(path)
     folder = _folder_reason(path)
     if folder is not None:
-        top, why = folder.split("\0")
-        size, _ = facts.forbidden.get(top, (0, why))
-        facts.forbidden[top] = (size + (member.size if member.isreg() else 0), why)
+        top, reason = folder.split("\0")
+        size, _ = facts.forbidden.get(top, (0, reason))
+        facts.forbidden[top] = (size + (member.size if member.isreg() else 0), reason)
         return
     if member.isdir():
         match = re.search(r"/lib/python(\d)\.(\d+)$", path)
