@@ -37,6 +37,7 @@ from checker.files import write_atomic
 MEASURE = "uncompressed layers: the sum of the file sizes in each layer tar the engine exports (docker save)"
 #: Blobs up to this size are read whole (JSON documents are told from layer tars by their first byte).
 _IN_MEMORY = 4 * 1024 * 1024
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _WHITEOUT = ".wh."
 _OPAQUE = ".wh..wh..opq"
 
@@ -234,10 +235,13 @@ def read_saved(stream, *, deadline_s: float = 600) -> LayerFacts:
                     continue
                 if member.size <= _IN_MEMORY:
                     data = handle.read()
-                    if data[:1] in (b"{", b"[") or member.size < 512:
+                    if data[:1] in (b"{", b"["):
                         small[member.name] = data  # manifest, index, config (OCI blobs have no .json)
                         continue
                     handle = io.BytesIO(data)
+                if handle.peek(4)[:4] == _ZSTD_MAGIC if hasattr(handle, "peek") else False:
+                    raise engine.EngineError(f"The engine exported a zstd-compressed layer ({member.name}); "
+                                             "this checker reads gzip and uncompressed layers only.")
                 try:
                     with tarfile.open(fileobj=handle, mode="r|*") as layer:
                         parsed[member.name] = layer_entries(layer)
