@@ -81,13 +81,17 @@ def engine_line(facts: dict | None) -> str:
             f"graded with the {facts.get('builder') or 'classic'} builder.")
 
 
-def engine_size_note(image) -> str:
-    """What ``docker images`` shows for the image on this engine, named, when it differs from ours (else ``""``)."""
+def engine_size_note(image, facts: dict | None = None) -> str:
+    """What ``docker images`` shows for the image on this engine, named, when it differs from ours by over 1 %.
+
+    ``facts`` is the report's ``engine`` (its ``image_store`` says why the figures differ). ``""`` otherwise.
+    """
     own = getattr(image, "engine_size_bytes", None)
-    if own is None or own == image.size_bytes:
+    if own is None or not image.size_bytes or abs(own - image.size_bytes) <= image.size_bytes / 100:
         return ""
-    return (f"this engine's own figure (docker images / inspect Size) is {human_bytes(own)}: on the containerd "
-            f"image store it counts compressed content, so it differs from the uncompressed layers")
+    why = ("on the containerd image store it counts the compressed content" if (facts or {}).get("image_store") == "containerd"
+           else "it is measured differently")
+    return f"docker images on this engine shows {human_bytes(own)}: {why}, so it differs from the uncompressed layers"
 
 
 def wasted_lines(image, limit: int = 5) -> list[str]:

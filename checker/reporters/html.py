@@ -53,8 +53,8 @@ def render(report, link_base: str = "") -> str:
         if image.baseline_size_bytes:
             ratios.append(f"{image.size_bytes / image.baseline_size_bytes:.2f}&times; the single-stage baseline "
                           f"({human_bytes(image.baseline_size_bytes)})")
-        if engine_size_note(image):
-            ratios.append(_e(engine_size_note(image)))
+        if engine_size_note(image, report.engine):
+            ratios.append(_e(engine_size_note(image, report.engine)))
         parts.append(f"<p><b>Image: {human_bytes(image.size_bytes)}</b> <small>({_e(image.measure)})</small>"
                      + (f"<br>{'; '.join(ratios)}" if ratios else "") + "</p>")
         hidden = wasted_lines(image)

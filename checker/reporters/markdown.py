@@ -33,8 +33,8 @@ def render(report) -> str:
         out += ["", f"Failing step: `{_cell(report.build.failed_step or '?')}`", "", "```", report.build.log_tail, "```"]
     if report.image is not None:
         out += ["", f"Image size: **{human_bytes(report.image.size_bytes)}** ({report.image.measure})."]
-        if engine_size_note(report.image):
-            out.append(f"Note: {_cell(engine_size_note(report.image))}.")
+        if engine_size_note(report.image, report.engine):
+            out.append(f"Note: {_cell(engine_size_note(report.image, report.engine))}.")
         hidden = wasted_lines(report.image)
         if hidden:
             out += ["", "Largest hidden files:", ""] + [f"- {_cell(line)}" for line in hidden]

@@ -71,8 +71,8 @@ def renderable(report):
             facts.append(f"{human_bytes(image.wasted_bytes)} hidden under later layers")
         if image.efficiency is not None:
             facts.append(f"efficiency {image.efficiency:.1%}")
-        if engine_size_note(image):
-            facts.append(engine_size_note(image))
+        if engine_size_note(image, report.engine):
+            facts.append(engine_size_note(image, report.engine))
         if facts:
             items.append(Text("; ".join(facts)))
         if wasted_lines(image):

@@ -52,7 +52,7 @@ def render(report) -> str:
         if image.baseline_size_bytes:
             lines.append(f"  single-stage baseline: {human_bytes(image.baseline_size_bytes)}; "
                          f"ratio {image.size_bytes / image.baseline_size_bytes:.2f}")
-        note = engine_size_note(image)
+        note = engine_size_note(image, report.engine)
         if note:
             lines.append(f"  {note}")
         if image.wasted_bytes is not None:
