@@ -131,8 +131,8 @@ class ImageSummary:
     """Which size this is (compressed registry sizes are smaller and differ between engines)."""
     engine_size_bytes: int | None = None
     """The engine's own figure (``docker image inspect``'s ``Size``, what ``docker images`` shows): the
-    same as ``size_bytes`` on the classic store; compressed content (or content plus unpacked data) on
-    the containerd store."""
+    same as ``size_bytes`` on the classic store; on the containerd store the stored content (layer blobs
+    as kept: compressed for pulled images, tar headers included; newer engines add unpacked data)."""
     wasted_files: list[dict[str, Any]] = field(default_factory=list)
     """The largest files the learner's layers hide, largest first: ``path``, ``size_bytes``, ``added_by`` and
     ``removed_by`` (the instructions), ``added_by_layer`` and ``removed_by_layer`` (layer indexes, oldest 0)."""

@@ -89,9 +89,9 @@ def engine_size_note(image, facts: dict | None = None) -> str:
     own = getattr(image, "engine_size_bytes", None)
     if own is None or not image.size_bytes or abs(own - image.size_bytes) <= image.size_bytes / 100:
         return ""
-    why = ("on the containerd image store it counts the compressed content" if (facts or {}).get("image_store") == "containerd"
+    why = ("on the containerd image store it counts the stored content (the layer blobs as kept, compressed or not, tar headers included)" if (facts or {}).get("image_store") == "containerd"
            else "it is measured differently")
-    return f"docker images on this engine shows {human_bytes(own)}: {why}, so it differs from the uncompressed layers"
+    return f"docker images on this engine shows {human_bytes(own)}: {why}, so it differs from our measure of the uncompressed files"
 
 
 def wasted_lines(image, limit: int = 5) -> list[str]:
