@@ -21,7 +21,7 @@ lab: setup
 # for what depends on the store (sizes, hidden bytes, verdicts): the grading pipeline's engine
 # tests, the engine package's, every exercise's solution/starter/wrong answers, the robustness
 # corpus. Left out: tests/checker/classroom (orchestration: SIGINT, resume, jobs; the same on any
-# engine, and its two tests grade whole classes cold: over 10 minutes measured there) and
+# engine, and its two tests grade whole classes cold: 5 to 10 minutes measured there) and
 # test_engines_sizes.py (it grades on all three engines whatever DOCKER_HOST says).
 MODERN_ENGINE ?= modern-containerd
 MODERN_SUITES ?= tests/checker/grading tests/checker/engine tests/exercises tests/robustness
