@@ -72,11 +72,14 @@ def wasted_bytes(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     limit = int(params.get("max_bytes") or 0)
     base = evidence.base_wasted_bytes or 0
     layers = evidence.layers
+    files = []
     if layers is not None:
         size, final = layers.size_bytes, layers.final_bytes
         files = layers.wasted_after(evidence.base_layers)
     else:
-        size, final, files = evidence.image.size_bytes, evidence.filesystem.total_bytes, []
+        assert evidence.filesystem is not None  # checked above: the layers or the filesystem
+        size, final = evidence.image.size_bytes, evidence.filesystem.total_bytes
+    name = layers.created_by if layers is not None else (lambda index: f"layer {index}")
     measure = f"the layers add up to {human_bytes(size)}, the final filesystem holds {human_bytes(final)}"
     if base:
         measure += f"; {human_bytes(base)} of the difference is the base image's own"
@@ -84,12 +87,12 @@ def wasted_bytes(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
                                "base_wasted_bytes": base}
     if files:
         details["wasted_files"] = [{"path": item.path, "size_bytes": item.size_bytes,
-                                    "added_by": layers.created_by(item.added_by),
-                                    "removed_by": layers.created_by(item.removed_by)} for item in files[:5]]
+                                    "added_by": name(item.added_by),
+                                    "removed_by": name(item.removed_by)} for item in files[:5]]
     if wasted > limit:
         top = "; largest: " + ", ".join(
-            f"{item.path} ({human_bytes(item.size_bytes)}, added by `{_short(layers.created_by(item.added_by))}`, "
-            f"hidden by `{_short(layers.created_by(item.removed_by))}`)" for item in files[:3]) if files else ""
+            f"{item.path} ({human_bytes(item.size_bytes)}, added by `{_short(name(item.added_by))}`, "
+            f"hidden by `{_short(name(item.removed_by))}`)" for item in files[:3]) if files else ""
         return Outcome(False, f"{human_bytes(wasted)} ship without being visible ({measure}; limit {human_bytes(limit)}){top}.",
                        details)
     return Outcome(True, f"{human_bytes(max(0, wasted))} hidden by later layers ({measure}).", details)
