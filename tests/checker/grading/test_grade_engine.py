@@ -281,6 +281,16 @@ def test_cli_exit_2_with_one_sentence_when_grading_cannot_happen(engine_ready, a
     assert len(lines) == 1 and lines[0].startswith("lean-check grade: "), completed.stderr
 
 
+def test_cli_exit_2_for_an_unpullable_copy_from_image_names_the_copy_line(engine_ready, app_context, tmp_path):
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.13-slim AS builder\nRUN true\nFROM python:3.13-slim\n"
+                          "COPY --from=lpi-no-such-builder /x /x\nCMD [\"python\"]\n")
+    completed = cli(str(dockerfile), "--context", str(app_context), "--format", "json", timeout=300)
+    assert completed.returncode == 2, (completed.stdout, completed.stderr)
+    assert "COPY --from=lpi-no-such-builder on line 4" in completed.stderr
+    assert "FROM line" not in completed.stderr and "base image" not in completed.stderr
+
+
 def test_cli_classroom_output_is_the_base64_payload_the_reporter_reads(graded, app_context):
     import base64
 
