@@ -107,6 +107,15 @@ def test_when_a_step_fails_then_the_score_is_zero_with_the_failing_step_and_its_
     assert not report.check("builds").passed
 
 
+def test_when_the_cmd_is_single_quoted_then_docker_builds_it_as_shell_form_and_lpi011_says_why(graded):
+    report = graded("single-quoted-cmd")
+    assert report.build is not None and report.build.ok, "Docker reads ['uvicorn', ...] as shell form: it builds"
+    assert "does not parse" not in report.verdict
+    lpi011 = report.check("LPI011")
+    assert not lpi011.passed and "read as shell form because it is not a JSON array" in lpi011.message
+    assert "health" in failed(report), "the shell looks for a program named '[uvicorn,': the app never starts"
+
+
 def test_when_the_dockerfile_needs_buildkit_then_the_report_says_so(graded):
     report = graded("buildkit-cache-mount-fail")
     assert report.score == 0 and not report.build.ok
