@@ -61,7 +61,6 @@ COUNTERPARTS = {
 #: The values pip accepts for ``PIP_NO_CACHE_DIR``; every one of them turns the cache off
 #: (``pip/_internal/cli/cmdoptions.py``, ``_handle_no_cache_dir``).
 _PIP_BOOLEANS = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0"})
-_SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 
 
 def shield_spans(model: Dockerfile) -> list[tuple[int, int, str]]:
@@ -139,12 +138,9 @@ def _contradiction(ctx: Context, finding: Finding, instruction: Instruction, fla
         if instruction.keyword == "HEALTHCHECK":
             return ("a HEALTHCHECK command is not the container's main process and needs no signals, "
                     "so its shell form is harmless")
-        words = instruction.words
         if instruction.keyword in {"CMD", "ENTRYPOINT"} and not instruction.exec_form and instruction.args.lstrip().startswith("exec "):
             return ("the course rule LPI011 accepts a shell form that starts with exec: the shell replaces itself with "
                     "the app, which then receives docker stop's SIGTERM")
-        if words and words[0] in _SHELLS:
-            return None
     return None
 
 
