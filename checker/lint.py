@@ -36,7 +36,7 @@ class RuleResult:
     """Everything the rule said, advice included."""
 
     def to_dict(self) -> dict[str, object]:
-        """``{"rule", "passed", "findings"}``, as the JSON report writes it."""
+        """``{"rule", "passed", "findings": [Finding.to_dict(), ...]}``: plain data for JSON."""
         return {"rule": self.rule, "passed": self.passed, "findings": [f.to_dict() for f in self.findings]}
 
 
@@ -61,7 +61,7 @@ class LintResult:
 
     @property
     def errors(self) -> tuple[Finding, ...]:
-        """The findings of severity ``error``."""
+        """The findings of ``error`` severity, in report order."""
         return tuple(f for f in self.findings if f.severity == "error")
 
     @property
@@ -70,14 +70,14 @@ class LintResult:
         return self.parse_error is None and not self.errors
 
     def counts(self) -> dict[str, int]:
-        """How many findings of each severity, every severity present (0 when none)."""
+        """How many findings of each severity, every severity present (``{"error": 0, ...}``)."""
         counts = {severity: 0 for severity in SEVERITIES}
         for finding in self.findings:
             counts[finding.severity] += 1
         return counts
 
     def to_dict(self) -> dict[str, object]:
-        """The lint result as JSON-ready data (``lean-check lint --format json``)."""
+        """The result as plain data for ``lean-check lint --format json`` (parse error, counts, findings, rules)."""
         return {
             "path": self.path,
             "passed": self.passed,
