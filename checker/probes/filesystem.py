@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from checker import engine
+from checker.probes.shipped import ShippedFacts, observe
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -56,6 +57,8 @@ class FilesystemFacts:
     heads: dict[str, bytes] = field(default_factory=dict, repr=False)
     """First bytes of the files in the folders on PATH (for shebangs)."""
     seconds: float = 0.0
+    shipped: ShippedFacts = field(default_factory=ShippedFacts, repr=False)
+    """Files that must not ship, setuid/setgid files, /etc/passwd (see :mod:`checker.probes.shipped`)."""
 
     def resolve(self, path: str, depth: int = 0) -> str | None:
         """Follow links inside the image; the final path when it exists, else None."""
@@ -134,12 +137,13 @@ def scan_filesystem(
     path_var: str = DEFAULT_PATH,
     labels: dict[str, str] | None = None,
     deadline_s: float = 300,
+    keep_files: tuple[str, ...] = (),
 ) -> FilesystemFacts:
     """Read the image's final filesystem once and collect the facts the checks need.
 
     ``image`` is an image id or reference, ``path_var`` its PATH (whose programs' first bytes are
     kept, to follow shebangs), ``labels`` go on the temporary container, ``deadline_s`` bounds the
-    read in seconds. Raises :class:`checker.engine.EngineError` when the export fails or the
+    read in seconds, ``keep_files`` are paths whose content :attr:`FilesystemFacts.shipped` keeps. Raises :class:`checker.engine.EngineError` when the export fails or the
     deadline passes.
     """
     facts = FilesystemFacts()
@@ -147,6 +151,7 @@ def scan_filesystem(
     path_dirs = {posixpath.normpath(d) for d in path_var.split(":") if d.startswith("/")}
     compiler_candidates: list[str] = []
     so_files: list[str] = []
+    keep = frozenset(keep_files)
     with engine.exported_filesystem(image, labels=labels) as stream:
         with tarfile.open(fileobj=stream, mode="r|") as tar:
             for member in tar:
@@ -154,6 +159,7 @@ def scan_filesystem(
                     raise engine.EngineError(f"Reading the image's filesystem took over {deadline_s:.0f} s.")
                 path = _norm(member.name)
                 facts.entries += 1
+                observe(facts.shipped, member, path, tar, keep)
                 if member.isdir():
                     facts.kinds[path] = "d"
                     continue
@@ -198,5 +204,6 @@ def scan_filesystem(
     facts.extensions = sorted(
         path for path in so_files if _SITE_DIR_RE.match(path) or (venv_prefixes and path.startswith(venv_prefixes))
     )
+    facts.shipped.finish()
     facts.seconds = time.monotonic() - started
     return facts

@@ -141,10 +141,10 @@ def removed_in_same_run_names(instructions: Iterable[Instruction]) -> list[str]:
 
 def later_removal_note(packages: Iterable[Installed]) -> str:
     """`` (line N removes it, but too late: ...)`` when a later RUN removes any of ``packages``, else ""."""
-    late = [package for package in packages if package.removed_by is not None]
+    late = [(package, package.removed_by) for package in packages if package.removed_by is not None]
     if not late:
         return ""
-    first = late[0]
+    first, remover = late[0]
     pronoun = "them" if len(late) > 1 else "it"
-    return (f" (line {first.removed_by.line} removes {pronoun}, but too late: the bytes stay in the layer of line "
+    return (f" (line {remover.line} removes {pronoun}, but too late: the bytes stay in the layer of line "
             f"{first.instruction.line}; remove {pronoun} in the same RUN that installs {pronoun})")

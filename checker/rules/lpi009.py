@@ -91,9 +91,9 @@ def base_image_pinned(ctx: Context) -> Iterator[Flag]:
         if problem:
             yield Flag(stage.line, problem[0], severity=problem[1])
     for instruction in df.instructions:
-        ref = instruction.flag("from") if instruction.keyword in {"COPY", "ADD"} else None
-        if not ref or "$" in ref or df.stage_for(ref, before=instruction.stage) or not any(ch in ref for ch in "/:@"):
+        source = instruction.flag("from") if instruction.keyword in {"COPY", "ADD"} else None
+        if not source or "$" in source or df.stage_for(source, before=instruction.stage) or not any(ch in source for ch in "/:@"):
             continue
-        problem = _pin_problem(ref)
+        problem = _pin_problem(source)
         if problem:
-            yield Flag(instruction.line, f"COPY --from={ref}: " + problem[0], severity=problem[1])
+            yield Flag(instruction.line, f"COPY --from={source}: " + problem[0], severity=problem[1])

@@ -6,6 +6,7 @@ import posixpath
 from collections.abc import Iterator
 
 from checker.dockerfile import parse_image_ref
+from checker.dockerfile.model import Instruction
 from checker.rules.base import Context, Flag, rule
 
 
@@ -28,7 +29,8 @@ def exec_form_command(ctx: Context) -> Iterator[Flag]:
     """
     facts = ctx.facts
     yield from _not_json(ctx)
-    cmd = entrypoint = None
+    cmd: Instruction | None = None
+    entrypoint: Instruction | None = None
     for instruction in facts.shipping_instructions("CMD", "ENTRYPOINT"):
         if instruction.keyword == "CMD":
             cmd = instruction
@@ -39,15 +41,16 @@ def exec_form_command(ctx: Context) -> Iterator[Flag]:
         inherited = "the interactive python prompt, which exits at once without a terminal" if parse_image_ref(base).name == "python" else "whatever the base image runs"
         yield Flag(facts.final.line, f"The final stage sets no CMD or ENTRYPOINT, so the container runs {inherited}.")
         return
-    for instruction in (entrypoint, cmd):
-        if instruction is None:
+    for found in (entrypoint, cmd):
+        if found is None:
             continue
+        instruction = found
         if instruction.not_json:
             continue  # said by _not_json
         if not instruction.exec_form:
             if instruction.args.lstrip().startswith("exec "):
                 continue  # the shell replaces itself with the app, which then receives signals
-            yield Flag(instruction.line, f"{instruction.keyword} {instruction.args} is in shell form: the app runs under /bin/sh -c, which does not forward SIGTERM, so docker stop ends in a kill.")
+            yield Flag(instruction.line, f"{instruction.keyword} {instruction.args} is in shell form: the app runs under /bin/sh -c, which does not forward SIGTERM, so docker stop ends in a kill (BuildKit's JSONArgsRecommended).")
         elif instruction.json and len(instruction.json) >= 3 and posixpath.basename(instruction.json[0]) in _SHELLS and instruction.json[1] == "-c" and not instruction.json[2].lstrip().startswith("exec "):
             yield Flag(instruction.line, f"{instruction.keyword} wraps the app in {instruction.json[0]} -c, which keeps the shell as PID 1; start the command with 'exec' so the app receives signals.", severity="info")
 
