@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from checker.dockerfile import INSTRUCTIONS, Dockerfile, ParseError, parse
 from checker.dockerignore import DockerIgnore, DockerIgnoreError
 from checker.findings import BLOCKING, SEVERITIES, Finding
+from checker.hadolint import UNREADABLE_PREFIX
 from checker.rules import Context, all_rules
 from checker.rules.buildkit import needs_buildkit
 
@@ -172,7 +173,7 @@ def _soften_parse_failures(findings: list[Finding]) -> list[Finding]:
     """Our parser read the file, so a hadolint parse failure (DL1000) is hadolint's limit, not the learner's error."""
     softened = []
     for finding in findings:
-        if finding.rule == "DL1000":
+        if finding.rule == "DL1000" and not finding.message.startswith(UNREADABLE_PREFIX):
             message = "hadolint could not parse this file, so none of its checks ran: " + " ".join(finding.message.split())
             finding = replace(finding, severity="info", message=message)
         softened.append(finding)
@@ -229,10 +230,12 @@ def lint(
     hadolint_error = None
     if with_hadolint:
         from checker.hadolint import HadolintError, run_hadolint
+        from checker.hadolint_reconcile import reconcile, shield_spans
 
         ends = [instruction.end_line for instruction in model.instructions if instruction.heredocs]
         try:
-            findings.extend(_soften_parse_failures(run_hadolint(model.text, heredoc_end_lines=ends)))
+            found = run_hadolint(model.text, heredoc_end_lines=ends, instruction_spans=shield_spans(model))
+            findings.extend(reconcile(_soften_parse_failures(found), ctx))
         except HadolintError as error:
             hadolint_error = str(error)
     return LintResult(

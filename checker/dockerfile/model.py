@@ -69,6 +69,10 @@ class Instruction:
     """The parsed JSON array in exec form, else None."""
     heredocs: tuple[Heredoc, ...] = ()
     """The here-documents the instruction opens, in order."""
+    not_json: str | None = None
+    """When the arguments start like the exec form (``CMD ['python', 'app.py']``) but are not a
+    JSON array: why not. Docker then reads them as shell form (RUN, CMD, ENTRYPOINT) or as
+    whitespace-separated words (COPY, ADD, VOLUME), as :attr:`json` None says."""
     stage: int = -1
     """Index of the stage this instruction belongs to; -1 for global ARGs before the first FROM."""
     index: int = 0

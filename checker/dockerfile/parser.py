@@ -81,27 +81,35 @@ def _looks_like_json(args: str) -> bool:
     return after[:1] in {'"', "'", "]", ""}
 
 
-def _parse_exec(keyword: str, args: str, line: int) -> tuple[str, ...] | None:
-    """The JSON array of an exec-form instruction, None for shell form; ParseError for a broken array."""
+def _parse_exec(keyword: str, args: str, line: int) -> tuple[tuple[str, ...] | None, str | None]:
+    """``(words, None)`` for exec form, ``(None, why)`` for shell form; ParseError where Docker refuses.
+
+    As Docker's parser does: arguments that start with ``[`` are tried as a JSON array; text that
+    is not JSON (single quotes, a missing comma...) is shell form for RUN, CMD and ENTRYPOINT and
+    whitespace-separated words for COPY, ADD and VOLUME. ``why`` then says what kept it from
+    being JSON when the author evidently meant exec form, else None. Only a JSON array holding
+    something other than strings, and SHELL outside JSON, are errors.
+    """
     stripped = args.strip()
-    if keyword not in _JSON_CAPABLE or not _looks_like_json(stripped):
+    if keyword not in _JSON_CAPABLE or not stripped.startswith("["):
         if keyword == "SHELL":
             raise ParseError('SHELL needs the JSON form, e.g. SHELL ["/bin/bash", "-o", "pipefail", "-c"].', line)
-        return None
+        return None, None
     try:
         value = json.loads(stripped)
     except json.JSONDecodeError:
-        hint = " Use double quotes around each word." if "'" in stripped else ""
-        raise ParseError(
-            f'{keyword} starts like the exec (JSON) form but is not a valid JSON array.{hint} '
-            f'Write it as {keyword} ["executable", "arg1", "arg2"].',
-            line,
-        ) from None
+        if keyword == "SHELL":
+            raise ParseError('SHELL needs the JSON form, e.g. SHELL ["/bin/bash", "-o", "pipefail", "-c"].', line) from None
+        if not _looks_like_json(stripped):
+            return None, None
+        quotes = "'" in stripped
+        return None, ("it is not a JSON array (JSON strings need double quotes)" if quotes
+                      else "it is not a valid JSON array")
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ParseError(f"{keyword} in exec form must be a JSON array of strings.", line)
     if keyword in {"RUN", "SHELL"} and not value:
         raise ParseError(f"{keyword} in exec form needs at least the program to run.", line)
-    return tuple(value)
+    return tuple(value), None
 
 
 def _strip_continuation(line: str, escape: str) -> tuple[str, bool]:
@@ -237,7 +245,7 @@ def _build(
         if upper not in INSTRUCTIONS:
             raise ParseError(f"'{keyword}' is not a Dockerfile instruction.{_suggest(keyword)}", line)
         flags, args = parse_flags(rest) if upper in _FLAGGED else ((), rest)
-        exec_json = None if heredocs else _parse_exec(upper, args, line)
+        exec_json, not_json = (None, None) if heredocs else _parse_exec(upper, args, line)
         if upper == "FROM":
             stage_index += 1
         elif stage_index < 0 and upper != "ARG":
@@ -247,7 +255,7 @@ def _build(
             )
         instruction = Instruction(
             keyword=upper, raw=rest, args=args, line=line, end_line=end_line, flags=flags,
-            exec_form=exec_json is not None, json=exec_json, heredocs=heredocs,
+            exec_form=exec_json is not None, json=exec_json, not_json=not_json, heredocs=heredocs,
             stage=stage_index, index=position,
         )
         if upper in {"ENV", "ARG", "LABEL", "USER", "WORKDIR", "EXPOSE", "STOPSIGNAL"} and not args.strip():

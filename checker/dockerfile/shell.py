@@ -1,6 +1,6 @@
 """Shell words and simple commands: the small tokenizer the rules use to read RUN scripts.
 
-Not a shell: quotes are honoured, redirections and comments dropped, and unbalanced quotes fall
+Not a shell: quotes are honoured, redirections and comments (to the end of their line) dropped, and unbalanced quotes fall
 back to a whitespace split, so every script gets an answer.
 """
 
@@ -57,13 +57,63 @@ def _strip_prefixes(words: list[str]) -> tuple[list[str], list[str]]:
     return words, assignments
 
 
+_WORD_BREAKS = frozenset(" \t\n;&|()<>")
+
+
+def comments(script: str) -> tuple[tuple[int, str], ...]:
+    """The shell comments of ``script``: ``(offset, text)`` for each, ``text`` from ``#`` to the line's end.
+
+    As a POSIX shell reads them: ``#`` starts a comment only at the start of a word (after
+    whitespace or an operator such as ``;``/``&&``), outside quotes and not escaped, and the
+    comment runs to the end of the line -- past any ``&&`` written after it. In a RUN whose
+    lines were joined by ``\\`` continuations that is the end of the whole instruction, so
+    ``apt-get install foo # note \\`` + ``&& rm -rf ...`` never runs the ``rm``. Never raises.
+    """
+    found: list[tuple[int, str]] = []
+    quote = ""
+    index = 0
+    while index < len(script):
+        char = script[index]
+        if quote == "'":
+            if char == "'":
+                quote = ""
+        elif char == "\\":
+            index += 1  # the next character is literal (outside single quotes)
+        elif quote == '"':
+            if char == '"':
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or script[index - 1] in _WORD_BREAKS):
+            end = script.find("\n", index)
+            end = len(script) if end == -1 else end
+            found.append((index, script[index:end]))
+            index = end
+            continue
+        index += 1
+    return tuple(found)
+
+
+def strip_comments(script: str) -> str:
+    """``script`` with every shell comment (see :func:`comments`) removed; newlines are kept."""
+    parts: list[str] = []
+    last = 0
+    for offset, text in comments(script):
+        parts.append(script[last:offset])
+        last = offset + len(text)
+    parts.append(script[last:])
+    return "".join(parts)
+
+
 def split_commands(script: str) -> tuple[Command, ...]:
     """Split shell text into simple commands on ``&&``, ``||``, ``;``, ``|``, ``&`` and newlines.
 
-    A small tokenizer, not a shell: quotes are honoured, redirections are dropped, comments are
-    dropped, and unbalanced quotes fall back to a plain whitespace split instead of failing.
+    A small tokenizer, not a shell: quotes are honoured, redirections are dropped, comments
+    (``#`` at the start of a word, to the end of the line: :func:`comments`) are dropped with
+    everything after them on their line, and unbalanced quotes fall back to a plain
+    whitespace split instead of failing.
     """
-    joined = " ; ".join(script.split("\n"))
+    joined = " ; ".join(strip_comments(script).split("\n"))
     try:
         lexer = shlex.shlex(joined, posix=True, punctuation_chars=";&|()<>")
         lexer.whitespace_split = True
@@ -74,7 +124,6 @@ def split_commands(script: str) -> tuple[Command, ...]:
     commands: list[Command] = []
     current: list[str] = []
     skip_next = False
-    in_comment = False
 
     def flush() -> None:
         words, assignments = _strip_prefixes(current)
@@ -84,11 +133,8 @@ def split_commands(script: str) -> tuple[Command, ...]:
 
     for token in tokens:
         if token in _SEPARATORS:
-            in_comment = False
             skip_next = False
             flush()
-            continue
-        if in_comment:
             continue
         if skip_next:
             skip_next = False
@@ -97,9 +143,6 @@ def split_commands(script: str) -> tuple[Command, ...]:
             if current and current[-1].isdigit():
                 current.pop()
             skip_next = True
-            continue
-        if token.startswith("#"):
-            in_comment = True
             continue
         current.append(token)
     flush()

@@ -46,7 +46,7 @@ from ..engine import build_errors
 from ..report import BuildSummary, Report
 from . import cache_probe
 from .run import LineCallback, Run, cleanup, interruptible, new_run_id, repository_for
-from .summary import base_images, build_gate, build_summary, engine_info, image_summary
+from .summary import base_images, build_gate, build_summary, engine_info, image_summary, missing_image_message
 
 LABEL_CACHE_KEY = "org.lean-python-images.cache-key"
 """Label on a reference/baseline image: the digest of what it was built from (to find it again)."""
@@ -160,10 +160,7 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
         report.base_images = base_images(model)
     missing = [base.ref for base in report.base_images if not base.available]
     if missing:
-        raise GradingError(
-            f"The base image {missing[0]} is not on this engine and could not be pulled: run `python -m checker images` "
-            f"(course images) or fix the FROM line if the name is mistyped."
-        )
+        raise GradingError(missing_image_message(model, missing[0]))
 
     try:
         staged = staging.stage(dockerfile, context_dir, dockerfile_text=None if _inside(dockerfile, context_dir) else text,

@@ -67,6 +67,30 @@ def base_images(model: Dockerfile) -> list[BaseImageRef]:
     return found
 
 
+def missing_image_message(model: Dockerfile, ref: str) -> str:
+    """One sentence for an external image ``ref`` the engine lacks: which line names it and what to fix.
+
+    A root FROM line names a base image; a ``COPY --from=<image>`` names an image to copy from
+    (often a stage name with a typo, which Docker then reads as an image name), so the
+    sentence names that COPY line and the stages that do exist, never "the FROM line".
+    """
+    for stage in model.stages:
+        if stage.parent is None and stage.root_base == ref:
+            return (f"The base image {ref} (FROM on line {stage.line}) is not on this engine and could not be pulled: "
+                    f"run `python -m checker images` (course images) or fix the FROM line if the name is mistyped.")
+    copies = [instruction for instruction in model.instructions
+              if instruction.keyword in {"COPY", "ADD"} and instruction.flag("from") == ref]
+    if not copies:
+        return f"The image {ref} is not on this engine and could not be pulled."
+    first = copies[0]
+    names = [stage.alias for stage in model.stages[:first.stage] if stage.alias]
+    stages = (f"the stages before it are named {', '.join(repr(name) for name in names)}" if names
+              else "no stage before it has a name (FROM ... AS name)")
+    return (f"The image {ref} that {first.keyword} --from={ref} on line {first.line} copies from is not on this engine "
+            f"and could not be pulled: no earlier stage is called {ref!r}, so Docker reads it as an image name "
+            f"({stages}). Fix the --from value on line {first.line}, or pull the image if you meant one.")
+
+
 def pull_with_deadline(ref: str, seconds: float) -> None:
     """Pull ``ref``, giving up after ``seconds``.
 

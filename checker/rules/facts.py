@@ -13,6 +13,7 @@ from functools import cached_property
 from collections.abc import Iterator
 
 from checker.dockerfile import Dockerfile, Instruction, parse_image_ref, Stage
+from checker.dockerfile.shell import Command, comments, split_commands
 
 #: Paths that hold the system Python or the whole OS; copying them drags everything along.
 _SYSTEM_PATH_RE = re.compile(
@@ -185,3 +186,26 @@ def whole_context_copy(instruction: Instruction) -> bool:
         return False
     sources, _ = instruction.sources_and_dest()
     return any(is_whole_context(source) for source in sources)
+
+
+def commented_commands(dockerfile: Dockerfile, instruction: Instruction) -> tuple[tuple[int, Command], ...]:
+    """Commands a RUN writes inside a shell comment, which therefore never run: ``(line, command)``.
+
+    A ``#`` at the start of a word comments out the rest of the line, and Docker joins ``\\``
+    continuation lines into one before the shell sees them, so ``apt-get install foo # note \\``
+    followed by ``&& rm -rf /var/lib/apt/lists/*`` puts the ``rm`` inside the comment. ``line``
+    is the 1-based physical line of the ``#``.
+    """
+    if instruction.keyword != "RUN":
+        return ()
+    physical = dockerfile.text.split("\n")[instruction.line - 1:instruction.end_line]
+    found: list[tuple[int, Command]] = []
+    for _, text in comments(instruction.shell_script):
+        line = instruction.line
+        for number, row in enumerate(physical):
+            row_comments = comments(row.rstrip(" \t").removesuffix(dockerfile.escape))
+            if row_comments and text.startswith(row_comments[0][1].rstrip()):
+                line = instruction.line + number
+                break
+        found.extend((line, command) for command in split_commands(text.lstrip("#")))
+    return tuple(found)

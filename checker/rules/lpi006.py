@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from checker.dockerfile import Instruction, PackageInstall, Stage, substitute
 from checker.rules.base import Context, Flag, rule
-from checker.rules.facts import normalise_path, path_covers
+from checker.rules.facts import commented_commands, normalise_path, path_covers
 
 
 _PIP_TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
@@ -61,6 +61,17 @@ def _cache_cleared(instruction: Instruction, install: PackageInstall, cache_dir:
     return False
 
 
+def _commented_removal(ctx: Context, instruction: Instruction, cache_dir: str, env: dict[str, str], home: str) -> str:
+    """A sentence when an ``rm`` of the cache is written inside a shell comment, else ""."""
+    for line, command in commented_commands(ctx.dockerfile, instruction):
+        words = command.words
+        start = next((index for index, word in enumerate(words) if word.rsplit("/", 1)[-1] == "rm"), None)
+        if start is not None and any(path_covers(_expand(word, env, home), cache_dir) for word in words[start + 1:] if not word.startswith("-")):
+            return (f"; the '{' '.join(words[start:])}' is inside the shell comment that starts with # on line {line}, "
+                    f"which runs to the end of the joined RUN, so it never runs")
+    return ""
+
+
 def _pip_cache_disabled(install: PackageInstall, env: dict[str, str]) -> bool:
     if install.manager == "pip":
         value = env.get("PIP_NO_CACHE_DIR", "").strip().lower()
@@ -111,7 +122,9 @@ def no_pip_cache_in_image(ctx: Context) -> Iterator[Flag]:
         for instruction, install, cache_dir in _cache_keeping_installs(ctx, stage):
             tool = install.manager if install.manager != "uv" else "uv"
             if facts.ships(stage):
-                yield Flag(instruction.line, f"{tool} install keeps its download cache in {cache_dir}, which ships in the final image.")
+                env = df.env_at(instruction)
+                note = _commented_removal(ctx, instruction, cache_dir, env, _home(ctx, instruction, env))
+                yield Flag(instruction.line, f"{tool} install keeps its download cache in {cache_dir}, which ships in the final image{note}.")
                 continue
             carriers = [path for path in copied if path_covers(path, cache_dir)]
             if carriers:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from checker.dockerfile import Instruction
 from checker.rules.base import Context, Flag, rule
+from checker.rules.facts import commented_commands
 
 
 _APT_LISTS = "/var/lib/apt/lists"
@@ -26,6 +27,17 @@ def _removes(instruction: Instruction, prefix: str) -> bool:
         if command.program == "rm" and any(word.startswith(prefix) for word in command.words[1:]):
             return True
     return False
+
+
+def _commented_cleanup(ctx: Context, instruction: Instruction, prefix: str) -> str:
+    """A sentence when the clean-up is written but inside a shell comment, else ""."""
+    for line, command in commented_commands(ctx.dockerfile, instruction):
+        words = command.words
+        start = next((index for index, word in enumerate(words) if word.rsplit("/", 1)[-1] == "rm"), None)
+        if start is not None and any(word.startswith(prefix) for word in words[start + 1:]):
+            return (f"; the '{' '.join(words[start:])}' is inside the shell comment that starts with # on line {line}: the "
+                    f"continuation lines are joined into one, so the comment runs to the end of the RUN and the rm never runs")
+    return ""
 
 
 def _cache_mounted(instruction: Instruction, prefix: str) -> bool:
@@ -66,12 +78,14 @@ def package_lists_removed(ctx: Context) -> Iterator[Flag]:
             if _apt_commands(instruction) and not _removes(instruction, _APT_LISTS) and not _cache_mounted(instruction, "/var/lib/apt"):
                 later = _later_cleanup(ctx, instruction, _APT_LISTS)
                 extra = f"; removing them in a later RUN (line {later}) cannot shrink this layer" if later else ""
+                extra = _commented_cleanup(ctx, instruction, _APT_LISTS) + extra
                 yield Flag(instruction.line, f"This RUN leaves apt's package lists in {_APT_LISTS} in the layer{extra}{where}.", severity=severity)
             for command in instruction.commands:
                 rest = [word for word in command.words[1:] if not word.startswith("-")]
                 if command.program == "apk" and rest[:1] in (["add"], ["update"]) and "--no-cache" not in command.words:
                     if not _removes(instruction, "/var/cache/apk") and not _cache_mounted(instruction, "/var/cache/apk") and not _cache_mounted(instruction, "/etc/apk/cache"):
-                        yield Flag(instruction.line, f"apk {rest[0]} without --no-cache keeps the package index in /var/cache/apk{where}.", severity=severity, hint="Use apk add --no-cache <packages>.")
+                        extra = _commented_cleanup(ctx, instruction, "/var/cache/apk")
+                        yield Flag(instruction.line, f"apk {rest[0]} without --no-cache keeps the package index in /var/cache/apk{extra}{where}.", severity=severity, hint="Use apk add --no-cache <packages>.")
                 if command.program in {"yum", "dnf", "microdnf"} and rest[:1] == ["install"]:
                     cleaned = any(c.program == command.program and "clean" in c.words for c in instruction.commands) or _removes(instruction, "/var/cache/")
                     if not cleaned:

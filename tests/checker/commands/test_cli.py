@@ -53,10 +53,18 @@ def test_when_arguments_are_wrong_then_exit_2(tmp_path: Path):
 
 
 def test_when_a_parse_error_is_found_then_lint_exits_1_and_prints_the_line(tmp_path: Path):
-    (tmp_path / "Dockerfile").write_bytes(b"FROM python:3.13-slim\nCMD ['python', 'app.py']\n")
+    (tmp_path / "Dockerfile").write_bytes(b"FROM python:3.13-slim\nENTRYPOINT [\"python\", 3]\n")
     done = _run("lint", str(tmp_path / "Dockerfile"))
     assert done.returncode == 1
     assert f"{tmp_path / 'Dockerfile'}:2: cannot read this Dockerfile" in done.stdout
+
+
+def test_when_an_exec_form_uses_single_quotes_then_lint_reads_it_as_shell_form_and_says_why(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_bytes(b"FROM python:3.13-slim\nUSER 10001\nCMD ['python', 'app.py']\n")
+    done = _run("lint", "--no-hadolint", str(tmp_path / "Dockerfile"))
+    assert done.returncode == 1, done.stdout
+    assert "cannot read" not in done.stdout
+    assert "LPI011" in done.stdout and "read as shell form because it is not a JSON array (JSON strings need double quotes)" in done.stdout
 
 
 def test_when_the_rule_table_is_asked_then_it_lists_every_registered_rule():

@@ -117,7 +117,6 @@ def test_when_double_angle_brackets_are_quoted_or_arithmetic_then_they_are_not_h
         ("ARG PY=3.13\n", 1, "no FROM"),
         ("FROM python:3.13-slim\nFORM python\n", 2, "Did you mean FROM?"),
         ("RUN echo hi\nFROM python:3.13-slim\n", 1, "before the first FROM"),
-        ("FROM python:3.13-slim\n\nCMD ['python', 'app.py']\n", 3, "double quotes"),
         ('FROM python:3.13-slim\nENTRYPOINT ["python", 3]\n', 2, "array of strings"),
         ("FROM python:3.13-slim\nSHELL /bin/bash -c\n", 2, "SHELL needs the JSON form"),
         ("FROM python:3.13-slim AS a\nFROM python:3.13-slim AS A\n", 2, "Two stages"),
@@ -133,6 +132,28 @@ def test_when_the_text_is_not_a_dockerfile_then_a_parse_error_names_the_line_and
         parse(source)
     assert caught.value.line == line
     assert words in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("CMD ['uvicorn', 'main:app']", "double quotes"),
+        ("ENTRYPOINT ['python', '-m', 'app']", "double quotes"),
+        ("RUN ['pip', 'install', 'six']", "double quotes"),
+        ('CMD ["python", "-m", "app",]', "not a valid JSON array"),
+        ('CMD ["python" "-V"]', "not a valid JSON array"),
+        ("COPY ['a.txt', '/app/']", "double quotes"),
+    ],
+)
+def test_when_an_exec_form_is_not_json_then_docker_reads_it_as_shell_form_and_the_model_says_why(line, why):
+    instruction = parse(f"FROM python:3.13-slim\n{line}\n").instructions[1]
+    assert not instruction.exec_form and instruction.json is None
+    assert why in (instruction.not_json or "")
+
+
+def test_when_brackets_are_a_shell_test_then_no_exec_form_was_meant():
+    instruction = parse("FROM python:3.13-slim\nRUN [ -f x ] && echo yes\n").instructions[1]
+    assert not instruction.exec_form and instruction.not_json is None
 
 
 def test_when_the_bytes_are_not_utf8_then_the_error_points_at_the_line():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checker.dockerfile.shell import split_commands, split_words
+from checker.dockerfile.shell import comments, split_commands, split_words
 
 
 def _words(script: str) -> list[tuple[str, ...]]:
@@ -37,3 +37,15 @@ def test_when_a_command_is_read_then_program_is_the_file_name_and_text_joins_the
     (command,) = split_commands("/opt/venv/bin/pip install 'a b'")
     assert command.program == "pip"
     assert command.text == "/opt/venv/bin/pip install a b"
+
+
+def test_when_a_hash_starts_a_word_then_the_comment_runs_to_the_end_of_the_line_past_any_operator():
+    # A RUN's continuation lines reach the shell as one line, so `# note` swallows the `&& rm`.
+    assert _words("apt-get install -y foo # note && rm -rf /var/lib/apt/lists/*") == [("apt-get", "install", "-y", "foo")]
+    assert _words("apk add libpq ;# comment ; rm -rf /var/cache/apk/*\nrm -f x") == [("apk", "add", "libpq"), ("rm", "-f", "x")]
+
+
+def test_when_a_hash_is_quoted_escaped_or_inside_a_word_then_it_starts_no_comment():
+    assert _words('echo "#a" \'#b\' \\#c d#e && rm x') == [("echo", "#a", "#b", "#c", "d#e"), ("rm", "x")]
+    assert comments('echo "#a" \\# && x') == ()
+    assert comments("a # one\nb # two") == ((2, "# one"), (10, "# two"))

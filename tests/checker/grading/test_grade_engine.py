@@ -107,6 +107,15 @@ def test_when_a_step_fails_then_the_score_is_zero_with_the_failing_step_and_its_
     assert not report.check("builds").passed
 
 
+def test_when_the_cmd_is_single_quoted_then_docker_builds_it_as_shell_form_and_lpi011_says_why(graded):
+    report = graded("single-quoted-cmd")
+    assert report.build is not None and report.build.ok, "Docker reads ['uvicorn', ...] as shell form: it builds"
+    assert "does not parse" not in report.verdict
+    lpi011 = report.check("LPI011")
+    assert not lpi011.passed and "read as shell form because it is not a JSON array" in lpi011.message
+    assert "health" in failed(report), "the shell looks for a program named '[uvicorn,': the app never starts"
+
+
 def test_when_the_dockerfile_needs_buildkit_then_the_report_says_so(graded):
     report = graded("buildkit-cache-mount-fail")
     assert report.score == 0 and not report.build.ok
@@ -280,6 +289,16 @@ def test_cli_exit_2_with_one_sentence_when_grading_cannot_happen(engine_ready, a
     assert completed.stdout == ""
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lean-check grade: "), completed.stderr
+
+
+def test_cli_exit_2_for_an_unpullable_copy_from_image_names_the_copy_line(engine_ready, app_context, tmp_path):
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.13-slim AS builder\nRUN true\nFROM python:3.13-slim\n"
+                          "COPY --from=lpi-no-such-builder /x /x\nCMD [\"python\"]\n")
+    completed = cli(str(dockerfile), "--context", str(app_context), "--format", "json", timeout=300)
+    assert completed.returncode == 2, (completed.stdout, completed.stderr)
+    assert "COPY --from=lpi-no-such-builder on line 4" in completed.stderr
+    assert "FROM line" not in completed.stderr and "base image" not in completed.stderr
 
 
 def test_cli_classroom_output_is_the_base64_payload_the_reporter_reads(graded, app_context):
