@@ -282,9 +282,11 @@ def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, s
                 raise
             except engine.EngineError as exc:
                 evidence.filesystem_error = f"the image's filesystem could not be read: {exc}"
+    if evidence.filesystem is not None:
+        evidence.command = probes.resolve_command(image, evidence.filesystem)
     if "runtime" in needs and evidence.filesystem is not None:
         with run.timed("runtime", "Asking the image's Python (ldd, imports, version)"):
-            interpreter, how = probes.runtime_interpreter(image, evidence.filesystem)
+            interpreter, how = probes.runtime_interpreter(image, evidence.filesystem, evidence.command)
             modules_param = rubric.params("app_imports").get("modules")
             modules = tuple(modules_param) if modules_param else probes.app_modules(image)
             try:

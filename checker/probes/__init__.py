@@ -6,6 +6,9 @@ One module per kind of evidence gathered, each probe with a deadline and each cl
 * :mod:`.base_image` -- :func:`base_facts`: how much of the hidden bytes the base image had;
 * :mod:`.runtime` -- :func:`runtime_interpreter`, :func:`app_modules`, :func:`probe_runtime`:
   the image's own interpreter, its extensions' libraries and the app's imports;
+* :mod:`.command` -- :func:`resolve_command`, :func:`image_user`, :func:`access_problem`,
+  :func:`venv_problems`, :func:`unreadable`: the command's chain (PATH, ``#!``, links, venv home)
+  and what the image's user may read, from the scan, without starting anything;
 * :mod:`.health` -- :func:`container_port`, :func:`probe_health`: the running container.
 
 Probes take image ids, paths and numbers, never a rubric; judging the facts against a rubric
@@ -15,11 +18,14 @@ happens in :mod:`checker.checks`.
 from __future__ import annotations
 
 from checker.probes.base_image import BaseFacts, base_facts
+from checker.probes.command import (CommandFacts, ImageUser, access_problem, image_user, resolve_command,
+                                    unreadable, venv_problems)
 from checker.probes.filesystem import DEFAULT_PATH, FilesystemFacts, scan_filesystem
 from checker.probes.health import HealthFacts, container_port, probe_health
 from checker.probes.runtime import PROBE_SCRIPT, RuntimeFacts, app_modules, probe_runtime, runtime_interpreter
 
 __all__ = [
+    "CommandFacts", "ImageUser", "access_problem", "image_user", "resolve_command", "unreadable", "venv_problems",
     "DEFAULT_PATH", "PROBE_SCRIPT", "BaseFacts", "FilesystemFacts", "HealthFacts", "RuntimeFacts", "app_modules",
     "base_facts", "container_port", "probe_health", "probe_runtime", "runtime_interpreter", "scan_filesystem",
 ]
