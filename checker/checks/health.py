@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checker.checks.base import Evidence, Outcome, dynamic_check, not_run
+from checker.checks.base import Evidence, Outcome, dynamic_check, listing, not_run
+from checker.probes import unreadable
+from checker.probes.command import PERMISSION_FIX
 
 
 @dynamic_check("health", lesson="06_going_further.ipynb#exec-form-cmd", needs=("health", "filesystem"),
@@ -41,4 +43,10 @@ def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         kind = "may not use" if command.denied else "cannot start"
         message += f" Why: the command {kind} what it needs, as {command.user}: {command.problem}."
         details.update(chain=command.chain, problem=command.problem)
+    elif command is not None and evidence.filesystem is not None and evidence.image is not None:
+        denied = unreadable(evidence.filesystem, command.user, [evidence.image.workdir or "", *evidence.filesystem.venvs])
+        if denied:
+            message += (f" Files the app needs exist but {command.user} cannot read them: {listing(list(denied.values()), 2)}."
+                        f" Fix: {PERMISSION_FIX}.")
+            details.update(denied=denied)
     return Outcome(False, message, details)

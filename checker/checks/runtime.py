@@ -8,6 +8,7 @@ from typing import Any
 
 from checker.checks.base import Evidence, Outcome, dynamic_check, listing, not_run, short_path
 from checker.probes import access_problem, unreadable, venv_problems
+from checker.probes.command import PERMISSION_FIX
 
 
 #: Shared libraries learners most often miss, and the Debian package that ships each.
@@ -59,11 +60,13 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         return Outcome(True, "No native extensions in site-packages or a venv.")
     denied = _denied_extensions(evidence)
     if denied:
-        lines = listing([f"{short_path(path)}: {why}" for path, why in sorted(denied.items())], 2)
+        reasons: dict[str, list[str]] = {}
+        for path, why in sorted(denied.items()):
+            reasons.setdefault(why.split(" to reach ", 1)[0], []).append(short_path(path))
+        lines = "; ".join(f"{why} ({listing(paths, 2)})" for why, paths in list(reasons.items())[:2])
         return Outcome(False, f"{len(denied)} of {len(evidence.filesystem.extensions)} native extensions exist but the "
-                              f"image's user cannot read them ({lines}). This is a permission problem, not a missing "
-                              f"library: install the packages where that user can read them (a venv under /opt, not "
-                              f"/root/.local), or COPY --chown them to that user.",
+                              f"image's user cannot read them: {lines}. This is a permission problem, not a missing "
+                              f"library. Fix: {PERMISSION_FIX}.",
                        {"denied": denied, "checked": len(evidence.filesystem.extensions)})
     if runtime is None or runtime.error:
         return Outcome(False, f"Could not run ldd in the image: {runtime.error if runtime else 'no probe'}")
@@ -101,7 +104,8 @@ def app_imports(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     if runtime is None:
         return not_run("there is no image")
     if command is not None and command.problem:
-        return Outcome(False, f"The command {' '.join(command.argv[:3])} cannot start its interpreter: {command.problem}.",
+        return Outcome(False, f"The command ({' '.join(command.argv[:2])} ...) {'may not use' if command.denied else 'cannot start'} "
+                              f"its interpreter as {command.user}, so the imports were not tried with it: {command.problem}.",
                        {"chain": command.chain, "problem": command.problem, "fallback": runtime.interpreter})
     if runtime.error:
         return Outcome(False, runtime.error)
@@ -115,8 +119,8 @@ def app_imports(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         extra = f" Install {package_hint(libs[0])} in the runtime stage." if libs else ""
         denied = _denied_paths(evidence, runtime.sys_path)
         if denied:
-            extra = (f" The files exist but the image's user cannot read them: {listing([why for why in denied.values()], 2)}."
-                     f" Install where that user can read (a venv under /opt), or COPY --chown to that user.")
+            extra = (f" The files exist but the image's user cannot read them: {listing(list(denied.values()), 2)}."
+                     f" Fix: {PERMISSION_FIX}.")
         return Outcome(False, f"`import {module}` fails with {where}: {reason}.{extra}",
                        {"failed": {m: o[-800:] for m, o in failed.items()}, "interpreter": runtime.interpreter})
     modules = ", ".join(runtime.imports) or "nothing"

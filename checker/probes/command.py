@@ -35,6 +35,11 @@ RELOCATION_FIX = ("create the venv at the path it will run from (python -m venv 
                   "then COPY --from=build /opt/venv /opt/venv), and build it on the same base image as the runtime stage")
 
 
+#: The fix for files the image's user may not read or run.
+PERMISSION_FIX = ("put what the app needs where the image's user can read it (a venv under /opt rather than "
+                  "pip install --user under /root), or COPY --chown=<user> it; never chmod your way around a 0700 home")
+
+
 @dataclass(frozen=True)
 class ImageUser:
     """The user the image's processes run as (``Config.User`` resolved in the image's own files)."""
@@ -304,7 +309,8 @@ def resolve_command(info: engine.ImageInfo, fs: FilesystemFacts) -> CommandFacts
     program = words[0]
     found, problem, denied = _lookup(fs, program, path_var, workdir, facts.user)
     if problem:
-        facts.problem, facts.denied = f"the command's program: {problem}", denied
+        fix = PERMISSION_FIX if denied else "install it in the runtime stage or put its folder on PATH"
+        facts.problem, facts.denied = f"{problem}. Fix: {fix}", denied
         return facts
     assert found is not None
     facts.chain.append(f"{program} -> {found}" + ("" if "/" in program else " (on PATH)"))
@@ -317,7 +323,8 @@ def resolve_command(info: engine.ImageInfo, fs: FilesystemFacts) -> CommandFacts
             name = next((w for w in shebang[1:] if not w.startswith("-")), shebang[-1])
             target, problem, denied = _lookup(fs, name, path_var, workdir, facts.user)
             if problem:
-                facts.problem, facts.denied = f"{found} starts with #!{' '.join(shebang)}, but {problem}", denied
+                fix = PERMISSION_FIX if denied else f"install {name} in the runtime stage, or {RELOCATION_FIX}"
+                facts.problem, facts.denied = f"{found} starts with #!{' '.join(shebang)}, but {problem}. Fix: {fix}", denied
                 return facts
             named = target or name
         hops, missing = follow_links(fs, named)
@@ -328,7 +335,8 @@ def resolve_command(info: engine.ImageInfo, fs: FilesystemFacts) -> CommandFacts
             return facts
         problem = access_problem(fs, named, facts.user, "x")
         if problem:
-            facts.problem, facts.denied = f"{found} starts with #!{' '.join(shebang)}, and {named} exists, but {problem}", True
+            facts.problem, facts.denied = (f"{found} starts with #!{' '.join(shebang)}, and {named} exists, but {problem}. "
+                                           f"Fix: {PERMISSION_FIX}"), True
             return facts
         if _PYTHON_RE.match(posixpath.basename(named)):
             interpreter = named
@@ -339,6 +347,10 @@ def resolve_command(info: engine.ImageInfo, fs: FilesystemFacts) -> CommandFacts
     facts.chain.extend(hops)
     if missing is not None:
         facts.problem = (f"{' , '.join(hops)}, and {missing} does not exist in the image. Fix: {RELOCATION_FIX}")
+        return facts
+    problem = access_problem(fs, interpreter, facts.user, "x")
+    if problem:
+        facts.problem, facts.denied = f"{interpreter} exists, but {problem}. Fix: {PERMISSION_FIX}", True
         return facts
     venv = venv_of(fs, interpreter)
     home = venv_home_problem(fs, venv) if venv else None
@@ -351,7 +363,7 @@ def unreadable(fs: FilesystemFacts, user: ImageUser, roots: list[str], limit: in
     """Up to ``limit`` paths under ``roots`` (folders: the app, site-packages, venvs) that exist but
     ``user`` cannot read or enter, each with the reason; a blocked folder stands for all below it."""
     problems: dict[str, str] = {}
-    for root in dict.fromkeys(posixpath.normpath(r) for r in roots if r):
+    for root in dict.fromkeys(posixpath.normpath(r) for r in roots if r and posixpath.normpath(r) != "/"):
         if len(problems) >= limit or fs.kinds.get(root) != "d":
             continue
         blocked = access_problem(fs, root, user, "d")
