@@ -145,10 +145,15 @@ def same_python(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     fs, runtime = evidence.filesystem, evidence.runtime
     if fs is None:
         return not_run(evidence.filesystem_error or "there is no image")
+    broken = [f"the venv {venv} cannot start its Python: {why} (create the venv at the path it will run from, on the "
+              f"same base image as the runtime stage)" for venv, why in venv_problems(fs).items()]
     if runtime is None or runtime.error or not runtime.version:
+        if broken:
+            text = "; ".join(broken)
+            return Outcome(False, text[0].upper() + text[1:] + ".", {"venvs": venv_problems(fs)})
         return Outcome(False, f"Could not ask the image's interpreter its version: {runtime.error if runtime else 'no probe'}")
     major, minor = runtime.version.split(".")[:2]
-    problems: list[str] = []
+    problems: list[str] = list(broken)
     on_path = tuple(p.rstrip("/") + "/" for p in runtime.sys_path if p.startswith("/"))
     venv_prefixes = tuple(v.rstrip("/") + "/" for v in fs.venvs)
     wrong_abi = []
@@ -160,9 +165,6 @@ def same_python(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
             wrong_abi.append(f"{short_path(path)} (cpython-{match.group(1)}{match.group(2)})")
     if wrong_abi:
         problems.append(f"extensions built for another Python: {listing(wrong_abi, 2)}")
-    for venv, why in venv_problems(fs).items():
-        problems.append(f"the venv {venv} cannot start its Python: {why} (create the venv at the path it will run "
-                        f"from, on the same base image as the runtime stage)")
     for venv, cfg in sorted(fs.venvs.items()):
         found = _PYVENV_VERSION_RE.search(cfg)
         if found and (found.group(1), found.group(2)) != (major, minor):
