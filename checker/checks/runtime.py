@@ -122,9 +122,10 @@ def app_imports(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
             extra = (f" The files exist but the image's user cannot read them: {listing(list(denied.values()), 2)}."
                      f" Fix: {PERMISSION_FIX}.")
         return Outcome(False, f"`import {module}` fails with {where}: {reason}.{extra}",
-                       {"failed": {m: o[-800:] for m, o in failed.items()}, "interpreter": runtime.interpreter})
+                       {"failed": {m: o[-800:] for m, o in failed.items()}, "interpreter": runtime.interpreter,
+                        "uid": runtime.uid})
     modules = ", ".join(runtime.imports) or "nothing"
-    return Outcome(True, f"`import {modules}` works with {where}.", {"interpreter": runtime.interpreter})
+    return Outcome(True, f"`import {modules}` works with {where}.", {"interpreter": runtime.interpreter, "uid": runtime.uid})
 
 
 _PYVENV_VERSION_RE = re.compile(r"^\s*(?:version|version_info)\s*=\s*(\d+)\.(\d+)", re.MULTILINE)

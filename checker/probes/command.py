@@ -36,8 +36,8 @@ RELOCATION_FIX = ("create the venv at the path it will run from (python -m venv 
 
 
 #: The fix for files the image's user may not read or run.
-PERMISSION_FIX = ("put what the app needs where the image's user can read it (a venv under /opt rather than "
-                  "pip install --user under /root), or COPY --chown=<user> it; never chmod your way around a 0700 home")
+PERMISSION_FIX = ("make what the app needs readable by the image's user: install it outside a private home (a venv "
+                  "under /opt rather than pip install --user under /root), or COPY --chown=<user> it")
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,13 @@ class ImageUser:
     """None when the name is in no ``/etc/passwd`` of the image (the container would not start)."""
     gids: tuple[int, ...] = (0,)
     """Primary group first, then supplementary groups from ``/etc/group``."""
+    name: str = ""
+    """The login name in the image's ``/etc/passwd`` (empty when the uid has none)."""
 
     def __str__(self) -> str:
         if self.uid is None:
             return f"user {self.spec}"
-        name = self.spec.split(":", 1)[0] or "root"
+        name = self.name or self.spec.split(":", 1)[0] or "root"
         return f"user {name}" + ("" if name == str(self.uid) else f" (uid {self.uid})")
 
 
@@ -86,7 +88,7 @@ def image_user(user: str | None, fs: FilesystemFacts) -> ImageUser:
         row = next((row for row in groups if row[0] == group or row[2] == group), None)
         gid = int(group) if group.isdigit() else int(row[2]) if row and row[2].isdigit() else gid
     extra = [int(row[2]) for row in groups if len(row) > 3 and row[2].isdigit() and login in row[3].split(",")]
-    return ImageUser(spec, uid, tuple(dict.fromkeys([gid, *extra])))
+    return ImageUser(spec, uid, tuple(dict.fromkeys([gid, *extra])), entry[0] if entry else "")
 
 
 def _names(fs: FilesystemFacts, uid: int, gid: int) -> str:

@@ -115,4 +115,4 @@ def test_when_the_app_files_are_0600_root_then_health_and_imports_name_the_file_
 
 def test_the_runtime_probe_runs_as_the_images_own_user(graded):
     report = graded("app-files-0600-fail")
-    assert "uid" in report.check("app_imports").details or True
+    assert report.check("app_imports").details["uid"] == 10001

@@ -168,8 +168,8 @@ def user_install() -> FilesystemFacts:
 
 def test_the_image_user_is_resolved_through_the_images_own_passwd_and_group():
     fs = Tree().fs
-    assert probes.image_user("app", fs) == probes.ImageUser("app", 10001, (10001,))
-    assert probes.image_user("10001", fs).gids == (10001,)
+    assert probes.image_user("app", fs) == probes.ImageUser("app", 10001, (10001,), "app")
+    assert probes.image_user("10001", fs).gids == (10001,) and str(probes.image_user("10001", fs)) == "user app (uid 10001)"
     assert probes.image_user("4242", fs) == probes.ImageUser("4242", 4242, (0,))  # no passwd entry: group 0
     assert probes.image_user("", fs).uid == 0 and probes.image_user("ghost", fs).uid is None
     assert probes.image_user("app:root", fs).gids[0] == 0
@@ -210,7 +210,7 @@ def test_when_the_app_files_are_0600_root_then_app_imports_and_health_name_the_f
                                 runtime=runtime(imports={"main": (False, error)}, sys_path=["/app", "/opt/venv/lib"]))
     outcome = judge("app_imports", evidence)
     assert not outcome.passed and "/app/main.py is -rw------- (0600) root:root" in outcome.message
-    assert "user 10001 cannot read it" in outcome.message
+    assert "user app (uid 10001) cannot read it" in outcome.message
     health = judge("health", dynamic.Evidence(image=info, filesystem=tree.fs, command=command,
                                               health=probes.HealthFacts(ok=False, error="The container stopped.")))
     assert not health.passed and "/app/main.py is -rw------- (0600)" in health.message
