@@ -177,7 +177,9 @@ def venv_home_problem(fs: FilesystemFacts, venv: str) -> str | None:
     if not found:
         return None
     home = found.group(1).rstrip("/") or "/"
-    names = [n for n in ("python3", "python") if fs.is_file(posixpath.join(home, n))]
+    version = re.search(r"^\s*version(?:_info)?\s*=\s*(\d+\.\d+)", fs.venvs.get(venv, ""), re.MULTILINE)
+    candidates = ("python3", "python", *([f"python{version.group(1)}"] if version else []))
+    names = [n for n in candidates if fs.is_file(posixpath.join(home, n))]
     if names:
         return None
     return (f"{venv}/pyvenv.cfg says the venv was made from the Python in {home} (home = {home}), "
