@@ -116,3 +116,12 @@ def test_when_the_app_files_are_0600_root_then_health_and_imports_name_the_file_
 def test_the_runtime_probe_runs_as_the_images_own_user(graded):
     report = graded("app-files-0600-fail")
     assert report.check("app_imports").details["uid"] == 10001
+
+
+def test_when_a_script_asks_env_for_a_python_the_image_lacks_then_that_python_is_named(graded):
+    report = graded("env-shebang-other-python-fail")
+    for check_id in ("health", "app_imports"):
+        passed, message = outcome(report, check_id)
+        assert not passed, (check_id, message)
+        assert "/usr/local/bin/serve starts with #!/usr/bin/env python3.12" in message, message
+        assert "python3.12 does not exist on PATH" in message, message

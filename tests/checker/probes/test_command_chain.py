@@ -236,3 +236,9 @@ def test_access_needs_enter_on_every_folder_and_read_or_run_on_the_file():
     root = probes.image_user("", tree.fs)
     assert probes.access_problem(tree.fs, "/srv/secret", root, "r") is None
     assert command_chain.mode_text(0o700, True) == "drwx------ (0700)"
+
+
+def test_a_venv_home_holding_only_the_versioned_python_still_counts():
+    tree = Tree().add("/opt/py/bin/python3.13", head=b"\x7fELF").venv("/opt/venv", home="/opt/py/bin", copies=True)
+    assert probes.venv_problems(tree.fs) == {}
+    assert probes.resolve_command(image(), tree.fs).problem is None
