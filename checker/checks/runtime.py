@@ -104,8 +104,8 @@ def app_imports(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     if runtime is None:
         return not_run("there is no image")
     if command is not None and command.problem:
-        return Outcome(False, f"The command ({' '.join(command.argv[:2])} ...) {'may not use' if command.denied else 'cannot start'} "
-                              f"its interpreter as {command.user}, so the imports were not tried with it: {command.problem}.",
+        return Outcome(False, f"The command ({' '.join(command.argv[:2])} ...) cannot start as {command.user}, so the app "
+                              f"cannot be imported the way it runs: {command.problem}.",
                        {"chain": command.chain, "problem": command.problem, "fallback": runtime.interpreter})
     if runtime.error:
         return Outcome(False, runtime.error)

@@ -26,6 +26,8 @@ from checker.probes.filesystem import DEFAULT_PATH, FilesystemFacts
 
 _LAUNCHERS = {"tini", "dumb-init", "gosu", "su-exec", "catatonit", "exec"}
 _SHELLS = {"sh", "bash", "dash", "ash"}
+_SHELL_SYNTAX_RE = re.compile(r"[;&|`$()<>\n]")
+_SHELL_BUILTINS = {"cd", "export", "set", ".", "source", "if", "for", "while", "case", "trap", "ulimit", "umask", "eval"}
 _PYTHON_RE = re.compile(r"^python(\d+(\.\d+)?)?$")
 _HOME_RE = re.compile(r"^\s*home\s*=\s*(.+?)\s*$", re.MULTILINE)
 _MAX_LINKS = 40
@@ -263,9 +265,13 @@ def _program_words(argv: list[str]) -> list[str]:
                 words = words[1:]
             continue
         if name in _SHELLS and len(words) > 2 and words[1] == "-c":
+            if _SHELL_SYNTAX_RE.search(words[2]):
+                return []  # a script, not one command: the shell decides what runs
             try:
                 words = shlex.split(words[2], comments=True)
             except ValueError:
+                return []
+            if words and words[0] in _SHELL_BUILTINS:
                 return []
             while words and "=" in words[0] and not words[0].startswith("="):
                 words = words[1:]

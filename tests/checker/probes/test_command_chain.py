@@ -242,3 +242,11 @@ def test_a_venv_home_holding_only_the_versioned_python_still_counts():
     tree = Tree().add("/opt/py/bin/python3.13", head=b"\x7fELF").venv("/opt/venv", home="/opt/py/bin", copies=True)
     assert probes.venv_problems(tree.fs) == {}
     assert probes.resolve_command(image(), tree.fs).problem is None
+
+
+def test_a_shell_script_with_operators_or_builtins_is_left_to_the_shell_without_a_verdict():
+    fs = Tree().python313().venv("/opt/venv").fs
+    for script in ("cd /app && uvicorn main:app", "uvicorn main:app --port $PORT", "export A=1; uvicorn main:app",
+                   "cd /app"):
+        command = probes.resolve_command(image(cmd=("/bin/sh", "-c", script)), fs)
+        assert command.problem is None and command.interpreter is None, script
