@@ -1,35 +1,49 @@
 # Two commands do everything on a fresh machine:
 #   make lab    set up, then open the course in JupyterLab
-#   make test   set up, then run every test (pytest, notebooks with nbval, browser tests)
-.PHONY: setup setup-test lab test test-fast bench clean lock rules
+#   make test   set up, then run the type check and every test (pytest, notebooks with nbval, browser tests)
+# `make help` lists every target.
+.PHONY: help setup setup-test lab test test-fast typecheck bench clean lock
 
 PY := .venv/bin/python
 LAB_PORT ?= 8888
 LAB_ARGS ?=
+# The lowest supported Python (Debian 12's python3): the pins are resolved for it.
+PYTHON_FLOOR ?= 3.11.2
 
-setup:
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 22
+
+setup: ## create .venv, start the engine, make the base images
 	@scripts/setup.sh lab
 
-setup-test:
+setup-test: ## setup, plus PostgreSQL, Chromium and the modern engines for the tests
 	@scripts/setup.sh test
 
-lab: setup
+lab: setup ## open the course in JupyterLab
 	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
-test: setup-test
+test: setup-test ## every test: mypy, then pytest with the notebooks (nbval) and the browser tests
+	$(PY) -m mypy
 	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
 
 # The fast subset for local work: no engine, no database, no browser.
-test-fast:
+test-fast: ## the fast subset: no engine, database or browser
 	$(PY) -m pytest tests -m "not docker and not postgres and not browser" $(PYTEST_ARGS)
 
-bench: setup-test
+typecheck: ## mypy over checker/ (configured in pyproject.toml)
+	$(PY) -m mypy
+
+bench: setup-test ## the benchmarks (README's tables)
 	$(PY) -m bench
 
 # Remove everything the checker and the tests created on the engine (base images stay).
-clean:
+clean: ## remove what the checker and the tests built (base images stay)
 	$(PY) -m checker clean
 
-lock:
-	$(PY) -m pip freeze --exclude-editable > /tmp/lpi-freeze.txt
-	{ head -2 requirements/constraints.txt; grep -v '^-e' /tmp/lpi-freeze.txt; } > requirements/constraints.new && mv requirements/constraints.new requirements/constraints.txt
+# Resolve every extra for the lowest supported Python, keeping today's versions where they still fit.
+lock: ## regenerate requirements/constraints.txt (uv pip compile for PYTHON_FLOOR)
+	@tmp=$$(mktemp) && cp requirements/constraints.txt $$tmp && \
+	$(PY) -m uv pip compile pyproject.toml --extra course --extra app --extra test \
+	    --python-version $(PYTHON_FLOOR) --no-header --no-annotate --quiet -o $$tmp && \
+	{ grep '^#' requirements/constraints.txt; grep -v '^#' $$tmp; } > requirements/constraints.new && \
+	mv requirements/constraints.new requirements/constraints.txt && rm -f $$tmp

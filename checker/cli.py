@@ -44,6 +44,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="lean-check",
         description="Check Dockerfiles for the Lean Python Images course.",
     )
+    from .reporters.located import tool_version
+
+    parser.add_argument("--version", action="version", version=f"lean-check {tool_version()}",
+                        help="print the installed version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS if only is None else (only,):
         try:

@@ -16,11 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from .rubric import RubricError
-from .settings import REPO_ROOT
+from .settings import PACKAGED_COURSE_DIR, REPO_ROOT, CourseFilesMissing, course_dir
 
-EXERCISES_DIR = REPO_ROOT / "exercises"
-SOLUTIONS_DIR = REPO_ROOT / "solutions"
-SAMPLE_APP_DIR = REPO_ROOT / "sample_app"
+try:
+    #: Where the course's files are: a checkout, ``$LPI_COURSE_DIR`` or the package's copy (:func:`checker.settings.course_dir`).
+    COURSE_DIR = course_dir()
+    #: None when :data:`COURSE_DIR` was found; else why not (said when an exercise is looked up).
+    COURSE_MISSING: str | None = None
+except CourseFilesMissing as _missing:
+    COURSE_DIR, COURSE_MISSING = PACKAGED_COURSE_DIR, str(_missing)
+EXERCISES_DIR = COURSE_DIR / "exercises"
+SOLUTIONS_DIR = COURSE_DIR / "solutions"
+SAMPLE_APP_DIR = COURSE_DIR / "sample_app"
 #: Files of sample_app/ that are not the app's source (they belong to the reference build).
 APP_EXCLUDED_NAMES = frozenset({"Dockerfile", ".dockerignore", "README.md", "__pycache__", ".venv", "venv",
                                 ".pytest_cache", ".mypy_cache", ".ruff_cache"})
@@ -47,6 +54,9 @@ def find_exercise(name: str | Path, exercises_dir: Path = EXERCISES_DIR) -> Path
     name = str(name).strip().strip("/")
     if not name:
         raise ExerciseError("--exercise needs a name (for example 01 or multi-stage).")
+    if not exercises_dir.is_dir():
+        raise ExerciseError(COURSE_MISSING if COURSE_MISSING and exercises_dir == EXERCISES_DIR
+                            else f"There is no exercises folder at {exercises_dir}.")
     exact = exercises_dir / name
     if (exact / "rubric.toml").is_file():
         return exact

@@ -301,6 +301,7 @@ def provision_python(settings: course_settings.Settings, *, progress: Progress =
                     + _tail(result.log)
                 )
             exact = f"{ref.split(':')[0]}:{tarball.python_version}{'-slim' if variant == 'slim' else ''}"
+            assert result.image_id is not None, "a build that succeeded has an image id"
             engine.tag_image(result.image_id, exact)
             size = engine.image_info(ref).size_bytes
             progress(f"{ref}: stand-in ready, {size / 1e6:.0f} MB (also tagged {exact})")

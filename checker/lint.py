@@ -35,6 +35,7 @@ class RuleResult:
     """Everything the rule said, advice included."""
 
     def to_dict(self) -> dict[str, object]:
+        """``{"rule", "passed", "findings": [Finding.to_dict(), ...]}``: plain data for JSON."""
         return {"rule": self.rule, "passed": self.passed, "findings": [f.to_dict() for f in self.findings]}
 
 
@@ -59,6 +60,7 @@ class LintResult:
 
     @property
     def errors(self) -> tuple[Finding, ...]:
+        """The findings of ``error`` severity, in report order."""
         return tuple(f for f in self.findings if f.severity == "error")
 
     @property
@@ -67,12 +69,14 @@ class LintResult:
         return self.parse_error is None and not self.errors
 
     def counts(self) -> dict[str, int]:
+        """How many findings of each severity, every severity present (``{"error": 0, ...}``)."""
         counts = {severity: 0 for severity in SEVERITIES}
         for finding in self.findings:
             counts[finding.severity] += 1
         return counts
 
     def to_dict(self) -> dict[str, object]:
+        """The result as plain data for ``lean-check lint --format json`` (parse error, counts, findings, rules)."""
         return {
             "path": self.path,
             "passed": self.passed,

@@ -35,6 +35,7 @@ Which ids exist, their kind and their parameters come from :mod:`checker.catalog
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,15 @@ from typing import Any
 from . import catalog
 from .catalog import HADOLINT_ID
 
-DEFAULT_RUBRIC = Path(__file__).with_name("rubrics") / "default.toml"
+from .settings import CourseFilesMissing, course_dir
+
+try:
+    #: The sample app's rubric, where its relative paths (``../../sample_app``) lead to the course's files:
+    #: the checkout's, ``$LPI_COURSE_DIR``'s or the installed package's copy (:func:`checker.settings.course_dir`).
+    DEFAULT_RUBRIC = course_dir() / "checker" / "rubrics" / "default.toml"
+    _DEFAULT_MISSING: str | None = None
+except CourseFilesMissing as _missing:
+    DEFAULT_RUBRIC, _DEFAULT_MISSING = Path(__file__).with_name("rubrics") / "default.toml", str(_missing)
 _RESERVED = {"id", "points", "required", "title"}
 
 
@@ -129,7 +138,7 @@ class Rubric:
         return dict(entry.params) if entry.kind == "dynamic" else {}
 
 
-def load(path: str | Path) -> Rubric:
+def load(path: str | os.PathLike[str]) -> Rubric:
     """Read and validate a rubric file; raises :class:`RubricError` (missing, unreadable, invalid)."""
     path = Path(path)
     try:
@@ -217,7 +226,7 @@ def _build_spec(data: dict[str, Any], name: str, path: Path) -> BuildSpec | None
     return BuildSpec(name, dockerfile, context)
 
 
-def resolve(*, exercise: str | None = None, rubric: str | Path | None = None) -> Rubric:
+def resolve(*, exercise: str | None = None, rubric: str | os.PathLike[str] | None = None) -> Rubric:
     """The rubric for ``--exercise`` or ``--rubric``, else the sample app's default."""
     if exercise and rubric:
         raise RubricError("Give --exercise or --rubric, not both.")
@@ -225,4 +234,6 @@ def resolve(*, exercise: str | None = None, rubric: str | Path | None = None) ->
         from .exercises import find_exercise  # imports this module: looked up on use
 
         return load(find_exercise(exercise) / "rubric.toml")
+    if rubric is None and _DEFAULT_MISSING is not None:
+        raise RubricError(_DEFAULT_MISSING)
     return load(rubric or DEFAULT_RUBRIC)

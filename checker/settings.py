@@ -11,6 +11,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Where an installed package keeps the course's files (copied there by setup.py at build time).
+PACKAGED_COURSE_DIR = Path(__file__).resolve().parent / "_data"
+#: The environment variable naming a course folder (a checkout) to use instead.
+COURSE_DIR_ENV = "LPI_COURSE_DIR"
+
+
+class CourseFilesMissing(LookupError):
+    """The course's files (sample app, exercises, solutions) are nowhere: the message says what to set."""
+
+
+def _is_course(folder: Path) -> bool:
+    """True when ``folder`` holds the course's ``sample_app/`` and ``exercises/``."""
+    return (folder / "sample_app").is_dir() and (folder / "exercises").is_dir()
+
+
+def course_dir() -> Path:
+    """The folder holding ``sample_app/``, ``exercises/``, ``solutions/`` and ``checker/rubrics/``.
+
+    In order: ``$LPI_COURSE_DIR`` (a checkout of the course), the checkout this package runs from
+    (an editable install), the copy shipped in the package (``checker/_data/``). Raises
+    :class:`CourseFilesMissing` when ``$LPI_COURSE_DIR`` is set to a folder without them, or when
+    none of the three has them.
+    """
+    override = os.environ.get(COURSE_DIR_ENV, "").strip()
+    if override:
+        folder = Path(override).expanduser().resolve()
+        if not _is_course(folder):
+            raise CourseFilesMissing(f"{COURSE_DIR_ENV}={override} has no sample_app/ and exercises/ folders; "
+                                     "point it at a checkout of the course.")
+        return folder
+    for folder in (REPO_ROOT, PACKAGED_COURSE_DIR):
+        if _is_course(folder):
+            return folder
+    raise CourseFilesMissing(f"The course's files (sample_app/, exercises/) are not installed with this package; "
+                             f"set {COURSE_DIR_ENV} to a checkout of the course, or reinstall from its wheel.")
 
 #: The Python the course teaches with. python:3.13-slim is Debian 13 (trixie) based, as are the
 #: stand-ins we provision (trixie's mirror carries the CPython 3.13 source tarball).

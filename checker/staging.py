@@ -314,7 +314,7 @@ def stage(
 
     dockerfile_path = Path(dockerfile).resolve() if dockerfile else None
     inside = dockerfile_path is not None and _is_within(dockerfile_path, root) and dockerfile_text is None
-    dockerfile_name = dockerfile_path.relative_to(root).as_posix() if inside else OUTSIDE_DOCKERFILE_NAME
+    dockerfile_name = dockerfile_path.relative_to(root).as_posix() if inside and dockerfile_path else OUTSIDE_DOCKERFILE_NAME
 
     try:
         ignore = dockerignore if dockerignore is not None else DockerIgnore.read(root)

@@ -29,11 +29,17 @@ elif ! command -v pg_config >/dev/null 2>&1; then
 fi
 
 # 2. The virtual environment at .venv, reinstalled only when the dependency files change.
+#    PYTHON picks the interpreter (default python3); the pins hold from 3.11.2 (Debian 12's) up.
+python="${PYTHON:-python3}"
+if ! found=$("$python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3]); sys.exit(sys.version_info < (3, 11, 2))' 2>/dev/null); then
+    say "${python} is Python ${found:-(not found)}, too old for the course: install Python 3.11.2 or newer (Debian 12 or Ubuntu 24.04's python3 and python3-venv, 'brew install python@3.12', or 'uv python install 3.12') and run again with PYTHON=/path/to/that/python3 if it is not the first python3 on PATH."
+    exit 1
+fi
 stamp_want=$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -c1-16)
 stamp_file=.venv/.lpi-installed
 if [ ! -x .venv/bin/python ]; then
     say "creating .venv"
-    python3 -m venv .venv
+    "$python" -m venv .venv
 fi
 if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp_want" ]; then
     say "installing Python dependencies into .venv (pinned by requirements/constraints.txt)"

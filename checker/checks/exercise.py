@@ -66,6 +66,17 @@ def bytecode_coverage(fs: FilesystemFacts, root: str) -> tuple[int, int]:
     return compiled, modules
 
 
+def _installed_roots(evidence: Evidence) -> tuple[FilesystemFacts, list[str]] | Outcome:
+    """The image's filesystem and its package roots, or the outcome that says why there are none."""
+    fs = evidence.filesystem
+    if fs is None:
+        return not_run(evidence.filesystem_error or "there is no image")
+    roots = app_roots(fs)
+    if not roots:
+        return Outcome(False, "No installed packages were found (no *.dist-info folder outside pip's own).")
+    return fs, roots
+
+
 @dynamic_check("pyc_kept", lesson="06_going_further.ipynb#keep-the-bytecode", needs=("filesystem",), min_fraction=0.9)
 def pyc_kept(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """The installed packages keep their compiled .pyc files.
@@ -80,12 +91,10 @@ def pyc_kept(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         Do not delete __pycache__ folders, do not pass --no-compile to pip, and install in the
         build stage so the .pyc files are copied with the packages.
     """
-    fs = evidence.filesystem
-    if fs is None:
-        return not_run(evidence.filesystem_error or "there is no image")
-    roots = app_roots(fs)
-    if not roots:
-        return Outcome(False, "No installed packages were found (no *.dist-info folder outside pip's own).")
+    found = _installed_roots(evidence)
+    if isinstance(found, Outcome):
+        return found
+    fs, roots = found
     limit = float(params.get("min_fraction") or 0.9)
     problems, details = [], {}
     for root in roots:
@@ -113,12 +122,10 @@ def no_pip_in_app_env(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         build stage with `pip --python /opt/venv/bin/python install ...`, or use
         `pip install --target`.
     """
-    fs = evidence.filesystem
-    if fs is None:
-        return not_run(evidence.filesystem_error or "there is no image")
-    roots = app_roots(fs)
-    if not roots:
-        return Outcome(False, "No installed packages were found (no *.dist-info folder outside pip's own).")
+    found = _installed_roots(evidence)
+    if isinstance(found, Outcome):
+        return found
+    fs, roots = found
     with_pip = [root for root in roots if "pip" in install_roots(fs)[root]]
     if with_pip:
         return Outcome(False, f"pip is installed beside the app's packages in {', '.join(with_pip)}.", {"roots": with_pip})

@@ -199,6 +199,7 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
                gate=build_gate(report.build), short="the image did not build")
         return
 
+    assert result.image_id is not None, "a build that succeeded has an image id"
     image = engine.image_info(result.image_id)
     evidence.image = image
     needs = rubric.needs()
@@ -351,6 +352,7 @@ def _comparison(run: Run, spec: rubrics.BuildSpec, learner: staging.StagedContex
             f"The rubric's {spec.name} {spec.dockerfile} does not build on this engine "
             f"({result.failed_step or 'no step'}: {(result.error or '').strip()[:200]}), so sizes cannot be compared."
         )
+    assert result.image_id is not None, "a build that succeeded has an image id"
     return dynamic.SizeReference(spec.name, engine.image_info(result.image_id).size_bytes, str(spec.dockerfile))
 
 

@@ -13,6 +13,7 @@ import html
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import ipywidgets as w
 
@@ -75,7 +76,7 @@ class SizeExplorer:
         self.output = w.Output()
         self.selected: str | None = None
         self.parts: list[Part] = []
-        self.figure = None
+        self.figure: Any = None
         self.dropdown.observe(self._changed, names="value")
         self.box = w.VBox([self.dropdown, self.output])
 

@@ -12,11 +12,13 @@ import re
 from ..units import human_bytes  # noqa: F401  (re-exported for the reporters)
 
 #: Every format :func:`render` knows, one module each.
-FORMATS = ("text", "terminal", "json", "junit", "classroom", "html", "markdown")
+FORMATS = ("text", "terminal", "json", "junit", "classroom", "html", "markdown", "gnu", "github", "sarif")
+#: The formats that also render a lint result (:class:`checker.lint.LintResult`): one located view each.
+LOCATED_FORMATS = ("gnu", "github", "sarif")
 
 
 def render(report, fmt: str) -> str:
-    """``report`` (a :class:`checker.report.Report`) in format ``fmt``, one of :data:`FORMATS`.
+    """``report`` (a :class:`checker.report.Report`; for :data:`LOCATED_FORMATS` a lint result too) in format ``fmt``.
 
     Raises :class:`ValueError` for an unknown format.
     """

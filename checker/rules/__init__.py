@@ -4,7 +4,8 @@ Each rule registers itself with :func:`~checker.rules.base.rule`; importing this
 modules (done on first use, by :func:`all_rules`) registers every rule, so adding a rule never
 means editing a list. Helpers shared by several rules live beside them: :mod:`.base` (the
 registry and the :class:`Context` a rule reads), :mod:`.facts` (facts about a Dockerfile),
-:mod:`.buildkit` (BuildKit-only syntax) and :mod:`.context` (the .dockerignore matcher).
+:mod:`.buildkit` (BuildKit-only syntax), :mod:`.context` (the .dockerignore matcher) and
+:mod:`.installed` (what a stage's layers keep installed).
 
 Public entry points: :func:`all_rules`, :func:`get_rule`, :class:`Context`, :class:`Flag`,
 :class:`Rule`, :func:`rule`.

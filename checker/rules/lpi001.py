@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.dockerfile import Stage
 from checker.rules.base import Context, Flag, rule
 from checker.rules.facts import is_build_tool, toolchain_base
+from checker.rules.installed import kept_installs, later_removal_note, removed_in_same_run_names
 
 
 @rule("LPI001", severity="warning", lesson="02_multi_stage.ipynb#the-multi-stage-pattern", family="stages")
@@ -24,10 +24,17 @@ def multi_stage_build(ctx: Context) -> Iterator[Flag]:
     df, facts = ctx.dockerfile, ctx.facts
     final = df.final_stage
     if len(df.stages) == 1:
-        tools = _build_tools_installed(final)
-        if tools or toolchain_base(final.base_resolved):
-            what = ", ".join(tools) if tools else f"the toolchain in {final.base_resolved}"
-            yield Flag(final.line, f"This Dockerfile has a single stage, so everything used to build the app ({what}) ships in the image.")
+        kept = [package for package in kept_installs(final.instructions) if is_build_tool(package.name)]
+        purged = [name for name in removed_in_same_run_names(final.instructions) if is_build_tool(name)]
+        if kept or toolchain_base(final.base_resolved):
+            what = ", ".join(package.name for package in kept) if kept else f"the toolchain in {final.base_resolved}"
+            note = later_removal_note(kept)
+            yield Flag(final.line, f"This Dockerfile has a single stage, so everything used to build the app ({what}) ships in the image{note}.")
+        elif purged:
+            # Installed, used and removed in one RUN: no layer keeps them, so nothing to lose points for.
+            yield Flag(final.line, f"This Dockerfile has a single stage; it removes its build tools ({', '.join(purged)}) in the "
+                       "RUN that used them, so they do not ship. A build stage is simpler: nothing to purge, and no "
+                       "purge list to keep in step with the installs.", severity="info")
         else:
             # Nothing is compiled here (no compiler installed, a base without one): a build stage
             # would discard little. Still worth knowing before a dependency needs compiling.
@@ -42,8 +49,3 @@ def multi_stage_build(ctx: Context) -> Iterator[Flag]:
     else:
         yield Flag(final.line, "The final stage copies nothing from an earlier stage (no COPY --from=<stage>), so the other stages do not shape the image.")
 
-
-def _build_tools_installed(stage: Stage) -> list[str]:
-    return [name for instruction in stage.instructions if instruction.keyword == "RUN"
-            for install in instruction.installs if install.system
-            for name in install.names if is_build_tool(name)]

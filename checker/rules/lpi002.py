@@ -4,29 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.dockerfile import Instruction, PackageInstall, parse_image_ref
+from checker.dockerfile import parse_image_ref
 from checker.rules.base import Context, Flag, rule
 from checker.rules.facts import is_build_tool, toolchain_base
-
-
-def _removed_in_same_run(instruction: Instruction, install: PackageInstall, package: str) -> bool:
-    """apk del of the --virtual group, or apt-get purge/remove / yum remove of the package."""
-    virtual = install.value("--virtual", "-t") if install.manager == "apk" else None
-    seen = False
-    for command in instruction.commands:
-        if command == install.command:
-            seen = True
-            continue
-        if not seen or len(command.words) < 2:
-            continue
-        rest = [word for word in command.words[1:] if not word.startswith("-")]
-        if command.program == "apk" and rest[:1] == ["del"] and (package in rest or (virtual and virtual in rest)):
-            return True
-        if command.program in {"apt-get", "apt"} and rest[:1] in (["purge"], ["remove"]) and package in rest:
-            return True
-        if command.program in {"yum", "dnf", "microdnf"} and rest[:1] in (["remove"], ["erase"]) and package in rest:
-            return True
-    return False
+from checker.rules.installed import Installed, kept_installs, later_removal_note
 
 
 def _slim_suggestion(ref: str) -> str:
@@ -47,17 +28,19 @@ def no_build_tools_in_final_stage(ctx: Context) -> Iterator[Flag]:
         In the image you run they add hundreds of megabytes and hand an attacker a compiler.
     How to fix:
         Install build tools only in a build stage and copy the built dependencies out of it;
-        start the final stage from a -slim image that has no compiler.
+        start the final stage from a -slim image that has no compiler. In a single stage, remove
+        them in the same RUN that installs them: a later RUN cannot shrink the image.
     """
     facts = ctx.facts
     root = facts.lineage[0]
     if root.parent is None and toolchain_base(root.base_resolved):
         yield Flag(root.line, f"The final image is built on {root.base_resolved}, which ships gcc, make and hundreds of -dev packages; run on {_slim_suggestion(root.base_resolved)} instead.")
-    for instruction in facts.shipping_instructions("RUN"):
-        for install in instruction.installs:
-            if not install.system:
-                continue
-            tools = [name for name in install.names if is_build_tool(name) and not _removed_in_same_run(instruction, install, name)]
-            if tools:
-                listed = ", ".join(tools)
-                yield Flag(instruction.line, f"The final image installs {listed}: build tools and headers are needed only to compile, not to run the app.")
+    # What the layers keep: a tool purged in the RUN that installed it is in no layer.
+    by_run: dict[int, list[Installed]] = {}
+    for package in kept_installs(facts.shipping_instructions("RUN")):
+        if is_build_tool(package.name):
+            by_run.setdefault(id(package.install), []).append(package)
+    for tools in by_run.values():
+        listed = ", ".join(tool.name for tool in tools)
+        note = later_removal_note(tools)
+        yield Flag(tools[0].instruction.line, f"The final image installs {listed}: build tools and headers are needed only to compile, not to run the app{note}.")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from checker.dockerfile import Stage
 from checker.rules.base import Context, Flag, rule
 from checker.rules.facts import DEV_RE, TOOL_RE
+from checker.rules.installed import kept_installs, later_removal_note
 
 
 #: Runtime libraries already in the python -slim and -alpine images: their -dev packages need no
@@ -77,15 +78,13 @@ def runtime_libraries_only(ctx: Context) -> Iterator[Flag]:
         final stage.
     """
     df, facts = ctx.dockerfile, ctx.facts
-    installed: list[str] = []
-    for instruction in facts.shipping_instructions("RUN"):
-        for install in instruction.installs:
-            installed.extend(install.names)
-            if not install.system:
-                continue
-            for name in install.names:
-                if _is_library_headers(name) and _needs_runtime(library_stem(name)):
-                    yield Flag(instruction.line, f"The final image installs {name}, the headers for compiling against a library; to run, it needs only {runtime_suggestion(name, install.manager)}.")
+    # What the layers keep: headers purged in the RUN that installed them are in no layer.
+    kept = list(kept_installs(facts.shipping_instructions("RUN"), system_only=False))
+    installed = [package.name for package in kept]
+    for package in kept:
+        name = package.name
+        if package.install.system and _is_library_headers(name) and _needs_runtime(library_stem(name)):
+            yield Flag(package.instruction.line, f"The final image installs {name}, the headers for compiling against a library; to run, it needs only {runtime_suggestion(name, package.install.manager)}{later_removal_note([package])}.")
     copied_sources = [source for copy in facts.final_copies_from for source in copy.sources]
     builders: dict[int, Stage] = {}
     for index in sorted(facts.copied_stage_indexes):

@@ -6,6 +6,7 @@ import posixpath
 from collections.abc import Iterator
 
 from checker.dockerfile import parse_image_ref
+from checker.dockerfile.model import Instruction
 from checker.rules.base import Context, Flag, rule
 
 
@@ -25,7 +26,8 @@ def exec_form_command(ctx: Context) -> Iterator[Flag]:
         or CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"].
     """
     facts = ctx.facts
-    cmd = entrypoint = None
+    cmd: Instruction | None = None
+    entrypoint: Instruction | None = None
     for instruction in facts.shipping_instructions("CMD", "ENTRYPOINT"):
         if instruction.keyword == "CMD":
             cmd = instruction
@@ -36,9 +38,10 @@ def exec_form_command(ctx: Context) -> Iterator[Flag]:
         inherited = "the interactive python prompt, which exits at once without a terminal" if parse_image_ref(base).name == "python" else "whatever the base image runs"
         yield Flag(facts.final.line, f"The final stage sets no CMD or ENTRYPOINT, so the container runs {inherited}.")
         return
-    for instruction in (entrypoint, cmd):
-        if instruction is None:
+    for found in (entrypoint, cmd):
+        if found is None:
             continue
+        instruction = found
         if not instruction.exec_form:
             if instruction.args.lstrip().startswith("exec "):
                 continue  # the shell replaces itself with the app, which then receives signals

@@ -15,9 +15,11 @@ _REQUIRED = (
     ("the .git directory", (".git/HEAD",), ".git"),
     ("the .venv virtual environment", (".venv/pyvenv.cfg",), ".venv"),
     ("a venv virtual environment", ("venv/pyvenv.cfg",), "venv"),
+    # Bytecode is judged by the files that would reach the context: CPython 3 writes .pyc only
+    # under __pycache__/ (PEP 3147; elsewhere only with PYTHONPYCACHEPREFIX or a legacy
+    # ``compileall -b``), so **/__pycache__ and **/*.pyc each keep it out.
     ("__pycache__ directories", ("__pycache__/app.cpython-313.pyc",), "**/__pycache__"),
     ("__pycache__ directories inside packages", ("app/__pycache__/main.cpython-313.pyc",), "**/__pycache__"),
-    ("compiled *.pyc files", ("app/module.pyc",), "**/*.pyc"),
     ("the .pytest_cache directory", (".pytest_cache/v/cache/nodeids",), ".pytest_cache"),
 )
 
@@ -32,8 +34,8 @@ def dockerignore_keeps_junk_out(ctx: Context) -> Iterator[Flag]:
         bytecode into the image, and any change to them busts the layer cache.
     How to fix:
         Add a .dockerignore next to the Dockerfile listing at least .git, .venv, venv,
-        **/__pycache__, **/*.pyc and .pytest_cache. Note that a plain __pycache__ matches only at
-        the top of the context.
+        **/__pycache__ (Python writes its bytecode there) and .pytest_cache. Note that a plain
+        __pycache__ matches only at the top of the context.
     """
     if ctx.dockerignore is None:
         if ctx.context_known:

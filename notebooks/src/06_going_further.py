@@ -130,6 +130,7 @@ assert production.info.user == "app"
 # stay owned by root: the app user can read them but not change them.
 
 # %% [markdown]
+# <a id="the-no-install-recommends-trap"></a>
 # ## 3. `--no-install-recommends`, and its trap
 #
 # `apt-get install gcc` also installs the packages gcc *recommends*. The production Dockerfile

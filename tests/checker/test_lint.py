@@ -52,10 +52,19 @@ def test_when_the_context_holds_a_venv_with_another_name_then_dockerignore_must_
 
 def test_when_several_patterns_are_missing_then_one_finding_lists_them_all(tmp_path: Path):
     (tmp_path / "Dockerfile").write_text(GOOD)
-    (tmp_path / ".dockerignore").write_text(".git\n.venv\n**/__pycache__\n")
+    (tmp_path / ".dockerignore").write_text(".git\n.venv\n")
     findings = lint(tmp_path / "Dockerfile", with_hadolint=False).rule_results["LPI013"].findings
     assert len(findings) == 1
-    assert all(line in findings[0].hint for line in ("venv", "**/*.pyc", ".pytest_cache"))
+    assert all(line in findings[0].hint for line in ("venv", "**/__pycache__", ".pytest_cache"))
+
+
+def test_when_the_course_sample_app_is_linted_with_its_own_dockerignore_then_lpi013_passes():
+    # Issue 16, kind 3: **/__pycache__ keeps out all the bytecode CPython writes; no **/*.pyc needed.
+    sample = Path(__file__).resolve().parents[2] / "sample_app"
+    assert "**/*.pyc" not in (sample / ".dockerignore").read_text().split()
+    for dockerfile in ("Dockerfile", "../solutions/05-production-ready/Dockerfile"):
+        result = lint(sample / dockerfile, context_dir=sample, with_hadolint=False)
+        assert result.rule_results["LPI013"].findings == (), dockerfile
 
 
 def test_when_no_dockerignore_and_no_whole_context_copy_then_the_message_does_not_invent_one(tmp_path: Path):
@@ -126,3 +135,28 @@ def test_when_linting_without_hadolint_then_a_typical_dockerfile_takes_milliseco
     for _ in range(20):
         lint(GOOD, dockerignore=IGNORE, with_hadolint=False)
     assert (time.perf_counter() - start) / 20 < 0.05
+
+
+ISSUE16_PURGED_IN_ONE_RUN = (
+    "FROM python:3.13-slim\n"
+    "RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev libpq5"
+    " && pip install --no-cache-dir psycopg2==2.9.13"
+    " && apt-get purge -y --auto-remove gcc libc6-dev libpq-dev && rm -rf /var/lib/apt/lists/*\n"
+    "USER 10001\n"
+    'CMD ["python", "-c", "import psycopg2"]\n'
+)
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["same-run", "later-run"])
+def test_when_build_packages_are_purged_then_lpi001_to_lpi003_agree_on_what_the_layers_keep(later):
+    # Issue 16, kind 1: one reading of "what the layers keep" for all three rules.
+    text = ISSUE16_PURGED_IN_ONE_RUN
+    if later:
+        text = text.replace(" && apt-get purge", "\nRUN apt-get purge")
+    results = lint(text, with_hadolint=False).rule_results
+    verdicts = {rule: results[rule].passed for rule in ("LPI001", "LPI002", "LPI003")}
+    assert verdicts == {rule: not later for rule in verdicts}, verdicts
+    if later:
+        assert all("too late" in finding.message for rule in verdicts for finding in results[rule].findings)
+    else:
+        assert [finding.severity for finding in results["LPI001"].findings] == ["info"]

@@ -33,3 +33,13 @@ def test_when_a_learner_dockerfile_is_linted_then_exactly_the_expected_rules_fai
     failed = {rule_id for rule_id, outcome in result.rule_results.items() if not outcome.passed}
     details = [f"{f.rule}:{f.line} {f.message}" for f in result.findings if f.blocking]
     assert failed == _expected(text), details
+
+
+def test_when_the_lessons_variants_are_linted_then_only_the_no_recommends_trap_gets_lpi020():
+    # Lesson 6 builds the trap for real and asserts it fails on a missing C header; LPI020 says
+    # so before the build, and stays silent on every variant that builds.
+    from checker.lesson.variants import VARIANTS
+
+    flagged = {name for name, variant in VARIANTS.items()
+               if not lint(variant.dockerfile(), dockerignore=GOOD_DOCKERIGNORE, with_hadolint=False).rule_results["LPI020"].passed}
+    assert flagged == {"no-recommends-trap"}

@@ -1,4 +1,5 @@
-# fails: none
+# fails: LPI020
+# (LPI020: --no-install-recommends gcc without libc6-dev cannot compile the sample app's psycopg2; lesson 6's trap build fails the same way.)
 FROM python:3.13-slim AS compile
 RUN apt-get update \
     && apt-get install --no-install-recommends -y gcc libpq-dev \
