@@ -26,7 +26,10 @@ for the sample app)::
     max_ratio_to_reference = 1.25  # any other key is a parameter of that check
 
 Paths are relative to the rubric file. Parameters a check does not know are an error (a typo
-would otherwise silently change a threshold). Scoring is all or nothing per check; a Dockerfile
+would otherwise silently change a threshold). The declarative kinds (``file_exists``,
+``file_absent``, ``file_contains``, ``metadata``, ``command``: see :mod:`checker.checks.declarative`)
+may be listed several times as ``kind:name`` (``id = "file_exists:venv"``); their parameters are
+checked when the rubric loads. Scoring is all or nothing per check; a Dockerfile
 that does not parse or build scores 0.
 
 Which ids exist, their kind and their parameters come from :mod:`checker.catalog`; each
@@ -182,8 +185,9 @@ def parse(data: dict[str, Any], path: Path) -> Rubric:
         if not isinstance(points, (int, float)) or points < 0:
             raise RubricError(f"{where}: check {check_id} needs points >= 0, got {points!r}.")
         params = {key: value for key, value in raw.items() if key not in _RESERVED}
+        kind_id, named, instance = check_id.partition(":")
         try:
-            entry = catalog.get(check_id)
+            entry = catalog.get(kind_id if named else check_id)
         except KeyError:
             known = ", ".join([e.id for e in catalog.by_kind("dynamic")] + ["LPI0xx", HADOLINT_ID])
             raise RubricError(f"{where}: unknown check id {check_id!r} (known: {known}).") from None
@@ -193,6 +197,10 @@ def parse(data: dict[str, Any], path: Path) -> Rubric:
                 known = ", ".join(sorted(entry.params)) or "none"
                 raise RubricError(f"{where}: check {check_id} has no parameter {', '.join(unknown)} (it takes: {known}).")
             merged = {**entry.params, **params}
+            _validate_dynamic(where, check_id, entry.id, bool(named), instance, merged)
+        elif named:
+            raise RubricError(f"{where}: {check_id!r}: only the declarative checks take a ':name' "
+                              f"({', '.join(_repeatable())}).")
         elif entry.kind == "static":
             if params:
                 raise RubricError(f"{where}: course rule {check_id} takes no parameters, got {', '.join(sorted(params))}.")
@@ -208,6 +216,30 @@ def parse(data: dict[str, Any], path: Path) -> Rubric:
         title=title, path=path, pass_mark=float(pass_mark), checks=tuple(specs),
         reference=_build_spec(data, "reference", path), baseline=_build_spec(data, "baseline", path),
     )
+
+
+def _repeatable() -> list[str]:
+    from checker import checks  # the registry imports the engine: looked up on use
+
+    return [check.id for check in checks.all_checks() if check.repeatable]
+
+
+def _validate_dynamic(where: str, check_id: str, kind_id: str, named: bool, instance: str,
+                      params: dict[str, Any]) -> None:
+    """Raise :class:`RubricError` for a ``:name`` on a check that takes none, or parameters its validator refuses."""
+    from checker import checks
+
+    check = checks.REGISTRY[kind_id]
+    if named and (not check.repeatable or not instance):
+        if not check.repeatable:
+            raise RubricError(f"{where}: {check_id!r}: only the declarative checks take a ':name' "
+                              f"({', '.join(_repeatable())}).")
+        raise RubricError(f"{where}: {check_id!r} needs a name after the colon, e.g. {kind_id}:venv.")
+    if check.validate is not None:
+        try:
+            check.validate(params)
+        except ValueError as exc:
+            raise RubricError(f"{where}: check {check_id}: {exc}.") from None
 
 
 def _build_spec(data: dict[str, Any], name: str, path: Path) -> BuildSpec | None:

@@ -75,6 +75,10 @@ class Evidence:
     cache: CacheFacts | None = None
     reference: SizeReference | None = None
     baseline: SizeReference | None = None
+    base_shipped: Mapping[str, list[str]] | None = None
+    """What the base image itself ships: ``{"special": [paths], "forbidden": [paths]}`` (see probes.shipped)."""
+    commands: dict[tuple[str, ...], engine.RunResult] = field(default_factory=dict)
+    """A rubric's ``command`` checks: argv -> how it ended, run in the image as its user."""
 
     @property
     def wasted_bytes(self) -> int | None:
@@ -113,6 +117,10 @@ class DynamicCheck:
     defaults: Mapping[str, Any]
     """The parameters a rubric may set, with their defaults."""
     judge: Callable[[Evidence, Mapping[str, Any]], Outcome] = field(repr=False, compare=False)
+    validate: Callable[[Mapping[str, Any]], None] | None = field(default=None, repr=False, compare=False)
+    """Checks a rubric's parameters when the rubric loads; raises :class:`ValueError` naming the problem."""
+    repeatable: bool = False
+    """True for the declarative kinds: a rubric may list them several times as ``kind:name``."""
 
     def to_dict(self) -> dict[str, Any]:
         """The check's metadata as a JSON-ready dict (``why`` and ``fix`` for rationale and fix)."""
@@ -124,19 +132,22 @@ Judge = Callable[[Evidence, Mapping[str, Any]], Outcome]
 """A check's function: the evidence and its parameters in, an :class:`Outcome` out."""
 
 #: The kinds of evidence the grader gathers; a check's ``needs`` names some of them.
-EVIDENCE = ("build", "sizes", "filesystem", "runtime", "health", "cache")
+EVIDENCE = ("build", "sizes", "filesystem", "runtime", "health", "cache", "commands")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 REGISTRY: dict[str, DynamicCheck] = {}
 """Every registered dynamic check by id, in registration order."""
 
 
-def dynamic_check(check_id: str, *, lesson: str, needs: tuple[str, ...], **defaults: Any
-                  ) -> Callable[[Judge], Judge]:
+def dynamic_check(check_id: str, *, lesson: str, needs: tuple[str, ...],
+                  validate: Callable[[Mapping[str, Any]], None] | None = None, repeatable: bool = False,
+                  **defaults: Any) -> Callable[[Judge], Judge]:
     """Register a dynamic check; title, rationale and fix come from the function's docstring.
 
     ``lesson`` is a notebook and anchor (``05_layer_cache.ipynb#...``), ``needs`` the evidence the
-    check reads (see :data:`EVIDENCE`), ``defaults`` its parameters, which a rubric may override.
+    check reads (see :data:`EVIDENCE`), ``defaults`` its parameters, which a rubric may override;
+    ``validate`` checks a rubric's parameters at load time (raising :class:`ValueError`) and
+    ``repeatable`` lets a rubric list the check several times as ``id:name``.
     Validated like a course rule's: raises :class:`ValueError` at import for an id that is not
     snake_case or is registered twice, an unknown lesson or evidence kind, or a docstring
     without its sections.
@@ -152,7 +163,7 @@ def dynamic_check(check_id: str, *, lesson: str, needs: tuple[str, ...], **defau
             raise ValueError(f"dynamic check {check_id} is registered twice")
         title, why, fix = doc_sections(function.__doc__, check_id)
         REGISTRY[check_id] = DynamicCheck(check_id, title, why, fix, lesson_link(lesson, check_id), tuple(needs),
-                                          dict(defaults), function)
+                                          dict(defaults), function, validate, repeatable)
         return function
 
     return register

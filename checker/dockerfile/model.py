@@ -210,6 +210,8 @@ class Dockerfile:
     """Number of lines of the text."""
     text: str = field(default="", repr=False)
     """The decoded text (BOM removed, line ends normalised to ``\\n``)."""
+    empty_continuation_lines: tuple[int, ...] = ()
+    """Blank lines (1-based) the parser dropped inside a ``\\`` continuation (BuildKit's NoEmptyContinuation)."""
 
     @property
     def final_stage(self) -> Stage:

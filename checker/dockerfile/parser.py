@@ -4,7 +4,8 @@ The parser follows the Dockerfile reference rather than any one engine's quirks:
 
 * parser directives (``# syntax=``, ``# escape=``, ``# check=``) only at the very top;
 * line continuations end with the escape character (backslash, or a backtick after
-  ``# escape=```); comment lines and blank lines inside a continuation are dropped;
+  ``# escape=```); comment lines and blank lines inside a continuation are dropped, and the
+  blank ones are recorded (:attr:`Dockerfile.empty_continuation_lines`: BuildKit will refuse them);
 * heredocs (``RUN <<EOF`` ... ``EOF``) are recorded with their bodies (they need BuildKit);
 * ARGs declared before the first FROM are the only variables a FROM line can use; build
   arguments override their defaults (see :func:`checker.dockerfile.syntax.substitute`);
@@ -16,6 +17,7 @@ and a sentence a learner can act on.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
@@ -142,6 +144,7 @@ def parse(source: str | bytes, *, build_args: Mapping[str, str] | None = None) -
 
     raw_instructions: list[tuple[str, str, int, int, tuple[Heredoc, ...]]] = []
     unclosed: list[int] = []
+    empty_continuations: list[int] = []
     while row < len(lines):
         physical = lines[row]
         stripped = physical.strip()
@@ -158,6 +161,8 @@ def parse(source: str | bytes, *, build_args: Mapping[str, str] | None = None) -
                 break
             row += 1
             while row < len(lines) and (not lines[row].strip() or lines[row].lstrip().startswith("#")):
+                if not lines[row].strip():
+                    empty_continuations.append(row + 1)
                 row += 1
             if row >= len(lines):
                 row -= 1
@@ -180,12 +185,13 @@ def parse(source: str | bytes, *, build_args: Mapping[str, str] | None = None) -
     if not raw_instructions:
         raise ParseError("The Dockerfile is empty: it needs at least a FROM line.")
     try:
-        return _build(raw_instructions, directives, directive_lines, build_args, escape, len(lines), text)
+        parsed = _build(raw_instructions, directives, directive_lines, build_args, escape, len(lines), text)
     except ParseError as error:
         opened = [line for line in unclosed if error.line is None or line < error.line]
         if opened:
             error.message += f" (line {opened[-1]} starts a heredoc with << that is never closed, so the lines after it are read as instructions)"
         raise
+    return dataclasses.replace(parsed, empty_continuation_lines=tuple(empty_continuations))
 
 
 def _read_heredocs(rest: str, lines: list[str], row: int) -> tuple[tuple[Heredoc, ...] | None, int]:

@@ -39,6 +39,8 @@ class ImageInfo:
     """ISO 8601 time the engine gives."""
     workdir: str = ""
     parent: str = ""
+    healthcheck: tuple[str, ...] | None = None
+    """The config's HEALTHCHECK test (``("CMD", "python", ...)``, ``("NONE",)``); None when it has none."""
 
     def to_dict(self) -> dict:
         """``{"id", "tags", "size_bytes", "layers": [{"size_bytes", "created_by"}]}`` for reports."""
@@ -107,6 +109,7 @@ def image_info(ref: str) -> ImageInfo:
         created=str(attrs.get("Created", "")),
         workdir=str(config.get("WorkingDir") or ""),
         parent=str(attrs.get("Parent") or ""),
+        healthcheck=tuple((config.get("Healthcheck") or {}).get("Test") or ()) or None,
     )
 
 

@@ -209,7 +209,7 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
     for spec in rubric.checks:
         if spec.kind == "dynamic":
             try:
-                outcomes[spec.id] = dynamic.REGISTRY[spec.id].judge(evidence, spec.params)
+                outcomes[spec.id] = dynamic.REGISTRY[spec.resolved().id].judge(evidence, spec.params)
             except Exception as exc:  # a bug in one judge must not sink the report
                 outcomes[spec.id] = dynamic.Outcome(False, f"The checker could not judge this: {type(exc).__name__}: {exc}")
     _score(report, rubric, outcomes, linted, gate=None)
@@ -274,7 +274,7 @@ def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, s
         with run.timed("filesystem", "Reading the image's filesystem"):
             try:
                 evidence.filesystem = probes.scan_filesystem(image.id, path_var=env.get("PATH", probes.DEFAULT_PATH),
-                                                             labels=run.labels)
+                                                             labels=run.labels, keep_files=_kept_files(rubric))
                 base = model.final_stage.root_base
                 evidence.base_ref = base
                 facts = probes.base_facts(base, labels=run.labels) if base and base != "scratch" else None
@@ -283,6 +283,14 @@ def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, s
                 raise
             except engine.EngineError as exc:
                 evidence.filesystem_error = f"the image's filesystem could not be read: {exc}"
+        if evidence.filesystem is not None and _uses(rubric, "no_secret_files", "no_new_setuid"):
+            base = model.final_stage.root_base
+            try:  # the base image's own setuid files and leftovers, cached on disk by image id
+                evidence.base_shipped = probes.base_shipped(base, labels=run.labels)
+            except engine.EngineUnavailable:
+                raise
+            except engine.EngineError:
+                evidence.base_shipped = None  # judged without subtracting the base's: said in the message
     if evidence.filesystem is not None:
         evidence.command = probes.resolve_command(image, evidence.filesystem)
     if "runtime" in needs and evidence.filesystem is not None:
@@ -299,6 +307,11 @@ def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, s
                 raise
             except engine.EngineError as exc:
                 evidence.runtime = probes.RuntimeFacts(interpreter or "", how, error=str(exc))
+    if "commands" in needs:
+        specs = [probes.CommandSpec(tuple(spec.params["run"]), float(spec.params["deadline_s"]))
+                 for spec in rubric.checks if spec.kind == "dynamic" and spec.resolved().id == "command"]
+        with run.timed("commands", f"Running the rubric's {len(specs)} command(s) in the image"):
+            evidence.commands = probes.run_commands(image, specs, labels=run.labels, settings=settings)
     if "cache" in needs:
         with run.timed("cache", "Rebuilding after a source-only change"):
             evidence.cache = cache_probe.probe(run, rubric, staged, model, result, image, build_timeout)
@@ -316,6 +329,17 @@ def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, s
 
 # ----------------------------------------------------------------------------------------------
 # reference and baseline
+
+
+def _uses(rubric: rubrics.Rubric, *check_ids: str) -> bool:
+    """True when the rubric lists one of these dynamic checks (any ``kind:name`` instance counts)."""
+    return any(spec.kind == "dynamic" and spec.resolved().id in check_ids for spec in rubric.checks)
+
+
+def _kept_files(rubric: rubrics.Rubric) -> tuple[str, ...]:
+    """The files whose content the filesystem scan keeps: the rubric's ``file_contains`` paths."""
+    return tuple(str(spec.params["path"]) for spec in rubric.checks
+                 if spec.kind == "dynamic" and spec.resolved().id == "file_contains")
 
 
 def _comparison(run: Run, spec: rubrics.BuildSpec, learner: staging.StagedContext) -> dynamic.SizeReference:

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from checker import engine
+from checker.probes.shipped import ShippedFacts, observe
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -61,6 +62,8 @@ class FilesystemFacts:
     accounts: dict[str, str] = field(default_factory=dict, repr=False)
     """Text of ``/etc/passwd`` and ``/etc/group`` (to resolve the image's USER to ids)."""
     seconds: float = 0.0
+    shipped: ShippedFacts = field(default_factory=ShippedFacts, repr=False)
+    """Files that must not ship, setuid/setgid files, /etc/passwd (see :mod:`checker.probes.shipped`)."""
 
     def resolve(self, path: str, depth: int = 0) -> str | None:
         """Follow links inside the image; the final path when it exists, else None."""
@@ -139,12 +142,13 @@ def scan_filesystem(
     path_var: str = DEFAULT_PATH,
     labels: dict[str, str] | None = None,
     deadline_s: float = 300,
+    keep_files: tuple[str, ...] = (),
 ) -> FilesystemFacts:
     """Read the image's final filesystem once and collect the facts the checks need.
 
     ``image`` is an image id or reference, ``path_var`` its PATH (whose programs' first bytes are
     kept, to follow shebangs), ``labels`` go on the temporary container, ``deadline_s`` bounds the
-    read in seconds. Raises :class:`checker.engine.EngineError` when the export fails or the
+    read in seconds, ``keep_files`` are paths whose content :attr:`FilesystemFacts.shipped` keeps. Raises :class:`checker.engine.EngineError` when the export fails or the
     deadline passes.
     """
     facts = FilesystemFacts()
@@ -152,6 +156,7 @@ def scan_filesystem(
     path_dirs = {posixpath.normpath(d) for d in path_var.split(":") if d.startswith("/")}
     compiler_candidates: list[str] = []
     so_files: list[str] = []
+    keep = frozenset(keep_files)
     with engine.exported_filesystem(image, labels=labels) as stream:
         with tarfile.open(fileobj=stream, mode="r|") as tar:
             for member in tar:
@@ -160,6 +165,7 @@ def scan_filesystem(
                 path = _norm(member.name)
                 facts.entries += 1
                 facts.modes[path] = (member.mode & 0o7777, member.uid, member.gid)
+                observe(facts.shipped, member, path, tar, keep)
                 if member.isdir():
                     facts.kinds[path] = "d"
                     continue
@@ -192,7 +198,9 @@ def scan_filesystem(
                         facts.site_dirs[site.group(1)] = facts.site_dirs.get(site.group(1), 0) + 1
                     if _SO_RE.search(name):
                         so_files.append(path)
-                    if path in _ACCOUNT_FILES and member.size < 1024 * 1024:
+                    if path in facts.shipped.kept:  # read once already (a tar stream cannot seek back)
+                        facts.accounts[path] = facts.shipped.kept[path].decode("utf-8", "replace")
+                    elif path in _ACCOUNT_FILES and member.size < 1024 * 1024:
                         handle = tar.extractfile(member)
                         facts.accounts[path] = handle.read().decode("utf-8", "replace") if handle else ""
                     if name == "pyvenv.cfg" and member.size < 64 * 1024:
@@ -207,5 +215,6 @@ def scan_filesystem(
     facts.extensions = sorted(
         path for path in so_files if _SITE_DIR_RE.match(path) or (venv_prefixes and path.startswith(venv_prefixes))
     )
+    facts.shipped.finish()
     facts.seconds = time.monotonic() - started
     return facts

@@ -45,6 +45,6 @@ def exec_form_command(ctx: Context) -> Iterator[Flag]:
         if not instruction.exec_form:
             if instruction.args.lstrip().startswith("exec "):
                 continue  # the shell replaces itself with the app, which then receives signals
-            yield Flag(instruction.line, f"{instruction.keyword} {instruction.args} is in shell form: the app runs under /bin/sh -c, which does not forward SIGTERM, so docker stop ends in a kill.")
+            yield Flag(instruction.line, f"{instruction.keyword} {instruction.args} is in shell form: the app runs under /bin/sh -c, which does not forward SIGTERM, so docker stop ends in a kill (BuildKit's JSONArgsRecommended).")
         elif instruction.json and len(instruction.json) >= 3 and posixpath.basename(instruction.json[0]) in _SHELLS and instruction.json[1] == "-c" and not instruction.json[2].lstrip().startswith("exec "):
             yield Flag(instruction.line, f"{instruction.keyword} wraps the app in {instruction.json[0]} -c, which keeps the shell as PID 1; start the command with 'exec' so the app receives signals.", severity="info")

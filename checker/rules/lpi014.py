@@ -55,8 +55,8 @@ def no_secrets_in_dockerfile(ctx: Context) -> Iterator[Flag]:
                 continue
             if value is None or value == "":
                 if instruction.keyword == "ARG":
-                    yield Flag(instruction.line, f"ARG {name} looks like a secret: values passed with --build-arg are recorded in the image history.", severity="info", hint="Give the app its secrets when it runs (docker run -e / --env-file), not when the image is built.")
+                    yield Flag(instruction.line, f"ARG {name} looks like a secret: values passed with --build-arg are recorded in the image history (BuildKit's SecretsUsedInArgOrEnv).", severity="info", hint="Give the app its secrets when it runs (docker run -e / --env-file), not when the image is built.")
                 continue
             if _REFERENCE_RE.match(value):
                 continue
-            yield Flag(instruction.line, f"{instruction.keyword} {name} sets a literal secret; it is stored in the image (docker inspect / docker history show it) and in your git history.")
+            yield Flag(instruction.line, f"{instruction.keyword} {name} sets a literal secret; it is stored in the image (docker inspect / docker history show it) and in your git history (BuildKit's SecretsUsedInArgOrEnv).")

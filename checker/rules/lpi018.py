@@ -41,4 +41,4 @@ def copy_sources_not_ignored(ctx: Context) -> Iterator[Flag]:
             decision = ignore.decide(clean)
             pattern = decision.pattern
             if decision.excluded and pattern is not None:
-                yield Flag(instruction.line, f"{instruction.keyword} needs {source}, but .dockerignore excludes it ('{pattern.raw}', line {pattern.line}), so the build fails with 'not found'.")
+                yield Flag(instruction.line, f"{instruction.keyword} needs {source}, but .dockerignore excludes it ('{pattern.raw}', line {pattern.line}), so the build fails with 'not found' (BuildKit's CopyIgnoredFile).")

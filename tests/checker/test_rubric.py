@@ -25,8 +25,9 @@ def test_the_default_rubric_loads_and_adds_up_to_100_points():
     assert rubric.max_score == 100 and rubric.pass_score == 70
     assert rubric.reference is not None and rubric.reference.dockerfile == REPO / "sample_app" / "Dockerfile"
     assert rubric.baseline is not None and rubric.baseline.dockerfile.name == "Dockerfile.single"
-    core = {check.id for check in dynamic.all_checks() if check.judge.__module__ != "checker.checks.exercise"}
-    assert core <= set(rubric.ids()), "the default rubric uses every core dynamic check"
+    core = {check.id for check in dynamic.all_checks()
+            if check.judge.__module__ != "checker.checks.exercise" and not check.repeatable}
+    assert core <= set(rubric.ids()), "the default rubric uses every core dynamic check (the declarative kinds need a teacher's parameters)"
     assert rubric.params("image_size")["max_ratio_to_reference"] == 1.25
     assert {"build", "filesystem", "runtime", "health", "cache", "sizes"} <= rubric.needs()
 
@@ -48,10 +49,48 @@ def test_a_check_parameter_defaults_unless_the_rubric_sets_it(tmp_path):
     ("[rubric]\ntitle = \"x\"\n", "at least one"),
     ("[[checks]\nid=", "not valid TOML"),
     ("[reference]\ndockerfile = \"nope/Dockerfile\"\n[[checks]]\nid = \"builds\"\n", "does not exist"),
+    # the declarative kinds: a typo or a bad parameter is a rubric error when it loads (exit 2)
+    ("[[checks]]\nid = \"file_exits:venv\"\npath = \"/opt/venv\"\n", "unknown check id 'file_exits:venv'"),
+    ("[[checks]]\nid = \"file_exists:venv\"\npth = \"/opt/venv\"\n", "has no parameter pth"),
+    ("[[checks]]\nid = \"file_exists:venv\"\n", "needs path = an absolute path"),
+    ("[[checks]]\nid = \"file_absent:x\"\npath = \"opt/venv\"\n", "absolute path"),
+    ("[[checks]]\nid = \"file_contains:p\"\npath = \"/etc/passwd\"\n", "expected = \\[regexes\\]"),
+    ("[[checks]]\nid = \"file_contains:p\"\npath = \"/etc/passwd\"\nexpected = [\"(unclosed\"]\n", "not a valid regex"),
+    ("[[checks]]\nid = \"metadata\"\n", "needs at least one of env"),
+    ("[[checks]]\nid = \"metadata\"\nenv = \"A=1\"\n", "env must be a table"),
+    ("[[checks]]\nid = \"command:v\"\nrun = \"python -V\"\n", "needs run = "),
+    ("[[checks]]\nid = \"command:v\"\nrun = [\"python\"]\ndeadline_s = 0\n", "deadline_s must be"),
+    ("[[checks]]\nid = \"command:v\"\nrun = [\"python\"]\nexit_code = \"0\"\n", "exit_code must be an integer"),
+    ("[[checks]]\nid = \"command:\"\nrun = [\"python\"]\n", "needs a name after the colon"),
+    ("[[checks]]\nid = \"health:twice\"\n", "only the declarative checks take a ':name'"),
+    ("[[checks]]\nid = \"LPI012:x\"\n", "only the declarative checks take a ':name'"),
+    ("[[checks]]\nid = \"healthcheck\"\nrequired_healthcheck = true\n", "has no parameter required_healthcheck"),
 ])
 def test_a_bad_rubric_is_refused_with_a_sentence_naming_the_problem(tmp_path, text, message):
     with pytest.raises(rubrics.RubricError, match=message):
         rubrics.load(write(tmp_path, text))
+
+
+def test_a_declarative_kind_may_be_listed_several_times_by_name_and_keeps_its_parameters(tmp_path):
+    rubric = rubrics.load(write(tmp_path, (
+        '[[checks]]\nid = "file_exists:venv"\npoints = 1\npath = "/opt/venv/bin/python"\n'
+        '[[checks]]\nid = "file_exists:app"\npoints = 1\npath = "/app/*.py"\n'
+        '[[checks]]\nid = "command:v"\npoints = 1\nrun = ["python", "-V"]\nstdout = "^Python 3"\n')))
+    assert rubric.ids() == ["file_exists:venv", "file_exists:app", "command:v"]
+    assert [check.resolved().id for check in rubric.checks] == ["file_exists", "file_exists", "command"]
+    assert rubric.params("file_exists:app")["path"] == "/app/*.py"
+    assert rubric.params("command:v") == {"run": ["python", "-V"], "deadline_s": 10, "exit_code": 0,
+                                          "stdout": "^Python 3", "stderr": None}
+    assert {"filesystem", "commands"} <= rubric.needs()
+
+
+def test_every_shipped_rubric_loads_and_exercise_05_uses_a_declarative_check():
+    for path in sorted((REPO / "exercises").glob("*/rubric.toml")) + [rubrics.DEFAULT_RUBRIC]:
+        rubrics.load(path)
+    ex05 = rubrics.resolve(exercise="05")
+    assert any(check.resolved().id == "command" for check in ex05.checks)
+    assert ex05.params("healthcheck")["must_exist"] is True, "exercise 05's README counts a HEALTHCHECK"
+    assert rubrics.load(rubrics.DEFAULT_RUBRIC).params("healthcheck")["must_exist"] is False, "advice by default"
 
 
 def test_an_exercise_name_resolves_to_that_exercises_rubric():

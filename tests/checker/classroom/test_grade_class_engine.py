@@ -86,10 +86,12 @@ def make_class(root: Path) -> Path:
 def ours_on_engine(client) -> set[str]:
     """Ids of containers and images labelled as ours, except images kept on purpose as cache."""
     owner = f"{course_settings.LABEL_OWNER}={course_settings.OWNER_VALUE}"
-    found = {f"container:{c.id}" for c in client.containers.list(all=True, filters={"label": owner})}
-    for image in client.images.list(filters={"label": owner}):
-        if course_settings.LABEL_KEEP not in (image.labels or {}):
-            found.add(f"image:{image.id}")
+    # The list endpoints only: the SDK's containers.list() inspects each container afterwards and
+    # fails when another process removes one in between.
+    found = {f"container:{c['Id']}" for c in client.api.containers(all=True, filters={"label": owner})}
+    for image in client.api.images(filters={"label": owner}):
+        if course_settings.LABEL_KEEP not in (image.get("Labels") or {}):
+            found.add(f"image:{image['Id']}")
     return found
 
 

@@ -76,3 +76,10 @@ def test_when_the_reader_closes_the_pipe_early_then_rules_ends_quietly():
     stderr = child.stderr.read().decode()
     assert child.wait(timeout=60) == 0
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+def test_when_a_rubric_has_a_typo_in_a_declarative_check_then_grade_exits_2_naming_it(tmp_path: Path):
+    (tmp_path / "Dockerfile").write_text("FROM python:3.13-slim\n")
+    (tmp_path / "rubric.toml").write_text('[[checks]]\nid = "file_exists:venv"\npoints = 1\npaht = "/opt/venv"\n')
+    done = _run("grade", str(tmp_path / "Dockerfile"), "--rubric", str(tmp_path / "rubric.toml"))
+    assert done.returncode == 2 and "check file_exists:venv has no parameter paht" in done.stderr

@@ -23,6 +23,8 @@ def test_when_a_run_continues_over_comments_and_blank_lines_then_it_is_one_instr
     run = df.instructions[1]
     assert (run.keyword, run.line, run.end_line) == ("RUN", 2, 6)
     assert "comment" not in run.args
+    assert df.empty_continuation_lines == (4,), "the blank line it dropped is recorded (LPI023), the comment is not"
+    assert parse("FROM python:3.13-slim\n\nRUN true\n\n").empty_continuation_lines == (), "blank lines between instructions are fine"
     assert [c.words[:2] for c in run.commands] == [("apt-get", "update"), ("apt-get", "install"), ("rm", "-rf")]
     assert df.instructions[2].line == 7
 
