@@ -74,9 +74,17 @@ def debian_recipe_digest(settings: course_settings.Settings) -> str:
     """
     digest = hashlib.sha256()
     for part in ((STANDIN_DIR / "debian-slim.Dockerfile").read_text(), _APT_CLEAN, _APT_NO_LANGUAGES,
-                 _APT_GZIP_INDEXES, _APT_NO_SUGGESTS, _DPKG_EXCLUDES, _sources(settings), settings.debian_suite):
+                 _APT_GZIP_INDEXES, _APT_NO_SUGGESTS, _DPKG_EXCLUDES, _sources(settings), settings.debian_suite,
+                 _PIP_CONF):
         digest.update(part.encode())
+    for cert in host_extra_cas():  # the host trusts another CA: the stand-in must too
+        digest.update(cert.name.encode() + b"\0" + cert.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def host_extra_cas() -> list[Path]:
+    """The host's extra CA certificates (``/usr/local/share/ca-certificates/*.crt``), sorted; [] without any."""
+    return sorted(HOST_CA_DIR.glob("*.crt")) if HOST_CA_DIR.is_dir() else []
 
 
 def recipe_digest(settings: course_settings.Settings | None = None) -> str:
@@ -261,7 +269,7 @@ def provision_python(settings: course_settings.Settings, *, progress: Progress =
         shutil.copy(STANDIN_DIR / "python.Dockerfile", context / "Dockerfile")
         extra_ca = context / "extra-ca"
         extra_ca.mkdir()
-        trusted = sorted(HOST_CA_DIR.glob("*.crt")) if HOST_CA_DIR.is_dir() else []
+        trusted = host_extra_cas()
         for cert in trusted:
             shutil.copy(cert, extra_ca / cert.name)
         (extra_ca / "README").write_text("Extra CA certificates the host trusted when this stand-in was built.\n")
@@ -335,6 +343,7 @@ Dir::Cache::srcpkgcache "";
 _APT_NO_LANGUAGES = 'Acquire::Languages "none";\n'
 _APT_GZIP_INDEXES = 'Acquire::GzipIndexes "true";\n'
 _APT_NO_SUGGESTS = 'Apt::AutoRemove::SuggestsImportant "false";\n'
+_PIP_CONF = "[global]\ncert = /etc/ssl/lpi-ca-bundle.pem\n"
 _DPKG_EXCLUDES = """\
 # Slim image: leave documentation, manuals and translations out of every package install.
 path-exclude /usr/share/doc/*
@@ -394,6 +403,8 @@ def _ensure_debian(settings: course_settings.Settings, progress: Progress) -> st
             labels=_standin_labels(ref, digest, (
                 f"Stand-in for {ref} (not the official Docker image): debootstrap --variant=minbase "
                 f"{settings.debian_suite} from {settings.debian_mirror}, with the slim apt/dpkg settings"
+                + (f"; trusts the host's extra CA certificates ({', '.join(c.name for c in host_extra_cas())})"
+                   if host_extra_cas() else "")
             )),
             timeout_s=600,
             settings=settings,
@@ -430,6 +441,34 @@ def _configure_rootfs(rootfs: Path, settings: course_settings.Settings) -> None:
                     shutil.rmtree(item, ignore_errors=True) if item.is_dir() and not item.is_symlink() else item.unlink(missing_ok=True)
     (rootfs / "var/lib/apt/lists/partial").mkdir(parents=True, exist_ok=True)
     (rootfs / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
+    _trust_host_cas(rootfs)
+
+
+def _trust_host_cas(rootfs: Path) -> None:
+    """Make a root filesystem trust the host's extra CAs the way the Python stand-ins do.
+
+    The certificates go to ``/usr/local/share/ca-certificates/`` (``update-ca-certificates``, which
+    the ``ca-certificates`` package runs when a learner installs it, adds them to the system bundle);
+    the host's own bundle (Mozilla's set plus those extras) is kept at ``/etc/ssl/lpi-ca-bundle.pem``
+    and ``/etc/pip.conf`` points pip at it, so a pip with its own vendored bundle (a venv's) trusts
+    them too, even before ``ca-certificates`` is installed. Nothing is written when the host trusts
+    no extra CA: the stand-in then stays the plain debootstrap.
+    """
+    extras = host_extra_cas()
+    if not extras:
+        return
+    target = rootfs / "usr/local/share/ca-certificates"
+    target.mkdir(parents=True, exist_ok=True)
+    for cert in extras:
+        shutil.copy(cert, target / cert.name)
+    bundle = "".join(cert.read_text(encoding="utf-8", errors="replace").rstrip() + "\n" for cert in extras)
+    for system_bundle in (Path("/etc/ssl/certs/ca-certificates.crt"), Path("/etc/pki/tls/certs/ca-bundle.crt")):
+        if system_bundle.is_file():  # the host's whole trust store (it already holds the extras)
+            bundle = system_bundle.read_text(encoding="utf-8", errors="replace")
+            break
+    (rootfs / "etc/ssl").mkdir(parents=True, exist_ok=True)
+    (rootfs / "etc/ssl/lpi-ca-bundle.pem").write_text(bundle, encoding="utf-8")
+    (rootfs / "etc/pip.conf").write_text(_PIP_CONF, encoding="utf-8")
 
 
 def _run(command: list[str], what: str) -> None:

@@ -89,6 +89,14 @@ class BuildSummary:
     """The instruction that failed (or was running at the deadline)."""
     log_tail: str = ""
     """The last lines the failing step printed (empty when the build succeeded)."""
+    error_lines: list[str] = field(default_factory=list)
+    """The lines of the failing step's output that explain the failure (error markers of pip, setuptools,
+    gcc, apt, apk, sh, ranked, each with a line of context), in log order; empty when none is marked."""
+    cause: str | None = None
+    """A well-known cause recognised in the log: ``pg_config``, ``libc6_dev``, ``python_headers``,
+    ``apt_package``, ``no_gcc`` or ``network`` (the grading machine's); None when none is recognised."""
+    hint: str | None = None
+    """How to fix that cause, in a sentence or two; None without a cause."""
     timed_out: bool = False
     """The build hit its wall-clock deadline and was cancelled."""
     buildkit_note: str | None = None
@@ -100,7 +108,8 @@ class BuildSummary:
         """The JSON report's ``build`` object; seconds rounded to milliseconds."""
         return {
             "ok": self.ok, "seconds": round(self.seconds, 3), "error": self.error, "failed_step": self.failed_step,
-            "log_tail": self.log_tail, "timed_out": self.timed_out, "buildkit_note": self.buildkit_note,
+            "log_tail": self.log_tail, "error_lines": list(self.error_lines), "cause": self.cause, "hint": self.hint,
+            "timed_out": self.timed_out, "buildkit_note": self.buildkit_note,
             "steps": [step.to_dict() for step in self.steps],
         }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from checker.engine.build_errors import diagnose
 from checker.checks.base import Evidence, Outcome, dynamic_check, not_run
 
 
@@ -16,7 +17,7 @@ def builds(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         Nothing else can be judged, and nothing can ship, until `docker build` succeeds on a
         clean engine with only the build context you submit.
     How to fix:
-        Read the failing step and the last lines of its output below; run the same build locally
+        Read the failing step and the lines of its output that explain the failure below; run the same build locally
         with `docker build`, fix that step, and build again.
     """
     build = evidence.build
@@ -29,4 +30,7 @@ def builds(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     if build.timed_out:
         return Outcome(False, f"{build.error} Last step: {build.failed_step or 'none'}.")
     where = f" at `{build.failed_step}`" if build.failed_step else ""
-    return Outcome(False, f"The build failed{where}: {(build.error or '').strip()}")
+    cause = diagnose(build.log or build.failed_output).cause
+    hint = f" {cause.hint}" if cause is not None else ""
+    return Outcome(False, f"The build failed{where}: {(build.error or '').strip()}{hint}",
+                   {"cause": cause.id} if cause is not None else {})

@@ -8,8 +8,10 @@ The pipeline, and what each failure becomes:
 3. the engine and the base images -- no engine, or a FROM image that is neither here nor
    pullable: ``error``;
 4. stage the context (``checker.staging``) -- a context that breaks a safety rule: graded, 0;
-5. build under a deadline -- a failed or timed-out build: graded, 0, with the failing step and
-   the end of its output (and a BuildKit note when the syntax needs it);
+5. build under a deadline -- a failed or timed-out build: graded, 0, with the failing step, the
+   lines that explain the failure and a hint for a well-known cause (``engine.build_errors``), the
+   end of its output (and a BuildKit note when the syntax needs it); a build that failed on the
+   grading machine's own network (TLS, DNS, connection to a package index): ``error`` (exit 2);
 6. gather the evidence the rubric's checks need: the filesystem scan, the runtime probe
    (ldd, imports, Python version), the health probe, the cache probe (a rebuild after appending
    a comment to one source file, cut as soon as an install step misses the cache), and the
@@ -40,6 +42,7 @@ from .. import rubric as rubrics
 from . import scoring
 from .. import settings as course_settings
 from ..dockerfile import Dockerfile, ParseError, parse
+from ..engine import build_errors
 from ..report import BuildSummary, Report
 from . import cache_probe
 from .run import LineCallback, Run, cleanup, interruptible, new_run_id, repository_for
@@ -193,6 +196,15 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
         time.sleep(2)
         engine.ping()
     report.build = build_summary(result, linted.buildkit_lines)
+    if not result.ok and report.build.cause == "network":
+        # The grading machine's own network (TLS, DNS, a refused connection to a package index):
+        # not the learner's score. Grading could not happen; the report keeps the build and its lines.
+        said = build_errors.diagnose(result.log or result.failed_output).evidence
+        raise GradingError(
+            "The build failed because this grading machine could not reach a package index"
+            + (f" (the log says: {said})" if said else "")
+            + ": that is not your Dockerfile's fault; grade again later or tell whoever runs the grader."
+        )
     evidence = dynamic.Evidence(build=result)
     if not result.ok:
         _score(report, rubric, {"builds": dynamic.REGISTRY["builds"].judge(evidence, {})}, linted,

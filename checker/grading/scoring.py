@@ -87,4 +87,4 @@ def _hadolint_verdict(spec: CheckSpec, linted: LintResult | None, short: str | N
     bad = [f for f in linted.findings if f.source == "hadolint" and f.severity in fail_on]
     message = ("; ".join(f"line {f.line} {f.rule}: {f.message}" for f in bad[:3]) if bad
                else f"hadolint reports nothing of severity {', '.join(sorted(fail_on))}.")
-    return not bad, message, {}
+    return not bad, message, {"fail_on": sorted(fail_on)}

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import checks as dynamic
 from .. import engine
+from ..engine import build_errors
 from ..dockerfile import Dockerfile
 from ..report import BaseImageRef, BuildStepSummary, BuildSummary, ImageSummary, LayerSummary
 from ..reporters import clean
@@ -90,7 +91,8 @@ def pull_with_deadline(ref: str, seconds: float) -> None:
 
 
 def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, str]] | tuple = ()) -> BuildSummary:
-    """The report's view of a build: every step, and for a failure its step and output's tail.
+    """The report's view of a build: every step, and for a failure its step, the lines that explain it
+    (:func:`checker.engine.build_errors.diagnose`: error markers, not the tail), a recognised cause, and the tail.
 
     ``buildkit_lines`` (``(line, feature)`` pairs from the lint) adds a note to a failed build
     that the classic builder could not run BuildKit-only syntax.
@@ -104,6 +106,11 @@ def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, st
     )
     if not result.ok and not summary.log_tail:
         summary.log_tail = clean("\n".join(result.log.rstrip().splitlines()[-LOG_TAIL_LINES:]))
+    if not result.ok and not result.timed_out:
+        diagnosis = build_errors.diagnose(result.log or result.failed_output)
+        summary.error_lines = [clean(line) for line in diagnosis.lines]
+        if diagnosis.cause is not None:
+            summary.cause, summary.hint = diagnosis.cause.id, diagnosis.cause.hint
     if not result.ok and buildkit_lines:
         lines = "; ".join(f"line {line}: {feature}" for line, feature in buildkit_lines)
         summary.buildkit_note = (f"This Dockerfile uses syntax only BuildKit understands ({lines}). This engine builds "

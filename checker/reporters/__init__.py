@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import re
 
+from ..findings import Finding
 from ..units import human_bytes  # noqa: F401  (re-exported for the reporters)
 
 #: Every format :func:`render` knows, one module each.
@@ -55,9 +56,38 @@ def sanitized(report):
         safe.build.error = clean(safe.build.error) if safe.build.error is not None else None
         safe.build.failed_step = clean(safe.build.failed_step) if safe.build.failed_step is not None else None
         safe.build.log_tail = clean(safe.build.log_tail)
+        safe.build.error_lines = [clean(line) for line in safe.build.error_lines]
     if safe.image is not None:
         for layer in safe.image.layers:
             layer.created_by = clean(layer.created_by)
     for finding in safe.findings:
         object.__setattr__(finding, "message", clean(finding.message))
     return safe
+
+
+def shown_findings(report) -> list[tuple[Finding, str]]:
+    """Every error and warning finding of ``report``, each with how this rubric scores it, by line.
+
+    Returns ``(finding, scoring)`` pairs, where ``scoring`` is ``"scored by LPI014"`` (a rubric check of
+    that id), ``"scored by hadolint"`` (a hadolint check whose ``fail_on`` holds that severity) or
+    ``"not scored by this rubric"``. Every human-facing format shows these, scored or not: an error
+    the rubric does not count is still an error.
+    """
+    ids = {check.id for check in report.checks}
+    hadolint = [check for check in report.checks if check.kind == "hadolint"]
+    shown = []
+    for finding in sorted((f for f in report.findings if f.blocking), key=lambda f: f.sort_key()):
+        if finding.rule in ids:
+            scoring = f"scored by {finding.rule}"
+        elif finding.source == "hadolint" and any(
+                finding.severity in (check.details.get("fail_on") or ["error"]) for check in hadolint):
+            scoring = "scored by hadolint"
+        else:
+            scoring = "not scored by this rubric"
+        shown.append((finding, scoring))
+    return shown
+
+
+def unscored_findings(report) -> list[Finding]:
+    """The error and warning findings of ``report`` no rubric check scores (see :func:`shown_findings`)."""
+    return [finding for finding, scoring in shown_findings(report) if scoring.startswith("not scored")]

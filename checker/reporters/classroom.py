@@ -10,11 +10,14 @@ from __future__ import annotations
 import base64
 import json
 
+from . import unscored_findings
+
 STATUS = {"passed": "pass", "failed": "fail", "error": "error"}
 
 
 def payload(report) -> dict:
-    """The autograding reporter's JSON object for ``report``: version, status, max_score, one test per check.
+    """The autograding reporter's JSON object for ``report``: version, status, max_score, one test per check,
+    and one failed 0-point test per error or warning finding no rubric check scores (shown, never scored).
 
     A report whose status is ``error`` gives a single ``grading`` test with the error as its message.
     """
@@ -29,6 +32,18 @@ def payload(report) -> dict:
             "test_code": check.lesson or check.id,
         }
         for check in report.checks
+    ]
+    tests += [
+        {
+            "name": f"{finding.rule}: line {finding.line} ({finding.severity}, not scored by this rubric)",
+            "status": "fail",
+            "score": 0,
+            "max_score": 0,
+            "message": finding.message + (f" How to fix: {finding.hint}" if finding.hint else ""),
+            "line_no": finding.line,
+            "test_code": finding.rule,
+        }
+        for finding in unscored_findings(report)
     ]
     if report.status == "error":
         tests = [{"name": "grading", "status": "error", "score": 0, "max_score": report.max_score,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from . import human_bytes, points, sanitized
+from . import human_bytes, points, sanitized, shown_findings
 
 _OK = "#1a7f37"
 _BAD = "#cf222e"
@@ -42,8 +42,19 @@ def render(report, link_base: str = "") -> str:
         parts.append(f"<p><b>Build failed</b> at <code>{_e(build.failed_step or '?')}</code>: {_e(build.error)}</p>")
         if build.buildkit_note:
             parts.append(f"<p>{_e(build.buildkit_note)}</p>")
+        if build.hint:
+            parts.append(f"<p><b>Likely cause:</b> {_e(build.hint)}</p>")
+        if build.error_lines:
+            parts.append(f"<pre style='max-height:16em;overflow:auto'>{_e(chr(10).join(build.error_lines))}</pre>")
         if build.log_tail:
-            parts.append(f"<pre style='max-height:16em;overflow:auto'>{_e(build.log_tail)}</pre>")
+            parts.append(f"<details><summary>Last lines of that step</summary>"
+                         f"<pre style='max-height:16em;overflow:auto'>{_e(build.log_tail)}</pre></details>"
+                         if build.error_lines else f"<pre style='max-height:16em;overflow:auto'>{_e(build.log_tail)}</pre>")
+    shown = shown_findings(report)
+    if shown:
+        items = "".join(f"<li>line {finding.line} <code>{_e(finding.rule)}</code> <b>{_e(finding.severity)}</b>: "
+                        f"{_e(finding.message)} <small>({_e(scoring)})</small></li>" for finding, scoring in shown)
+        parts.append(f"<p><b>Findings</b> (errors and warnings, scored or not):</p><ul>{items}</ul>")
     image = report.image
     if image is not None:
         ratios = []

@@ -10,7 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from . import clean as clean_text
-from . import points
+from . import points, unscored_findings
 
 _INVALID_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -21,15 +21,18 @@ def clean(text) -> str:
 
 
 def render(report) -> str:
-    """A JUnit XML document: one ``testsuite`` (score properties), one ``testcase`` per check.
+    """A JUnit XML document: one ``testsuite`` (score properties), one ``testcase`` per check, and one
+    failed ``testcase`` per error or warning finding that no rubric check scores (counted in ``tests`` and
+    ``failures``: 0 points, but never hidden).
 
     A failed check carries a ``failure`` with why and how to fix; a report whose status is
     ``error`` adds a ``grading`` testcase with an ``error``.
     """
+    unscored = unscored_findings(report) if report.status != "error" else []
     suite = ET.Element("testsuite", {
         "name": clean(f"lean-python-images: {report.rubric or 'grading'}"),
-        "tests": str(len(report.checks) or 1),
-        "failures": str(len(report.failed_checks)),
+        "tests": str((len(report.checks) + len(unscored)) or 1),
+        "failures": str(len(report.failed_checks) + len(unscored)),
         "errors": "1" if report.status == "error" else "0",
         "time": f"{report.seconds:.3f}",
     })
@@ -51,11 +54,21 @@ def render(report) -> str:
             failure = ET.SubElement(case, "failure", {"message": clean(check.message), "type": check.id})
             body = [check.message, f"Why it matters: {check.why}" if check.why else "", f"How to fix: {check.hint}",
                     f"Lesson: {check.lesson}" if check.lesson else ""]
-            if check.id == "builds" and report.build is not None and report.build.log_tail:
-                body.append("Last lines of the failing step:\n" + report.build.log_tail)
+            if check.id == "builds" and report.build is not None:
+                if report.build.error_lines:
+                    body.append("The lines that explain it:\n" + "\n".join(report.build.error_lines))
+                if report.build.log_tail:
+                    body.append("Last lines of the failing step:\n" + report.build.log_tail)
             failure.text = clean("\n".join(part for part in body if part))
         else:
             out = ET.SubElement(case, "system-out")
             out.text = clean(check.message)
+    for finding in unscored:  # an error no rubric check scores is still a failure a dashboard must count
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"lean-python-images.finding.{finding.source}",
+            "name": clean(f"{finding.rule}: line {finding.line} ({finding.severity}, not scored by this rubric)"),
+        })
+        failure = ET.SubElement(case, "failure", {"message": clean(finding.message), "type": finding.rule})
+        failure.text = clean("\n".join(part for part in (finding.message, f"How to fix: {finding.hint}" if finding.hint else "") if part))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import human_bytes, points, sanitized
+from . import human_bytes, points, sanitized, shown_findings
 
 
 def _cell(text: str) -> str:
@@ -11,7 +11,8 @@ def _cell(text: str) -> str:
 
 
 def render(report) -> str:
-    """Markdown: a verdict heading, a table of checks and points, what to fix, the failing step, the image size."""
+    """Markdown: a verdict heading, a table of checks and points, what to fix, the failing step (the lines that
+    explain it, a likely cause), every error and warning finding (scored or not), the image size."""
     report = sanitized(report)
     if report.status == "error":
         return f"**Grading could not happen:** {_cell(report.error or '')}\n"
@@ -29,8 +30,17 @@ def render(report) -> str:
         for check in failed:
             out.append(f"- **{_cell(check.title)}** (`{check.id}`): {_cell(check.hint)}"
                        + (f" *Why:* {_cell(check.why)}" if check.why else ""))
-    if report.build is not None and not report.build.ok and report.build.log_tail:
-        out += ["", f"Failing step: `{_cell(report.build.failed_step or '?')}`", "", "```", report.build.log_tail, "```"]
+    build = report.build
+    if build is not None and not build.ok and (build.error_lines or build.log_tail):
+        out += ["", f"Failing step: `{_cell(build.failed_step or '?')}`", ""]
+        if build.hint:
+            out += [f"Likely cause: {_cell(build.hint)}", ""]
+        out += ["```", "\n".join(build.error_lines) if build.error_lines else build.log_tail, "```"]
+    shown = shown_findings(report)
+    if shown:
+        out += ["", "#### Findings (errors and warnings, scored or not)", ""]
+        out += [f"- line {finding.line} `{finding.rule}` {finding.severity}: {_cell(finding.message)} *({scoring})*"
+                for finding, scoring in shown]
     if report.image is not None:
         out += ["", f"Image size: **{human_bytes(report.image.size_bytes)}** ({report.image.measure})."]
     return "\n".join(out) + "\n"

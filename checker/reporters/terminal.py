@@ -12,11 +12,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import human_bytes, points, sanitized
+from . import human_bytes, points, sanitized, shown_findings
 
 
 def renderable(report):
-    """A rich renderable (``Group`` or ``Panel``) of ``report``: checks table, failed-check panels, build, layers."""
+    """A rich renderable (``Group`` or ``Panel``) of ``report``: checks table, failed-check panels, build (the
+    lines that explain its failure, a likely cause), every error and warning finding, layers."""
     report = sanitized(report)
     if report.status == "error":
         return Panel(Text(f"Grading could not happen: {report.error}", style="bold red"), border_style="red")
@@ -49,9 +50,24 @@ def renderable(report):
         body = Text(f"{build.error or ''}".strip() + "\n")
         if build.buildkit_note:
             body.append(build.buildkit_note + "\n", style="yellow")
+        if build.error_lines:
+            body.append("\n".join(build.error_lines) + "\n", style="bold")
+        if build.hint:
+            body.append("Likely cause: ", style="bold")
+            body.append(build.hint + "\n")
         if build.log_tail:
             body.append(build.log_tail, style="dim")
         items.append(Panel(body, title=f"Build failed at {build.failed_step or '?'}", title_align="left", border_style="red"))
+    shown = shown_findings(report)
+    if shown:
+        body = Text()
+        for number, (finding, scoring) in enumerate(shown):
+            body.append(("\n" if number else "") + f"line {finding.line} {finding.rule} ")
+            body.append(finding.severity, style="red" if finding.severity == "error" else "yellow")
+            body.append(f": {finding.message} ")
+            body.append(f"[{scoring}]", style="dim")
+        items.append(Panel(body, title="Findings (errors and warnings, scored or not)", title_align="left",
+                           border_style="yellow"))
     image = report.image
     if image is not None:
         layers = Table(title=f"Image {human_bytes(image.size_bytes)} ({image.measure})", title_justify="left",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from . import human_bytes, points, sanitized
+from . import human_bytes, points, sanitized, shown_findings
 
 
 def render(report) -> str:
-    """Plain text: verdict, one PASS/FAIL line per check, what to fix, the failed build, image and layer sizes, advice."""
+    """Plain text: verdict, one PASS/FAIL line per check, what to fix, the failed build (the lines that explain it,
+    a likely cause, the tail), image and layer sizes, every error and warning finding (scored or not), advice."""
     report = sanitized(report)
     lines: list[str] = []
     if report.status == "error":
@@ -39,6 +40,11 @@ def render(report) -> str:
             lines.append(f"  {build.error.strip()}")
         if build.buildkit_note:
             lines.append(f"  {build.buildkit_note}")
+        if build.error_lines:
+            lines.append("  The lines that explain it:")
+            lines.extend(f"    > {line}" for line in build.error_lines)
+        if build.hint:
+            lines.append(f"  Likely cause: {build.hint}")
         if build.log_tail:
             lines.append("  Last lines of that step:")
             lines.extend(f"    | {line}" for line in build.log_tail.splitlines())
@@ -58,6 +64,12 @@ def render(report) -> str:
         for layer in image.layers:
             if layer.size_bytes:
                 lines.append(f"    {human_bytes(layer.size_bytes):>9}  {layer.created_by[:100]}")
+    shown = shown_findings(report)
+    if shown:
+        lines.append("")
+        lines.append("Findings (errors and warnings, scored or not):")
+        for finding, scoring in shown:
+            lines.append(f"  line {finding.line} {finding.rule} {finding.severity}: {finding.message}  [{scoring}]")
     advice = [f for f in report.findings if not f.blocking]
     if advice:
         lines.append("")

@@ -160,3 +160,51 @@ def test_every_dynamic_check_documents_why_how_and_where_to_learn():
         from checker.rules.base import LESSONS
 
         assert stem in LESSONS, check.id
+
+
+# -- issue 16, kind 5: a secret in ENV or ARG fails every shipped rubric -------------------------
+
+SHIPPED_RUBRICS = [rubrics.DEFAULT_RUBRIC] + sorted(REPO.glob("exercises/[0-9][0-9]-*/rubric.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_RUBRICS, ids=lambda p: p.parent.name)
+def test_every_shipped_rubric_requires_lpi014_for_no_points(path):
+    spec = next(check for check in rubrics.load(path).checks if check.id == "LPI014")
+    assert spec.required and spec.points == 0
+
+
+def _all_dynamic_pass(rubric) -> dict:
+    return {spec.id: dynamic.Outcome(True, "ok") for spec in rubric.checks if spec.kind == "dynamic"}
+
+
+def _graded(text: str, rubric) -> Report:
+    from checker.dockerignore import DockerIgnore
+
+    reference_dir = rubric.reference.dockerfile.parent if rubric.reference else REPO / "sample_app"
+    ignore_dir = reference_dir if (reference_dir / ".dockerignore").is_file() else REPO / "sample_app"
+    report = Report(dockerfile="Dockerfile", context=str(REPO / "sample_app"), rubric=rubric.title, rubric_path="")
+    linted = lint(text, context_dir=REPO / "sample_app", dockerignore=DockerIgnore.read(ignore_dir), with_hadolint=False)
+    grading.scoring.score(report, rubric, _all_dynamic_pass(rubric), linted, gate=None)
+    return report
+
+
+SECRETS = [
+    # the issue's input: the reference plus the connection string with its password
+    "ENV DATABASE_URL=postgresql://notes:n0tes-s3cret@db:5432/notes\n",
+    # written for this kind: a token given a default in an ARG
+    "ARG PIP_INDEX_TOKEN=glpat-9f8e7d6c5b4a3f2e1d0c\n",
+]
+
+
+@pytest.mark.parametrize("path", SHIPPED_RUBRICS, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("secret", SECRETS, ids=["env-url-password", "arg-token"])
+def test_a_secret_in_env_or_arg_fails_every_shipped_rubric_with_every_other_check_passing(path, secret):
+    rubric = rubrics.load(path)
+    reference = (rubric.reference.dockerfile if rubric.reference else REPO / "sample_app" / "Dockerfile").read_text()
+    clean = _graded(reference, rubric)
+    assert clean.passed and clean.score == clean.max_score, clean.verdict
+    lines = reference.splitlines(keepends=True)
+    final_from = max(i for i, line in enumerate(lines) if line.startswith("FROM "))
+    report = _graded("".join(lines[: final_from + 1] + [secret] + lines[final_from + 1:]), rubric)
+    assert not report.passed and report.score == report.max_score
+    assert "LPI014" in report.verdict and not report.check("LPI014").passed

@@ -82,7 +82,9 @@ def build_failed_report() -> Report:
                         "Use two stages.", "Smaller images.", "notebooks/02_multi_stage.ipynb"),
         ],
         build=BuildSummary(ok=False, seconds=3.25, error="The command '/bin/sh -c exit 3' returned a non-zero code: 3",
-                           failed_step="RUN exit 3", log_tail="checking\nno such package", steps=[]),
+                           failed_step="RUN exit 3", log_tail="checking\nno such package", steps=[],
+                           error_lines=["Reading package lists...", "E: Unable to locate package libpq-devel"],
+                           cause="apt_package", hint="apt does not know that package name: check its spelling."),
         run_id="g-test-run-2",
         seconds=4.0,
     )
@@ -92,3 +94,22 @@ def error_report() -> Report:
     return Report(dockerfile="missing/Dockerfile", context="missing", rubric="", rubric_path="", status="error",
                   error="The Dockerfile missing/Dockerfile does not exist (or is not a file).",
                   verdict="Grading could not happen.", run_id="g-test-run-3")
+
+
+def unscored_error_report() -> Report:
+    """Issue 16, kind 5: full marks from a rubric that does not score LPI014, with a secret in ENV and a
+    hadolint warning the rubric does not count either: both must reach every human-facing format."""
+    return Report(
+        dockerfile="submission/Dockerfile", context="submission", rubric="A teacher's rubric", rubric_path="mine.toml",
+        score=15.0, max_score=15.0, pass_score=10.5, passed=True, status="passed",
+        verdict="Passed: 15 of 15 points (pass mark 10.5).",
+        checks=[CheckResult("builds", "The image builds", "dynamic", True, 15.0, 15.0, "Built in 3.0 s.",
+                            "Read the failing step.", "Nothing else counts.", "", True)],
+        findings=[
+            Finding("LPI014", "error", 12, "ENV DATABASE_URL carries a password in its URL: it ships in the image.",
+                    "course", "Pass secrets at run time."),
+            Finding("DL3059", "warning", 5, "Multiple consecutive `RUN` instructions.", "hadolint", None),
+            Finding("DL3008", "info", 7, "Pin versions in apt get install.", "hadolint", None),
+        ],
+        run_id="g-test-run-4", seconds=5.0,
+    )

@@ -12,7 +12,7 @@ from checker.reporters import FORMATS, render
 from checker.reporters import classroom, junit, terminal
 
 from tests.checker.support import compare_golden
-from fake_reports import build_failed_report, error_report, graded_report
+from fake_reports import build_failed_report, error_report, graded_report, unscored_error_report
 
 
 @pytest.mark.parametrize("fmt, name", [
@@ -39,6 +39,49 @@ def test_a_build_failure_renders_with_its_failing_step_everywhere():
     for fmt in ("text", "markdown", "html", "junit"):
         assert "RUN exit 3" in render(report, fmt), fmt
     assert "no such package" in render(report, "junit")
+    for fmt in ("text", "terminal", "markdown", "html", "junit"):  # the decisive line and the cause's hint
+        assert "E: Unable to locate package libpq-devel" in render(report, fmt), fmt
+        assert "check its spelling" in render(report, fmt) or fmt == "junit", fmt
+
+
+HUMAN_FORMATS = ("text", "terminal", "markdown", "html", "junit", "classroom")
+
+
+def _readable(report, fmt: str) -> str:
+    text = render(report, fmt)
+    return base64.b64decode(text).decode("utf-8") if fmt == "classroom" else text
+
+
+@pytest.mark.parametrize("fmt", HUMAN_FORMATS)
+def test_every_error_and_warning_finding_reaches_every_human_format_scored_or_not(fmt):
+    # Issue 16, kind 5: a passing report whose rubric scores neither the LPI014 error nor the DL3059 warning.
+    text = _readable(unscored_error_report(), fmt)
+    assert "LPI014" in text and "carries a password" in text, fmt
+    assert "DL3059" in text, fmt
+    assert "not scored by this rubric" in text, fmt
+
+
+@pytest.mark.parametrize("fmt", ["gnu", "github", "sarif"])
+def test_the_editor_and_ci_formats_carry_every_finding_too(fmt):
+    text = render(unscored_error_report(), fmt)
+    assert "LPI014" in text and "DL3059" in text, fmt
+
+
+def test_a_scored_finding_is_marked_as_scored_and_advice_is_not_listed_as_a_finding():
+    from checker.reporters import shown_findings, unscored_findings
+
+    shown = dict((f.rule, scoring) for f, scoring in shown_findings(graded_report()))
+    assert shown == {"LPI003": "scored by LPI003"}  # DL3008 is info: advice, not a finding to count
+    assert [f.rule for f in unscored_findings(unscored_error_report())] == ["DL3059", "LPI014"]
+
+
+def test_junit_and_classroom_count_the_unscored_findings_without_changing_the_points():
+    root = ET.fromstring(junit.render(unscored_error_report()))
+    assert root.get("tests") == "3" and root.get("failures") == "2"
+    assert root.find("testcase/failure[@type='LPI014']") is not None
+    data = json.loads(base64.b64decode(classroom.render(unscored_error_report())))
+    assert sum(test["score"] for test in data["tests"]) == 15 and data["max_score"] == 15
+    assert [test["status"] for test in data["tests"] if test["test_code"] == "LPI014"] == ["fail"]
 
 
 def test_junit_output_is_well_formed_and_has_no_ansi_or_control_characters():
