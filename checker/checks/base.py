@@ -25,7 +25,7 @@ from typing import Any
 
 from checker import engine
 from checker.catalog import doc_sections, lesson_link
-from checker.probes import FilesystemFacts, HealthFacts, RuntimeFacts
+from checker.probes import CommandFacts, FilesystemFacts, HealthFacts, RuntimeFacts
 from checker.units import human_bytes  # noqa: F401  (re-exported: the checks write sizes with it)
 
 
@@ -68,6 +68,8 @@ class Evidence:
     filesystem_error: str | None = None
     base_wasted_bytes: int | None = None
     base_ref: str | None = None
+    command: CommandFacts | None = None
+    """The command's chain resolved in the filesystem scan (set whenever the scan is)."""
     runtime: RuntimeFacts | None = None
     health: HealthFacts | None = None
     cache: CacheFacts | None = None

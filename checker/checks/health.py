@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checker.checks.base import Evidence, Outcome, dynamic_check, not_run
+from checker.checks.base import Evidence, Outcome, dynamic_check, listing, not_run
+from checker.probes import unreadable
+from checker.probes.command import PERMISSION_FIX
 
 
-@dynamic_check("health", lesson="06_going_further.ipynb#exec-form-cmd", needs=("health",),
+@dynamic_check("health", lesson="06_going_further.ipynb#exec-form-cmd", needs=("health", "filesystem"),
                path="/health", port=8000, deadline_s=30)
 def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """The container starts and answers GET /health.
@@ -20,7 +22,9 @@ def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     How to fix:
         Use an exec-form CMD that starts the server on 0.0.0.0 and the course's port (8000):
         CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]. Run the image locally
-        and read its output for the error.
+        and read its output for the error. When the message names a missing interpreter, create
+        the venv at the path it runs from; when it names a permission, copy the files where the
+        image's user can read them.
     """
     facts = evidence.health
     if facts is None:
@@ -30,5 +34,19 @@ def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
                              f"reached via {facts.reached_via}).", {"seconds": round(facts.seconds, 3)})
     logs = [line.strip() for line in facts.logs.strip().splitlines() if line.strip() and "<" not in line[:3]]
     tail = " | ".join(logs[-2:])
-    return Outcome(False, f"{facts.error}" + (f" Last output: {tail}" if tail else ""),
-                   {"status": facts.status, "exit_code": facts.exit_code, "logs": facts.logs[-2000:]})
+    details = {"status": facts.status, "exit_code": facts.exit_code, "logs": facts.logs[-2000:]}
+    message = f"{facts.error}" + (f" Last output: {tail}" if tail else "")
+    command = evidence.command
+    if command is not None and command.problem:
+        # The engine's own words ("exec /opt/venv/bin/uvicorn: no such file or directory") name a
+        # file that exists; the chain resolved in the image names the link that is really missing.
+        kind = "may not use" if command.denied else "cannot start"
+        message += f" Why: the command {kind} what it needs, as {command.user}: {command.problem}."
+        details.update(chain=command.chain, problem=command.problem)
+    elif command is not None and evidence.filesystem is not None and evidence.image is not None:
+        denied = unreadable(evidence.filesystem, command.user, [evidence.image.workdir or "", *evidence.filesystem.venvs])
+        if denied:
+            message += (f" Files the app needs exist but {command.user} cannot read them: {listing(list(denied.values()), 2)}."
+                        f" Fix: {PERMISSION_FIX}.")
+            details.update(denied=denied)
+    return Outcome(False, message, details)

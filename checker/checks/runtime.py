@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from checker.checks.base import Evidence, Outcome, dynamic_check, listing, not_run, short_path
+from checker.probes import access_problem, unreadable, venv_problems
+from checker.probes.command import PERMISSION_FIX
 
 
 #: Shared libraries learners most often miss, and the Debian package that ships each.
@@ -56,6 +58,16 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     runtime = evidence.runtime
     if not evidence.filesystem.extensions:
         return Outcome(True, "No native extensions in site-packages or a venv.")
+    denied = _denied_extensions(evidence)
+    if denied:
+        reasons: dict[str, list[str]] = {}
+        for path, why in sorted(denied.items()):
+            reasons.setdefault(why.split(" to reach ", 1)[0], []).append(short_path(path))
+        lines = "; ".join(f"{why} ({listing(paths, 2)})" for why, paths in list(reasons.items())[:2])
+        return Outcome(False, f"{len(denied)} of {len(evidence.filesystem.extensions)} native extensions exist but the "
+                              f"image's user cannot read them: {lines}. This is a permission problem, not a missing "
+                              f"library. Fix: {PERMISSION_FIX}.",
+                       {"denied": denied, "checked": len(evidence.filesystem.extensions)})
     if runtime is None or runtime.error:
         return Outcome(False, f"Could not run ldd in the image: {runtime.error if runtime else 'no probe'}")
     missing = {path: libs for path, libs in runtime.libraries.items() if libs}
@@ -88,9 +100,13 @@ def app_imports(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         (or PYTHONPATH) so the runtime interpreter finds it, install the runtime libraries, and
         copy the app's source into the WORKDIR.
     """
-    runtime = evidence.runtime
+    runtime, command = evidence.runtime, evidence.command
     if runtime is None:
         return not_run("there is no image")
+    if command is not None and command.problem:
+        return Outcome(False, f"The command ({' '.join(command.argv[:2])} ...) cannot start as {command.user}, so the app "
+                              f"cannot be imported the way it runs: {command.problem}.",
+                       {"chain": command.chain, "problem": command.problem, "fallback": runtime.interpreter})
     if runtime.error:
         return Outcome(False, runtime.error)
     failed = {module: output for module, (ok, output) in runtime.imports.items() if not ok}
@@ -101,10 +117,15 @@ def app_imports(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         reason = last[-1].strip() if last else "no error message"
         libs = re.findall(r"([\w.+-]+\.so[\w.]*): cannot open shared object file", output)
         extra = f" Install {package_hint(libs[0])} in the runtime stage." if libs else ""
+        denied = _denied_paths(evidence, runtime.sys_path)
+        if denied:
+            extra = (f" The files exist but the image's user cannot read them: {listing(list(denied.values()), 2)}."
+                     f" Fix: {PERMISSION_FIX}.")
         return Outcome(False, f"`import {module}` fails with {where}: {reason}.{extra}",
-                       {"failed": {m: o[-800:] for m, o in failed.items()}, "interpreter": runtime.interpreter})
+                       {"failed": {m: o[-800:] for m, o in failed.items()}, "interpreter": runtime.interpreter,
+                        "uid": runtime.uid})
     modules = ", ".join(runtime.imports) or "nothing"
-    return Outcome(True, f"`import {modules}` works with {where}.", {"interpreter": runtime.interpreter})
+    return Outcome(True, f"`import {modules}` works with {where}.", {"interpreter": runtime.interpreter, "uid": runtime.uid})
 
 
 _PYVENV_VERSION_RE = re.compile(r"^\s*(?:version|version_info)\s*=\s*(\d+)\.(\d+)", re.MULTILINE)
@@ -125,10 +146,15 @@ def same_python(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     fs, runtime = evidence.filesystem, evidence.runtime
     if fs is None:
         return not_run(evidence.filesystem_error or "there is no image")
+    broken = [f"the venv {venv} cannot start its Python: {why} (create the venv at the path it will run from, on the "
+              f"same base image as the runtime stage)" for venv, why in venv_problems(fs).items()]
     if runtime is None or runtime.error or not runtime.version:
+        if broken:
+            text = "; ".join(broken)
+            return Outcome(False, text[0].upper() + text[1:] + ".", {"venvs": venv_problems(fs)})
         return Outcome(False, f"Could not ask the image's interpreter its version: {runtime.error if runtime else 'no probe'}")
     major, minor = runtime.version.split(".")[:2]
-    problems: list[str] = []
+    problems: list[str] = list(broken)
     on_path = tuple(p.rstrip("/") + "/" for p in runtime.sys_path if p.startswith("/"))
     venv_prefixes = tuple(v.rstrip("/") + "/" for v in fs.venvs)
     wrong_abi = []
@@ -157,3 +183,22 @@ def same_python(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
 
 
 _PYVER_DIR_RE = re.compile(r"/python(\d+)\.(\d+)/site-packages$")
+
+
+def _denied_extensions(evidence: Evidence) -> dict[str, str]:
+    """Extension -> why the image's user cannot read it (only extensions that exist and are denied)."""
+    fs, command = evidence.filesystem, evidence.command
+    if fs is None or command is None:
+        return {}
+    found = {path: access_problem(fs, path, command.user, "r") for path in fs.extensions}
+    return {path: why for path, why in found.items() if why}
+
+
+def _denied_paths(evidence: Evidence, sys_path: list[str]) -> dict[str, str]:
+    """Up to three paths the app needs (its WORKDIR, site-packages, venvs) that the user cannot read."""
+    fs, command = evidence.filesystem, evidence.command
+    if fs is None or command is None:
+        return {}
+    workdir = evidence.image.workdir if evidence.image is not None else ""
+    roots = [workdir or "", *fs.venvs, *fs.site_dirs, *(p for p in sys_path if p.startswith("/"))]
+    return unreadable(fs, command.user, [r for r in roots if r and r != "/"])

@@ -300,9 +300,11 @@ def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, s
                 raise
             except engine.EngineError:
                 evidence.base_shipped = None  # judged without subtracting the base's: said in the message
+    if evidence.filesystem is not None:
+        evidence.command = probes.resolve_command(image, evidence.filesystem)
     if "runtime" in needs and evidence.filesystem is not None:
         with run.timed("runtime", "Asking the image's Python (ldd, imports, version)"):
-            interpreter, how = probes.runtime_interpreter(image, evidence.filesystem)
+            interpreter, how = probes.runtime_interpreter(image, evidence.filesystem, evidence.command)
             modules_param = rubric.params("app_imports").get("modules")
             modules = tuple(modules_param) if modules_param else probes.app_modules(image)
             try:

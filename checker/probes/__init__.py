@@ -6,6 +6,9 @@ One module per kind of evidence gathered, each probe with a deadline and each cl
 * :mod:`.base_image` -- :func:`base_facts`: how much of the hidden bytes the base image had;
 * :mod:`.runtime` -- :func:`runtime_interpreter`, :func:`app_modules`, :func:`probe_runtime`:
   the image's own interpreter, its extensions' libraries and the app's imports;
+* :mod:`.command` -- :func:`resolve_command`, :func:`image_user`, :func:`access_problem`,
+  :func:`venv_problems`, :func:`unreadable`: the command's chain (PATH, ``#!``, links, venv home)
+  and what the image's user may read, from the scan, without starting anything;
 * :mod:`.health` -- :func:`container_port`, :func:`probe_health`: the running container;
 * :mod:`.shipped` -- :class:`ShippedFacts` (gathered during the filesystem scan), :func:`resolve_user`,
   :func:`base_shipped`: files that must not ship, setuid/setgid files, the image's user;
@@ -18,6 +21,8 @@ happens in :mod:`checker.checks`.
 from __future__ import annotations
 
 from checker.probes.base_image import BaseFacts, base_facts
+from checker.probes.command import (CommandFacts, ImageUser, access_problem, image_user, resolve_command,
+                                    unreadable, venv_problems)
 from checker.probes.filesystem import DEFAULT_PATH, FilesystemFacts, scan_filesystem
 from checker.probes.health import HealthFacts, container_port, probe_health
 from checker.probes.shipped import ShippedFacts, base_shipped, resolve_user
@@ -25,6 +30,7 @@ from checker.probes.commands import CommandSpec, run_commands
 from checker.probes.runtime import PROBE_SCRIPT, RuntimeFacts, app_modules, probe_runtime, runtime_interpreter
 
 __all__ = [
+    "CommandFacts", "ImageUser", "access_problem", "image_user", "resolve_command", "unreadable", "venv_problems",
     "DEFAULT_PATH", "PROBE_SCRIPT", "BaseFacts", "FilesystemFacts", "HealthFacts", "RuntimeFacts", "app_modules",
     "CommandSpec", "ShippedFacts", "base_facts", "base_shipped", "resolve_user", "run_commands", "container_port", "probe_health", "probe_runtime", "runtime_interpreter", "scan_filesystem",
 ]

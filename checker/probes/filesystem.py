@@ -29,6 +29,7 @@ _COMPILER_PROPER = {"cc1", "cc1plus", "cc1obj", "f951"}
 _BIN_DIRS = ("/usr/bin/", "/usr/local/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/usr/local/sbin/")
 _CACHE_RE = re.compile(r"^(.*?/\.cache/(?:pip|uv|pypoetry|pipenv|pdm|pip-tools))(?:/|$)")
 _SO_RE = re.compile(r"\.so(?:\.\d+)*$")
+_ACCOUNT_FILES = ("/etc/passwd", "/etc/group")
 _SITE_DIR_RE = re.compile(r"^(.*/(?:site|dist)-packages)(?:/|$)")
 
 
@@ -56,6 +57,10 @@ class FilesystemFacts:
     links: dict[str, str] = field(default_factory=dict, repr=False)
     heads: dict[str, bytes] = field(default_factory=dict, repr=False)
     """First bytes of the files in the folders on PATH (for shebangs)."""
+    modes: dict[str, tuple[int, int, int]] = field(default_factory=dict, repr=False)
+    """Every path: (permission bits such as ``0o755``, owner uid, group gid), as the layers store them."""
+    accounts: dict[str, str] = field(default_factory=dict, repr=False)
+    """Text of ``/etc/passwd`` and ``/etc/group`` (to resolve the image's USER to ids)."""
     seconds: float = 0.0
     shipped: ShippedFacts = field(default_factory=ShippedFacts, repr=False)
     """Files that must not ship, setuid/setgid files, /etc/passwd (see :mod:`checker.probes.shipped`)."""
@@ -159,6 +164,7 @@ def scan_filesystem(
                     raise engine.EngineError(f"Reading the image's filesystem took over {deadline_s:.0f} s.")
                 path = _norm(member.name)
                 facts.entries += 1
+                facts.modes[path] = (member.mode & 0o7777, member.uid, member.gid)
                 observe(facts.shipped, member, path, tar, keep)
                 if member.isdir():
                     facts.kinds[path] = "d"
@@ -192,6 +198,11 @@ def scan_filesystem(
                         facts.site_dirs[site.group(1)] = facts.site_dirs.get(site.group(1), 0) + 1
                     if _SO_RE.search(name):
                         so_files.append(path)
+                    if path in facts.shipped.kept:  # read once already (a tar stream cannot seek back)
+                        facts.accounts[path] = facts.shipped.kept[path].decode("utf-8", "replace")
+                    elif path in _ACCOUNT_FILES and member.size < 1024 * 1024:
+                        handle = tar.extractfile(member)
+                        facts.accounts[path] = handle.read().decode("utf-8", "replace") if handle else ""
                     if name == "pyvenv.cfg" and member.size < 64 * 1024:
                         handle = tar.extractfile(member)
                         facts.venvs[directory] = handle.read().decode("utf-8", "replace") if handle else ""

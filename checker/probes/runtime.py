@@ -16,47 +16,31 @@ from dataclasses import dataclass, field
 
 from checker import engine
 from checker import settings as course_settings
+from checker.probes.command import CommandFacts, resolve_command
 from checker.probes.filesystem import DEFAULT_PATH, FilesystemFacts
 
 
-_LAUNCHERS = {"sh", "bash", "dash", "tini", "dumb-init", "env", "exec", "gosu", "su-exec", "catatonit"}
 _PYTHON_RE = re.compile(r"^python(\d+(\.\d+)?)?$")
 
 
-def runtime_interpreter(info: engine.ImageInfo, fs: FilesystemFacts) -> tuple[str | None, str]:
-    """The interpreter the image's command runs, and how we found it.
+def runtime_interpreter(info: engine.ImageInfo, fs: FilesystemFacts,
+                        command: CommandFacts | None = None) -> tuple[str | None, str]:
+    """The interpreter the image's command runs, and how we found it: ``(path or None, how)``.
 
-    Follows the command (``python ...``, or a program whose shebang names an interpreter, such as a
-    venv's ``uvicorn``); falls back to ``python`` then ``python3`` on the image's PATH.
+    Follows the command's chain (:func:`checker.probes.command.resolve_command`: PATH, ``#!``,
+    links, the venv's home). When the chain is broken or ends in no Python (a shell script, a
+    binary), falls back to ``python`` then ``python3`` on the image's PATH, so ``ldd`` and the
+    version can still be asked, and says so in ``how``: a fallback never proves the command works.
     """
-    env = info.env_dict()
-    path_var = env.get("PATH", DEFAULT_PATH)
-    workdir = info.workdir or "/"
-    argv = list(info.entrypoint or ()) + list(info.cmd or ())
-    for word in argv[:4]:
-        if word.startswith("-"):
-            continue
-        program = posixpath.basename(word)
-        found = fs.which(word, path_var, workdir)
-        if _PYTHON_RE.match(program):
-            if found:
-                return found, f"the command runs {word}"
-            break
-        if program in _LAUNCHERS:
-            continue
-        if found:
-            shebang = fs.shebang(found)
-            if shebang:
-                interpreter = shebang[0]
-                if posixpath.basename(interpreter) == "env" and len(shebang) > 1:
-                    interpreter = fs.which(shebang[-1], path_var, workdir) or shebang[-1]
-                if _PYTHON_RE.match(posixpath.basename(interpreter)) and fs.is_file(interpreter):
-                    return interpreter, f"{word} starts with #!{' '.join(shebang)}"
-        break
+    command = command or resolve_command(info, fs)
+    if command.interpreter and command.problem is None:
+        return command.interpreter, f"the command runs it: {command.describe()}"
+    path_var = info.env_dict().get("PATH", DEFAULT_PATH)
+    why = "the command's own interpreter cannot start" if command.problem else "the command names no Python"
     for name in ("python", "python3"):
-        found = fs.which(name, path_var, workdir)
+        found = fs.which(name, path_var, info.workdir or "/")
         if found:
-            return found, f"{name} on the image's PATH"
+            return found, f"{name} on the image's PATH ({why})"
     return None, "no python on the image's PATH"
 
 
@@ -170,6 +154,8 @@ class RuntimeFacts:
     library_errors: dict[str, str] = field(default_factory=dict)
     imports: dict[str, tuple[bool, str]] = field(default_factory=dict)
     """Module -> (imported?, the end of its stderr)."""
+    uid: int | None = None
+    """The uid the probe ran as: the image's own USER."""
     error: str | None = None
     """Set when the probe itself could not run (no interpreter, it crashed, deadline)."""
     seconds: float = 0.0
@@ -226,6 +212,7 @@ def probe_runtime(
     facts.include = data.get("include", "")
     facts.sys_path = list(data.get("path", []))
     facts.ldd = data.get("ldd", "")
+    facts.uid = data.get("uid")
     for path, outcome in (data.get("libraries") or {}).items():
         facts.libraries[path] = list(outcome.get("missing") or [])
         if outcome.get("error"):
