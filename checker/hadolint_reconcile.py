@@ -94,11 +94,11 @@ def _lines_flagged(ctx: Context, rule_id: str) -> set[int]:
 
 def _pip_env_reason(ctx: Context, instruction: Instruction) -> str | None:
     """Why pip keeps no cache in this RUN when ``PIP_NO_CACHE_DIR`` says so, else None."""
-    env = ctx.dockerfile.env_at(instruction)
+    env: dict[str, str | None] = dict(ctx.dockerfile.env_at(instruction))
     for command in instruction.commands:
         for assignment in command.assignments:
-            name, _, value = assignment.partition("=")
-            env[name] = value
+            name, _, assigned = assignment.partition("=")
+            env[name] = assigned
     value = env.get("PIP_NO_CACHE_DIR")
     if value is None or value.strip().lower() not in _PIP_BOOLEANS:
         return None

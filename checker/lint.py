@@ -234,8 +234,8 @@ def lint(
 
         ends = [instruction.end_line for instruction in model.instructions if instruction.heredocs]
         try:
-            found = run_hadolint(model.text, heredoc_end_lines=ends, instruction_spans=shield_spans(model))
-            findings.extend(reconcile(_soften_parse_failures(found), ctx))
+            from_hadolint = run_hadolint(model.text, heredoc_end_lines=ends, instruction_spans=shield_spans(model))
+            findings.extend(reconcile(_soften_parse_failures(from_hadolint), ctx))
         except HadolintError as error:
             hadolint_error = str(error)
     return LintResult(

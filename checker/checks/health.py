@@ -34,7 +34,7 @@ def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
                              f"reached via {facts.reached_via}).", {"seconds": round(facts.seconds, 3)})
     logs = [line.strip() for line in facts.logs.strip().splitlines() if line.strip() and "<" not in line[:3]]
     tail = " | ".join(logs[-2:])
-    details = {"status": facts.status, "exit_code": facts.exit_code, "logs": facts.logs[-2000:]}
+    details: dict[str, object] = {"status": facts.status, "exit_code": facts.exit_code, "logs": facts.logs[-2000:]}
     message = f"{facts.error}" + (f" Last output: {tail}" if tail else "")
     command = evidence.command
     if command is not None and command.problem:

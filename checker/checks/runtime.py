@@ -63,9 +63,9 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         reasons: dict[str, list[str]] = {}
         for path, why in sorted(denied.items()):
             reasons.setdefault(why.split(" to reach ", 1)[0], []).append(short_path(path))
-        lines = "; ".join(f"{why} ({listing(paths, 2)})" for why, paths in list(reasons.items())[:2])
+        denied_text = "; ".join(f"{why} ({listing(paths, 2)})" for why, paths in list(reasons.items())[:2])
         return Outcome(False, f"{len(denied)} of {len(evidence.filesystem.extensions)} native extensions exist but the "
-                              f"image's user cannot read them: {lines}. This is a permission problem, not a missing "
+                              f"image's user cannot read them: {denied_text}. This is a permission problem, not a missing "
                               f"library. Fix: {PERMISSION_FIX}.",
                        {"denied": denied, "checked": len(evidence.filesystem.extensions)})
     if runtime is None or runtime.error:
