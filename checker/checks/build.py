@@ -31,6 +31,9 @@ def builds(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         return Outcome(False, f"{build.error} Last step: {build.failed_step or 'none'}.")
     where = f" at `{build.failed_step}`" if build.failed_step else ""
     cause = diagnose(build.log or build.failed_output).cause
+    error = (build.error or "").strip()
+    if cause is not None and error and not error.endswith((".", "!", "?")):
+        error += "."  # the engine's message ends without a full stop; the hint is a sentence of its own
     hint = f" {cause.hint}" if cause is not None else ""
-    return Outcome(False, f"The build failed{where}: {(build.error or '').strip()}{hint}",
+    return Outcome(False, f"The build failed{where}: {error}{hint}",
                    {"cause": cause.id} if cause is not None else {})
