@@ -28,7 +28,8 @@ class CheckResult:
     kind: str
     """``dynamic`` (judged on the built image), ``static`` (a course rule) or ``hadolint``."""
     passed: bool
-    """Whether the check holds. A check that could not run (no image) did not pass."""
+    """Whether the check holds. A check that could not run (no image) did not pass; a course rule read on the
+    text keeps its own verdict when a later step failed (see ``not_judged``)."""
     points: float
     """Points earned: ``max_points`` when passed, else 0 (and 0 for everything when the image did not build)."""
     max_points: float
@@ -45,6 +46,16 @@ class CheckResult:
     """The rubric requires it: the submission fails without it, whatever the score."""
     details: dict[str, Any] = field(default_factory=dict)
     """Machine-readable facts behind the message (sizes, ratios, missing libraries...)."""
+    not_judged: str | None = None
+    """Why this check was not judged, when it was not: the build failed, an earlier step failed (the Dockerfile
+    does not parse, the context was refused) or the engine could not measure (``the image's filesystem could not
+    be read: ...``). Such a check earns 0 points and is shown as "not judged: <why>", neither a pass nor a
+    failure; None when it was judged."""
+
+    @property
+    def advice(self) -> bool:
+        """A 0-point check that is not required: shown as advice, never a deduction."""
+        return self.max_points == 0 and not self.required
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report's ``checks`` entry: every field by name."""
@@ -52,8 +63,23 @@ class CheckResult:
             "id": self.id, "title": self.title, "kind": self.kind, "passed": self.passed,
             "points": self.points, "max_points": self.max_points, "message": self.message,
             "hint": self.hint, "why": self.why, "lesson": self.lesson, "required": self.required,
-            "details": self.details,
+            "details": self.details, "not_judged": self.not_judged,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        """The inverse of :meth:`to_dict` (a ``checks`` entry of the JSON report); unknown keys are ignored.
+
+        Raises :class:`KeyError` when ``id`` is missing.
+        """
+        return cls(
+            id=str(data["id"]), title=str(data.get("title") or ""), kind=str(data.get("kind") or ""),
+            passed=bool(data.get("passed")), points=float(data.get("points") or 0),
+            max_points=float(data.get("max_points") or 0), message=str(data.get("message") or ""),
+            hint=str(data.get("hint") or ""), why=str(data.get("why") or ""), lesson=str(data.get("lesson") or ""),
+            required=bool(data.get("required")), details=dict(data.get("details") or {}),
+            not_judged=data.get("not_judged"),
+        )
 
 
 @dataclass
@@ -234,8 +260,19 @@ class Report:
 
     @property
     def failed_checks(self) -> list[CheckResult]:
-        """The checks that did not pass, in the rubric's order."""
-        return [check for check in self.checks if not check.passed]
+        """The judged checks that did not pass (advice included), in the rubric's order, ``builds`` first."""
+        failed = [check for check in self.checks if not check.passed and check.not_judged is None]
+        return sorted(failed, key=lambda check: check.id != "builds")
+
+    @property
+    def to_fix(self) -> list[CheckResult]:
+        """What to fix: :attr:`failed_checks` that cost points or are required (advice left out), ``builds`` first."""
+        return [check for check in self.failed_checks if not check.advice]
+
+    @property
+    def unjudged_checks(self) -> list[CheckResult]:
+        """The checks that were not judged (:attr:`CheckResult.not_judged`), in the rubric's order."""
+        return [check for check in self.checks if check.not_judged is not None]
 
     def check(self, check_id: str) -> CheckResult:
         """The check with id ``check_id``; raises :class:`KeyError` (naming the ids there are) when absent."""

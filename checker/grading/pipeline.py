@@ -220,7 +220,8 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
             try:
                 outcomes[spec.id] = dynamic.REGISTRY[spec.resolved().id].judge(evidence, spec.params)
             except Exception as exc:  # a bug in one judge must not sink the report
-                outcomes[spec.id] = dynamic.Outcome(False, f"The checker could not judge this: {type(exc).__name__}: {exc}")
+                why = f"the checker could not judge this: {type(exc).__name__}: {exc}"
+                outcomes[spec.id] = dynamic.Outcome(False, why[0].upper() + why[1:], not_judged=why)
     _score(report, rubric, outcomes, linted, gate=None)
 
 
