@@ -230,12 +230,12 @@ def lint(
     hadolint_error = None
     if with_hadolint:
         from checker.hadolint import HadolintError, run_hadolint
-        from checker.hadolint_reconcile import reconcile, shield_spans
+        from checker.hadolint_reconcile import fold, reconcile, shield_spans
 
         ends = [instruction.end_line for instruction in model.instructions if instruction.heredocs]
         try:
             from_hadolint = run_hadolint(model.text, heredoc_end_lines=ends, instruction_spans=shield_spans(model))
-            findings.extend(reconcile(_soften_parse_failures(from_hadolint), ctx))
+            findings = fold(findings, reconcile(_soften_parse_failures(from_hadolint), ctx))
         except HadolintError as error:
             hadolint_error = str(error)
     return LintResult(

@@ -87,7 +87,7 @@ def test_junit_and_classroom_count_the_unscored_findings_without_changing_the_po
 def test_junit_output_is_well_formed_and_has_no_ansi_or_control_characters():
     xml_text = render(graded_report(), "junit")
     root = ET.fromstring(xml_text)
-    assert root.tag == "testsuite" and root.get("failures") == "2" and root.get("tests") == "5"
+    assert root.tag == "testsuite" and root.get("failures") == "2" and root.get("tests") == "6"
     assert "\x1b" not in xml_text and "\x07" not in xml_text
     failure = root.find("testcase/failure[@type='app_imports']")
     assert failure is not None and "<red & bold>" in failure.get("message")
