@@ -100,6 +100,12 @@ class BuildStepSummary:
         return {"number": self.number, "instruction": self.instruction, "cached": self.cached,
                 "seconds": round(self.seconds, 3)}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildStepSummary:
+        """The inverse of :meth:`to_dict`; missing keys take empty values."""
+        return cls(int(data.get("number") or 0), str(data.get("instruction") or ""), bool(data.get("cached")),
+                   float(data.get("seconds") or 0))
+
 
 @dataclass
 class BuildSummary:
@@ -139,6 +145,17 @@ class BuildSummary:
             "steps": [step.to_dict() for step in self.steps],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildSummary:
+        """The inverse of :meth:`to_dict`; missing keys take their defaults."""
+        return cls(
+            ok=bool(data.get("ok")), seconds=float(data.get("seconds") or 0), error=data.get("error"),
+            failed_step=data.get("failed_step"), log_tail=str(data.get("log_tail") or ""),
+            error_lines=list(data.get("error_lines") or []), cause=data.get("cause"), hint=data.get("hint"),
+            timed_out=bool(data.get("timed_out")), buildkit_note=data.get("buildkit_note"),
+            steps=[BuildStepSummary.from_dict(step) for step in data.get("steps") or []],
+        )
+
 
 @dataclass
 class LayerSummary:
@@ -152,6 +169,11 @@ class LayerSummary:
     def to_dict(self) -> dict[str, Any]:
         """The JSON report's ``image.layers`` entry."""
         return {"size_bytes": self.size_bytes, "created_by": self.created_by}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LayerSummary:
+        """The inverse of :meth:`to_dict`."""
+        return cls(int(data.get("size_bytes") or 0), str(data.get("created_by") or ""))
 
 
 @dataclass
@@ -185,6 +207,14 @@ class ImageSummary:
             "python": self.python,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImageSummary:
+        """The inverse of :meth:`to_dict`; keys it does not know are ignored, missing ones take their defaults."""
+        known = {name: data[name] for name in ("filesystem_bytes", "wasted_bytes", "reference_size_bytes",
+                                               "baseline_size_bytes", "python", "measure") if name in data}
+        return cls(size_bytes=int(data.get("size_bytes") or 0),
+                   layers=[LayerSummary.from_dict(layer) for layer in data.get("layers") or []], **known)
+
 
 @dataclass
 class BaseImageRef:
@@ -202,6 +232,12 @@ class BaseImageRef:
     def to_dict(self) -> dict[str, Any]:
         """The JSON report's ``base_images`` entry."""
         return {"ref": self.ref, "standin": self.standin, "available": self.available, "detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BaseImageRef:
+        """The inverse of :meth:`to_dict`."""
+        return cls(str(data.get("ref") or ""), bool(data.get("standin")), bool(data.get("available", True)),
+                   str(data.get("detail") or ""))
 
 
 @dataclass
@@ -306,6 +342,30 @@ class Report:
             "seconds": round(self.seconds, 3),
             "timings": {name: round(value, 3) for name, value in self.timings.items()},
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """A report read back from its JSON view (:meth:`to_dict`), so a stored report renders through the same
+        reporters (the class gradebook's pages, for one). Keys it does not know are ignored (a newer schema adds
+        some); missing ones take their defaults. Raises :class:`KeyError` for a check without an ``id``."""
+        from .findings import Finding
+
+        build, image = data.get("build"), data.get("image")
+        return cls(
+            dockerfile=str(data.get("dockerfile") or ""), context=str(data.get("context") or ""),
+            rubric=str(data.get("rubric") or ""), rubric_path=str(data.get("rubric_path") or ""),
+            score=float(data.get("score") or 0), max_score=float(data.get("max_score") or 0),
+            pass_score=float(data.get("pass_score") or 0), passed=bool(data.get("passed")),
+            status=str(data.get("status") or ("passed" if data.get("passed") else "failed")),
+            error=data.get("error"), verdict=str(data.get("verdict") or ""),
+            checks=[CheckResult.from_dict(check) for check in data.get("checks") or []],
+            findings=[Finding.from_dict(finding) for finding in data.get("findings") or []],
+            build=BuildSummary.from_dict(build) if build else None,
+            image=ImageSummary.from_dict(image) if image else None,
+            base_images=[BaseImageRef.from_dict(base) for base in data.get("base_images") or []],
+            engine=dict(data.get("engine") or {}), run_id=str(data.get("run_id") or ""),
+            seconds=float(data.get("seconds") or 0), timings=dict(data.get("timings") or {}),
+        )
 
     def summary(self) -> str:
         """The plain-text view (:mod:`checker.reporters.text`); also ``str(report)``."""

@@ -19,7 +19,8 @@ def render(report) -> str:
     report = sanitized(report)
     if report.status == "error":
         return f"**Grading could not happen:** {_cell(report.error or '')}\n"
-    out = [f"### {'✅' if report.passed else '❌'} {_cell(report.verdict)}", ""]
+    verdict = report.verdict or ("Passed" if report.passed else "Not passed")
+    out = [f"### {'✅' if report.passed else '❌'} {_cell(verdict)}", ""]
     out.append("| | Check | Points | Result |")
     out.append("| --- | --- | --- | --- |")
     for check in report.checks:
@@ -32,7 +33,7 @@ def render(report) -> str:
     if failed:
         out += ["", "#### What to fix", ""]
         for check in failed:
-            out.append(f"- **{_cell(check.title)}** (`{check.id}`): {_cell(check.hint)}"
+            out.append(f"- **{_cell(check.title)}** (`{check.id}`): {_cell(check.hint or check.message)}"
                        + (f" *Why:* {_cell(check.why)}" if check.why else ""))
     build = report.build
     if build is not None and not build.ok and (build.error_lines or build.log_tail):
