@@ -14,7 +14,8 @@ from typing import Any
 from .findings import Finding
 
 #: Version of the JSON report's schema (``to_dict()``); it changes only when a field changes meaning or goes.
-SCHEMA_VERSION = 1
+#: 2: a file-level finding's ``line`` is 1 with ``whole_file`` true (it was 0).
+SCHEMA_VERSION = 2
 
 
 @dataclass
