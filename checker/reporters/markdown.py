@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import build_tail, human_bytes, mark, points, result_text, sanitized, shown_findings
+from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points,
+               result_text, sanitized, shown_findings, wasted_lines)
 
 #: The Markdown mark for each state of a check (:func:`checker.reporters.mark`).
 MARKS = {"pass": "✅", "fail": "❌", "advice": "ℹ️", "not judged": "➖"}
@@ -48,4 +49,11 @@ def render(report) -> str:
                 for finding, scoring in shown]
     if report.image is not None:
         out += ["", f"Image size: **{human_bytes(report.image.size_bytes)}** ({report.image.measure})."]
+        if engine_size_note(report.image, report.engine):
+            out.append(f"Note: {_cell(engine_size_note(report.image, report.engine))}.")
+        hidden = wasted_lines(report.image)
+        if hidden:
+            out += ["", "Largest hidden files:", ""] + [f"- {_cell(line)}" for line in hidden]
+    if engine_line(report.engine):
+        out += ["", engine_line(report.engine)]
     return "\n".join(out) + "\n"

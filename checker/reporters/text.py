@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import build_tail, where, human_bytes, mark, points, result_text, sanitized, shown_findings
+from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points,
+               result_text, sanitized, shown_findings, wasted_lines, where)
 
 #: The text view's mark for each state of a check (:func:`checker.reporters.mark`).
 MARKS = {"pass": "PASS", "fail": "FAIL", "advice": "INFO", "not judged": "----"}
@@ -68,8 +69,14 @@ def render(report) -> str:
         if image.baseline_size_bytes:
             lines.append(f"  single-stage baseline: {human_bytes(image.baseline_size_bytes)}; "
                          f"ratio {image.size_bytes / image.baseline_size_bytes:.2f}")
+        note = engine_size_note(image, report.engine)
+        if note:
+            lines.append(f"  {note}")
         if image.wasted_bytes is not None:
             lines.append(f"  hidden by later layers: {human_bytes(image.wasted_bytes)}")
+            lines.extend(f"    {line}" for line in wasted_lines(image))
+        if image.efficiency is not None:
+            lines.append(f"  efficiency of your layers (kept / written): {image.efficiency:.1%}")
         lines.append("  Layers (newest last):")
         for layer in image.layers:
             if layer.size_bytes:
@@ -80,6 +87,9 @@ def render(report) -> str:
         lines.append("Findings (errors and warnings, scored or not):")
         for finding, scoring in shown:
             lines.append(f"  {where(finding)} {finding.rule} {finding.severity}: {finding.shown_message}  [{scoring}]")
+    if engine_line(report.engine):
+        lines.append("")
+        lines.append(engine_line(report.engine))
     advice_checks = [check for check in report.failed_checks if check.advice]
     advice = [f for f in report.findings if not f.blocking]
     if advice or advice_checks:
