@@ -184,3 +184,12 @@ def test_sarif_uris_are_relative_to_the_folder_it_ran_in_through_a_uri_base_id(t
     assert run["originalUriBaseIds"] == {sarif.SRCROOT: {"uri": (tmp_path / "repo").resolve().as_uri() + "/"}}
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == {
         "exercises/01/Dockerfile"}
+
+
+def test_the_lint_text_view_puts_a_file_level_finding_on_line_1_with_the_same_note(bad_lint):
+    whole = [f for f in bad_lint.findings if f.whole_file]
+    assert whole, "the fixture needs a file-level finding"
+    text = bad_lint.summary()
+    for finding in whole:
+        assert f"{bad_lint.path}:1  {finding.severity:<7}  {finding.rule:<7}  {finding.message} {WHOLE_FILE_NOTE}" in text
+    assert f"{bad_lint.path}:0 " not in text
