@@ -106,6 +106,7 @@ def sanitized(report):
     safe.error = clean(safe.error) if safe.error is not None else None
     for check in safe.checks:
         check.message = clean(check.message)
+        check.not_judged = clean(check.not_judged) if check.not_judged is not None else None
     if safe.build is not None:
         safe.build.error = clean(safe.build.error) if safe.build.error is not None else None
         safe.build.failed_step = clean(safe.build.failed_step) if safe.build.failed_step is not None else None
