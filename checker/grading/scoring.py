@@ -94,6 +94,7 @@ def _hadolint_verdict(spec: CheckSpec, linted: LintResult | None, short: str | N
     if linted.hadolint_error:
         return False, f"hadolint did not run: {linted.hadolint_error}", {}, f"hadolint did not run ({linted.hadolint_error})"
     bad = [f for f in linted.findings if f.severity in fail_on and (f.source == "hadolint" or f.same_as)]
-    message = ("; ".join(f"line {f.line} {f.same_as or f.rule}: {f.message}" for f in bad[:3]) if bad
+    message = ("; ".join(f"line {f.line} {f.rule if f.source == 'hadolint' else f.same_as}: {f.message}"
+                         for f in bad[:3]) if bad
                else f"hadolint reports nothing of severity {', '.join(sorted(fail_on))}.")
     return not bad, message, {"fail_on": sorted(fail_on)}, None

@@ -110,3 +110,11 @@ def test_a_finding_folded_from_hadolint_still_counts_for_the_hadolint_check():
     linted = dataclasses.replace(lint(DOCKERFILE, with_hadolint=False), findings=(folded,))
     report = scored(rubric({"id": "hadolint", "points": 1, "fail_on": ["warning"]}), linted=linted)
     assert not report.check("hadolint").passed and "line 2 DL3042" in report.check("hadolint").message
+
+
+def test_a_hadolint_finding_kept_over_its_course_twin_is_named_by_its_own_id():
+    kept = Finding(rule="DL3020", severity="error", line=3, message="Use COPY (same as LPI017, which rates it style)",
+                   source="hadolint", hint="", same_as="LPI017")
+    linted = dataclasses.replace(lint(DOCKERFILE, with_hadolint=False), findings=(kept,))
+    check = scored(rubric({"id": "hadolint", "points": 1}), linted=linted).check("hadolint")
+    assert not check.passed and check.message.startswith("line 3 DL3020: Use COPY")
