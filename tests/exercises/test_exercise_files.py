@@ -190,3 +190,40 @@ def test_the_capstone_solution_ships_a_dockerignore_and_the_context_takes_it(tmp
     assert (solution / ".dockerignore").is_file()
     context = exercises.assemble_context(solution, tmp_path / "ctx")
     assert (context / ".dockerignore").read_text() == (solution / ".dockerignore").read_text()
+
+
+def test_the_capstone_hints_lines_are_the_ones_the_solution_uses():
+    from checker.lesson.exercise import hint_levels
+    from exercise_hints import CAPSTONE, hint_listings
+
+    solution = (ROOT / "solutions/05-production-ready/Dockerfile").read_text()
+    level2 = dict(hint_levels(CAPSTONE))["Level 2"]
+    useradd = level2.split("(`", 1)[1].split("`)", 1)[0]
+    assert useradd.startswith("useradd ") and f"RUN {useradd}" in solution
+    assert "`USER 10001`" in level2 and "\nUSER 10001\n" in solution
+    healthcheck = hint_listings(CAPSTONE, "Level 3")[0].strip()
+    assert healthcheck.startswith("HEALTHCHECK ")
+    assert healthcheck.split(" CMD ", 1)[1] in solution
+
+
+def test_when_a_learner_copies_the_capstone_hints_dockerignore_then_lpi013_passes(tmp_path):
+    from checker.lint import lint
+    from exercise_hints import capstone_answer_from_hints
+
+    answer = capstone_answer_from_hints(tmp_path / "answer")
+    context = exercises.assemble_context(answer, tmp_path / "ctx")
+    result = lint(context / "Dockerfile", context_dir=context, with_hadolint=False)
+    assert result.rule_results["LPI013"].passed, result.rule_results["LPI013"]
+
+
+def test_when_the_hints_dockerignore_lacks_a_line_lpi013_names_it(tmp_path):
+    # The guard the test above relies on: the same answer minus `venv` fails, so LPI013 did read the hint's file.
+    from checker.lint import lint
+    from exercise_hints import capstone_answer_from_hints
+
+    answer = capstone_answer_from_hints(tmp_path / "answer")
+    ignore = answer / ".dockerignore"
+    ignore.write_text("\n".join(line for line in ignore.read_text().splitlines() if line != "venv") + "\n")
+    context = exercises.assemble_context(answer, tmp_path / "ctx")
+    result = lint(context / "Dockerfile", context_dir=context, with_hadolint=False)
+    assert not result.rule_results["LPI013"].passed
