@@ -121,13 +121,17 @@ for label, probe in whoami.items():
 # %%
 assert production.ok, production.error_tail()
 assert whoami[multi.label].fields()["uid"] == "0", "without USER the app runs as root"
-assert whoami[production.label].fields()["uid"] != "0", "with USER app the process is not root"
-assert production.info.user == "app"
+assert whoami[production.label].fields()["uid"] == "10001", "with USER 10001 the process is not root"
+assert production.info.user == "10001", "the image names its user by number"
 
 # %% [markdown]
-# A fixed uid (10001 here) matters on Kubernetes, where `runAsNonRoot` checks the *number*, and
-# when files on a volume must be owned by the app. The app only reads its code, so the files can
-# stay owned by root: the app user can read them but not change them.
+# The Dockerfile creates the user with a fixed uid (10001) and names it by that *number*,
+# `USER 10001`, not `USER app`. Kubernetes' `runAsNonRoot` checks the image's user before it
+# starts the container, and it can only verify a number: with a name, the kubelet refuses to
+# start the pod, because it cannot tell that the name is not root
+# ([Kubernetes: security context](https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)).
+# A fixed uid also matters when files on a volume must be owned by the app. The app only reads its
+# code, so the files can stay owned by root: the app user can read them but not change them.
 
 # %% [markdown]
 # <a id="the-no-install-recommends-trap"></a>
@@ -394,7 +398,8 @@ quiz_trap
 #
 # * `.dockerignore` keeps virtualenvs, git history and secrets out of the context, and so out of
 #   every `COPY . .`. Measured above: a context many times smaller, and no password in the image.
-# * `USER app` (with a fixed uid) after the root-only steps: the app runs as non-root for free.
+# * `USER 10001` (a fixed uid, named by number) after the root-only steps: the app runs as
+#   non-root for free, and Kubernetes' `runAsNonRoot` can verify it.
 # * `--no-install-recommends` trims packages; name what you really need (`libc6-dev` for gcc), and
 #   build and run to prove it.
 # * `--no-cache-dir` keeps pip's cache out of the layer; in a multi-stage build it never ships anyway.
