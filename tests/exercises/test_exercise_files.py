@@ -227,3 +227,13 @@ def test_when_the_hints_dockerignore_lacks_a_line_lpi013_names_it(tmp_path):
     context = exercises.assemble_context(answer, tmp_path / "ctx")
     result = lint(context / "Dockerfile", context_dir=context, with_hadolint=False)
     assert not result.rule_results["LPI013"].passed
+
+
+def test_a_docker_run_with_a_glob_in_the_exercises_text_runs_it_through_a_shell():
+    # `docker run IMAGE du -sh dir/*` cannot work: docker execs du directly, so no shell in the container expands the *.
+    texts = [p for e in EXERCISES for p in (e / "README.md", e / "hints.md")]
+    runs = [line for path in texts for line in path.read_text().splitlines() if "docker run" in line and "*" in line]
+    assert runs, "exercise 04 shows how to weigh each package with docker run"
+    for line in runs:
+        command = line.split("docker run", 1)[1]
+        assert "sh -c '" in command and command.index("sh -c '") < command.index("*"), line
