@@ -43,7 +43,10 @@ settings = lesson.settings
 #   app's code.
 #
 # (Why a virtual environment? Because it puts everything pip installs in one folder, which makes
-# the copy a single line. Lesson 3 measures the alternatives.)
+# the copy a single line. Lesson 3 measures the alternatives. And why `3.13-slim` and not a tag
+# that also names the Debian release, such as `3.13-slim-trixie`, or a digest? Only because the
+# course's stand-in images are tagged that way; [lesson 4](04_slim_vs_alpine.ipynb#debian-codename-tags)
+# shows why your own Dockerfiles should name the release.)
 
 # %%
 lesson.dockerfile("multi-stage")
