@@ -62,6 +62,11 @@ assert full.step("pip install").seconds > 0
 
 # %% [markdown]
 # ## How big is it?
+#
+# The figure below is the image's *uncompressed* size: its layers unpacked and added up. A
+# registry's listing, or `docker images` on an engine with the containerd image store (Docker
+# Desktop's default), shows other figures for the same image; [lesson 2](02_multi_stage.ipynb#three-sizes)
+# names all three.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -177,6 +177,8 @@ if alpine is not None:
 # three Debian-based rows follow the article's order and rough proportions, and the live PyPI
 # check shows that Alpine would not avoid compiling psycopg2. The remaining question, whether the
 # size saved is worth testing the whole app on musl, is a judgement the numbers inform but do not make.
+# Our column holds uncompressed sizes; the article does not say which of the
+# [three sizes](02_multi_stage.ipynb#three-sizes) it quotes, so compare proportions, not megabytes.
 
 # %% [markdown]
 # <a id="pin-the-base-image"></a>
