@@ -179,6 +179,7 @@ quiz
 #
 # **Next:** [1 · The single-stage problem](01_single_stage_problem.ipynb). The exercises live in
 # [`../exercises/`](../exercises/); the first is [`01-multi-stage`](../exercises/01-multi-stage/).
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

@@ -258,6 +258,7 @@ quiz_layer
 #
 # **Exercise:** [`01-multi-stage`](../exercises/01-multi-stage/) starts from this Dockerfile.
 # **Next:** [2 · Multi-stage builds](02_multi_stage.ipynb) removes the toolchain from what you ship.
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

@@ -302,6 +302,7 @@ quiz_share
 # **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
 # [`03-runtime-deps`](../exercises/03-runtime-deps/).
 # **Next:** [3 · Why a virtualenv](03_virtualenvs.ipynb).
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

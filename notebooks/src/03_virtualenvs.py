@@ -278,6 +278,7 @@ quiz_prefix
 # **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
 # [`03-runtime-deps`](../exercises/03-runtime-deps/).
 # **Next:** [4 · Slim or Alpine?](04_slim_vs_alpine.ipynb)
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

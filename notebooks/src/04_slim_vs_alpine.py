@@ -270,6 +270,7 @@ quiz_psycopg
 #
 # **Exercise:** [`04-smaller-still`](../exercises/04-smaller-still/).
 # **Next:** [5 · The layer cache](05_layer_cache.ipynb).
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

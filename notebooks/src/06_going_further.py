@@ -448,6 +448,7 @@ quiz_trap
 # **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/) and
 # [`05-production-ready`](../exercises/05-production-ready/).
 # Back to the [list of lessons](README.md).
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---
