@@ -49,8 +49,9 @@ assert env.engine.buildkit is False, "the lessons are written for the classic bu
 #
 # Docker has two builders. The **classic builder** runs a Dockerfile one instruction at a time,
 # prints `Step 3/12 : RUN ...` for each, and says `---> Using cache` when it reuses a layer. That
-# makes the layer cache easy to watch, which lesson 5 relies on. **BuildKit** (the default in
-# recent Docker Desktop) builds stages in parallel and adds features such as cache mounts
+# makes the layer cache easy to watch, which lesson 5 relies on. **BuildKit** (the default of
+# `docker build` since Docker Engine 23.0, on Linux as in Docker Desktop) builds stages in
+# parallel and adds features such as cache mounts
 # (`RUN --mount=type=cache`). The course's engine runs the classic builder, so lesson 6 can only
 # describe those features; everything else you learn applies to both builders.
 #
