@@ -237,3 +237,23 @@ def test_a_docker_run_with_a_glob_in_the_exercises_text_runs_it_through_a_shell(
     for line in runs:
         command = line.split("docker run", 1)[1]
         assert "sh -c '" in command and command.index("sh -c '") < command.index("*"), line
+
+
+def size_limit_in_words(ratio: float) -> str:
+    """How a README states ``max_ratio_to_reference``: "at most 25 % larger" or "at most 0.93 times"."""
+    return f"at most {round((ratio - 1) * 100)} % larger" if ratio > 1 else f"at most {ratio:.2f} times"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=NAMES)
+def test_each_readme_states_the_pass_mark_and_size_limit_its_rubric_grades(exercise):
+    from checker import rubric as rubrics
+
+    loaded = rubrics.load(exercise / "rubric.toml")
+    readme = " ".join((exercise / "README.md").read_text().split())
+    mark = f"The pass mark is {loaded.pass_score:g} of {loaded.max_score:g} points"
+    percent = f"The pass mark is {rubric(exercise)['rubric']['pass_mark']:g} % of the points"
+    assert mark in readme or percent in readme, f"{exercise.name}: README must say '{mark}' (or '{percent}')"
+    for check in loaded.checks:
+        ratio = (check.params or {}).get("max_ratio_to_reference") if check.id == "image_size" else None
+        if ratio:
+            assert size_limit_in_words(float(ratio)) in readme, f"{exercise.name}: the size limit {ratio}"
