@@ -22,9 +22,22 @@ setup-test: ## setup, plus PostgreSQL, Chromium and the modern engines for the t
 lab: setup ## open the course in JupyterLab
 	$(PY) -m jupyter lab --notebook-dir=notebooks --port=$(LAB_PORT) --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
+# The engine-dependent suites run a second time on the modern engine with the containerd image
+# store (what a new Docker Desktop or Engine 29 gives a learner). The subset with the most signal
+# for what depends on the store (sizes, hidden bytes, verdicts): the grading pipeline's engine
+# tests, the engine package's, every exercise's solution/starter/wrong answers, the robustness
+# corpus. Left out: tests/checker/classroom (orchestration: SIGINT, resume, jobs; the same on any
+# engine, and its two tests grade whole classes cold: 5 to 10 minutes measured there) and
+# test_engines_sizes.py (it grades on all three engines whatever DOCKER_HOST says).
+MODERN_ENGINE ?= modern-containerd
+MODERN_SUITES ?= tests/checker/grading tests/checker/engine tests/exercises tests/robustness
+MODERN_ARGS ?= --ignore=tests/checker/grading/test_engines_sizes.py
+
 test: setup-test ## every test: mypy, then pytest with the notebooks (nbval) and the browser tests
 	$(PY) -m mypy
 	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
+	LPI_TEST_ENGINE=$(MODERN_ENGINE) $(PY) -m pytest $(MODERN_SUITES) -m "docker and not browser and not postgres" $(MODERN_ARGS) -p no:cacheprovider $(PYTEST_ARGS)
+	LPI_TEST_ENGINE=$(MODERN_ENGINE) $(PY) -m pytest notebooks --nbval-lax -p no:cacheprovider $(PYTEST_ARGS)
 
 # The fast subset for local work: no engine, no database, no browser.
 test-fast: ## the fast subset: no engine, database or browser

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker import engine
+from checker import engine, probes
 from checker import settings as course_settings
 
 BENCH_LABEL = "org.lean-python-images.bench"
@@ -36,7 +36,8 @@ class Built:
     tag: str
     seconds: float
     size_bytes: int
-    layers: tuple[engine.Layer, ...]
+    layers: tuple[probes.LayerFact, ...]
+    """Non-empty layers, oldest first, sized from the exported layer tars (the grader's measure)."""
     cached_steps: int
     steps: int
 
@@ -75,8 +76,9 @@ class Lab:
         if not result.ok:
             tail = "\n".join(result.log.rstrip().splitlines()[-15:])
             raise BenchError(f"building {name} failed at {result.failed_step!r}: {result.error}\n{tail}")
-        info = engine.image_info(tag)
-        return Built(name, tag, result.seconds, info.size_bytes, info.layers,
+        # Sizes from the exported layer tars: the same on every image store (the grader's measure).
+        layers = probes.scan_layers(engine.image_info(tag).id)
+        return Built(name, tag, result.seconds, layers.size_bytes, tuple(layers.layers),
                      sum(1 for s in result.steps if s.cached), len(result.steps))
 
     # -- containers -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from checker import engine, images
+from checker import engine, images, probes
 from checker import settings as course_settings
 
 from . import dockerfiles, stats
@@ -121,7 +121,7 @@ def images_and_cold_builds(lab: Lab, results: dict) -> dict[str, Built]:
 def bound_and_techniques(lab: Lab, results: dict, built: dict[str, Built]) -> None:
     settings = lab.settings
     reference = built["reference"]
-    base = engine.image_info(settings.slim_image)
+    base = probes.scan_layers(engine.image_info(settings.slim_image).id)
     try:
         bound = lower_bound(base.size_bytes, len(base.layers), reference.layers)
     except BoundError as exc:

@@ -119,7 +119,7 @@ class LayerSummary:
     """One layer of the built image, from the engine's image history."""
 
     size_bytes: int
-    """The layer's size in bytes, as the engine reports it in the image history."""
+    """The layer's size in bytes: the sum of its files' sizes in the exported layer tar (``image.measure``)."""
     created_by: str
     """The instruction that made it (``RUN ...``, ``COPY ...``)."""
 
@@ -133,11 +133,22 @@ class ImageSummary:
     """The built image: its size in bytes, its layers, and how it compares with the reference and baseline."""
 
     size_bytes: int
-    """Uncompressed size in bytes as the engine reports it with the classic image store (sum of layer sizes)."""
+    """Uncompressed size in bytes: the sum of the layers' file sizes (``measure``), the same on every image store."""
     layers: list[LayerSummary]
     """Every layer of the final image, base image's included, oldest first."""
     measure: str = "uncompressed size reported by the engine (classic image store): the sum of the image's layers"
     """Which size this is (compressed registry sizes are smaller and differ between engines)."""
+    engine_size_bytes: int | None = None
+    """The engine's own figure (``docker image inspect``'s ``Size``, what ``docker images`` shows): the
+    same as ``size_bytes`` on the classic store; on the containerd store the stored content (layer blobs
+    as kept: compressed for pulled images, tar headers included; newer engines add unpacked data)."""
+    wasted_files: list[dict[str, Any]] = field(default_factory=list)
+    """The largest files the learner's layers hide, largest first: ``path``, ``size_bytes``, ``added_by`` and
+    ``removed_by`` (the instructions), ``added_by_layer`` and ``removed_by_layer`` (layer indexes, oldest 0)."""
+    efficiency: float | None = None
+    """dive's efficiency over the learner's layers (base excluded): bytes kept / bytes written, 0..1."""
+    base_layers: int = 0
+    """How many of the first layers are the final stage's base image's."""
     filesystem_bytes: int | None = None
     """Bytes of the final filesystem (``docker export``): what the container actually sees."""
     wasted_bytes: int | None = None
@@ -156,7 +167,8 @@ class ImageSummary:
             "layers": [layer.to_dict() for layer in self.layers],
             "filesystem_bytes": self.filesystem_bytes, "wasted_bytes": self.wasted_bytes,
             "reference_size_bytes": self.reference_size_bytes, "baseline_size_bytes": self.baseline_size_bytes,
-            "python": self.python,
+            "python": self.python, "engine_size_bytes": self.engine_size_bytes, "wasted_files": self.wasted_files,
+            "efficiency": self.efficiency, "base_layers": self.base_layers,
         }
 
 

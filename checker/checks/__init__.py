@@ -4,7 +4,7 @@ One module per kind of evidence judged; importing this package imports them all,
 the checks are listed (in the docs, the rubric's error messages and :func:`checker.dynamic_checks`):
 
 * :mod:`.build` -- the build itself (``builds``);
-* :mod:`.size` -- the image's size (``image_size``, ``wasted_bytes``);
+* :mod:`.size` -- the image's size (``image_size``, ``wasted_bytes``, ``efficiency``);
 * :mod:`.filesystem` -- the final filesystem (``no_compilers``, ``no_headers``, ``no_pip_cache``);
 * :mod:`.runtime` -- the image's own interpreter (``native_libs``, ``app_imports``, ``same_python``);
 * :mod:`.health` -- the running container (``health``);
@@ -24,7 +24,7 @@ from __future__ import annotations
 from checker.checks.base import (EVIDENCE, REGISTRY, CacheFacts, DynamicCheck, Evidence, Outcome, SizeReference,
                                  all_checks, dynamic_check, human_bytes)
 from checker.checks.build import builds
-from checker.checks.size import image_size, wasted_bytes
+from checker.checks.size import efficiency, image_size, wasted_bytes
 from checker.checks.filesystem import interpreter_include_dirs, no_compilers, no_headers, no_pip_cache
 from checker.checks.runtime import DEBIAN_PACKAGES, app_imports, native_libs, package_hint, same_python
 from checker.checks.health import health
@@ -38,5 +38,5 @@ __all__ = [
     "all_checks", "app_imports", "builds", "cache_reuse", "command", "file_absent", "file_contains", "file_exists",
     "healthcheck", "image_user", "metadata", "no_new_setuid", "no_secret_files", "dynamic_check", "health", "human_bytes", "image_size",
     "interpreter_include_dirs", "native_libs", "no_compilers", "no_headers", "no_pip_cache", "no_pip_in_app_env",
-    "package_hint", "pyc_kept", "same_python", "wasted_bytes",
+    "efficiency", "package_hint", "pyc_kept", "same_python", "wasted_bytes",
 ]

@@ -25,7 +25,7 @@ from typing import Any
 
 from checker import engine
 from checker.catalog import doc_sections, lesson_link
-from checker.probes import CommandFacts, FilesystemFacts, HealthFacts, RuntimeFacts
+from checker.probes import CommandFacts, FilesystemFacts, HealthFacts, LayerFacts, RuntimeFacts
 from checker.units import human_bytes  # noqa: F401  (re-exported: the checks write sizes with it)
 
 
@@ -51,7 +51,7 @@ class SizeReference:
     name: str
     """``reference`` or ``baseline``."""
     size_bytes: int | None
-    """The image's size in bytes as the engine reports it; None when it could not be built."""
+    """The image's size in bytes (the layers measure, the same on every store); None when it could not be built."""
     dockerfile: str
     """Path of the Dockerfile that was built."""
     error: str | None = None
@@ -70,6 +70,10 @@ class Evidence:
     base_ref: str | None = None
     command: CommandFacts | None = None
     """The command's chain resolved in the filesystem scan (set whenever the scan is)."""
+    layers: LayerFacts | None = None
+    """Sizes and hidden files measured from the exported layer tars (None when they could not be read)."""
+    base_layers: int = 0
+    """How many of the image's first layers are its final stage's base image's (0 without one)."""
     runtime: RuntimeFacts | None = None
     health: HealthFacts | None = None
     cache: CacheFacts | None = None
@@ -81,8 +85,22 @@ class Evidence:
     """A rubric's ``command`` checks: argv -> how it ended, run in the image as its user."""
 
     @property
+    def size_bytes(self) -> int | None:
+        """The image's store-independent size (bytes, :data:`checker.probes.layers.MEASURE`); the engine's
+        figure only when the layers could not be read; None without an image."""
+        if self.layers is not None:
+            return self.layers.size_bytes
+        return self.image.size_bytes if self.image is not None else None
+
+    @property
     def wasted_bytes(self) -> int | None:
-        """Bytes the layers ship that the final filesystem does not show (base image's own excluded)."""
+        """Bytes the layers ship that the final filesystem does not show (base image's own excluded).
+
+        From the layer tars when they were read (files the learner's layers hide), else the engine's
+        size minus the final filesystem's bytes (correct on the classic image store only).
+        """
+        if self.layers is not None:
+            return sum(wasted.size_bytes for wasted in self.layers.wasted_after(self.base_layers))
         if self.image is None or self.filesystem is None:
             return None
         total = max(0, self.image.size_bytes - self.filesystem.total_bytes)

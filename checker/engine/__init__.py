@@ -5,7 +5,7 @@ and the small ``EngineError`` family. Its modules, by concern:
 
 - :mod:`.client`: the connection, ``ping``/``info``, labels, and the ONE place where docker-py's
   and requests' errors become ours (the only module that imports ``docker``);
-- :mod:`.images`: inspect, pull, tag, list and remove images;
+- :mod:`.images`: inspect, pull, tag, list, save (``docker save``'s layer tars) and remove images;
 - :mod:`.results`: what any builder takes (``BuildLimits``) and returns (``BuildResult``, ``BuildStep``);
 - :mod:`.buildlog`: a pure parser of the classic builder's stream into steps;
 - :mod:`.classic`: the classic builder's driver (deadline, pids limit, disk watchdog, log cap, cut);
@@ -51,6 +51,7 @@ from .images import (
     list_images,
     pull,
     remove_image,
+    saved_image,
     tag_image,
 )
 from .classic import LineCallback, StopCheck
@@ -64,6 +65,6 @@ __all__ = [
     "build", "choose_builder", "discard_build", "exported_filesystem", "find_images", "image_exists",
     "image_info", "info", "inventory", "list_containers", "list_images", "ping", "prune_dangling_images",
     "pull", "reap_expired_containers", "remove_by_run_prefix", "remove_container", "remove_containers",
-    "remove_image", "remove_images", "remove_stopped_containers", "reset_connection", "run", "service",
+    "remove_image", "remove_images", "remove_stopped_containers", "reset_connection", "run", "saved_image", "service",
     "tag_image",
 ]

@@ -90,29 +90,93 @@ def ping() -> None:
 
 @dataclass(frozen=True)
 class EngineInfo:
-    """What the engine says about itself (``docker info`` and ``docker version``)."""
+    """What the engine says about itself (``/info``, ``/version`` and ``/_ping``), measured, never assumed."""
 
     server_version: str
     api_version: str
     storage_driver: str
+    """``/info``'s ``Driver`` (``overlay2``; ``overlayfs`` for the containerd snapshotter)."""
     operating_system: str
     buildkit: bool
-    """Whether builds here may use BuildKit-only syntax (classic builder: False)."""
+    """Whether the engine offers BuildKit through its API (``/_ping`` answers ``Builder-Version: 2``)."""
+    image_store: str = "?"
+    """``containerd`` when ``DriverStatus`` says ``driver-type: io.containerd.snapshotter.v1``, else the
+    graph driver's name (``overlay2``, ``vfs``...)."""
+    snapshotter: str = ""
+    """The containerd snapshotter (``overlayfs``) when the image store is containerd, else ``""``."""
+    builders: tuple[str, ...] = ("classic",)
+    """Builders offered: ``classic`` (the API's ``/build``), ``buildkit`` (the API advertises it),
+    ``buildx`` (a ``docker-buildx`` CLI plugin is installed beside a docker CLI here)."""
+    buildx_plugin: str = ""
+    """Path of the ``docker-buildx`` plugin found, ``""`` when none."""
+
+
+#: Where the docker CLI looks for plugins (``docker info``'s own list), the user's first.
+CLI_PLUGIN_DIRS = ("~/.docker/cli-plugins", "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+                   "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins")
+
+
+def image_store(driver: str, driver_status: list | None) -> tuple[str, str]:
+    """``(image_store, snapshotter)`` from ``/info``'s ``Driver`` and ``DriverStatus`` pairs.
+
+    The containerd image store reports ``["driver-type", "io.containerd.snapshotter.v1"]``; then the
+    store is ``containerd`` and ``driver`` names the snapshotter. Otherwise the graph driver's name.
+    """
+    for pair in driver_status or ():
+        if isinstance(pair, (list, tuple)) and len(pair) == 2 and pair[0] == "driver-type":
+            if "containerd.snapshotter" in str(pair[1]):
+                return "containerd", driver
+    return driver or "?", ""
+
+
+def buildx_plugin(extra_dirs: tuple[str, ...] = ()) -> str:
+    """The path of a ``docker-buildx`` CLI plugin in ``extra_dirs`` or the CLI's plugin folders; ``""`` without one."""
+    import os
+
+    for folder in (*extra_dirs, *CLI_PLUGIN_DIRS):
+        candidate = os.path.join(os.path.expanduser(folder), "docker-buildx")
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return ""
 
 
 def info() -> EngineInfo:
-    """The engine's version, API version, storage driver and OS; raises EngineUnavailable."""
+    """The engine's version, API version, image store and builders, as it reports them.
+
+    Raises EngineUnavailable when no engine answers.
+    """
     found = client()
     data = call(found.info)
     version = call(found.version)
+    api_client = found.api
+    builder_version = ""
+    try:
+        response = call(api_client.get, api_client._url("/_ping"))
+        builder_version = response.headers.get("Builder-Version", "")
+    except requests.exceptions.RequestException:
+        pass
+    store, snapshotter = image_store(str(data.get("Driver", "?")), data.get("DriverStatus"))
+    buildkit = builder_version.strip() == "2"
+    plugin = buildx_plugin(tuple(filter(None, [_plugin_dir_from_env()])))
+    builders = ("classic",) + (("buildkit",) if buildkit else ()) + (("buildx",) if plugin and buildkit else ())
     return EngineInfo(
         server_version=str(data.get("ServerVersion", "?")),
         api_version=str(version.get("ApiVersion", "?")),
         storage_driver=str(data.get("Driver", "?")),
         operating_system=str(data.get("OperatingSystem", "?")),
-        # The SDK's build endpoint drives the classic builder; BuildKit needs buildx/the session API.
-        buildkit=False,
+        buildkit=buildkit,
+        image_store=store,
+        snapshotter=snapshotter,
+        builders=builders,
+        buildx_plugin=plugin,
     )
+
+
+def _plugin_dir_from_env() -> str:
+    """``$LPI_DOCKER_CLI_PLUGINS`` (a folder holding ``docker-buildx``, e.g. the modern engines' bundle), or ``""``."""
+    import os
+
+    return os.environ.get("LPI_DOCKER_CLI_PLUGINS", "")
 
 
 class StreamingAPI(docker.APIClient):

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .client import EngineError, EngineUnavailable, ImageUnavailable, NoSuchObject, api, call, client, translated
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
+
+from .client import (
+    ConnectionLost,
+    EngineError,
+    EngineUnavailable,
+    ImageUnavailable,
+    NoSuchObject,
+    ReadTimeout,
+    api,
+    call,
+    client,
+    translated,
+)
 
 
 @dataclass(frozen=True)
@@ -24,7 +40,8 @@ class ImageInfo:
     """The full image id (``sha256:...``)."""
     tags: tuple[str, ...]
     size_bytes: int
-    """Uncompressed size as the engine reports it (classic image store: sum of layer sizes)."""
+    """The engine's own figure (inspect's ``Size``): the sum of the layers on the classic store, the
+    compressed content on the containerd store. Store-independent sizes: :mod:`checker.probes.layers`."""
     labels: dict[str, str]
     layers: tuple[Layer, ...]
     """Oldest layer first."""
@@ -41,6 +58,8 @@ class ImageInfo:
     parent: str = ""
     healthcheck: tuple[str, ...] | None = None
     """The config's HEALTHCHECK test (``("CMD", "python", ...)``, ``("NONE",)``); None when it has none."""
+    diff_ids: tuple[str, ...] = ()
+    """The digests of its uncompressed layers (``RootFS.Layers``), oldest first: the same on every store."""
 
     def to_dict(self) -> dict:
         """``{"id", "tags", "size_bytes", "layers": [{"size_bytes", "created_by"}]}`` for reports."""
@@ -110,6 +129,7 @@ def image_info(ref: str) -> ImageInfo:
         workdir=str(config.get("WorkingDir") or ""),
         parent=str(attrs.get("Parent") or ""),
         healthcheck=tuple((config.get("Healthcheck") or {}).get("Test") or ()) or None,
+        diff_ids=tuple((attrs.get("RootFS") or {}).get("Layers") or ()),
     )
 
 
@@ -192,3 +212,28 @@ def find_images(label: str) -> list[ImageSummary]:
     """Images carrying ``label`` (``name`` or ``name=value``), newest first."""
     found = _summaries(call(api().images, filters={"label": label}))
     return sorted(found, key=lambda image: image.created, reverse=True)
+
+
+@contextmanager
+def saved_image(image: str, *, chunk_size: int = 1024 * 1024) -> Iterator[BinaryIO]:
+    """The image as ``docker save`` writes it: a tar stream of its layer tars, config and manifest.
+
+    Every image store exports the same uncompressed layer tars (the classic store as
+    ``<id>/layer.tar``, the containerd store as OCI ``blobs/sha256/<digest>``), with a
+    ``manifest.json`` naming them in order. Raises ImageUnavailable when ``image`` is missing,
+    EngineError when the engine cannot export it.
+    """
+    from .containers import _ChunkReader
+
+    with translated(f"Could not save image {image}", missing=f"Image {image} does not exist on this engine."):
+        response = api().get_image(image, chunk_size=chunk_size)
+        chunks = iter(response)
+        first = next(chunks, b"")
+    try:
+        yield io.BufferedReader(_ChunkReader(chunks, first), buffer_size=chunk_size)
+    except (ConnectionLost, ReadTimeout) as exc:
+        raise EngineUnavailable(f"The Docker engine stopped answering while saving {image}: {exc}") from exc
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()

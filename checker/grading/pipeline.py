@@ -279,15 +279,23 @@ def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, s
     settings = run.settings
     image = evidence.image
     assert image is not None
+    with run.timed("layers", "Reading the image's layers (docker save)"):
+        try:
+            evidence.layers = probes.scan_layers(image.id)
+            base = model.final_stage.root_base
+            evidence.base_ref = base
+            evidence.base_layers = _base_layers(run, image, base)
+            evidence.base_wasted_bytes = sum(
+                wasted.size_bytes for wasted in evidence.layers.wasted_files if wasted.removed_by < evidence.base_layers)
+        except engine.EngineUnavailable:
+            raise
+        except engine.EngineError as exc:
+            evidence.filesystem_error = f"the image's layers could not be read: {exc}"
     if needs & {"filesystem", "runtime"}:
         with run.timed("filesystem", "Reading the image's filesystem"):
             try:
                 evidence.filesystem = probes.scan_filesystem(image.id, path_var=env.get("PATH", probes.DEFAULT_PATH),
                                                              labels=run.labels, keep_files=_kept_files(rubric))
-                base = model.final_stage.root_base
-                evidence.base_ref = base
-                facts = probes.base_facts(base, labels=run.labels) if base and base != "scratch" else None
-                evidence.base_wasted_bytes = facts.wasted_bytes if facts else 0
             except engine.EngineUnavailable:
                 raise
             except engine.EngineError as exc:
@@ -370,7 +378,7 @@ def _comparison(run: Run, spec: rubrics.BuildSpec, learner: staging.StagedContex
         digest.update(b"\0")
     key = digest.hexdigest()
     for found in engine.find_images(f"{LABEL_CACHE_KEY}={key}"):
-        return dynamic.SizeReference(spec.name, found.size_bytes, str(spec.dockerfile))
+        return dynamic.SizeReference(spec.name, probes.image_size(engine.image_info(found.id)), str(spec.dockerfile))
     run.phase(f"Building the {spec.name} ({spec.dockerfile.name}) once on this engine; it is kept as cache")
     repository = f"lpi-ref/{key[:16]}-{repository_for(run.run_id).split('/')[1][-12:].strip('-') or 'run'}"
     result = engine.build(
@@ -386,7 +394,7 @@ def _comparison(run: Run, spec: rubrics.BuildSpec, learner: staging.StagedContex
             f"({result.failed_step or 'no step'}: {(result.error or '').strip()[:200]}), so sizes cannot be compared."
         )
     assert result.image_id is not None, "a build that succeeded has an image id"
-    return dynamic.SizeReference(spec.name, engine.image_info(result.image_id).size_bytes, str(spec.dockerfile))
+    return dynamic.SizeReference(spec.name, probes.image_size(engine.image_info(result.image_id)), str(spec.dockerfile))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -403,6 +411,18 @@ def _error(report: Report, message: str) -> None:
     report.error = message
     report.score = 0.0
     report.verdict = f"Grading could not happen: {message}"
+
+
+def _base_layers(run: Run, image: engine.ImageInfo, base: str | None) -> int:
+    """How many of ``image``'s first layers are base image ``base``'s (0 for scratch, a missing base or no match)."""
+    if not base or base == "scratch":
+        return 0
+    try:
+        found = engine.image_info(base)
+    except engine.ImageUnavailable:
+        return 0
+    count = len(found.diff_ids)
+    return count if count and image.diff_ids[:count] == found.diff_ids else 0
 
 
 def _image_id(run: Run, ref: str) -> str:

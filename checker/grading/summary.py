@@ -18,12 +18,14 @@ from ..reporters import clean
 
 #: Seconds a missing base image may take to pull before grading gives up on it.
 PULL_DEADLINE_S = 120
+#: The largest hidden files the report lists (``image.wasted_files``).
+WASTED_FILES_KEPT = 20
 #: Lines of the failing step's output the report keeps.
 LOG_TAIL_LINES = 20
 
 
 def engine_info() -> dict[str, Any]:
-    """The engine's version, API version, storage driver and builder (``classic``/``buildkit``).
+    """The engine's measured facts: version, API version, image store, builders offered, and the builder used.
 
     Returns ``{}`` when the engine cannot say (an :class:`engine.EngineError` is swallowed).
     """
@@ -31,8 +33,11 @@ def engine_info() -> dict[str, Any]:
         data = engine.info()
     except engine.EngineError:
         return {}
-    return {"server_version": data.server_version, "api_version": data.api_version,
-            "storage_driver": data.storage_driver, "builder": "classic" if not data.buildkit else "buildkit"}
+    # The grader builds through the API's classic builder on every engine (``builder``); what the
+    # engine offers besides is in ``builders``.
+    return {"server_version": data.server_version, "version": data.server_version, "api_version": data.api_version,
+            "storage_driver": data.storage_driver, "image_store": data.image_store, "snapshotter": data.snapshotter,
+            "builders": list(data.builders), "builder": "classic", "operating_system": data.operating_system}
 
 
 def base_images(model: Dockerfile) -> list[BaseImageRef]:
@@ -162,11 +167,27 @@ def image_summary(evidence: dynamic.Evidence) -> ImageSummary:
     """
     image = evidence.image
     assert image is not None
+    layers = evidence.layers
+    wasted_files = []
+    if layers is not None:
+        wasted_files = [
+            {"path": wasted.path, "size_bytes": wasted.size_bytes, "added_by": layers.created_by(wasted.added_by),
+             "removed_by": layers.created_by(wasted.removed_by), "added_by_layer": wasted.added_by,
+             "removed_by_layer": wasted.removed_by}
+            for wasted in layers.wasted_after(evidence.base_layers)[:WASTED_FILES_KEPT]
+        ]
     return ImageSummary(
-        size_bytes=image.size_bytes,
-        layers=[LayerSummary(layer.size_bytes, layer.created_by) for layer in image.layers],
-        filesystem_bytes=evidence.filesystem.total_bytes if evidence.filesystem else None,
+        size_bytes=evidence.size_bytes or 0,
+        layers=([LayerSummary(layer.size_bytes, layer.created_by) for layer in layers.layers] if layers is not None
+                else [LayerSummary(layer.size_bytes, layer.created_by) for layer in image.layers]),
+        measure=layers.measure if layers is not None else ImageSummary.measure,
+        engine_size_bytes=image.size_bytes,
+        filesystem_bytes=(evidence.filesystem.total_bytes if evidence.filesystem
+                          else layers.final_bytes if layers is not None else None),
         wasted_bytes=evidence.wasted_bytes,
+        wasted_files=wasted_files,
+        efficiency=round(layers.efficiency(evidence.base_layers), 4) if layers is not None else None,
+        base_layers=evidence.base_layers,
         reference_size_bytes=evidence.reference.size_bytes if evidence.reference else None,
         baseline_size_bytes=evidence.baseline.size_bytes if evidence.baseline else None,
         python=evidence.runtime.version if evidence.runtime and evidence.runtime.version else None,

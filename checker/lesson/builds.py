@@ -13,10 +13,10 @@ import re
 import tempfile
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import engine
+from .. import engine, probes
 from .. import settings as course_settings
 from .context import SAMPLE_APP_DIR, stage
 from .progress import BuildProgress
@@ -46,6 +46,7 @@ class LessonImage:
     base_ref: str | None
     result: engine.BuildResult
     info: engine.ImageInfo | None = None
+    _measured: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def step_images(self) -> dict[int, str]:
@@ -59,10 +60,16 @@ class LessonImage:
 
     @property
     def size_bytes(self) -> int:
-        """The image's size in bytes (as `docker images` counts it); raises ``ValueError`` if the build failed."""
+        """The image's uncompressed size in bytes, the same on every image store (the grader's measure:
+        :func:`checker.probes.image_size`; `docker images` on the classic store shows the same).
+
+        Raises ``ValueError`` if the build failed, :class:`checker.engine.EngineError` if the engine cannot export it.
+        """
         if self.info is None:
             raise ValueError(f"{self.name} has no image: the build failed ({self.result.error})")
-        return self.info.size_bytes
+        if self.info.id not in self._measured:
+            self._measured[self.info.id] = probes.image_size(self.info)
+        return self._measured[self.info.id]
 
     @property
     def seconds(self) -> float:

@@ -3,7 +3,9 @@
 One module per kind of evidence gathered, each probe with a deadline and each cleaned up:
 
 * :mod:`.filesystem` -- :func:`scan_filesystem`: the final filesystem, from ``docker export``;
-* :mod:`.base_image` -- :func:`base_facts`: how much of the hidden bytes the base image had;
+* :mod:`.layers` -- :func:`scan_layers`: sizes and hidden files from the exported layer tars
+  (the same on every image store);
+* :mod:`.base_image` -- :func:`base_facts`: a base image's filesystem bytes (kept for callers);
 * :mod:`.runtime` -- :func:`runtime_interpreter`, :func:`app_modules`, :func:`probe_runtime`:
   the image's own interpreter, its extensions' libraries and the app's imports;
 * :mod:`.command` -- :func:`resolve_command`, :func:`image_user`, :func:`access_problem`,
@@ -24,6 +26,7 @@ from checker.probes.base_image import BaseFacts, base_facts
 from checker.probes.command import (CommandFacts, ImageUser, access_problem, image_user, resolve_command,
                                     unreadable, venv_problems)
 from checker.probes.filesystem import DEFAULT_PATH, FilesystemFacts, scan_filesystem
+from checker.probes.layers import MEASURE, LayerFact, LayerFacts, WastedFile, image_size, scan_layers
 from checker.probes.health import HealthFacts, container_port, probe_health
 from checker.probes.shipped import ShippedFacts, base_shipped, resolve_user
 from checker.probes.commands import CommandSpec, run_commands
@@ -33,4 +36,5 @@ __all__ = [
     "CommandFacts", "ImageUser", "access_problem", "image_user", "resolve_command", "unreadable", "venv_problems",
     "DEFAULT_PATH", "PROBE_SCRIPT", "BaseFacts", "FilesystemFacts", "HealthFacts", "RuntimeFacts", "app_modules",
     "CommandSpec", "ShippedFacts", "base_facts", "base_shipped", "resolve_user", "run_commands", "container_port", "probe_health", "probe_runtime", "runtime_interpreter", "scan_filesystem",
+    "MEASURE", "LayerFact", "LayerFacts", "WastedFile", "image_size", "scan_layers",
 ]

@@ -60,6 +60,9 @@ def sanitized(report):
     if safe.image is not None:
         for layer in safe.image.layers:
             layer.created_by = clean(layer.created_by)
+        for wasted in safe.image.wasted_files:
+            for key in ("path", "added_by", "removed_by"):
+                wasted[key] = clean(wasted.get(key, ""))
     for finding in safe.findings:
         object.__setattr__(finding, "message", clean(finding.message))
     return safe
@@ -91,3 +94,40 @@ def shown_findings(report) -> list[tuple[Finding, str]]:
 def unscored_findings(report) -> list[Finding]:
     """The error and warning findings of ``report`` no rubric check scores (see :func:`shown_findings`)."""
     return [finding for finding, scoring in shown_findings(report) if scoring.startswith("not scored")]
+def engine_line(facts: dict | None) -> str:
+    """The engine's measured facts in one sentence (``""`` when the report has none).
+
+    ``Engine: Docker 28.5.2 (API 1.51), image store containerd (snapshotter overlayfs); builders offered:
+    classic, buildkit; graded with the classic builder.``
+    """
+    if not facts:
+        return ""
+    store = facts.get("image_store") or facts.get("storage_driver") or "?"
+    if facts.get("snapshotter"):
+        store += f" (snapshotter {facts['snapshotter']})"
+    builders = ", ".join(facts.get("builders") or ()) or "?"
+    return (f"Engine: Docker {facts.get('version') or facts.get('server_version') or '?'} "
+            f"(API {facts.get('api_version') or '?'}), image store {store}; builders offered: {builders}; "
+            f"graded with the {facts.get('builder') or 'classic'} builder.")
+
+
+def engine_size_note(image, facts: dict | None = None) -> str:
+    """What ``docker images`` shows for the image on this engine, named, when it differs from ours by over 1 %.
+
+    ``facts`` is the report's ``engine`` (its ``image_store`` says why the figures differ). ``""`` otherwise.
+    """
+    own = getattr(image, "engine_size_bytes", None)
+    if own is None or not image.size_bytes or abs(own - image.size_bytes) <= image.size_bytes / 100:
+        return ""
+    why = ("on the containerd image store it counts the stored content (the layer blobs as kept, compressed or not, tar headers included)" if (facts or {}).get("image_store") == "containerd"
+           else "it is measured differently")
+    return f"docker images on this engine shows {human_bytes(own)}: {why}, so it differs from our measure of the uncompressed files"
+
+
+def wasted_lines(image, limit: int = 5) -> list[str]:
+    """The largest hidden files, one line each: ``12.3 MB /path (added by `...`, hidden by `...`)``."""
+    lines = []
+    for wasted in (getattr(image, "wasted_files", None) or [])[:limit]:
+        lines.append(f"{human_bytes(wasted['size_bytes'])} {wasted['path']} (added by `{wasted['added_by'][:70]}`, "
+                     f"hidden by `{wasted['removed_by'][:70]}`)")
+    return lines

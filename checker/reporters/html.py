@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from . import human_bytes, points, sanitized, shown_findings
+from . import engine_line, engine_size_note, human_bytes, points, sanitized, shown_findings, wasted_lines
 
 _OK = "#1a7f37"
 _BAD = "#cf222e"
@@ -64,13 +64,20 @@ def render(report, link_base: str = "") -> str:
         if image.baseline_size_bytes:
             ratios.append(f"{image.size_bytes / image.baseline_size_bytes:.2f}&times; the single-stage baseline "
                           f"({human_bytes(image.baseline_size_bytes)})")
+        if engine_size_note(image, report.engine):
+            ratios.append(_e(engine_size_note(image, report.engine)))
         parts.append(f"<p><b>Image: {human_bytes(image.size_bytes)}</b> <small>({_e(image.measure)})</small>"
                      + (f"<br>{'; '.join(ratios)}" if ratios else "") + "</p>")
+        hidden = wasted_lines(image)
+        if hidden:
+            parts.append("<p>Largest hidden files:</p><ul>" + "".join(f"<li>{_e(line)}</li>" for line in hidden) + "</ul>")
         layer_rows = "".join(
             f"<tr><td style='text-align:right'>{human_bytes(layer.size_bytes)}</td>"
             f"<td style='text-align:left'><code>{_e(layer.created_by[:160])}</code></td></tr>"
             for layer in image.layers if layer.size_bytes
         )
         parts.append(f"<details><summary>Layers</summary><table>{layer_rows}</table></details>")
+    if engine_line(report.engine):
+        parts.append(f"<p><small>{_e(engine_line(report.engine))}</small></p>")
     parts.append("</div>")
     return "".join(parts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import human_bytes, points, sanitized, shown_findings
+from . import engine_line, engine_size_note, human_bytes, points, sanitized, shown_findings, wasted_lines
 
 
 def _cell(text: str) -> str:
@@ -43,4 +43,11 @@ def render(report) -> str:
                 for finding, scoring in shown]
     if report.image is not None:
         out += ["", f"Image size: **{human_bytes(report.image.size_bytes)}** ({report.image.measure})."]
+        if engine_size_note(report.image, report.engine):
+            out.append(f"Note: {_cell(engine_size_note(report.image, report.engine))}.")
+        hidden = wasted_lines(report.image)
+        if hidden:
+            out += ["", "Largest hidden files:", ""] + [f"- {_cell(line)}" for line in hidden]
+    if engine_line(report.engine):
+        out += ["", engine_line(report.engine)]
     return "\n".join(out) + "\n"

@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import human_bytes, points, sanitized, shown_findings
+from . import engine_line, engine_size_note, human_bytes, points, sanitized, shown_findings, wasted_lines
 
 
 def renderable(report):
@@ -85,8 +85,16 @@ def renderable(report):
             facts.append(f"{image.size_bytes / image.baseline_size_bytes:.2f}x the single-stage baseline ({human_bytes(image.baseline_size_bytes)})")
         if image.wasted_bytes is not None:
             facts.append(f"{human_bytes(image.wasted_bytes)} hidden under later layers")
+        if image.efficiency is not None:
+            facts.append(f"efficiency {image.efficiency:.1%}")
+        if engine_size_note(image, report.engine):
+            facts.append(engine_size_note(image, report.engine))
         if facts:
             items.append(Text("; ".join(facts)))
+        if wasted_lines(image):
+            items.append(Text("Largest hidden files:\n" + "\n".join("  " + line for line in wasted_lines(image))))
+    if engine_line(report.engine):
+        items.append(Text(engine_line(report.engine), style="dim"))
     return Group(*items)
 
 

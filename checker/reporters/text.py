@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import human_bytes, points, sanitized, shown_findings
+from . import engine_line, engine_size_note, human_bytes, points, sanitized, shown_findings, wasted_lines
 
 
 def render(report) -> str:
@@ -58,8 +58,14 @@ def render(report) -> str:
         if image.baseline_size_bytes:
             lines.append(f"  single-stage baseline: {human_bytes(image.baseline_size_bytes)}; "
                          f"ratio {image.size_bytes / image.baseline_size_bytes:.2f}")
+        note = engine_size_note(image, report.engine)
+        if note:
+            lines.append(f"  {note}")
         if image.wasted_bytes is not None:
             lines.append(f"  hidden by later layers: {human_bytes(image.wasted_bytes)}")
+            lines.extend(f"    {line}" for line in wasted_lines(image))
+        if image.efficiency is not None:
+            lines.append(f"  efficiency of your layers (kept / written): {image.efficiency:.1%}")
         lines.append("  Layers (newest last):")
         for layer in image.layers:
             if layer.size_bytes:
@@ -70,6 +76,9 @@ def render(report) -> str:
         lines.append("Findings (errors and warnings, scored or not):")
         for finding, scoring in shown:
             lines.append(f"  line {finding.line} {finding.rule} {finding.severity}: {finding.message}  [{scoring}]")
+    if engine_line(report.engine):
+        lines.append("")
+        lines.append(engine_line(report.engine))
     advice = [f for f in report.findings if not f.blocking]
     if advice:
         lines.append("")

@@ -153,3 +153,32 @@ def test_the_probed_port_is_the_course_port_unless_expose_says_otherwise():
     assert probes.container_port(image(), 8000) == 8000
     assert probes.container_port(image(exposed=("8000/tcp", "9000/tcp")), 8000) == 8000
     assert probes.container_port(image(exposed=("8080/tcp",)), 8000) == 8080
+
+
+def _layer_facts() -> probes.LayerFacts:
+    """Base (1 layer, 100 MB, hid 2 MB of its own), then the learner's: 30 MB written, 21 MB of it hidden later."""
+    facts = probes.LayerFacts(
+        layers=[probes.LayerFact("sha256:a", 100_000_000, "ADD base"), probes.LayerFact("sha256:b", 30_000_000, "RUN fetch"),
+                probes.LayerFact("sha256:c", 0, "RUN rm /tmp/big.bin")],
+        final_bytes=107_000_000,
+        wasted_files=[probes.WastedFile("/tmp/big.bin", 21_000_000, 1, 2), probes.WastedFile("/var/base.old", 2_000_000, 0, 0)],
+        kept_by_layer=[98_000_000, 9_000_000, 0],
+    )
+    return facts
+
+
+def test_wasted_bytes_from_the_layers_name_the_largest_hidden_file_with_the_instructions_that_added_and_hid_it():
+    evidence = dynamic.Evidence(image=image(size=64_000_000), layers=_layer_facts(), base_layers=1)
+    assert evidence.size_bytes == 130_000_000, "the layers' measure, not the engine's compressed figure"
+    assert evidence.wasted_bytes == 21_000_000, "the base image's own hidden file is left out"
+    outcome = judge("wasted_bytes", evidence)
+    assert not outcome.passed
+    assert "/tmp/big.bin" in outcome.message and "RUN fetch" in outcome.message and "RUN rm /tmp/big.bin" in outcome.message
+    assert outcome.details["wasted_files"][0]["path"] == "/tmp/big.bin"
+
+
+def test_efficiency_is_what_the_learners_layers_keep_of_what_they_write_and_a_teacher_sets_the_bar():
+    evidence = dynamic.Evidence(image=image(), layers=_layer_facts(), base_layers=1)
+    outcome = judge("efficiency", evidence)
+    assert not outcome.passed and outcome.details["efficiency"] == 0.3
+    assert judge("efficiency", evidence, min_efficiency=0.25).passed
