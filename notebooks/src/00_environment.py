@@ -58,8 +58,9 @@ assert env.engine.buildkit == ("buildkit" in env.engine.builders)
 #
 # Docker has two builders. The **classic builder** runs a Dockerfile one instruction at a time,
 # prints `Step 3/12 : RUN ...` for each, and says `---> Using cache` when it reuses a layer. That
-# makes the layer cache easy to watch, which lesson 5 relies on. **BuildKit** (the default in
-# recent Docker Desktop) builds stages in parallel and adds features such as cache mounts
+# makes the layer cache easy to watch, which lesson 5 relies on. **BuildKit** (the default of
+# `docker build` since Docker Engine 23.0, on Linux as in Docker Desktop) builds stages in
+# parallel and adds features such as cache mounts
 # (`RUN --mount=type=cache`). The course builds with the classic builder on every engine (the
 # engine's API offers it even where BuildKit is the default, as the line above shows), so lesson 6
 # can only describe those features; everything else you learn applies to both builders.
@@ -189,6 +190,7 @@ quiz
 #
 # **Next:** [1 · The single-stage problem](01_single_stage_problem.ipynb). The exercises live in
 # [`../exercises/`](../exercises/); the first is [`01-multi-stage`](../exercises/01-multi-stage/).
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

@@ -62,6 +62,11 @@ assert full.step("pip install").seconds > 0
 
 # %% [markdown]
 # ## How big is it?
+#
+# The figure below is the image's *uncompressed* size: its layers unpacked and added up. A
+# registry's listing, or `docker images` on an engine with the containerd image store (Docker
+# Desktop's default), shows other figures for the same image; [lesson 2](02_multi_stage.ipynb#three-sizes)
+# names all three.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -253,6 +258,7 @@ quiz_layer
 #
 # **Exercise:** [`01-multi-stage`](../exercises/01-multi-stage/) starts from this Dockerfile.
 # **Next:** [2 · Multi-stage builds](02_multi_stage.ipynb) removes the toolchain from what you ship.
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

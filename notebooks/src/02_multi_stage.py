@@ -43,7 +43,10 @@ settings = lesson.settings
 #   app's code.
 #
 # (Why a virtual environment? Because it puts everything pip installs in one folder, which makes
-# the copy a single line. Lesson 3 measures the alternatives.)
+# the copy a single line. Lesson 3 measures the alternatives. And why `3.13-slim` and not a tag
+# that also names the Debian release, such as `3.13-slim-trixie`, or a digest? Only because the
+# course's stand-in images are tagged that way; [lesson 4](04_slim_vs_alpine.ipynb#debian-codename-tags)
+# shows why your own Dockerfiles should name the release.)
 
 # %%
 lesson.dockerfile("multi-stage")
@@ -131,6 +134,45 @@ assert reduction >= 0.75
 # library set. The *shape* of the result is what carries over: the full single-stage image is
 # several times the multi-stage one, and the slim single-stage image sits between them. The
 # Alpine row waits for [lesson 4](04_slim_vs_alpine.ipynb).
+
+# %% [markdown]
+# <a id="three-sizes"></a>
+# ### One image, three sizes
+#
+# "How big is this image?" has three honest answers, and the number you read depends on which
+# one your tool shows:
+#
+# * **Uncompressed size**: the layers unpacked, added up. The course measures this one (the
+#   engine's `Size`), and it is what `docker images` prints on an engine with the classic image
+#   store (storage driver `overlay2`, as lesson 0 reports).
+# * **Compressed content size**: the layers as a registry stores and sends them, gzip- or
+#   zstd-compressed: what Docker Hub lists, and what a pull downloads. Typically well under the
+#   uncompressed size.
+# * **Disk usage in the containerd image store**: that store keeps both the compressed layers
+#   and their unpacked copies, so its `docker images` figure is roughly the sum of the two above
+#   (`docker image ls --tree` shows it as DISK USAGE beside CONTENT SIZE). It is the default for
+#   fresh installs of Docker Desktop 4.34 and of Docker Engine 29.0 and later
+#   ([Docker docs: containerd image store](https://docs.docker.com/engine/storage/containerd/)).
+#
+# So the same image can read about twice as large on a new laptop as in this course, and smaller
+# again on Docker Hub. Compare like with like: the *ratios* between images hold in all three.
+#
+# <a id="the-articles-errata"></a>
+# ### The article's own slips
+#
+# Three things in the article do not hold together, so you do not trip over them:
+#
+# * It gives three sizes for its single-stage image: 800 MB in the introduction, 1.1 GB under
+#   the Dockerfile, and 1.2 GB in the comparison table, without saying which measure or which
+#   build each one is. The charts above compare with the table's figure.
+# * Its first multi-stage listing copies with `COPY /opt/venv /opt/venv`, without
+#   `--from=builder`. That copies from the build *context*, not from the builder, and the build
+#   stops with "COPY failed: file not found in build context". The complete listing at the end
+#   of the article has `--from=builder`, as ours does.
+# * It calls the multi-stage slim build a reduction "with zero compatibility risk". The risk is
+#   smaller, not zero: the runtime stage must install the run-time libraries the builder had for
+#   free, and a stage that forgets `libpq5` builds fine and fails at import, as the demo below
+#   shows. Builder and runtime must also share the same Python at the same path (lesson 3).
 
 # %% [markdown]
 # ## Where the bytes went
@@ -260,6 +302,7 @@ quiz_share
 # **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
 # [`03-runtime-deps`](../exercises/03-runtime-deps/).
 # **Next:** [3 · Why a virtualenv](03_virtualenvs.ipynb).
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

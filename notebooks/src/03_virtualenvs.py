@@ -189,13 +189,47 @@ assert trap.fields()["files under /install"] == "0", "the requirement never reac
 # pulled in by a tool. The runtime stage then lacks it, and you find out at import time. A venv
 # does not have this problem: it starts empty (apart from pip).
 #
+# <a id="the-prefix-fix"></a>
+# ### The fix: `--ignore-installed`, or `--target`
+#
+# Add `--ignore-installed`: pip then installs every requirement into the prefix, whatever the
+# builder's Python already has. `--target=DIR` avoids the trap too (pip installs into a scratch
+# directory and moves the result into `DIR`, so nothing counts as already there), but it lays the
+# packages out flat, for `PYTHONPATH`, rather than as a `/usr/local`-shaped tree. The probe
+# containers have no network, so the cell below installs pip from the wheel CPython bundles for
+# `ensurepip` rather than from PyPI: first without a fix, then with each, and finally imports pip
+# from the fixed prefix:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+FIX = """
+offline="--no-cache-dir --no-index --find-links $(python -c 'import ensurepip, os; print(os.path.dirname(ensurepip.__file__))')/_bundled"
+pip install $offline --prefix=/install pip > /dev/null 2>&1
+echo "files under /install, --prefix alone: $(find /install -type f 2>/dev/null | wc -l)"
+pip install $offline --prefix=/fixed --ignore-installed pip > /dev/null 2>&1
+echo "files under /fixed, --prefix --ignore-installed: $(find /fixed -type f 2>/dev/null | wc -l)"
+pip install $offline --target=/target pip > /dev/null 2>&1
+echo "files under /target, --target: $(find /target -type f 2>/dev/null | wc -l)"
+echo "pip imported from: $(PYTHONPATH="$(echo /fixed/lib/python3*/site-packages)" python -c 'import pip; print(pip.__file__)')"
+"""
+fixed = lesson.run_in(settings.slim_image, FIX)
+print(fixed.output)
+
+# %%
+counts = {name.split(",")[0]: value for name, value in fixed.fields().items() if name.startswith("files under")}
+assert counts["files under /install"] == "0", "without the flag, the prefix stays empty"
+assert int(counts["files under /fixed"]) > 0, "--ignore-installed fills the prefix"
+assert int(counts["files under /target"]) > 0, "--target fills its directory too"
+assert fixed.fields()["pip imported from"].startswith("/fixed/"), "and Python imports the package from the prefix"
+
+# %% [markdown]
 # ## Trade-offs
 #
 # | | venv (`/opt/venv`) | `--prefix=/install` | copy `/usr/local` |
 # |---|---|---|---|
 # | what crosses | one folder: your packages + pip | one folder: your packages only | everything, interpreter included |
 # | size | small | smallest | interpreter twice |
-# | isolation from the base's packages | full | none: "already satisfied" skips | none |
+# | isolation from the base's packages | full | none: "already satisfied" skips, unless `--ignore-installed` | none |
 # | `pip list` / `pip freeze` in the image | shows exactly your dependencies | mixed with the base's | mixed |
 # | same Python path needed in both stages | yes | yes | yes |
 #
@@ -237,12 +271,14 @@ quiz_prefix
 #   what was there; copying it cleanly means copying the interpreter too.
 # * A venv at `/opt/venv` holds every dependency in one folder: `COPY --from=builder /opt/venv
 #   /opt/venv` is exact, at the cost of a copy of pip.
-# * `--prefix` is smaller still, but skips anything the builder already had.
+# * `--prefix` is smaller still, but skips anything the builder already had, unless you add
+#   `--ignore-installed` (or use `--target`).
 # * Builder and runtime must share the Python version and path.
 #
 # **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
 # [`03-runtime-deps`](../exercises/03-runtime-deps/).
 # **Next:** [4 · Slim or Alpine?](04_slim_vs_alpine.ipynb)
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

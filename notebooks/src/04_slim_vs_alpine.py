@@ -177,6 +177,8 @@ if alpine is not None:
 # three Debian-based rows follow the article's order and rough proportions, and the live PyPI
 # check shows that Alpine would not avoid compiling psycopg2. The remaining question, whether the
 # size saved is worth testing the whole app on musl, is a judgement the numbers inform but do not make.
+# Our column holds uncompressed sizes; the article does not say which of the
+# [three sizes](02_multi_stage.ipynb#three-sizes) it quotes, so compare proportions, not megabytes.
 
 # %% [markdown]
 # <a id="pin-the-base-image"></a>
@@ -189,8 +191,41 @@ if alpine is not None:
 # `FROM python:${PYTHON_VERSION}-slim`: one line to change, every stage on the same Python, and
 # a default so the file builds without `--build-arg`. A tag such as `3.13-slim` still moves with
 # patch releases and Debian security updates, which you want: rebuild regularly with
-# `docker build --pull` to pick them up. To freeze the base exactly, add its digest
-# (`python:3.13-slim@sha256:...`) and update it on purpose.
+# `docker build --pull` to pick them up.
+#
+# <a id="debian-codename-tags"></a>
+# ### The Debian release moves too: codename tags
+#
+# `3.13-slim` names the Python version, not the Debian release under it: it follows Debian's
+# current stable release. When Debian 13 "trixie" came out in August 2025, `python:3.13-slim`
+# moved from bookworm (Debian 12) to trixie within days, and Dockerfiles whose `apt-get install`
+# lines named packages that trixie renamed or dropped stopped building, with no change on their
+# side (for example [mozilla-releng/balrog#3532](https://github.com/mozilla-releng/balrog/pull/3532)
+# and [wagtail/bakerydemo#552](https://github.com/wagtail/bakerydemo/pull/552)). The official
+# images also carry tags that name the release: `python:3.13-slim-trixie`,
+# `python:3.13-slim-bookworm`. `FROM python:${PYTHON_VERSION}-slim-trixie` keeps the patch and
+# security updates and changes Debian only when you edit the line. (The course's Dockerfiles keep
+# the short tag because the stand-in images here are tagged that way; the checker accepts both.)
+# Which release is this engine's slim image on?
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+release = lesson.run_in(settings.slim_image, '. /etc/os-release; echo "Debian release: $VERSION_ID ($VERSION_CODENAME)"')
+print(f"{settings.slim_image}: {release.fields().get('Debian release', release.output)}")
+
+# %%
+version, _, codename = release.fields().get("Debian release", "").partition(" ")
+assert release.ok and version.isdigit() and codename.strip("()").isalpha(), \
+    f"the slim image names its Debian release and codename: {release.output}"
+
+# %% [markdown]
+# To freeze the base exactly, add its **digest**, the hash of the image's manifest:
+# `FROM python:3.13-slim-trixie@sha256:<digest>`. The engine then uses exactly that image, and the
+# tag only tells the reader what it is. `docker images --digests` shows the digest of an image
+# pulled from a registry (an image built locally, such as a stand-in, has none);
+# `docker buildx imagetools inspect python:3.13-slim-trixie` asks the registry directly. A pinned
+# digest never receives security updates by itself: update it on purpose, for example with a bot
+# such as Dependabot or Renovate that proposes the new digest as a pull request.
 
 # %% [markdown]
 # ## Self-check
@@ -230,11 +265,12 @@ quiz_psycopg
 #   compiles on both, so both need a builder stage.
 # * Alpine could not be built here; the table says so rather than guessing. The course's default
 #   stays `python:3.13-slim`.
-# * Whichever base you choose, pin its version: a tag such as `3.13-slim` (or a digest), never
-#   `latest`.
+# * Whichever base you choose, pin its version, never `latest`: a tag such as `3.13-slim`, better
+#   one that names the Debian release too (`3.13-slim-trixie`), or a digest (`@sha256:...`).
 #
 # **Exercise:** [`04-smaller-still`](../exercises/04-smaller-still/).
 # **Next:** [5 · The layer cache](05_layer_cache.ipynb).
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

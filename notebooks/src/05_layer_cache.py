@@ -249,6 +249,7 @@ quiz_clean
 #
 # **Exercise:** [`02-cache-order`](../exercises/02-cache-order/).
 # **Next:** [6 · Going further](06_going_further.ipynb).
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

@@ -18,7 +18,7 @@
 # | | |
 # |---|---|
 # | **Time** | about 35 minutes |
-# | **Objectives** | Measure what `.dockerignore` keeps out of the build context. Run the app as a non-root user. Use `--no-install-recommends`, and recognise (and fix) the failure it causes when compiling psycopg2. Measure pip's cache with and without `--no-cache-dir`. Know what BuildKit cache mounts would add, and why this engine cannot show them. |
+# | **Objectives** | Measure what `.dockerignore` keeps out of the build context. Run the app as a non-root user. Use `--no-install-recommends`, and recognise (and fix) the failure it causes when compiling psycopg2. Measure pip's cache with and without `--no-cache-dir`. Know what BuildKit cache mounts add, and what apt needs before its cache mount keeps anything. |
 # | **Key points** | `.dockerignore` decides what leaves your machine, including secrets. A `USER` line costs nothing and removes root from the running app. `--no-install-recommends` trims packages you did not ask for, including some you needed without knowing: name them. In a multi-stage build, caches left in the builder never ship. |
 
 # %%
@@ -121,13 +121,17 @@ for label, probe in whoami.items():
 # %%
 assert production.ok, production.error_tail()
 assert whoami[multi.label].fields()["uid"] == "0", "without USER the app runs as root"
-assert whoami[production.label].fields()["uid"] != "0", "with USER app the process is not root"
-assert production.info.user == "app"
+assert whoami[production.label].fields()["uid"] == "10001", "with USER 10001 the process is not root"
+assert production.info.user == "10001", "the image names its user by number"
 
 # %% [markdown]
-# A fixed uid (10001 here) matters on Kubernetes, where `runAsNonRoot` checks the *number*, and
-# when files on a volume must be owned by the app. The app only reads its code, so the files can
-# stay owned by root: the app user can read them but not change them.
+# The Dockerfile creates the user with a fixed uid (10001) and names it by that *number*,
+# `USER 10001`, not `USER app`. Kubernetes' `runAsNonRoot` checks the image's user before it
+# starts the container, and it can only verify a number: with a name, the kubelet refuses to
+# start the pod, because it cannot tell that the name is not root
+# ([Kubernetes: security context](https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)).
+# A fixed uid also matters when files on a volume must be owned by the app. The app only reads its
+# code, so the files can stay owned by root: the app user can read them but not change them.
 
 # %% [markdown]
 # <a id="the-no-install-recommends-trap"></a>
@@ -236,7 +240,7 @@ if "http-v2" not in kinds and "http" not in kinds:
 # in the discarded builder, as the last assertion shows; the flag then only keeps the builder lean.
 
 # %% [markdown]
-# ## 5. BuildKit cache mounts (not on this engine)
+# ## 5. BuildKit cache mounts
 #
 # BuildKit can give a `RUN` step a cache directory that lives on the build host, outside every
 # layer, and survives between builds:
@@ -248,10 +252,46 @@ if "http-v2" not in kinds and "http" not in kinds:
 # The cache never enters the image (no `--no-cache-dir` needed), and when the install step *does*
 # have to run again, say after a change to `requirements.txt` or with the wrong order from lesson
 # 5, pip finds its downloads and the psycopg2 wheel it built last time, and skips most of the work.
-# The same works for apt (`target=/var/cache/apt`).
 #
-# This engine is Docker 20.10 with the classic builder and no buildx, so it cannot run that line.
-# We try anyway, to see the engine say so:
+# <a id="apt-cache-mounts"></a>
+# ### apt needs two more lines
+#
+# A cache mount on `/var/cache/apt` alone keeps *nothing* on a Debian-based image such as
+# `python:3.13-slim`: the image ships an apt setting, `/etc/apt/apt.conf.d/docker-clean`, that
+# deletes every downloaded `.deb` after each install (the cell below prints it from the slim
+# image). For the mount to pay, the build stage first removes that file and tells apt to keep what
+# it downloads (apt-get keeps downloads by default; the `apt` command does not, hence the
+# `Keep-Downloaded-Packages` line):
+#
+# ```dockerfile
+# RUN rm -f /etc/apt/apt.conf.d/docker-clean \
+#     && echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > /etc/apt/apt.conf.d/keep-downloads
+# RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+#     --mount=type=cache,target=/var/lib/apt,sharing=locked \
+#     apt-get update \
+#     && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev
+# ```
+#
+# `sharing=locked` makes two builds that need the same cache wait for each other, since apt takes
+# a lock on its directories. The package lists now live in the mounted `/var/lib/apt`, outside the
+# layer, so the `rm -rf /var/lib/apt/lists/*` of the other lessons has nothing left to remove.
+# Do this in the build stage: a later `RUN apt-get install` without the mounts would now leave
+# its `.deb` files in the layer. (Docker's own Dockerfile reference gives the same recipe:
+# [RUN --mount=type=cache, example "cache apt packages"](https://docs.docker.com/reference/dockerfile/#example-cache-apt-packages).)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+docker_clean = lesson.run_in(settings.slim_image, "cat /etc/apt/apt.conf.d/docker-clean")
+print(docker_clean.output)
+
+# %%
+assert docker_clean.ok, "the slim image ships /etc/apt/apt.conf.d/docker-clean"
+assert "/var/cache/apt/archives/*.deb" in docker_clean.output, "it deletes the downloaded packages after each install"
+
+# %% [markdown]
+# Can the engine you are using run `RUN --mount` at all? It depends on its builder, which
+# [lesson 0](00_environment.ipynb) printed: BuildKit runs it, the classic builder cannot. The
+# cell below builds the pip cache mount and prints what the engine answers:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -263,8 +303,9 @@ assert not mount.ok, "the classic builder cannot run RUN --mount"
 assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.result.error or "").lower()
 
 # %% [markdown]
-# With BuildKit (Docker 23+ uses it by default, or `DOCKER_BUILDKIT=1` with buildx installed) the
-# same Dockerfile builds; we cannot measure its gain here, so we do not quote one.
+# With BuildKit (the default builder of `docker build` since Docker Engine 23.0, or
+# `DOCKER_BUILDKIT=1` with buildx installed) the same Dockerfile builds; we have not measured its
+# gain here, so we do not quote one.
 
 # %% [markdown]
 # ## 6. Five more habits, in words
@@ -394,18 +435,20 @@ quiz_trap
 #
 # * `.dockerignore` keeps virtualenvs, git history and secrets out of the context, and so out of
 #   every `COPY . .`. Measured above: a context many times smaller, and no password in the image.
-# * `USER app` (with a fixed uid) after the root-only steps: the app runs as non-root for free.
+# * `USER 10001` (a fixed uid, named by number) after the root-only steps: the app runs as
+#   non-root for free, and Kubernetes' `runAsNonRoot` can verify it.
 # * `--no-install-recommends` trims packages; name what you really need (`libc6-dev` for gcc), and
 #   build and run to prove it.
 # * `--no-cache-dir` keeps pip's cache out of the layer; in a multi-stage build it never ships anyway.
 # * BuildKit cache mounts speed up reinstalls without growing the image, on engines that have
-#   BuildKit. This one does not.
+#   BuildKit; for apt, remove `docker-clean` and keep the downloaded packages first.
 # * An exec-form `CMD`, `COPY` rather than `ADD`, no secrets in `ARG` or `ENV`, the `.pyc` files
 #   kept, and no pip in the venv you ship.
 #
 # **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/) and
 # [`05-production-ready`](../exercises/05-production-ready/).
 # Back to the [list of lessons](README.md).
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
 
 # %% [markdown]
 # ---

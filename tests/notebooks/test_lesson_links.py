@@ -83,7 +83,8 @@ def test_a_made_up_anchor_or_lesson_is_reported_missing():
 
 
 def _pages_with_links() -> list[Path]:
-    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "notebooks" / "README.md"]
+    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "notebooks" / "README.md",
+            REPO / "notebooks" / "QUICK_REFERENCE.md"]
 
 
 @pytest.mark.parametrize("page", _pages_with_links(), ids=lambda p: str(p.relative_to(REPO)))
