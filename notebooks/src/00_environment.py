@@ -178,7 +178,7 @@ quiz
 # * Lesson images are kept as a build cache; `python -m checker clean` removes them.
 #
 # **Next:** [1 · The single-stage problem](01_single_stage_problem.ipynb). The exercises live in
-# [`../exercises/`](../exercises/); the first is [`01-multi-stage`](../exercises/01-multi-stage/).
+# [`../exercises/`](../exercises/README.md); the first is [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb).
 
 # %% [markdown]
 # ---

@@ -251,7 +251,7 @@ quiz_layer
 # * Size costs pull time on every fresh machine, registry storage and transfer, and security
 #   exposure.
 #
-# **Exercise:** [`01-multi-stage`](../exercises/01-multi-stage/) starts from this Dockerfile.
+# **Exercise:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) starts from this Dockerfile.
 # **Next:** [2 · Multi-stage builds](02_multi_stage.ipynb) removes the toolchain from what you ship.
 
 # %% [markdown]

@@ -257,8 +257,8 @@ quiz_share
 # * Measured here: the multi-stage image is a fraction of the single-stage one, and the slim
 #   single-stage image sits between the two, as in the article.
 #
-# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
-# [`03-runtime-deps`](../exercises/03-runtime-deps/).
+# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) and
+# [`03-runtime-deps`](../exercises/03-runtime-deps/03-runtime-deps.ipynb).
 # **Next:** [3 · Why a virtualenv](03_virtualenvs.ipynb).
 
 # %% [markdown]

@@ -240,8 +240,8 @@ quiz_prefix
 # * `--prefix` is smaller still, but skips anything the builder already had.
 # * Builder and runtime must share the Python version and path.
 #
-# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
-# [`03-runtime-deps`](../exercises/03-runtime-deps/).
+# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) and
+# [`03-runtime-deps`](../exercises/03-runtime-deps/03-runtime-deps.ipynb).
 # **Next:** [4 · Slim or Alpine?](04_slim_vs_alpine.ipynb)
 
 # %% [markdown]

@@ -233,7 +233,7 @@ quiz_psycopg
 # * Whichever base you choose, pin its version: a tag such as `3.13-slim` (or a digest), never
 #   `latest`.
 #
-# **Exercise:** [`04-smaller-still`](../exercises/04-smaller-still/).
+# **Exercise:** [`04-smaller-still`](../exercises/04-smaller-still/04-smaller-still.ipynb).
 # **Next:** [5 · The layer cache](05_layer_cache.ipynb).
 
 # %% [markdown]

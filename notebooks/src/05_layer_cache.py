@@ -247,7 +247,7 @@ quiz_clean
 # * Layers only add: delete temporary files (apt lists, pip's cache) in the `RUN` that made them.
 # * The cache compares text, not freshness: schedule uncached rebuilds for updates.
 #
-# **Exercise:** [`02-cache-order`](../exercises/02-cache-order/).
+# **Exercise:** [`02-cache-order`](../exercises/02-cache-order/02-cache-order.ipynb).
 # **Next:** [6 · Going further](06_going_further.ipynb).
 
 # %% [markdown]

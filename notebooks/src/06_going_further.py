@@ -317,7 +317,7 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # running as non-root cannot write into the image's packages at all). `PYTHONDONTWRITEBYTECODE=1`
 # (set in the production Dockerfile) is not a way to shrink an image: it only stops Python writing
 # new `.pyc` files at run time, and the ones pip made stay. If you want the sources gone rather
-# than the bytecode, there is an optional step in [exercise 04](../exercises/04-smaller-still/): in
+# than the bytecode, there is an optional step in [exercise 04](../exercises/04-smaller-still/04-smaller-still.ipynb): in
 # the build stage, `python -m compileall -b` writes each module's `.pyc` beside its `.py`, where
 # Python imports it when no source is there; then delete the `.py` files and the `__pycache__`
 # folders. Imports stay fast; the price is tracebacks without source lines.
@@ -331,7 +331,7 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # ([lesson 3](03_virtualenvs.ipynb) weighed it). To leave it out, create the venv with
 # `python -m venv --without-pip /opt/venv` and fill it from outside with the base image's own pip:
 # `pip --python /opt/venv/bin/python install --no-cache-dir -r requirements.txt`. The build stage
-# still has pip; the venv you copy does not. [Exercise 04](../exercises/04-smaller-still/) asks for
+# still has pip; the venv you copy does not. [Exercise 04](../exercises/04-smaller-still/04-smaller-still.ipynb) asks for
 # exactly that, among other trims.
 
 # %% [markdown]
@@ -403,8 +403,8 @@ quiz_trap
 # * An exec-form `CMD`, `COPY` rather than `ADD`, no secrets in `ARG` or `ENV`, the `.pyc` files
 #   kept, and no pip in the venv you ship.
 #
-# **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/) and
-# [`05-production-ready`](../exercises/05-production-ready/).
+# **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/04-smaller-still.ipynb) and
+# [`05-production-ready`](../exercises/05-production-ready/05-production-ready.ipynb).
 # Back to the [list of lessons](README.md).
 
 # %% [markdown]
