@@ -3,8 +3,9 @@
 :class:`SizeExplorer` lists the lesson images on the engine; choosing one draws its layers.
 :class:`CacheExplorer` lets the learner pick the instruction order and the file that changed,
 predict which steps will run again, then runs a *real* build and marks each prediction right or
-wrong. Both keep their last result in attributes (``parts``, ``figure``, ``outcome``) and expose
-their callbacks as methods, so a notebook can drive them headless and assert on the result.
+wrong; changing the order, the file or a prediction clears the last result. Both keep their last
+result in attributes (``parts``, ``figure``, ``outcome``) and expose their callbacks as methods, so
+the tests can drive them headless and assert on the result (the lessons leave them to the learner).
 """
 
 from __future__ import annotations
@@ -208,6 +209,7 @@ class CacheExplorer:
         self.output = w.Output()
         self.outcome: CacheOutcome | None = None
         self.order.observe(lambda _c: self._make_checkboxes(), names="value")
+        self.change.observe(self._inputs_changed, names="value")
         self.button.on_click(lambda _b: self.run())
         self._make_checkboxes()
         self.box = w.VBox([
@@ -228,7 +230,15 @@ class CacheExplorer:
                                layout=w.Layout(width="95%"))
             for number, instruction in self.steps()
         }
+        for box in self.checkboxes.values():
+            box.observe(self._inputs_changed, names="value")
         self.checks_box.children = list(self.checkboxes.values())
+        self._inputs_changed()
+
+    def _inputs_changed(self, _change=None) -> None:
+        """A new order, file or prediction: the last result no longer answers it, so it goes."""
+        self.outcome = None
+        self.output.clear_output()
 
     def choose(self, *, order: str | None = None, changed: str | None = "unset") -> None:
         """Select the Dockerfile order (a key of ORDERS or 'right'/'wrong') and the changed file."""

@@ -31,7 +31,6 @@
 # laptop and in the course's CI.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 from checker import lesson
 
 env = lesson.environment()
@@ -39,7 +38,7 @@ print(f"Docker engine {env.engine.server_version} (API {env.engine.api_version})
 print(f"storage driver: {env.engine.storage_driver}, host: {env.engine.operating_system}")
 print("builder:", "BuildKit" if env.engine.buildkit else "classic builder (no BuildKit)")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert env.engine.server_version not in {"", "?"}, "the engine did not report its version"
 assert env.engine.buildkit is False, "the lessons are written for the classic builder"
 
@@ -70,7 +69,6 @@ assert env.engine.buildkit is False, "the lessons are written for the classic bu
 # are measuring.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 lesson.base_images(env)
 
 # %%
@@ -86,7 +84,6 @@ assert full.size_bytes > slim.size_bytes, "the full image carries compilers and 
 # A stand-in carries labels that say how it was made. Here they are for the two Python images:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 from checker import engine
 
 for base in (slim, full):
@@ -112,7 +109,7 @@ else:
     print("and skips the one build that needs the image. (On a machine with Docker Hub access,")
     print("`python -m checker images` pulls it, and the lesson then builds it too.)")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert alpine.available == engine.image_exists(settings.alpine_image)
 
 # %% [markdown]
@@ -122,11 +119,10 @@ assert alpine.available == engine.image_exists(settings.alpine_image)
 # shell snippets in them with `lesson.run_in(image, script)`. One quick try on the slim image:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 probe = lesson.run_in(settings.slim_image, "python --version; id -un")
 print(probe.output)
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert probe.ok, probe.error
 assert probe.lines()[0].startswith(f"Python {settings.python_version}"), probe.output
 
@@ -152,22 +148,7 @@ lesson.Table(["name", "lesson", "what it is"],
 # ## Self-check
 
 # %%
-quiz = lesson.Quiz(
-    "This engine printed `---> Using cache` under a build step. What does that tell you?",
-    [
-        "The step's command ran again, faster, thanks to a warm disk cache",
-        "The layer from an earlier build was reused: the command did not run at all",
-        "BuildKit is enabled",
-    ],
-    answer=1,
-    why="The classic builder found an existing layer with the same parent and the same instruction, "
-        "so it reused it. Lesson 5 is all about making that happen.",
-    hints={
-        "The step's command ran again, faster, thanks to a warm disk cache": "A cached step does not run at all.",
-        "BuildKit is enabled": "That message is the classic builder's; BuildKit prints CACHED.",
-    },
-)
-quiz
+lesson.self_check("using-cache")
 
 # %% [markdown]
 # ## Recap
@@ -179,13 +160,3 @@ quiz
 #
 # **Next:** [1 · The single-stage problem](01_single_stage_problem.ipynb). The exercises live in
 # [`../exercises/`](../exercises/README.md); the first is [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb).
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-check so the automated
-# tests exercise its feedback. Answer it yourself first.
-
-# %%
-lesson.self_test(quiz)
-quiz.choose(quiz.answer)
-assert quiz.check() and "Right" in quiz.feedback.value

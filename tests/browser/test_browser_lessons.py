@@ -66,11 +66,16 @@ def test_environment_lesson_runs_every_cell_without_a_traceback_and_saving_it_ch
 def test_environment_lesson_self_check_quiz_is_a_widget_that_answers_clicks(lab):
     lab.open(f"notebooks/{FAST_LESSON}")
     lab.run_all(timeout_s=600)
-    quiz = lab.cell_containing("quiz = lesson.Quiz(")
+    quiz = lab.cell_containing('lesson.self_check("using-cache")')
     report = lab.widget_report(quiz)
     assert report.rendered, report.explain()
 
     widget = lab.outputs(quiz)
+    # Run All answered nothing: no option selected, no feedback, and the cell shows no answer.
+    assert widget.locator(".widget-radio-box input:checked").count() == 0, "Run All selected an answer"
+    assert "Right" not in widget.inner_text() and "answer" not in lab.outputs(quiz).inner_text().lower()
+    assert "answer=" not in quiz.locator(".jp-InputArea-editor").inner_text(), "the answer is in the cell"
+    assert "`" not in widget.inner_text(), "the question shows raw Markdown"
     assert widget.locator(".widget-radio-box label").count() >= 2
     feedback = widget.locator(".widget-html").last
     check = widget.locator("button.jupyter-button", has_text="Check")
