@@ -3,7 +3,8 @@
 In a Jupyter kernel the progress is an ipywidgets box updated in place (the build runs in the
 engine module's worker thread, which calls :meth:`BuildProgress.line` for each log line). Outside a
 kernel (a terminal, a script) it prints one line per step instead. Either way the finished build
-leaves a one-line text summary in the cell's output, so a saved notebook shows what happened.
+leaves one text line in the cell's output (the widget goes away then, so the sentence is shown
+once), and a saved notebook shows what happened.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import threading
 import time
 
-from .table import human_seconds, shorten
+from .table import human_bytes, human_seconds, shorten
 
 _STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 
@@ -92,17 +93,21 @@ class BuildProgress:
         )
         self.detail.value = f"<pre style='margin:0'>{html.escape(shorten(detail, 110))}</pre>" if detail else ""
 
-    def finish(self, *, ok: bool, seconds: float, steps: int, cached: int, message: str = "") -> str:
-        """Freeze the display and print (and return) the one-line summary."""
+    def finish(self, *, ok: bool, seconds: float, steps: int, cached: int, message: str = "",
+               size_bytes: int | None = None) -> str:
+        """Put the one-line summary in place of the progress display; print and return it.
+
+        ``steps`` and ``cached`` count the learner's own steps (see ``builds.counted_steps``);
+        ``size_bytes`` is the image's size when the build produced one.
+        """
         verdict = "built" if ok else "FAILED"
-        summary = f"{self.title}: {verdict} in {human_seconds(seconds)}, {cached} of {steps} steps from cache"
+        summary = f"{self.title}: {verdict} in {human_seconds(seconds)}"
+        if size_bytes is not None:
+            summary += f", {human_bytes(size_bytes)}"
+        summary += f", {cached} of {steps} steps from cache"
         if message:
             summary += f". {message}"
-        if self.use_widgets:
-            self.bar.max = max(self.total, 1)
-            self.bar.value = self.bar.max if ok else max(self.step - 1, 0)
-            self.bar.bar_style = "success" if ok else "danger"
-            self.status.value = f"<b>{html.escape(summary)}</b>"
-            self.detail.value = ""
+        if self.use_widgets and self.box is not None:
+            self.box.layout.display = "none"
         print(summary, flush=True)
         return summary

@@ -53,7 +53,6 @@ lesson.dockerfile("full-single")
 
 # %%
 full = lesson.build_variant("full-single")
-full
 
 # %% jupyter={"source_hidden": true}
 assert full.ok, full.error_tail()

@@ -72,7 +72,6 @@ lesson.dockerfile("multi-stage")
 
 # %%
 multi = lesson.build_variant("multi-stage")
-multi
 
 # %% jupyter={"source_hidden": true}
 assert multi.ok, multi.error_tail()

@@ -1,0 +1,82 @@
+"""What a lesson prints after a build: each fact once, steps counted one way, sizes in one format.
+
+Issue 22: the build line said "15 of 18 steps" where the chart said "15 of 15" and the step table
+had 12 rows; the summary was shown twice (widget and text); a raw ``<LessonImage ...>`` followed.
+Pure logic on hand-made build results: no engine.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from checker.engine import BuildResult, BuildStep
+from checker.lesson.builds import LessonImage, counted_steps
+from checker.lesson.charts import rebuild_times
+from checker.lesson.progress import BuildProgress
+
+REPO = Path(__file__).resolve().parents[2]
+LESSONS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+STEPS = [
+    BuildStep(1, "ARG PYTHON_VERSION=3.13"),
+    BuildStep(2, "FROM python:3.13-slim AS builder"),
+    BuildStep(3, "RUN apt-get update && apt-get install -y gcc", cached=True, seconds=0.1),
+    BuildStep(4, "COPY requirements.txt .", cached=True, seconds=0.1),
+    BuildStep(5, "FROM python:3.13-slim"),
+    BuildStep(6, "COPY . .", cached=False, seconds=0.4),
+    BuildStep(7, "CMD [\"uvicorn\", \"main:app\"]", cached=False, seconds=0.1),
+    BuildStep(8, "LABEL org.lean-python-images.keep=lesson org.lean-python-images.lesson.variant=x", seconds=0.1),
+]
+
+
+def _image() -> LessonImage:
+    result = BuildResult(ok=True, image_id=None, tag="lpi-lesson/x:latest", seconds=1.5, steps=STEPS)
+    return LessonImage("x", "Example", "lpi-lesson/x:latest", "", None, result)
+
+
+def test_counted_steps_are_the_dockerfiles_own_cacheable_lines():
+    assert [step.number for step in counted_steps(STEPS)] == [3, 4, 6, 7]
+
+
+def test_the_step_table_the_summary_and_the_chart_count_the_same_steps():
+    image = _image()
+    assert image.cache_summary() == "2 of 4 steps from cache"
+    table = image.steps_table()
+    assert len(table.rows) == 4 and "2 of 4 steps from cache" in table._repr_html_()
+    figure = rebuild_times([("x", image.result)])
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    assert any("(2 of 4 steps from cache)" in text for text in texts), texts
+
+
+def test_the_build_line_is_printed_once_with_the_size_and_the_same_count(capsys):
+    progress = BuildProgress("Example (lpi-lesson/x:latest)", widgets=False)
+    summary = progress.finish(ok=True, seconds=1.5, steps=4, cached=2, size_bytes=180_400_000)
+    assert summary == "Example (lpi-lesson/x:latest): built in 1.5 s, 180 MB, 2 of 4 steps from cache"
+    assert capsys.readouterr().out.count("steps from cache") == 1
+
+
+def test_in_a_kernel_the_progress_widget_gives_way_to_the_summary_line(capsys):
+    pytest.importorskip("ipywidgets")
+    progress = BuildProgress("Example", widgets=True)
+    progress.finish(ok=True, seconds=1.5, steps=4, cached=2)
+    assert progress.box is not None and progress.box.layout.display == "none", "the sentence is shown once"
+    assert capsys.readouterr().out.count("steps from cache") == 1
+
+
+def test_a_lesson_image_shows_as_a_sentence_not_as_a_python_repr():
+    failed = BuildResult(ok=False, image_id=None, tag=None, seconds=1.0, steps=STEPS[:3], failed_step="RUN apt-get")
+    image = LessonImage("x", "Example", None, "", None, failed)
+    assert image._repr_markdown_() == "**Example: the build failed** at `RUN apt-get`"
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_no_lesson_cell_ends_by_showing_the_image_it_just_built(notebook):
+    """The build's own line already says what was built, how big and how fast."""
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        lines = cell.source.strip().splitlines() if cell.cell_type == "code" else []
+        if lines and re.fullmatch(r"\w+", lines[-1].strip()):
+            assert not re.search(rf"^{lines[-1].strip()} = lesson\.build", cell.source, re.MULTILINE), cell.source
