@@ -91,7 +91,7 @@ for base in (slim, full):
     print(base.ref, "(stand-in)" if base.standin else "(official image)")
     for key in sorted(labels):
         if key.startswith(("org.lean-python-images.", "org.opencontainers.")):
-            print(f"    {key} = {labels[key]}")
+            print(f"    {key} = {lesson.without_host_files(labels[key])}")
     assert (labels.get("org.lean-python-images.standin") == "true") == base.standin, "stand-ins are labelled as such"
 
 # %% [markdown]

@@ -80,3 +80,18 @@ def test_no_lesson_cell_ends_by_showing_the_image_it_just_built(notebook):
         lines = cell.source.strip().splitlines() if cell.cell_type == "code" else []
         if lines and re.fullmatch(r"\w+", lines[-1].strip()):
             assert not re.search(rf"^{lines[-1].strip()} = lesson\.build", cell.source, re.MULTILINE), cell.source
+
+
+def test_a_stand_ins_description_keeps_its_meaning_without_the_hosts_certificate_file_names():
+    from checker import lesson
+
+    text = ("Stand-in for python:3.13-slim: CPython 3.13.5 under /usr/local; trusts the host's extra CA "
+            "certificates (custom-ca.crt, corp-root.pem)")
+    shown = lesson.without_host_files(text)
+    assert shown == "Stand-in for python:3.13-slim: CPython 3.13.5 under /usr/local; trusts the host's extra CA certificates"
+    assert lesson.without_host_files("Debian trixie (debootstrap minbase)") == "Debian trixie (debootstrap minbase)"
+
+
+def test_lesson_zero_prints_labels_through_the_filter():
+    source = (REPO / "notebooks" / "src" / "00_environment.py").read_text()
+    assert "lesson.without_host_files(labels[key])" in source
