@@ -56,9 +56,9 @@ def category(part: Part) -> str:
         if any(tool in text for tool in ("gcc", "-dev", "build-base")):
             return "compilers and headers"
         return "run-time library"
-    if text.endswith("in /usr/local") and text.startswith("COPY dir"):
+    if text.startswith("COPY") and text.split()[-1] == "/usr/local":
         return "Python packages + interpreter"
-    if "pip install" in text or "COPY --from=builder" in text or text.endswith("in /opt/venv"):
+    if "pip install" in text or "COPY --from=builder" in text or text.endswith("/opt/venv"):
         return "Python packages"
     if "venv" in text:
         return "virtualenv itself"

@@ -53,12 +53,13 @@ def lesson_images() -> dict[str, engine.ImageInfo]:
 def parts_of(name: str, info: engine.ImageInfo) -> list[Part]:
     """:func:`~checker.lesson.layers.breakdown` of lesson image ``info`` (variant ``name``).
 
-    The variant's base image is looked up on the engine so its layers count as one part; an image
-    that is no lesson variant, or whose base is absent, is broken down layer by layer.
+    The variant's base image is looked up on the engine so its layers count as one part, and each
+    added layer is named by the variant's Dockerfile line; an image that is no lesson variant, or
+    whose base is absent, is broken down layer by layer under the engine's names.
     """
     base_ref = variant(name).base_ref() if name in VARIANTS else None
     base = engine.image_info(base_ref) if base_ref and engine.image_exists(base_ref) else None
-    return breakdown(info, base)
+    return breakdown(info, base, dockerfile=variant(name).dockerfile() if name in VARIANTS else None)
 
 
 class SizeExplorer:

@@ -81,7 +81,7 @@ assert base_info.size_bytes > full.size_bytes / 2, "most of the weight comes wit
 # but you chose them); every other bar is a line of *our* Dockerfile.
 
 # %%
-parts = lesson.breakdown(full.info, base_info, base_label=f"base image {settings.full_image}")
+parts = lesson.breakdown(full.info, base_info, base_label=f"base image {settings.full_image}", dockerfile=full.dockerfile)
 assert sum(part.size_bytes for part in parts) == full.size_bytes, "the layers add up to the image"
 lesson.layer_bars(parts, title=f"{full.label}: {lesson.human_bytes(full.size_bytes)} by layer")
 

@@ -95,3 +95,38 @@ def test_a_stand_ins_description_keeps_its_meaning_without_the_hosts_certificate
 def test_lesson_zero_prints_labels_through_the_filter():
     source = (REPO / "notebooks" / "src" / "00_environment.py").read_text()
     assert "lesson.without_host_files(labels[key])" in source
+
+
+def _image_info(layers: list[tuple[int, str]]):
+    from checker import engine
+
+    return engine.ImageInfo(id="x", tags=("t",), size_bytes=sum(size for size, _ in layers), labels={},
+                            layers=tuple(engine.Layer(size, made) for size, made in layers), env=(), user="",
+                            cmd=None, entrypoint=None, exposed_ports=(), created="")
+
+
+def test_layers_are_named_by_the_dockerfile_line_that_made_them_and_the_base_is_one_part():
+    from checker.lesson.charts import category
+    from checker.lesson.layers import breakdown
+
+    base_layers = [(80_000_000, "ADD file:abc in /"), (0, 'CMD ["bash"]')]
+    dockerfile = ("ARG PYTHON_VERSION=3.13\nFROM python:3.13-slim AS builder\nRUN python -m venv /opt/venv\n"
+                  "FROM python:3.13-slim\nRUN apt-get update \\\n    && apt-get install -y libpq5\n"
+                  "COPY --from=builder /opt/venv /opt/venv\nWORKDIR /app\nCOPY . .\nCMD [\"uvicorn\"]\n")
+    image = _image_info(base_layers + [
+        (4_000_000, "RUN apt-get update && apt-get install -y libpq5"),
+        (60_000_000, "COPY dir:28e644f18dfd in /opt/venv"),
+        (0, "WORKDIR /app"),
+        (12_000, "COPY dir:087445b446e6 in ."),
+        (0, 'CMD ["uvicorn"]'),
+        (0, "LABEL org.lean-python-images.keep=lesson"),
+    ])
+    parts = breakdown(image, _image_info(base_layers), dockerfile=dockerfile)
+    assert [part.label for part in parts] == [
+        "base image (t)", "RUN apt-get update && apt-get install -y libpq5",
+        "COPY --from=builder /opt/venv /opt/venv", "COPY . .",
+    ]
+    assert not any("dir:" in part.label or "sha256" in part.label for part in parts)
+    assert [category(part) for part in parts] == ["base image", "run-time library", "Python packages", "app source"]
+    # Without the Dockerfile, the engine's names remain (digests shortened).
+    assert breakdown(image, _image_info(base_layers))[2].label == "COPY dir:… in /opt/venv"
