@@ -125,8 +125,11 @@ def breakdown(info: engine.ImageInfo, base: engine.ImageInfo | None = None, *, b
     names = line_names(added, dockerfile) if dockerfile and count else [None] * len(added)
     for layer, name in zip(added, names):
         if layer.size_bytes >= min_bytes:
-            label = name if name is None or len(name) <= width else name[: width - 1] + "…"
-            parts.append(Part(label or _short_instruction(layer.created_by), layer.size_bytes, False))
+            if name is None:
+                name = _short_instruction(layer.created_by)
+            elif len(name) > width:
+                name = name[: width - 1] + "…"
+            parts.append(Part(name, layer.size_bytes, False))
     return parts
 
 
