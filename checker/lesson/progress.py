@@ -5,6 +5,11 @@ engine module's worker thread, which calls :meth:`BuildProgress.line` for each l
 kernel (a terminal, a script) it prints one line per step instead. Either way the finished build
 leaves one text line in the cell's output (the widget goes away then, so the sentence is shown
 once), and a saved notebook shows what happened.
+
+Under Run All, JupyterLab jumps to the notebook's last cell while the first build is still
+running, far from its progress bar. So when a build starts, a one-off script output scrolls the
+bar to the middle of the learner's screen; the finished build replaces that output with nothing,
+so reopening the saved notebook scrolls nowhere.
 """
 
 from __future__ import annotations
@@ -17,6 +22,12 @@ import time
 from .table import human_bytes, human_seconds, shorten
 
 _STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+#: Run by JupyterLab's JavaScript renderer (``element`` is this output's node), for output the
+#: running kernel produced: bring the progress bar just above it into view.
+SCROLL_INTO_VIEW_JS = (
+    "setTimeout(function () { var box = element.closest('.jp-Cell') || element; "
+    "if (box.isConnected) { element.scrollIntoView({block: 'center'}); } }, 100);"
+)
 
 
 def in_kernel() -> bool:
@@ -49,6 +60,7 @@ class BuildProgress:
         self._last_draw = 0.0
         self._lock = threading.Lock()
         self.box = None
+        self._scroll = None
         if self.use_widgets:
             import ipywidgets as w
             from IPython.display import display
@@ -58,6 +70,9 @@ class BuildProgress:
             self.detail = w.HTML("", layout=w.Layout(width="100%"))
             self.box = w.VBox([self.status, self.bar, self.detail])
             display(self.box)
+            from IPython.display import Javascript
+
+            self._scroll = display(Javascript(SCROLL_INTO_VIEW_JS), display_id=True)
         else:
             print(f"{title}: building", flush=True)
 
@@ -109,5 +124,8 @@ class BuildProgress:
             summary += f". {message}"
         if self.use_widgets and self.box is not None:
             self.box.layout.display = "none"
+        if self._scroll is not None:
+            self._scroll.update({"text/plain": ""}, raw=True)
+            self._scroll = None
         print(summary, flush=True)
         return summary

@@ -128,6 +128,13 @@ class LabPage:
         link.scroll_into_view_if_needed()
         link.click()
 
+    def wait_for_tab(self, label: str, heading: str, timeout_ms: int = 90_000) -> None:
+        """Wait until a tab titled ``label`` opened, bring it to the front, and wait for ``heading`` in it."""
+        tab = self.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=label).first
+        tab.wait_for(timeout=timeout_ms)
+        tab.click()
+        self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) h1", has_text=heading).wait_for(timeout=timeout_ms)
+
     def tab_labels(self) -> list[str]:
         """The titles of the main area's open tabs."""
         return [t.strip() for t in self.page.locator("#jp-main-dock-panel .lm-TabBar-tabLabel").all_inner_texts()]

@@ -77,7 +77,7 @@ def test_check_button_shows_progress_then_a_scored_report_and_passes_once_fixed(
     course_starter = (REPO_ROOT / "exercises" / EXERCISE / "Dockerfile").read_text()
 
     lab.follow_link(lab.open_start_page(), EXERCISE)
-    lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) h1", has_text="Exercise 03").wait_for()
+    lab.wait_for_tab(f"{EXERCISE}.ipynb", "Exercise 03")
     lab.wait_for_kernel()
     lab.run_all(timeout_s=120)
     assert lab.tracebacks() == []
