@@ -43,7 +43,7 @@ progress = BuildProgress("a slow build", widgets=True)
 for step in range(1, 7):
     progress.line(f"Step {step}/6 : RUN sleep 1")
     time.sleep(1)
-progress.finish(ok=True, seconds=6.0, steps=6, cached=0)
+summary = progress.finish(ok=True, seconds=6.0, steps=6, cached=0)
 '''
 
 #: Folder of the lab root that holds them.

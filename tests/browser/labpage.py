@@ -128,11 +128,18 @@ class LabPage:
         link.scroll_into_view_if_needed()
         link.click()
 
+    def opened_path(self, label: str, timeout_ms: int = 90_000) -> str:
+        """Wait until a tab titled ``label`` opened; return its document's path (relative to the root)."""
+        self.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=label).first.wait_for(timeout=timeout_ms)
+        paths = self.page.evaluate(
+            "() => [...window.jupyterapp.shell.widgets('main')].map(w => w.context ? w.context.path : '')"
+        )
+        return next((path for path in paths if path.rsplit("/", 1)[-1] == label), f"no document {label} in {paths}")
+
     def wait_for_tab(self, label: str, heading: str, timeout_ms: int = 90_000) -> None:
         """Wait until a tab titled ``label`` opened, bring it to the front, and wait for ``heading`` in it."""
-        tab = self.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=label).first
-        tab.wait_for(timeout=timeout_ms)
-        tab.click()
+        self.opened_path(label, timeout_ms)
+        self.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=label).first.click()
         self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) h1", has_text=heading).wait_for(timeout=timeout_ms)
 
     def tab_labels(self) -> list[str]:

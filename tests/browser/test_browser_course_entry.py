@@ -42,7 +42,7 @@ def test_the_copys_root_holds_the_lessons_the_exercises_and_the_sample_app(lab):
 def test_every_exercise_opens_from_the_lesson_list(lab, exercise):
     start = lab.open_start_page()
     lab.follow_link(start, exercise)
-    lab.wait_for_tab(f"{exercise}.ipynb", f"Exercise {exercise[:2]}")
+    assert lab.opened_path(f"{exercise}.ipynb") == f"exercises/{exercise}/{exercise}.ipynb"
 
 
 def test_a_lessons_recap_link_opens_its_exercise(lab):
@@ -50,4 +50,4 @@ def test_a_lessons_recap_link_opens_its_exercise(lab):
     notebook = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     recap = notebook.locator(".jp-MarkdownCell .jp-RenderedMarkdown", has_text="Exercises:").last
     lab.follow_link(recap, "03-runtime-deps")
-    lab.wait_for_tab("03-runtime-deps.ipynb", "Exercise 03")
+    assert lab.opened_path("03-runtime-deps.ipynb") == "exercises/03-runtime-deps/03-runtime-deps.ipynb"
