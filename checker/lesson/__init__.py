@@ -15,6 +15,7 @@ module                       idea
 ``lesson.layers``            attribute an image's bytes to its base and to each added layer
 ``lesson.charts``            matplotlib: sizes side by side, stacked layers, rebuild times
 ``lesson.quiz``              self-checks with immediate feedback
+``lesson.quizzes``           the lessons' self-checks, out of the learner's sight
 ``lesson.explorers``         the size explorer and the layer-cache explorer (ipywidgets)
 ``lesson.pypi``              which packages have wheels for a platform, asked live of the index
 ``lesson.article``           the figures the multi-stage builds article (course seed) published
@@ -29,6 +30,7 @@ writes documentation, so it is not part of what a learner's kernel imports.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .. import engine, images
@@ -42,6 +44,7 @@ from .explorers import CacheExplorer, SizeExplorer, lesson_images, parts_of
 from .layers import Part, breakdown, breakdown_table
 from .probe import ProbeResult, parse_numbers, run_in
 from .quiz import Quiz, self_test
+from .quizzes import self_check
 from .table import Table, human_bytes, human_seconds
 from .variants import VARIANTS, Variant, variant
 
@@ -50,8 +53,8 @@ __all__ = [
     "VARIANTS", "Variant", "add_developer_clutter", "article", "base_images", "breakdown", "breakdown_table",
     "build", "build_variant", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "parse_numbers",
-    "parts_of", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_test", "settings", "size_bars", "stage",
-    "temporary_context", "value_bars", "variant",
+    "parts_of", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars", "stage",
+    "temporary_context", "value_bars", "variant", "without_host_files",
 ]
 
 settings = course_settings.load()
@@ -87,8 +90,19 @@ def base_images(env: Environment | None = None) -> Table:
     for base in env.base_images:
         kind = "stand-in" if base.standin else ("official" if base.available else "missing")
         table.add(image=base.ref, present="yes" if base.available else "no", kind=kind, size=base.size_bytes,
-                  **{"what it is": base.detail})
+                  **{"what it is": without_host_files(base.detail)})
     return table
+
+
+_HOST_CERT_FILES = re.compile(r"\s*\((?:[\w.+-]+\.(?:crt|pem|cer)(?:,\s*)?)+\)")
+
+
+def without_host_files(text: str) -> str:
+    """``text`` without the list of this machine's CA certificate files a stand-in's description names.
+
+    The learner reads that the image trusts the host's extra certificates, not what they are called.
+    """
+    return _HOST_CERT_FILES.sub("", text)
 
 
 def pull_seconds(size_bytes: int, mbit_per_s: float) -> float:

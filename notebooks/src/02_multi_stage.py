@@ -74,11 +74,9 @@ lesson.dockerfile("multi-stage")
 # a pull error that does not mention your stages at all.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 multi = lesson.build_variant("multi-stage")
-multi
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert multi.ok, multi.error_tail()
 assert not any("gcc" in layer.created_by for layer in multi.info.layers), \
     "the builder's layers are not in the final image"
@@ -89,24 +87,22 @@ assert not any("gcc" in layer.created_by for layer in multi.info.layers), \
 # they were built before.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 full = lesson.build_variant("full-single")
 slim_single = lesson.build_variant("slim-single")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert full.ok and slim_single.ok
 
 # %% [markdown]
 # ## The comparison
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 built = {"full-single": full, "slim-single": slim_single, "multi-stage": multi}
 published = {image.label: lesson.article.published(name).size_bytes for name, image in built.items()}
 lesson.size_bars([(image.label, image.size_bytes) for image in built.values()], published,
                  title="Image size: measured here vs the article's figures")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert multi.size_bytes <= full.size_bytes / 4, "multi-stage is at most a quarter of the full single-stage image"
 assert multi.size_bytes < slim_single.size_bytes < full.size_bytes, "the slim single-stage image sits between"
 
@@ -114,7 +110,6 @@ assert multi.size_bytes < slim_single.size_bytes < full.size_bytes, "the slim si
 # The article's comparison table, with our measurements beside its figures:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 table = lesson.comparison_table(built)
 table
 
@@ -180,7 +175,6 @@ assert reduction >= 0.75
 # The same three images, each bar split into its layers and coloured by what they hold:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 stacks = [(image.label, lesson.parts_of(name, image.info)) for name, image in built.items()]
 lesson.layer_stack(stacks, title="Layers by what they hold")
 
@@ -200,7 +194,6 @@ assert "compilers and headers" not in multi_kinds, "the multi-stage image has no
 # `libpq-dev`: the shared library psycopg2 loads, without the headers it was compiled against.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 inside = lesson.run_in(multi.tag, """
 echo "gcc: $(command -v gcc || echo absent)"
 echo "C header files in /usr/include: $(find /usr/include -name '*.h' 2>/dev/null | wc -l)"
@@ -226,7 +219,6 @@ assert "libpq.so.5" in fields["psycopg2 links against"], "psycopg2 finds libpq5 
 # psycopg2. Let's watch it happen (a throwaway build, removed afterwards):
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 from checker.lesson.variants import RUNTIME_LIBS
 
 forgetful_text = lesson.variant("multi-stage").dockerfile().replace(RUNTIME_LIBS, "")
@@ -236,7 +228,7 @@ broken = lesson.run_in(forgetful.tag, 'python -c "import psycopg2"')
 lesson.discard(forgetful)
 print(broken.output)
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert "libpq5" not in forgetful_text and forgetful.ok, "the build itself does not notice"
 assert not broken.ok and "libpq.so.5" in broken.output, "the import fails without the run-time library"
 
@@ -253,41 +245,18 @@ assert not broken.ok and "libpq.so.5" in broken.output, "the import fails withou
 explorer = lesson.SizeExplorer([full, slim_single, multi])
 explorer
 
-# %%
-# What choosing an entry in the dropdown does, done from code (so the tests exercise it):
-explorer.show("multi-stage")
-assert explorer.selected == "multi-stage" and explorer.figure is not None
-assert sum(part.size_bytes for part in explorer.parts) == multi.size_bytes
+# %% jupyter={"source_hidden": true}
+# The explorer's chart is the image's layers: they add up to its size.
+assert sum(part.size_bytes for part in lesson.parts_of("multi-stage", multi.info)) == multi.size_bytes
 
 # %% [markdown]
 # ## Self-check
 
 # %%
-quiz_lib = lesson.Quiz(
-    "Why does the runtime stage install libpq5 rather than libpq-dev?",
-    [
-        "libpq-dev does not exist on slim images",
-        "The compiled psycopg2 needs only the shared library; headers and pg_config are for compiling",
-        "libpq5 is newer than libpq-dev",
-    ],
-    answer=1,
-    why="-dev packages carry what a compiler needs; at run time the dynamic loader needs only the .so file.",
-    hints={
-        "libpq-dev does not exist on slim images": "The builder stage installs it on a slim image.",
-        "libpq5 is newer than libpq-dev": "They come from the same source package and version.",
-    },
-)
-quiz_lib
+lesson.self_check("why-libpq5")
 
 # %%
-buckets = ["less than half", "between half and three quarters", "more than three quarters"]
-quiz_share = lesson.Quiz(
-    "Measured above: what share of the full single-stage image did the multi-stage build remove?",
-    buckets,
-    answer=buckets[0] if reduction < 0.5 else buckets[1] if reduction < 0.75 else buckets[2],
-    why=f"Measured here: {reduction:.0%}.",
-)
-quiz_share
+lesson.self_check("share-removed", reduction)
 
 # %% [markdown]
 # ## Recap
@@ -299,16 +268,7 @@ quiz_share
 # * Measured here: the multi-stage image is a fraction of the single-stage one, and the slim
 #   single-stage image sits between the two, as in the article.
 #
-# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
-# [`03-runtime-deps`](../exercises/03-runtime-deps/).
+# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) and
+# [`03-runtime-deps`](../exercises/03-runtime-deps/03-runtime-deps.ipynb).
 # **Next:** [3 · Why a virtualenv](03_virtualenvs.ipynb).
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
-# tests exercise their feedback. Answer them yourself first.
-
-# %%
-for quiz in (quiz_lib, quiz_share):
-    lesson.self_test(quiz)

@@ -53,7 +53,6 @@ def listing(image: str) -> dict[str, set[str]]:
 
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 slim_single = lesson.build_variant("slim-single")
 before, after = listing(settings.slim_image), listing(slim_single.tag)
 added_bin, added_site = sorted(after["bin"] - before["bin"]), sorted(after["site"] - before["site"])
@@ -62,7 +61,7 @@ print(f"/usr/local/bin: {len(before['bin'])} entries from the base image, {len(a
 print(f"site-packages: {len(before['site'])} entries from the base image ({', '.join(sorted(before['site']))}), "
       f"{len(added_site)} added by pip")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert {"uvicorn", "alembic"} <= set(added_bin), "pip put the app's commands next to python itself"
 assert any(name.startswith("python") for name in before["bin"]), "/usr/local/bin already held the interpreter"
 assert any(name.startswith("pip") for name in before["site"]), "site-packages already held pip"
@@ -93,10 +92,9 @@ lesson.dockerfile("prefix")
 # its dependency install comes straight from the cache; `prefix` compiles once.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 variants = {name: lesson.build_variant(name) for name in ("usr-local", "multi-stage", "prefix")}
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert all(image.ok for image in variants.values())
 assert variants["usr-local"].step("pip install").cached, "the usr-local builder reuses the slim single-stage layers"
 
@@ -104,7 +102,6 @@ assert variants["usr-local"].step("pip install").cached, "the usr-local builder 
 # ## Measure the copies
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 copied = {name: image.step_layer_bytes("COPY --from=builder") for name, image in variants.items()}
 sizes = lesson.Table(["variant", "layer copied from the builder", "whole image"],
                      formats={"layer copied from the builder": lesson.human_bytes, "whole image": lesson.human_bytes})
@@ -114,7 +111,7 @@ display(sizes)
 lesson.layer_stack([(image.label, lesson.parts_of(name, image.info)) for name, image in variants.items()],
                    title="Three ways to copy the installed packages")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert copied["usr-local"] > copied["multi-stage"], "copying /usr/local drags the interpreter in a second time"
 assert variants["usr-local"].size_bytes > variants["multi-stage"].size_bytes
 assert copied["prefix"] < copied["multi-stage"], "a --prefix tree holds only the packages"
@@ -124,13 +121,12 @@ assert copied["prefix"] < copied["multi-stage"], "a --prefix tree holds only the
 # (`python -m venv` installs it), and that comes along with the rest. Let's weigh it:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 pip_in_venv = lesson.run_in(variants["multi-stage"].tag, "du -sb /opt/venv/lib/python3*/site-packages/pip")
 pip_bytes = sum(lesson.parse_numbers(pip_in_venv.output).values())
 print(f"pip inside the venv: {lesson.human_bytes(pip_bytes)}; "
       f"venv copy minus prefix copy: {lesson.human_bytes(copied['multi-stage'] - copied['prefix'])}")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert pip_bytes > 0
 assert copied["multi-stage"] - copied["prefix"] >= pip_bytes / 2, "most of the difference is the venv's own pip"
 
@@ -145,7 +141,6 @@ assert copied["multi-stage"] - copied["prefix"] >= pip_bytes / 2, "most of the d
 # (its "shebang") shows which Python it will run.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 CHECK = """
 python -c "import fastapi, sqlalchemy, alembic, psycopg2; print('imports: ok')"
 echo "uvicorn: $(uvicorn --version)"
@@ -174,12 +169,11 @@ assert runs["prefix"].fields()["uvicorn script runs with"].startswith("#!/usr/lo
 # slim image already has pip, so:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 trap = lesson.run_in(settings.slim_image, "pip install --no-cache-dir --prefix=/install pip; "
                                           "echo \"files under /install: $(find /install -type f 2>/dev/null | wc -l)\"")
 print(trap.output)
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert "already satisfied" in trap.output.lower()
 assert trap.fields()["files under /install"] == "0", "the requirement never reached the prefix"
 
@@ -239,30 +233,10 @@ assert fixed.fields()["pip imported from"].startswith("/fixed/"), "and Python im
 # ## Self-check
 
 # %%
-quiz_copy = lesson.Quiz(
-    "Without a venv, what else does `COPY --from=builder /usr/local /usr/local` copy besides your packages?",
-    ["Nothing else", "The compiler from the builder stage", "The Python interpreter and its standard library, a second time"],
-    answer=2,
-    why="The official-layout images install CPython under /usr/local; the runtime base already has it, "
-        "so the copy adds a second set of the same files in a new layer.",
-    hints={
-        "Nothing else": "Compare the copied layers above: the /usr/local one is the biggest.",
-        "The compiler from the builder stage": "gcc was installed by apt under /usr/bin and /usr/lib, not /usr/local.",
-    },
-)
-quiz_copy
+lesson.self_check("usr-local-copy")
 
 # %%
-quiz_prefix = lesson.Quiz(
-    "Your builder image already has `packaging` installed, and requirements.txt lists it. "
-    "After `pip install --prefix=/install -r requirements.txt` and `COPY --from=builder /install /usr/local`, "
-    "is `packaging` in the runtime image?",
-    ["Yes, pip always installs into the prefix", "No: pip saw it was already satisfied and skipped it",
-     "Only its scripts"],
-    answer=1,
-    why="--prefix changes where new files go, not what pip considers installed.",
-)
-quiz_prefix
+lesson.self_check("prefix-already-satisfied")
 
 # %% [markdown]
 # ## Recap
@@ -275,16 +249,7 @@ quiz_prefix
 #   `--ignore-installed` (or use `--target`).
 # * Builder and runtime must share the Python version and path.
 #
-# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
-# [`03-runtime-deps`](../exercises/03-runtime-deps/).
+# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) and
+# [`03-runtime-deps`](../exercises/03-runtime-deps/03-runtime-deps.ipynb).
 # **Next:** [4 · Slim or Alpine?](04_slim_vs_alpine.ipynb)
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
-# tests exercise their feedback. Answer them yourself first.
-
-# %%
-for quiz in (quiz_copy, quiz_prefix):
-    lesson.self_test(quiz)

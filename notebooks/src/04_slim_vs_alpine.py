@@ -65,7 +65,6 @@ settings = lesson.settings
 # read from the image lesson 2 built.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 multi = lesson.build_variant("multi-stage")
 frozen = lesson.run_in(multi.tag, "pip freeze --all --exclude pip")
 requirements = lesson.pypi.requirement_lines(frozen.output)
@@ -73,12 +72,11 @@ direct = {line.split("==")[0].lower() for line in lesson.pypi.requirement_lines(
     (lesson.SAMPLE_APP_DIR / "requirements.txt").read_text())}
 print(f"{len(requirements)} packages installed in the venv, {len(direct)} of them listed in requirements.txt")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert frozen.ok and any(req.lower().startswith("psycopg2==") for req in requirements)
 assert len(requirements) > len(direct), "pip installed dependencies of dependencies too"
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 libc = lesson.run_in(settings.slim_image, "python -c 'import platform; print(*platform.libc_ver())'")
 libc_name, libc_version = libc.output.split()
 assert libc_name == "glibc"
@@ -133,7 +131,6 @@ lesson.dockerfile("alpine-multi")
 # ## The Alpine build, where it is possible
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 alpine_base = lesson.environment().image(settings.alpine_image)
 alpine = None
 if alpine_base.available:
@@ -156,7 +153,6 @@ if alpine is not None:
 # make one (the three Debian-based images come from the cache built by lessons 1 and 2):
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 built = {name: lesson.build_variant(name) for name in ("full-single", "slim-single", "multi-stage")}
 if alpine is not None:
     built["alpine-multi"] = alpine
@@ -231,31 +227,10 @@ assert release.ok and version.isdigit() and codename.strip("()").isalpha(), \
 # ## Self-check
 
 # %%
-quiz_wheels = lesson.Quiz(
-    "A package publishes only `manylinux` wheels and a source distribution. What happens on "
-    "`pip install` in `python:3.13-alpine`?",
-    [
-        "pip installs the manylinux wheel; it works on Alpine",
-        "pip builds the package from the source distribution, which needs a compiler and headers",
-        "pip refuses: Alpine cannot install that package at all",
-    ],
-    answer=1,
-    why="No wheel matches musl, so pip falls back to the sdist and compiles it.",
-    hints={
-        "pip installs the manylinux wheel; it works on Alpine": "manylinux wheels link against glibc; pip will not pick them on musl.",
-        "pip refuses: Alpine cannot install that package at all": "It would refuse only if there were no source distribution either.",
-    },
-)
-quiz_wheels
+lesson.self_check("manylinux-on-alpine")
 
 # %%
-quiz_psycopg = lesson.Quiz(
-    "Measured above: on which platforms does psycopg2 (not psycopg2-binary) compile from source?",
-    ["Only on Alpine (musl)", "Only on slim (glibc)", "On both"],
-    answer="On both",
-    why="psycopg2 publishes only a source distribution; psycopg2-binary is the separately packaged wheel.",
-)
-quiz_psycopg
+lesson.self_check("psycopg2-compiles")
 
 # %% [markdown]
 # ## Recap
@@ -268,15 +243,6 @@ quiz_psycopg
 # * Whichever base you choose, pin its version, never `latest`: a tag such as `3.13-slim`, better
 #   one that names the Debian release too (`3.13-slim-trixie`), or a digest (`@sha256:...`).
 #
-# **Exercise:** [`04-smaller-still`](../exercises/04-smaller-still/).
+# **Exercise:** [`04-smaller-still`](../exercises/04-smaller-still/04-smaller-still.ipynb).
 # **Next:** [5 · The layer cache](05_layer_cache.ipynb).
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
-# tests exercise their feedback. Answer them yourself first.
-
-# %%
-for quiz in (quiz_wheels, quiz_psycopg):
-    lesson.self_test(quiz)

@@ -39,7 +39,6 @@ settings = lesson.settings
 # (fake) database password.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 workdir = Path(tempfile.mkdtemp(prefix="lpi-lesson6-"))
 project = workdir / "notes-app"
 shutil.copytree(lesson.SAMPLE_APP_DIR, project, ignore=shutil.ignore_patterns("__pycache__"))
@@ -48,7 +47,6 @@ print("the app's .dockerignore:\n" + (project / ".dockerignore").read_text())
 assert (project / ".env").is_file() and (project / ".venv").is_dir()
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 contexts = {"with .dockerignore": lesson.context_size(project, dockerignore=True),
             "without .dockerignore": lesson.context_size(project, dockerignore=False)}
 table = lesson.Table(["context", "files", "bytes sent", "largest top-level entries"],
@@ -71,7 +69,6 @@ assert without_ignore.largest[0][0] in {".venv", ".git"}, "without it, the local
 # without (both are throwaway builds). `COPY . .` copies whatever the context holds:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 multi_text = lesson.variant("multi-stage").dockerfile()
 tidy = lesson.build("multi-stage", multi_text, label="from the working copy, with .dockerignore",
                     base_ref=settings.slim_image, source=project, dockerignore=True, throwaway=True)
@@ -110,7 +107,6 @@ shutil.rmtree(workdir, ignore_errors=True)
 lesson.dockerfile("production")
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 production = lesson.build_variant("production")
 multi = lesson.build_variant("multi-stage")
 whoami = {image.label: lesson.run_in(image.tag, "echo \"uid: $(id -u)\"; echo \"user: $(id -un)\"")
@@ -118,7 +114,7 @@ whoami = {image.label: lesson.run_in(image.tag, "echo \"uid: $(id -u)\"; echo \"
 for label, probe in whoami.items():
     print(f"{label}: {probe.output.strip()}")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert production.ok, production.error_tail()
 assert whoami[multi.label].fields()["uid"] == "0", "without USER the app runs as root"
 assert whoami[production.label].fields()["uid"] == "10001", "with USER 10001 the process is not root"
@@ -145,11 +141,10 @@ assert production.info.user == "10001", "the image names its user by number"
 lesson.dockerfile("no-recommends-trap")
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 trap = lesson.build_variant("no-recommends-trap")
 print("\n".join(trap.log_lines(r"fatal error|No such file|Failed to build")))
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert not trap.ok, "without libc6-dev, psycopg2 does not compile"
 assert "pip install" in (trap.result.failed_step or "")
 assert any(".h: No such file" in line for line in trap.log_lines(r"No such file")), "gcc is missing a C header"
@@ -161,7 +156,6 @@ assert any(".h: No such file" in line for line in trap.log_lines(r"No such file"
 # recommendations change? Compare the package layers, and the builder's package list, with lesson 2's:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 apt_with = multi.step_layer_bytes("apt-get install -y gcc libpq-dev")
 apt_without = production.step_layer_bytes("--no-install-recommends gcc libc6-dev libpq-dev")
 runtime_with = multi.step_layer_bytes("apt-get install -y libpq5")
@@ -176,7 +170,7 @@ print(f"builder tools layer: {lesson.human_bytes(apt_with)} with recommends, {le
 print(f"runtime libpq5 layer: {lesson.human_bytes(runtime_with)} with recommends, {lesson.human_bytes(runtime_without)} without")
 print(f"{len(only_recommended)} packages came only as recommendations:", ", ".join(only_recommended))
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert apt_without < apt_with, "--no-install-recommends makes the build-tools layer smaller"
 assert runtime_without <= runtime_with
 assert "libc6-dev" in packages["without recommends"], "the fix names libc6-dev explicitly"
@@ -198,7 +192,6 @@ assert only_recommended, "recommends pulled in packages nobody asked for"
 # identical except for `--no-cache-dir`:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 kept_cache = lesson.build_variant("pip-cache-builder")
 no_cache = lesson.build_variant("production-builder")
 layer_kept, layer_none = kept_cache.step_layer_bytes("pip install"), no_cache.step_layer_bytes("pip install")
@@ -224,7 +217,6 @@ assert not any("pip install" in layer.created_by for layer in production.info.la
     "the shipped image never ran pip: the builder's cache cannot reach it"
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 kinds = {path.rsplit("/", 1)[-1]: size for path, size in cache_dirs.items()}
 print("pip's cache here:", ", ".join(f"{name} {lesson.human_bytes(size)}" for name, size in kinds.items()))
 assert "wheels" in kinds, "pip keeps the wheel it built from psycopg2's source"
@@ -294,11 +286,10 @@ assert "/var/cache/apt/archives/*.deb" in docker_clean.output, "it deletes the d
 # cell below builds the pip cache mount and prints what the engine answers:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 mount = lesson.build_variant("buildkit-cache-mount")
 print(mount.result.error)
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert not mount.ok, "the classic builder cannot run RUN --mount"
 assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.result.error or "").lower()
 
@@ -358,7 +349,7 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # running as non-root cannot write into the image's packages at all). `PYTHONDONTWRITEBYTECODE=1`
 # (set in the production Dockerfile) is not a way to shrink an image: it only stops Python writing
 # new `.pyc` files at run time, and the ones pip made stay. If you want the sources gone rather
-# than the bytecode, there is an optional step in [exercise 04](../exercises/04-smaller-still/): in
+# than the bytecode, there is an optional step in [exercise 04](../exercises/04-smaller-still/04-smaller-still.ipynb): in
 # the build stage, `python -m compileall -b` writes each module's `.pyc` beside its `.py`, where
 # Python imports it when no source is there; then delete the `.py` files and the `__pycache__`
 # folders. Imports stay fast; the price is tracebacks without source lines.
@@ -372,7 +363,7 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # ([lesson 3](03_virtualenvs.ipynb) weighed it). To leave it out, create the venv with
 # `python -m venv --without-pip /opt/venv` and fill it from outside with the base image's own pip:
 # `pip --python /opt/venv/bin/python install --no-cache-dir -r requirements.txt`. The build stage
-# still has pip; the venv you copy does not. [Exercise 04](../exercises/04-smaller-still/) asks for
+# still has pip; the venv you copy does not. [Exercise 04](../exercises/04-smaller-still/04-smaller-still.ipynb) asks for
 # exactly that, among other trims.
 
 # %% [markdown]
@@ -381,7 +372,6 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # Every lesson image on this engine, side by side, and an explorer to look inside any of them:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 everything = lesson.lesson_images()
 lesson.size_bars([(lesson.VARIANTS[name].label if name in lesson.VARIANTS else name, info.size_bytes)
                   for name, info in everything.items()], title="Every lesson image on this engine")
@@ -397,38 +387,18 @@ explorer = lesson.SizeExplorer()
 explorer
 
 # %%
-# What choosing "production-ready" in the dropdown does, done from code:
-explorer.show("production")
-assert explorer.selected == "production"
-assert sum(part.size_bytes for part in explorer.parts) == production.size_bytes
-assert not any("gcc" in part.label for part in explorer.parts), "no build tools in the production image"
+production_parts = lesson.parts_of("production", everything["production"])
+assert sum(part.size_bytes for part in production_parts) == production.size_bytes
+assert not any("gcc" in part.label for part in production_parts), "no build tools in the production image"
 
 # %% [markdown]
 # ## Self-check
 
 # %%
-quiz_secret = lesson.Quiz(
-    "A `.env` file was copied into an image by `COPY . .`. A later `RUN rm .env` deletes it. Is the secret gone?",
-    ["Yes, the file is gone from the image", "No: it is still in the earlier layer, readable by anyone who pulls the image",
-     "Only if the image is squashed with --squash-all by the registry"],
-    answer=1,
-    why="Layers are only ever added. Keep secrets out of the context with .dockerignore.",
-)
-quiz_secret
+lesson.self_check("deleted-secret")
 
 # %%
-quiz_trap = lesson.Quiz(
-    "After adding --no-install-recommends, `pip install psycopg2` fails with `assert.h: No such file`. The fix?",
-    ["Go back to installing recommends", "Install libc6-dev explicitly", "Use psycopg2-binary in production"],
-    answer=1,
-    why="libc6-dev holds the C library headers gcc needs; it was a recommendation of gcc. Name it.",
-    hints={
-        "Go back to installing recommends": "That works, but brings back everything else too.",
-        "Use psycopg2-binary in production": "psycopg2's own docs advise against psycopg2-binary in production; "
-                                             "and the question is about the missing header.",
-    },
-)
-quiz_trap
+lesson.self_check("missing-assert-h")
 
 # %% [markdown]
 # ## Recap
@@ -445,16 +415,7 @@ quiz_trap
 # * An exec-form `CMD`, `COPY` rather than `ADD`, no secrets in `ARG` or `ENV`, the `.pyc` files
 #   kept, and no pip in the venv you ship.
 #
-# **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/) and
-# [`05-production-ready`](../exercises/05-production-ready/).
+# **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/04-smaller-still.ipynb) and
+# [`05-production-ready`](../exercises/05-production-ready/05-production-ready.ipynb).
 # Back to the [list of lessons](README.md).
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
-# tests exercise their feedback. Answer them yourself first.
-
-# %%
-for quiz in (quiz_secret, quiz_trap):
-    lesson.self_test(quiz)
