@@ -47,11 +47,11 @@ _SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".venv",
 def course_files(repo: Path = REPO_ROOT) -> Iterator[str]:
     """The repository-relative paths (POSIX) a learner's copy holds, sorted.
 
-    The lessons (``notebooks/NN_*.ipynb``) and their list, every exercise folder except the
+    The lessons (``notebooks/NN_*.ipynb``), their list and quick reference (``notebooks/*.md``), every exercise folder except the
     maintainers' ``_template``, the exercises' README, and the sample app.
     """
     found = [path for path in (repo / "notebooks").glob("[0-9][0-9]_*.ipynb")]
-    found.append(repo / "notebooks" / "README.md")
+    found += [path for path in (repo / "notebooks").glob("*.md")]  # the lesson list and the quick reference
     found.append(repo / "exercises" / "README.md")
     for top in [*(repo / "exercises").glob("[0-9][0-9]-*"), repo / "sample_app"]:
         found += [path for path in top.rglob("*")

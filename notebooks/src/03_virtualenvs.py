@@ -195,7 +195,6 @@ assert trap.fields()["files under /install"] == "0", "the requirement never reac
 # from the fixed prefix:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 FIX = """
 offline="--no-cache-dir --no-index --find-links $(python -c 'import ensurepip, os; print(os.path.dirname(ensurepip.__file__))')/_bundled"
 pip install $offline --prefix=/install pip > /dev/null 2>&1

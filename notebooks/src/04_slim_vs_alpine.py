@@ -205,7 +205,6 @@ if alpine is not None:
 # Which release is this engine's slim image on?
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 release = lesson.run_in(settings.slim_image, '. /etc/os-release; echo "Debian release: $VERSION_ID ($VERSION_CODENAME)"')
 print(f"{settings.slim_image}: {release.fields().get('Debian release', release.output)}")
 

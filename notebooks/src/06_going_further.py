@@ -272,11 +272,10 @@ if "http-v2" not in kinds and "http" not in kinds:
 # [RUN --mount=type=cache, example "cache apt packages"](https://docs.docker.com/reference/dockerfile/#example-cache-apt-packages).)
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 docker_clean = lesson.run_in(settings.slim_image, "cat /etc/apt/apt.conf.d/docker-clean")
 print(docker_clean.output)
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert docker_clean.ok, "the slim image ships /etc/apt/apt.conf.d/docker-clean"
 assert "/var/cache/apt/archives/*.deb" in docker_clean.output, "it deletes the downloaded packages after each install"
 
