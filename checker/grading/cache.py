@@ -38,6 +38,10 @@ CACHE_REPOSITORIES = ("lpi-grade/", "lpi-ref/")
 """Repository prefixes of kept builds: graded answers, then reference solutions."""
 
 
+EVICTION_PASSES = 3
+"""Inventories one budget check may take (an eviction pass frees what the last measure says is over)."""
+
+
 def _is_ours(tag: str) -> bool:
     return tag.startswith(CACHE_REPOSITORIES)
 
@@ -141,10 +145,12 @@ def enforce_cache_budget(budget_bytes: int, *, protect: Iterable[str] = ()) -> l
     """Evict the oldest kept builds (graded ones before references) until the cache fits.
 
     ``protect`` names repositories never evicted. Returns the evicted repositories, in order.
+    One image inventory when the cache fits (every grade's case); when it does not, each pass
+    evicts what covers the excess and measures again, at most :data:`EVICTION_PASSES` times.
     """
     protected = set(protect)
     evicted: list[str] = []
-    for _ in range(50):
+    for _ in range(EVICTION_PASSES):
         groups, total = cache_groups()
         if total <= budget_bytes:
             break

@@ -32,7 +32,9 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .. import checks as dynamic
 from .. import staging
@@ -226,71 +228,157 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
 
 def _gather(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, staged: staging.StagedContext,
             model: Dockerfile, result: engine.BuildResult, needs: set[str], build_timeout: float) -> None:
+    """Run the probes the rubric needs, the independent ones at the same time.
+
+    Three threads beside the main one, each joined before this returns, whatever happens: the
+    layers scan (mostly waiting for ``docker save``), the image probes (filesystem scan, then
+    what needs it: runtime probe, the rubric's commands) and the health probe (mostly waiting for
+    the app). The main thread does the builds (the cache probe, a reference or baseline not yet
+    built), which must stay there: a build answers Ctrl-C in the thread that waits for it. On
+    any failure or interruption the threads are told to stop, the export is aborted, this run's
+    containers are removed (which ends a probe waiting on one), and every thread is joined.
+    """
     image = evidence.image
     assert image is not None
     env = image.env_dict()
-    # The health probe (start the app, wait for 200) needs nothing the other probes learn, and
-    # mostly waits: it runs beside them, in a thread the main thread always joins.
-    health = _HealthProbe(run, rubric, image) if "health" in needs else None
+    tasks: list[_Background] = []
     try:
-        _gather_rest(evidence, run, rubric, staged, model, result, needs, build_timeout, env)
+        layers = _Background("layers", lambda task: _layers(run, model, image, task))
+        tasks.append(layers)
+        if needs & {"filesystem", "runtime", "commands"}:
+            tasks.append(_Background("probes", lambda task: _probe_image(evidence, run, rubric, model, needs, env)))
+        health = _health_probe(run, rubric, image) if "health" in needs else None
+        if health is not None:
+            tasks.append(health)
+        if "cache" in needs:
+            with run.timed("cache", "Rebuilding after a source-only change"):
+                evidence.cache = cache_probe.probe(run, rubric, staged, model, result, image, build_timeout)
+        if "sizes" in needs:
+            with run.timed("sizes", "Measuring the reference and the baseline"):
+                for spec in (rubric.reference, rubric.baseline):
+                    if spec is None:
+                        continue
+                    measured = _comparison(run, spec, staged)
+                    if spec.name == "reference":
+                        evidence.reference = measured
+                    else:
+                        evidence.baseline = measured
+        for task in tasks:
+            task.thread.join()
     except BaseException:
-        if health is not None:
-            health.cancel.set()
+        _stop_all(run, tasks)
         raise
-    finally:
-        if health is not None:
-            evidence.health = health.join()
+    for task in tasks:  # every thread has ended: surface what must stop the grading, in order
+        task.join()
+    layer_facts, base_layers, layers_error = layers.result or (None, 0, None)
+    evidence.layers = layer_facts
+    evidence.base_ref = model.final_stage.root_base
+    evidence.base_layers = base_layers
+    if layer_facts is not None:
+        evidence.base_wasted_bytes = sum(
+            wasted.size_bytes for wasted in layer_facts.wasted_files if wasted.removed_by < base_layers)
+    if layers_error and not evidence.filesystem_error:
+        evidence.filesystem_error = layers_error
+    if health is not None:
+        evidence.health = health.result
 
 
-class _HealthProbe:
-    def __init__(self, run: Run, rubric: rubrics.Rubric, image: engine.ImageInfo) -> None:
-        params = rubric.params("health")
+def _stop_all(run: Run, tasks: list[_Background]) -> None:
+    """Stop every task and wait for each: abort exports, remove this run's containers, join."""
+    for task in tasks:
+        task.stop()
+    try:  # a probe waiting on its container (runtime, health, an export) returns once it is gone
+        engine.remove_containers(f"{course_settings.LABEL_RUN}={run.run_id}")
+    except engine.EngineError:
+        pass
+    for task in tasks:
+        task.thread.join()
+
+
+class _Background:
+    """One probe run in a thread beside the others; the thread that starts it always joins it.
+
+    ``work(task)`` runs in the thread; its return value lands in :attr:`result` and anything it
+    raises in :attr:`error`, re-raised by :meth:`join` in the joining thread. :meth:`stop` sets
+    :attr:`cancel` and calls the abort functions the work registered in :attr:`aborts`.
+    """
+
+    def __init__(self, name: str, work: Callable[[_Background], Any]) -> None:
+        self.name = name
         self.cancel = threading.Event()
-        self.facts: probes.HealthFacts | None = None
+        self.aborts: list[Callable[[], None]] = []
+        self.result: Any = None
         self.error: BaseException | None = None
-        port = probes.container_port(image, int(params.get("port") or 8000))
-        path = str(params.get("path") or "/health")
-        deadline = min(float(params.get("deadline_s") or 30), float(run.settings.run_timeout_s))
 
-        def probe() -> None:
+        def target() -> None:
             try:
-                with run.timed("health", f"Starting the container and asking GET {path}"):
-                    self.facts = probes.probe_health(image.id, port=port, path=path, deadline_s=deadline,
-                                                     labels=run.labels, cancel=self.cancel, settings=run.settings)
-            except BaseException as exc:  # surfaced by join() in the main thread
+                self.result = work(self)
+            except BaseException as exc:  # surfaced by join() in the joining thread
                 self.error = exc
 
-        self.thread = threading.Thread(target=probe, name="lpi-health", daemon=True)
+        self.thread = threading.Thread(target=target, name=f"lpi-{name}", daemon=True)
         self.thread.start()
 
-    def join(self) -> probes.HealthFacts | None:
+    def stop(self) -> None:
+        """Ask the work to stop: set :attr:`cancel`, call each registered abort (errors ignored)."""
+        self.cancel.set()
+        for abort in list(self.aborts):
+            try:
+                abort()
+            except Exception:
+                pass
+
+    def join(self) -> Any:
+        """Wait for the thread; re-raise what the work raised, else return its result."""
         self.thread.join()
-        if isinstance(self.error, engine.EngineUnavailable):
-            raise self.error
         if self.error is not None:
-            return probes.HealthFacts(ok=False, error=f"The health probe failed: {self.error}")
-        return self.facts
+            raise self.error
+        return self.result
 
 
-def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, staged: staging.StagedContext,
-                 model: Dockerfile, result: engine.BuildResult, needs: set[str], build_timeout: float,
-                 env: dict[str, str]) -> None:
-    settings = run.settings
-    image = evidence.image
-    assert image is not None
+def _health_probe(run: Run, rubric: rubrics.Rubric, image: engine.ImageInfo) -> _Background:
+    """The health probe (start the app, wait for 200) in its own thread; its result is HealthFacts.
+
+    An engine that stopped answering stops the grading; any other failure becomes a failed probe.
+    """
+    params = rubric.params("health")
+    port = probes.container_port(image, int(params.get("port") or 8000))
+    path = str(params.get("path") or "/health")
+    deadline = min(float(params.get("deadline_s") or 30), float(run.settings.run_timeout_s))
+
+    def probe(task: _Background) -> probes.HealthFacts | None:
+        try:
+            with run.timed("health", f"Starting the container and asking GET {path}"):
+                return probes.probe_health(image.id, port=port, path=path, deadline_s=deadline,
+                                           labels=run.labels, cancel=task.cancel, settings=run.settings)
+        except engine.EngineUnavailable:
+            raise
+        except Exception as exc:
+            return probes.HealthFacts(ok=False, error=f"The health probe failed: {exc}")
+
+    return _Background("health", probe)
+
+
+def _layers(run: Run, model: Dockerfile, image: engine.ImageInfo,
+            task: _Background) -> tuple[probes.LayerFacts | None, int, str | None]:
+    """``(layer facts, how many layers are the base image's, error)`` for the built image."""
     with run.timed("layers", "Reading the image's layers (docker save)"):
         try:
-            evidence.layers = probes.scan_layers(image.id)
-            base = model.final_stage.root_base
-            evidence.base_ref = base
-            evidence.base_layers = _base_layers(run, image, base)
-            evidence.base_wasted_bytes = sum(
-                wasted.size_bytes for wasted in evidence.layers.wasted_files if wasted.removed_by < evidence.base_layers)
+            facts = probes.scan_layers(image.id, diff_ids=image.diff_ids, cancel=task.cancel,
+                                       on_open=task.aborts.append)
+            return facts, _base_layers(run, image, model.final_stage.root_base), None
         except engine.EngineUnavailable:
             raise
         except engine.EngineError as exc:
-            evidence.filesystem_error = f"the image's layers could not be read: {exc}"
+            return None, 0, f"the image's layers could not be read: {exc}"
+
+
+def _probe_image(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, model: Dockerfile,
+                 needs: set[str], env: dict[str, str]) -> None:
+    """The probes that look inside the image, in order: filesystem, then runtime and commands (they need it)."""
+    settings = run.settings
+    image = evidence.image
+    assert image is not None
     if needs & {"filesystem", "runtime"}:
         with run.timed("filesystem", "Reading the image's filesystem"):
             try:
@@ -329,19 +417,6 @@ def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, s
                  for spec in rubric.checks if spec.kind == "dynamic" and spec.resolved().id == "command"]
         with run.timed("commands", f"Running the rubric's {len(specs)} command(s) in the image"):
             evidence.commands = probes.run_commands(image, specs, labels=run.labels, settings=settings)
-    if "cache" in needs:
-        with run.timed("cache", "Rebuilding after a source-only change"):
-            evidence.cache = cache_probe.probe(run, rubric, staged, model, result, image, build_timeout)
-    if "sizes" in needs:
-        with run.timed("sizes", "Measuring the reference and the baseline"):
-            for spec in (rubric.reference, rubric.baseline):
-                if spec is None:
-                    continue
-                measured = _comparison(run, spec, staged)
-                if spec.name == "reference":
-                    evidence.reference = measured
-                else:
-                    evidence.baseline = measured
 
 
 # ----------------------------------------------------------------------------------------------
@@ -418,7 +493,7 @@ def _base_layers(run: Run, image: engine.ImageInfo, base: str | None) -> int:
     if not base or base == "scratch":
         return 0
     try:
-        found = engine.image_info(base)
+        found = run.inspect(base)
     except engine.ImageUnavailable:
         return 0
     count = len(found.diff_ids)
@@ -427,12 +502,10 @@ def _base_layers(run: Run, image: engine.ImageInfo, base: str | None) -> int:
 
 def _image_id(run: Run, ref: str) -> str:
     """The engine's id of image ``ref`` (``ref`` itself when absent), looked up once per run."""
-    if ref not in run.image_ids:
-        try:
-            run.image_ids[ref] = engine.image_info(ref).id
-        except engine.ImageUnavailable:
-            run.image_ids[ref] = ref
-    return run.image_ids[ref]
+    try:
+        return run.inspect(ref).id
+    except engine.ImageUnavailable:
+        return ref
 
 
 def _inside(dockerfile: Path, context_dir: Path) -> bool:

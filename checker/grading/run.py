@@ -60,12 +60,22 @@ class Run:
     """Keep the builds as build cache (True) or remove them at the end (False)."""
     builds: list[tuple[engine.BuildResult, str]] = field(default_factory=list)
     """Builds to keep or discard at the end: (result, repository to keep them under, or "" to discard)."""
-    image_ids: dict[str, str] = field(default_factory=dict)
-    """Base images' ids by reference, looked up once per run (the reference and the baseline share them)."""
+    images: dict[str, engine.ImageInfo] = field(default_factory=dict)
+    """Base images inspected by reference, once per run (the layers scan, the reference and the baseline share them)."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per phase (``lint``, ``build``, ``cache``...), summed over repeats."""
     phase: LineCallback = lambda message: None
     """Receives one sentence when a phase starts."""
+
+    def inspect(self, ref: str) -> engine.ImageInfo:
+        """``engine.image_info(ref)``, asked once per run for a given ``ref`` (a base image does not change mid-run).
+
+        Raises :class:`engine.ImageUnavailable` when it is missing (not remembered), EngineError otherwise.
+        """
+        found = self.images.get(ref)
+        if found is None:
+            found = self.images[ref] = engine.image_info(ref)
+        return found
 
     @property
     def labels(self) -> dict[str, str]:
