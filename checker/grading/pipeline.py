@@ -46,7 +46,11 @@ from .. import settings as course_settings
 from ..dockerfile import Dockerfile, ParseError, parse
 from ..engine import build_errors
 from ..report import BuildSummary, Report
-from . import cache_probe
+from . import cache_probe, facts
+from ..engine import buildlog as engine_buildlog
+from ..probes import filesystem as probe_filesystem
+from ..probes import runtime as probe_runtime
+from ..probes import shipped as probe_shipped
 from .run import LineCallback, Run, cleanup, interruptible, new_run_id, repository_for
 from .summary import base_images, build_gate, build_summary, engine_info, image_summary, missing_image_message
 
@@ -252,7 +256,14 @@ def _gather(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, staged
             tasks.append(health)
         if "cache" in needs:
             with run.timed("cache", "Rebuilding after a source-only change"):
-                evidence.cache = cache_probe.probe(run, rubric, staged, model, result, image, build_timeout)
+                parts = (probes.chain_key(image.diff_ids), staged.dockerfile_name, staged.digest(),
+                         sorted(run.settings.build_args.items()), sorted(rubric.params("cache_reuse").items()),
+                         os.environ.get("DOCKER_HOST", ""), facts.code_digest(cache_probe, engine_buildlog))
+                rebuilt, _ = facts.remembered(
+                    "cache-probe", parts,
+                    lambda: cache_probe.probe(run, rubric, staged, model, result, image, build_timeout),
+                    keep_if=lambda found: found.error is None)
+                evidence.cache = rebuilt
         if "sizes" in needs:
             with run.timed("sizes", "Measuring the reference and the baseline"):
                 for spec in (rubric.reference, rubric.baseline):
@@ -281,6 +292,11 @@ def _gather(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, staged
         evidence.filesystem_error = layers_error
     if health is not None:
         evidence.health = health.result
+
+
+def _runtime_worth_keeping(found: probes.RuntimeFacts) -> bool:
+    """A runtime probe's answer is kept unless the probe failed or an import hit its deadline (the machine's bad moment)."""
+    return found.error is None and not any("timed out" in said for _, said in found.imports.values())
 
 
 def _stop_all(run: Run, tasks: list[_Background]) -> None:
@@ -379,11 +395,14 @@ def _probe_image(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, m
     settings = run.settings
     image = evidence.image
     assert image is not None
+    chain = probes.chain_key(image.diff_ids)
     if needs & {"filesystem", "runtime"}:
         with run.timed("filesystem", "Reading the image's filesystem"):
+            path_var, kept = env.get("PATH", probes.DEFAULT_PATH), _kept_files(rubric)
             try:
-                evidence.filesystem = probes.scan_filesystem(image.id, path_var=env.get("PATH", probes.DEFAULT_PATH),
-                                                             labels=run.labels, keep_files=_kept_files(rubric))
+                evidence.filesystem, _ = facts.remembered(
+                    "filesystem", (chain, path_var, kept, facts.code_digest(probe_filesystem, probe_shipped)),
+                    lambda: probes.scan_filesystem(image.id, path_var=path_var, labels=run.labels, keep_files=kept))
             except engine.EngineUnavailable:
                 raise
             except engine.EngineError as exc:
@@ -403,11 +422,17 @@ def _probe_image(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, m
             interpreter, how = probes.runtime_interpreter(image, evidence.filesystem, evidence.command)
             modules_param = rubric.params("app_imports").get("modules")
             modules = tuple(modules_param) if modules_param else probes.app_modules(image)
+            extensions, timeout_s = evidence.filesystem.extensions, max(30, settings.run_timeout_s * 2)
+            parts = (chain, interpreter, how, tuple(extensions), modules, image.env, image.user, image.workdir,
+                     image.entrypoint, image.cmd, timeout_s, settings.memory_bytes,
+                     facts.code_digest(probe_runtime))
             try:
-                evidence.runtime = probes.probe_runtime(
-                    image.id, interpreter, how, extensions=evidence.filesystem.extensions, modules=modules,
-                    labels=run.labels, timeout_s=max(30, settings.run_timeout_s * 2), settings=settings,
-                )
+                answered, _ = facts.remembered(
+                    "runtime", parts,
+                    lambda: probes.probe_runtime(image.id, interpreter, how, extensions=extensions, modules=modules,
+                                                 labels=run.labels, timeout_s=timeout_s, settings=settings),
+                    keep_if=_runtime_worth_keeping)
+                evidence.runtime = answered
             except engine.EngineUnavailable:
                 raise
             except engine.EngineError as exc:

@@ -47,6 +47,8 @@ from checker.files import write_atomic
 MEASURE = "uncompressed layers: the sum of the file sizes in each layer tar the engine exports (docker save)"
 #: Blobs up to this size are read whole (JSON documents are told from layer tars by their first byte).
 _IN_MEMORY = 4 * 1024 * 1024
+#: Layer blobs over this size have their entries kept by digest (smaller ones parse faster than they load).
+_KEEP_ENTRIES_ABOVE = 4 * 1024 * 1024
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _WHITEOUT = ".wh."
 _OPAQUE = ".wh..wh..opq"
@@ -272,7 +274,7 @@ def _read_saved(stream, *, deadline_s: float = 600, known=None, cancel: threadin
                 if not member.isreg():
                     continue
                 digest = _blob_digest(member.name)
-                reused = known(digest) if (known is not None and digest and member.size > _IN_MEMORY) else None
+                reused = known(digest) if (known is not None and digest and member.size > _KEEP_ENTRIES_ABOVE) else None
                 if reused is not None:
                     parsed[member.name] = reused  # the same digest is the same layer: its entries are known
                     continue
@@ -293,7 +295,7 @@ def _read_saved(stream, *, deadline_s: float = 600, known=None, cancel: threadin
                         parsed[member.name] = layer_entries(layer)
                 except tarfile.TarError:
                     continue
-                if digest and member.size > _IN_MEMORY:  # small layers are cheaper to parse than to load
+                if digest and member.size > _KEEP_ENTRIES_ABOVE:
                     fresh[digest] = parsed[member.name]
     except tarfile.TarError as exc:
         raise engine.EngineError(f"The engine's image export could not be read: {exc}") from exc
