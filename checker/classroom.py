@@ -194,6 +194,8 @@ class ClassRun:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._max_score: float | None = None
+        self.submissions_per_minute: float | None = None
+        """Submissions graded (not reused) a minute by the last :meth:`run`, wall clock; None when none was graded."""
 
     @property
     def rubric(self) -> Path:
@@ -244,6 +246,7 @@ class ClassRun:
             else:
                 todo.append((student, key))
         self.progress(f"{len(students)} submission(s), {len(results)} from cache, {len(todo)} to grade with {self.jobs} job(s)")
+        started = time.monotonic()
         try:
             # A CI runner cancels with SIGTERM: treat it like Ctrl-C, so finished results are kept.
             with interruptible():
@@ -251,6 +254,11 @@ class ClassRun:
         finally:
             self._cleanup_engine(self.run_id)
             self._write_gradebook()
+        seconds = time.monotonic() - started
+        if todo and seconds > 0:
+            self.submissions_per_minute = 60 * len(todo) / seconds
+            self.progress(f"graded {len(todo)} submission(s) in {seconds:.0f} s with {self.jobs} job(s): "
+                          f"{self.submissions_per_minute:.1f} submissions a minute")
         return [results[name] for name in sorted(results)]
 
     def _grade_all(self, todo: list[tuple[str, str]], results: dict[str, StudentResult]) -> None:
