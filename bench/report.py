@@ -216,7 +216,7 @@ def checker_goals_section(measured: dict) -> list[str]:
     out += ["", "| Work | Time |", "|---|---|"]
     rows = (("grade", "full grade of the reference, warm cache (alternating with the bare run)"),
             ("bare", "bare `engine.build` + run + GET /health, warm cache"),
-            ("grade_over_bare", "grade / bare"), ("lint", "static lint"), ("hadolint", "hadolint"),
+            ("grade_over_bare", "grade / the bare run before it (median of the pairs)"), ("lint", "static lint"), ("hadolint", "hadolint"),
             ("lint_over_hadolint", "lint / hadolint"))
     for key, label in rows:
         error = measured.get(f"{key.split('_')[0]}_error")

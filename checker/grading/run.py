@@ -62,6 +62,8 @@ class Run:
     """Builds to keep or discard at the end: (result, repository to keep them under, or "" to discard)."""
     images: dict[str, engine.ImageInfo] = field(default_factory=dict)
     """Base images inspected by reference, once per run (the layers scan, the reference and the baseline share them)."""
+    kept_bytes: int | None = None
+    """An upper bound of the bytes the graded image adds to the kept cache (its whole size); None when unknown."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per phase (``lint``, ``build``, ``cache``...), summed over repeats."""
     phase: LineCallback = lambda message: None
@@ -98,7 +100,8 @@ def cleanup(run: Run) -> None:
     """Remove this run's containers; keep its builds as cache (within budget) or remove them.
 
     One label-filtered container removal, then one keep or discard per recorded build, so the
-    work is proportional to what the run created. Never raises an :class:`engine.EngineError`:
+    work is proportional to what the run created; the budget's image inventory is taken only
+    when what was kept may exceed it (:func:`grading_cache.enforce_cache_budget_when_due`). Never raises an :class:`engine.EngineError`:
     when the engine went away, ``python -m checker clean`` removes what is left.
     """
     try:
@@ -113,7 +116,9 @@ def cleanup(run: Run) -> None:
             else:
                 grading_cache.discard_build(result)
         if kept:
-            grading_cache.enforce_cache_budget(run.settings.cache_budget_bytes, protect=kept)
+            only_graded = kept == [repository_for(run.run_id)]
+            grading_cache.enforce_cache_budget_when_due(
+                run.settings.cache_budget_bytes, protect=kept, added_bytes=run.kept_bytes if only_graded else None)
     except engine.EngineError:
         pass
 
