@@ -284,7 +284,10 @@ def _gather(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, staged
         task.join()
     layer_facts, base_layers, layers_error = layers.result or (None, 0, None)
     evidence.layers = layer_facts
-    run.kept_bytes = layer_facts.size_bytes if layer_facts is not None else None
+    if layer_facts is not None:  # what keeping this build may add to the cache: nothing when every step was cached
+        built = [step for step in result.steps if not step.is_from]
+        run.kept_bytes = 0 if built and all(step.cached for step in built) else \
+            sum(layer.size_bytes for layer in layer_facts.layers[base_layers:])
     evidence.base_ref = model.final_stage.root_base
     evidence.base_layers = base_layers
     if layer_facts is not None:

@@ -63,7 +63,8 @@ class Run:
     images: dict[str, engine.ImageInfo] = field(default_factory=dict)
     """Base images inspected by reference, once per run (the layers scan, the reference and the baseline share them)."""
     kept_bytes: int | None = None
-    """An upper bound of the bytes the graded image adds to the kept cache (its whole size); None when unknown."""
+    """An upper bound of the bytes keeping the graded build adds to the cache: 0 when every step came from the
+    cache, else its layers above the base image; None when unknown."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per phase (``lint``, ``build``, ``cache``...), summed over repeats."""
     phase: LineCallback = lambda message: None
