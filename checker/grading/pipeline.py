@@ -51,7 +51,7 @@ from ..engine import buildlog as engine_buildlog
 from ..probes import filesystem as probe_filesystem
 from ..probes import runtime as probe_runtime
 from ..probes import shipped as probe_shipped
-from .run import LineCallback, Run, cleanup, interruptible, new_run_id, repository_for
+from .run import LineCallback, Run, build_slot, cleanup, interruptible, new_run_id, repository_for
 from .summary import base_images, build_gate, build_summary, engine_info, image_summary, missing_image_message
 
 LABEL_CACHE_KEY = "org.lean-python-images.cache-key"
@@ -180,7 +180,7 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
         return
 
     build_timeout = float(timeout) if timeout else float(settings.build_timeout_s)
-    with run.timed("build", "Building the image"):
+    with run.timed("build", "Building the image"), build_slot():
         result = engine.build(
             context_tar=staged.tar(),
             dockerfile=staged.dockerfile_name,
@@ -260,9 +260,12 @@ def _gather(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, staged
                          [(i.keyword, i.raw, repr(i.heredocs)) for i in model.instructions],
                          sorted(run.settings.build_args.items()), sorted(rubric.params("cache_reuse").items()),
                          os.environ.get("DOCKER_HOST", ""), facts.code_digest(cache_probe, engine_buildlog))
+                def rebuild() -> dynamic.CacheFacts:
+                    with build_slot():
+                        return cache_probe.probe(run, rubric, staged, model, result, image, build_timeout)
+
                 rebuilt, _ = facts.remembered(
-                    "cache-probe", parts,
-                    lambda: cache_probe.probe(run, rubric, staged, model, result, image, build_timeout),
+                    "cache-probe", parts, rebuild,
                     keep_if=lambda found: found.error is None)
                 evidence.cache = rebuilt
         if "sizes" in needs:
@@ -510,12 +513,13 @@ def _comparison(run: Run, spec: rubrics.BuildSpec, learner: staging.StagedContex
         return dynamic.SizeReference(spec.name, probes.image_size(engine.image_info(found.id)), str(spec.dockerfile))
     run.phase(f"Building the {spec.name} ({spec.dockerfile.name}) once on this engine; it is kept as cache")
     repository = f"lpi-ref/{key[:16]}-{repository_for(run.run_id).split('/')[1][-12:].strip('-') or 'run'}"
-    result = engine.build(
-        context_tar=staged.tar(), dockerfile=staged.dockerfile_name, tag=f"{repository}:image",
-        build_args=settings.build_args,
-        labels={LABEL_CACHE_KEY: key, course_settings.LABEL_KEEP: spec.name},
-        settings=settings,
-    )
+    with build_slot():
+        result = engine.build(
+            context_tar=staged.tar(), dockerfile=staged.dockerfile_name, tag=f"{repository}:image",
+            build_args=settings.build_args,
+            labels={LABEL_CACHE_KEY: key, course_settings.LABEL_KEEP: spec.name},
+            settings=settings,
+        )
     run.builds.append((result, repository))
     if not result.ok:
         raise GradingError(

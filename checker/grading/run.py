@@ -124,6 +124,57 @@ def cleanup(run: Run) -> None:
         pass
 
 
+#: Set by ``grade-class`` for its children: a folder of lock files, and how many builds may run at once.
+ENV_BUILD_SLOTS_DIR = "LPI_BUILD_SLOTS_DIR"
+ENV_BUILD_SLOTS = "LPI_BUILD_SLOTS"
+
+
+@contextmanager
+def build_slot(poll_s: float = 0.05) -> Iterator[None]:
+    """Hold one of ``LPI_BUILD_SLOTS`` build slots shared by the processes of a class run, for the block.
+
+    ``grade-class`` starts more gradings than builds may run at once, so that the next student's
+    build starts the moment a running one ends, while that student's image is still probed. The
+    slots are lock files (``slot-<n>``) in ``LPI_BUILD_SLOTS_DIR``, taken with ``flock``: a process
+    that dies frees its slot. Without those variables (or without ``fcntl``) the block runs at
+    once. Waiting is interruptible (Ctrl-C); an unusable folder means no limit, never an error.
+    """
+    folder, count = os.environ.get(ENV_BUILD_SLOTS_DIR, ""), os.environ.get(ENV_BUILD_SLOTS, "")
+    try:
+        import fcntl
+        slots = int(count)
+    except (ImportError, ValueError):
+        slots = 0
+    if not folder or slots < 1:
+        yield
+        return
+    handles = []
+    try:
+        for number in range(slots):
+            handles.append(open(os.path.join(folder, f"slot-{number}"), "a+b"))
+    except OSError:
+        for handle in handles:
+            handle.close()
+        yield
+        return
+    held = None
+    try:
+        while held is None:
+            for handle in handles:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue
+                held = handle
+                break
+            else:
+                time.sleep(poll_s)
+        yield
+    finally:
+        for handle in handles:
+            handle.close()  # closing releases the lock
+
+
 @contextmanager
 def interruptible() -> Iterator[None]:
     """In the main thread, turn SIGTERM into ``KeyboardInterrupt`` for the block (then restore).
