@@ -120,7 +120,10 @@ def measure(lab: Lab, *, runs: int = 5, students: int = 30, jobs: int | None = N
 
 
 def classroom(*, students: int = 30, jobs: int | None = None) -> dict:
-    """bench/classroom.py's class, graded serially then with ``jobs`` (default: grade-class's own default)."""
+    """bench/classroom.py's class, graded serially (one at a time, none ahead), then with ``jobs`` builds at once.
+
+    ``jobs`` defaults to grade-class's own default, as does the number of gradings started ahead.
+    """
     import inspect
 
     from checker import classroom as room
@@ -128,7 +131,9 @@ def classroom(*, students: int = 30, jobs: int | None = None) -> dict:
 
     from . import classroom as bench_class
 
-    default_jobs = inspect.signature(room.grade_class).parameters["jobs"].default
+    parameters = inspect.signature(room.grade_class).parameters
+    default_jobs = parameters["jobs"].default
+    ahead = parameters["ahead"].default if "ahead" in parameters else 0
     jobs = jobs or default_jobs
     exercise = exercises.find_exercise("03-runtime-deps")
     try:
@@ -138,13 +143,13 @@ def classroom(*, students: int = 30, jobs: int | None = None) -> dict:
             bench_class.make_class(exercise, warm, len(bench_class.sources(exercise)), distinct=False)
             warm_s, _ = bench_class.timed(warm, exercise.name, work / "warm-out", jobs)
             kinds = bench_class.make_class(exercise, work / "class", students)
-            serial_s, serial = bench_class.timed(work / "class", exercise.name, work / "serial-out", 1)
+            serial_s, serial = bench_class.timed(work / "class", exercise.name, work / "serial-out", 1, ahead=0)
             parallel_s, parallel = bench_class.timed(work / "class", exercise.name, work / "parallel-out", jobs)
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
     agree = {r.student: (r.score, r.passed) for r in serial} == {r.student: (r.score, r.passed) for r in parallel}
     return {
-        "exercise": exercise.name, "students": students, "jobs": jobs, "default_jobs": default_jobs,
+        "exercise": exercise.name, "students": students, "jobs": jobs, "default_jobs": default_jobs, "ahead": ahead,
         "mix": {kind: list(kinds.values()).count(kind) for kind in sorted(set(kinds.values()))},
         "warmup_seconds": round(warm_s, 1),
         "serial": {"wall_seconds": round(serial_s, 1), "submissions_per_minute": round(60 * students / serial_s, 2)},

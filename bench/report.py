@@ -225,7 +225,7 @@ def checker_goals_section(measured: dict) -> list[str]:
     if "error" in room:
         out.append(f"| class of {room.get('students', 30)} | not measured: {room['error']} |")
     elif room:
-        out.append(f"| class of {room['students']}, {room['jobs']} job(s) | {room['parallel']['wall_seconds']} s: "
+        out.append(f"| class of {room['students']}, {room['jobs']} job(s), {room.get('ahead', 0)} ahead | {room['parallel']['wall_seconds']} s: "
                    f"**{room['parallel']['submissions_per_minute']} a minute** (serially: "
                    f"{room['serial']['submissions_per_minute']} a minute); mix {room['mix']}; grades agree: "
                    f"{room['serial_and_parallel_grades_agree']}; passed {room['passed']}, not graded {room['not_graded']} |")
