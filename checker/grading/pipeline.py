@@ -141,23 +141,50 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
     if not context_dir.is_dir():
         raise GradingError(f"The build context {context_dir} is not a folder.")
 
-    with run.timed("lint", "Checking the Dockerfile's text"):
-        from ..lint import lint
+    from ..lint import LintResult, lint
 
-        try:
-            ignore: DockerIgnore | None = DockerIgnore.read(context_dir)
-        except DockerIgnoreError:
-            ignore = None  # lint then treats the context as unknown; staging refuses it with the reason
-        linted = lint(text, context_dir=context_dir, dockerignore=ignore, build_args=settings.build_args,
-                      with_hadolint=with_hadolint)
-    report.findings = list(linted.findings)
-    if linted.parse_error is not None:
+    try:
+        ignore: DockerIgnore | None = DockerIgnore.read(context_dir)
+    except DockerIgnoreError:
+        ignore = None  # lint then treats the context as unknown; staging refuses it with the reason
+
+    def run_lint(task: _Background | None = None) -> LintResult:
+        with run.timed("lint", "Checking the Dockerfile's text"):
+            return lint(text, context_dir=context_dir, dockerignore=ignore, build_args=settings.build_args,
+                        with_hadolint=with_hadolint)
+
+    try:
+        parsed: Dockerfile | None = parse(text, build_args=settings.build_args)
+    except ParseError:
+        parsed = None
+    if parsed is None:  # lint says why, with the line: score 0, nothing built
+        linted = run_lint()
+        report.findings = list(linted.findings)
         error = linted.parse_error
-        where = f"line {error.line}: " if error.line else ""
-        _score(report, rubric, {}, linted, gate=f"The Dockerfile does not parse ({where}{error.message}).",
+        where = f"line {error.line}: " if error is not None and error.line else ""
+        message = error.message if error is not None else "it does not parse"
+        _score(report, rubric, {}, linted, gate=f"The Dockerfile does not parse ({where}{message}).",
                short="the Dockerfile does not parse")
         return
-    model: Dockerfile = linted.dockerfile  # type: ignore[assignment]
+    # The rest of lint (the course rules, hadolint's process) runs beside the engine checks and
+    # the build, which need only the parsed model; it is joined before anything reads it.
+    linting = _Background("lint", run_lint)
+    try:
+        _build_and_judge(report, run, rubric, dockerfile, context_dir, text, ignore, parsed, linting, timeout, on_line)
+    finally:
+        linting.thread.join()
+
+
+def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfile: Path, context_dir: Path, text: str,
+                     ignore: DockerIgnore | None, model: Dockerfile, linting: _Background, timeout: float | None,
+                     on_line: LineCallback | None) -> None:
+    settings = run.settings
+
+    def lint_result():  # joined once; its findings go into the report then
+        linted = linting.join()
+        report.findings = list(linted.findings)
+        return linted
+
 
     engine.ping()
     engine.reap_expired_containers()
@@ -175,7 +202,7 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
         raise GradingError(str(exc)) from exc
     except staging.ContextRefused as exc:
         report.build = BuildSummary(ok=False, seconds=0.0, error=f"The build context was refused: {exc}")
-        _score(report, rubric, {}, linted, gate=f"The build context was refused: {exc}",
+        _score(report, rubric, {}, lint_result(), gate=f"The build context was refused: {exc}",
                short="the build context was refused")
         return
 
@@ -198,6 +225,7 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
         # stops answering): look again in a moment; no engine is no failure of the learner's.
         time.sleep(2)
         engine.ping()
+    linted = lint_result()
     report.build = build_summary(result, linted.buildkit_lines)
     if not result.ok and report.build.cause == "network":
         # The grading machine's own network (TLS, DNS, a refused connection to a package index):
