@@ -148,7 +148,13 @@ def classroom(*, students: int = 30, jobs: int | None = None) -> dict:
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
     agree = {r.student: (r.score, r.passed) for r in serial} == {r.student: (r.score, r.passed) for r in parallel}
+    phases: dict[str, list[float]] = {}
+    for graded in parallel:  # where one grading's time goes, from each child's own report
+        for name, seconds in ((graded.report or {}).get("timings") or {}).items():
+            phases.setdefault(name, []).append(float(seconds))
     return {
+        "phase_medians_parallel": {name: round(stats.of(values, "s").median, 2) for name, values in sorted(phases.items())},
+        "grade_seconds_parallel": stats.of([r.grade_seconds for r in parallel], "s").to_dict(),
         "exercise": exercise.name, "students": students, "jobs": jobs, "default_jobs": default_jobs, "ahead": ahead,
         "mix": {kind: list(kinds.values()).count(kind) for kind in sorted(set(kinds.values()))},
         "warmup_seconds": round(warm_s, 1),

@@ -229,6 +229,11 @@ def checker_goals_section(measured: dict) -> list[str]:
                    f"**{room['parallel']['submissions_per_minute']} a minute** (serially: "
                    f"{room['serial']['submissions_per_minute']} a minute); mix {room['mix']}; grades agree: "
                    f"{room['serial_and_parallel_grades_agree']}; passed {room['passed']}, not graded {room['not_graded']} |")
+    if room.get("phase_medians_parallel"):
+        per = room.get("grade_seconds_parallel") or {}
+        out += ["", f"In the class (parallel pass), one grading took {_stat(per)} from the class runner's side; "
+                "its phases (median seconds, from each child's report; the probes overlap): "
+                + ", ".join(f"{name} {value:.2f}" for name, value in room["phase_medians_parallel"].items()) + "."]
     timings = measured.get("grade_timings") or []
     if timings:
         phases = sorted({name for row in timings for name in row})
