@@ -46,8 +46,8 @@ test-fast: ## the fast subset: no engine, database or browser
 typecheck: ## mypy over checker/ (configured in pyproject.toml)
 	$(PY) -m mypy
 
-bench: setup-test ## the benchmarks (README's tables)
-	$(PY) -m bench
+bench: setup-test ## the benchmarks (README's tables), then the checker's speed goals
+	$(PY) -m bench; status=$$?; $(PY) -m bench checker || status=1; exit $$status
 
 # Remove everything the checker and the tests created on the engine (base images stay).
 clean: ## remove what the checker and the tests built (base images stay)
