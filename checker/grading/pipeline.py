@@ -143,7 +143,7 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
         except DockerIgnoreError:
             ignore = None  # lint then treats the context as unknown; staging refuses it with the reason
         linted = lint(text, context_dir=context_dir, dockerignore=ignore, build_args=settings.build_args,
-                      with_hadolint=with_hadolint)
+                      with_hadolint=with_hadolint, buildkit=_builds_with_buildkit(settings))
     report.findings = list(linted.findings)
     if linted.parse_error is not None:
         error = linted.parse_error
@@ -187,6 +187,8 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
             settings=settings,
         )
     run.builds.append((result, repository_for(run.run_id)))
+    if report.engine:
+        report.engine["builder"] = result.builder  # measured: the builder that ran this build
     if not result.ok and "code: 137" in (result.error or ""):
         # A step killed (137) may be the engine shutting down (it kills build containers before it
         # stops answering): look again in a moment; no engine is no failure of the learner's.
@@ -440,4 +442,15 @@ def _inside(dockerfile: Path, context_dir: Path) -> bool:
         dockerfile.resolve().relative_to(context_dir.resolve())
         return True
     except ValueError:
+        return False
+
+
+def _builds_with_buildkit(settings: course_settings.Settings) -> bool:
+    """Whether this grade's builds run on BuildKit (engine and ``LPI_BUILDER``); False without an engine.
+
+    LPI015 (BuildKit-only syntax) speaks only when they do not.
+    """
+    try:
+        return engine.choose_builder(settings).name == "buildkit"
+    except (engine.EngineError, ValueError):
         return False
