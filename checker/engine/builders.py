@@ -57,7 +57,9 @@ class ClassicBuilder:
     name = "classic"
 
     def build(self, context: BinaryIO, **request) -> BuildResult:
-        """See :meth:`Builder.build`."""
+        """See :meth:`Builder.build`. Raises ValueError when ``secrets`` are given (no secret mounts here)."""
+        if request.pop("secrets", None):
+            raise ValueError("The classic builder cannot offer build secrets (RUN --mount=type=secret needs BuildKit).")
         return classic_build(context, **request)
 
 
@@ -129,6 +131,7 @@ def build(
     on_line: LineCallback | None = None,
     should_stop: StopCheck | None = None,
     settings: course_settings.Settings | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> BuildResult:
     """Build an image under a wall-clock deadline, with the builder :func:`choose_builder` picks.
 
@@ -142,6 +145,8 @@ def build(
     (``result.stopped``). A failed build is a result, not an exception; only engine trouble raises
     EngineError (EngineUnavailable when it stops answering). ValueError when neither context is
     given. Proxy settings and credentials from the client's configuration are never passed.
+    ``secrets`` (id -> value) are offered to ``RUN --mount=type=secret`` (BuildKit only: the classic
+    builder raises ValueError when some are given).
     """
     settings = settings or course_settings.load()
     if context_tar is None:
@@ -164,4 +169,5 @@ def build(
         deadline_s=timeout_s if timeout_s is not None else settings.build_timeout_s,
         on_line=on_line,
         should_stop=should_stop,
+        **({"secrets": secrets} if secrets else {}),
     )
