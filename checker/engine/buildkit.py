@@ -240,6 +240,7 @@ def buildkit_build(
         seconds = time.monotonic() - started
     for note in notes:
         log.add(note + "\n")
+    _keep_cache_in_budget()
     return _result(parser, log, seconds, tag=tag, returncode=process.returncode, timed_out=timed_out,
                    stopped=state["stopped"], deadline_s=deadline_s)
 
@@ -271,6 +272,17 @@ def _result(parser: StatusParser, log: _LogBuffer, seconds: float, *, tag: str, 
         timed_out=timed_out, stopped=stopped, failed_output="\n".join(failed.output) if failed and not stopped else "",
         builder="buildkit", failed_line=failed.line if failed and not stopped else None,
     )
+
+
+def _keep_cache_in_budget() -> None:
+    """Shrink BuildKit's cache to the course's cache budget (``LPI_CACHE_BUDGET``); best effort."""
+    from .. import settings as course_settings
+    from .cleanup import prune_build_cache
+
+    try:
+        prune_build_cache(course_settings.load().cache_budget_bytes)
+    except (EngineError, ValueError):
+        pass
 
 
 def _engine_gone(error: str) -> None:
