@@ -20,7 +20,7 @@ The grading cache policy (which builds to keep, the budget) is not here: see
 :mod:`checker.grading.cache`.
 """
 
-from .builders import Builder, ClassicBuilder, build, choose_builder
+from .builders import Builder, BuildKitBuilder, ClassicBuilder, build, build_checks, choose_builder
 from .cleanup import (
     build_cache_bytes,
     discard_build,
@@ -64,10 +64,10 @@ from .results import STEP_TAIL_LINES, BuildLimits, BuildResult, BuildStep
 
 __all__ = [
     "LABEL_EXPIRES", "STEP_TAIL_LINES",
-    "BuildLimits", "BuildResult", "BuildStep", "Builder", "ClassicBuilder", "EngineError", "EngineInfo",
+    "BuildKitBuilder", "BuildLimits", "BuildResult", "BuildStep", "Builder", "ClassicBuilder", "EngineError", "EngineInfo",
     "EngineUnavailable", "ImageInfo", "ImageSummary", "ImageUnavailable", "Layer", "Limits", "LineCallback",
     "NoSuchObject", "RunResult", "Service", "StopCheck",
-    "build", "build_cache_bytes", "choose_builder", "discard_build", "exported_filesystem", "find_images", "image_exists",
+    "build", "build_cache_bytes", "build_checks", "choose_builder", "discard_build", "exported_filesystem", "find_images", "image_exists",
     "image_info", "info", "inventory", "list_containers", "list_images", "ping", "prune_build_cache", "prune_dangling_images",
     "pull", "reap_expired_containers", "remove_by_run_prefix", "remove_container", "remove_containers",
     "remove_image", "remove_images", "remove_stopped_containers", "reset_connection", "run", "saved_image", "service",

@@ -14,6 +14,7 @@ from typing import BinaryIO, Protocol
 
 from .. import settings as course_settings
 from ..staging import tar_folder
+from .buildkit import build_checks as buildx_checks
 from .buildkit import buildkit_build
 from .classic import LineCallback, StopCheck, classic_build
 from .client import EngineError, api, buildx_plugin, call, owner_labels, plugin_dirs
@@ -171,3 +172,28 @@ def build(
         should_stop=should_stop,
         **({"secrets": secrets} if secrets else {}),
     )
+
+
+def build_checks(
+    context_tar: BinaryIO,
+    *,
+    dockerfile: str = "Dockerfile",
+    build_args: dict[str, str] | None = None,
+    target: str | None = None,
+    settings: course_settings.Settings | None = None,
+) -> list[dict] | None:
+    """Docker's build checks of the staged tar's Dockerfile, when the grade builds with BuildKit.
+
+    Returns BuildKit's warnings (see :func:`checker.engine.buildkit.build_checks`), or None when
+    the builder is the classic one (it has no checks) or the checks could not run. Raises
+    EngineUnavailable when no engine answers.
+    """
+    settings = settings or course_settings.load()
+    try:
+        chosen = choose_builder(settings)
+    except (EngineError, ValueError):
+        return None
+    if not isinstance(chosen, BuildKitBuilder):
+        return None
+    return buildx_checks(context_tar, plugin=chosen.plugin, dockerfile=dockerfile, build_args=build_args or {},
+                         target=target)

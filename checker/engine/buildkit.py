@@ -274,6 +274,42 @@ def _result(parser: StatusParser, log: _LogBuffer, seconds: float, *, tag: str, 
     )
 
 
+#: Seconds a build check may take (it parses the Dockerfile and resolves base images' metadata).
+CHECK_DEADLINE_S = 60.0
+
+
+def build_checks(context: BinaryIO, *, plugin: str, dockerfile: str, build_args: dict[str, str],
+                 target: str | None = None, deadline_s: float = CHECK_DEADLINE_S) -> list[dict] | None:
+    """Docker's build checks of the Dockerfile in the tar ``context`` (``--call=check,format=json``).
+
+    Returns BuildKit's ``warnings`` (dicts with ``ruleName``, ``detail``, ``url``, ``location``),
+    ``[]`` when there are none, or None when the checks could not run (a frontend older than 1.8,
+    a Dockerfile it cannot parse, the deadline): checks are advice, never a reason to fail.
+    ``context`` is read from its start and left at its start.
+    """
+    import json
+
+    context.seek(0)
+    with tempfile.TemporaryDirectory(prefix="lpi-buildx-") as config_dir:
+        command = buildx_command(plugin, dockerfile=dockerfile, tag="", build_args=build_args, labels={},
+                                 target=target, nocache=False, network="default", cgroup_parent=None,
+                                 call="check,format=json")
+        try:
+            done = subprocess.run(command, input=context.read(), capture_output=True, env=buildx_env(config_dir),
+                                  timeout=deadline_s, start_new_session=True)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        finally:
+            context.seek(0)
+    try:
+        answer = json.loads(done.stdout.decode("utf-8", "replace") or "null")
+    except ValueError:
+        return None
+    if not isinstance(answer, dict):
+        return None
+    return [warning for warning in answer.get("warnings") or [] if isinstance(warning, dict)]
+
+
 def _keep_cache_in_budget() -> None:
     """Shrink BuildKit's cache to the course's cache budget (``LPI_CACHE_BUDGET``); best effort."""
     from .. import settings as course_settings

@@ -173,6 +173,15 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
                short="the build context was refused")
         return
 
+    with run.timed("build_checks", "Running Docker's build checks"):
+        # BuildKit only (None otherwise): Docker's own checks, advice beside the course's rules.
+        warnings = engine.build_checks(staged.tar(), dockerfile=staged.dockerfile_name,
+                                       build_args=settings.build_args, settings=settings)
+    if warnings:
+        from ..buildchecks import findings_from_checks
+
+        extra = findings_from_checks(warnings, linted.findings, model)
+        report.findings = sorted([*report.findings, *extra], key=lambda finding: finding.sort_key())
     build_timeout = float(timeout) if timeout else float(settings.build_timeout_s)
     with run.timed("build", "Building the image"):
         result = engine.build(

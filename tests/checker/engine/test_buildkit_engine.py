@@ -251,3 +251,20 @@ def test_with_the_source_copied_before_the_install_cache_reuse_fails_under_build
     assert report.build is not None and report.build.ok and report.build.builder == "buildkit"
     cache = next(check for check in report.checks if check.id == "cache_reuse")
     assert cache.passed is False and "pip install" in cache.message
+
+
+def test_build_checks_flag_the_legacy_env_form_and_an_undefined_variable(buildkit_engine):
+    from checker.buildchecks import findings_from_checks
+    from checker.dockerfile import parse
+
+    text = "FROM python:3.13-slim\nENV key value\nCOPY $UNDEFINED_DIR /app\nCMD exec python -m app\n"
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(text.encode())
+        tar.addfile(info, io.BytesIO(text.encode()))
+    warnings = engine.build_checks(buffer, settings=course_settings.load())
+    assert warnings is not None
+    found = {(finding.rule, finding.line): finding for finding in findings_from_checks(warnings, [], parse(text))}
+    assert ("LegacyKeyValueFormat", 2) in found and ("UndefinedVar", 3) in found
+    assert "LPI011 accepts this line" in found[("JSONArgsRecommended", 4)].message
