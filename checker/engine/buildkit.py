@@ -56,7 +56,7 @@ def _dockerfile_model(context: BinaryIO, dockerfile: str, build_args: dict[str, 
     """The parsed Dockerfile at ``dockerfile`` in the tar ``context`` (left at its start); None when unreadable."""
     try:
         with tarfile.open(fileobj=context, mode="r:") as tar:
-            member = tar.extractfile(dockerfile.lstrip("./") or dockerfile)
+            member = tar.extractfile(dockerfile.removeprefix("./"))
             text = member.read() if member is not None else None
     except (tarfile.TarError, KeyError, OSError):
         text = None

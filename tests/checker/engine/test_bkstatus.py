@@ -115,3 +115,21 @@ def test_when_buildkit_is_forced_where_the_engine_lacks_it_then_the_error_says_w
     monkeypatch.setenv("LPI_BUILDER", "kaniko")
     with pytest.raises(ValueError, match="auto, buildkit, classic"):
         builders.choose_builder(course_settings.load())
+
+
+def test_the_dockerfile_is_read_from_the_tar_under_a_private_dot_name_and_the_tar_is_rewound():
+    import io
+    import tarfile
+
+    from checker.engine.buildkit import _dockerfile_model
+    from checker.staging import OUTSIDE_DOCKERFILE_NAME
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        data = b"FROM python:3.13-slim\nRUN pip install flask\n"
+        info = tarfile.TarInfo(OUTSIDE_DOCKERFILE_NAME)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    buffer.seek(0)
+    model = _dockerfile_model(buffer, OUTSIDE_DOCKERFILE_NAME, {})
+    assert model is not None and model.instructions[1].keyword == "RUN" and buffer.tell() == 0

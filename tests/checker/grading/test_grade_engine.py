@@ -228,6 +228,7 @@ def normalise(report: dict) -> dict:
                 check[key] = kind(check[key])
     build = report["build"]
     build["seconds"] = kind(build["seconds"])
+    build["builder"] = kind(build["builder"])  # buildkit or classic: the engine under test decides
     build["steps"] = shape(build["steps"])
     image = report["image"]
     for key, value in list(image.items()):
