@@ -194,7 +194,3 @@ class StatusParser:
         for digest, rest in list(self._partial.items()):
             yield self._output(self._by_digest.get(digest), rest)
         self._partial.clear()
-
-    def names(self) -> dict[str, str]:
-        """Every vertex's name by digest, as seen so far."""
-        return dict(self._names)

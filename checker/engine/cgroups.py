@@ -55,6 +55,8 @@ class BuildCgroup:
     """The cgroup path the engine is given (``/lean-python-images/buildkit/m<bytes>-p<pids>``)."""
     folders: list[Path]
     """The folders of this cgroup, one per hierarchy (v1) or one (v2)."""
+    root: Path = ROOT
+    """Where the cgroup file systems are mounted."""
 
     def remove(self, wait_s: float = 5.0) -> None:
         """Remove the cgroup and whatever the runtime left under it (empty cgroups only; for clean-up).
@@ -63,7 +65,8 @@ class BuildCgroup:
         retried for up to ``wait_s`` seconds. Never raises.
         """
         deadline = time.monotonic() + wait_s
-        for hierarchy in sorted(ROOT.iterdir()) if ROOT.is_dir() else []:
+        hierarchies = [self.root, *sorted(self.root.iterdir())] if self.root.is_dir() else []
+        for hierarchy in hierarchies:  # v2: the root itself; v1: one folder per controller
             folder = hierarchy / self.parent.lstrip("/")
             if folder.is_dir() and folder not in self.folders:
                 self.folders.append(folder)
@@ -99,7 +102,7 @@ def remove_all(root: Path = ROOT) -> int:
         if base.is_dir():
             names.update(child.name for child in base.iterdir() if child.is_dir())
     for name in names:
-        BuildCgroup(parent=f"/{GROUP}/{name}", folders=[]).remove(wait_s=0)
+        BuildCgroup(parent=f"/{GROUP}/{name}", folders=[], root=root).remove(wait_s=0)
     return len(names)
 
 
@@ -114,7 +117,7 @@ def create(memory_bytes: int, pids: int, *, root: Path = ROOT) -> BuildCgroup:
         raise CgroupUnavailable("the engine is not on this machine, so the checker cannot give its builds a cgroup")
     name = f"m{int(memory_bytes)}-p{int(pids)}"
     parent = f"/{GROUP}/{name}"
-    made = BuildCgroup(parent=parent, folders=[])
+    made = BuildCgroup(parent=parent, folders=[], root=root)
     try:
         if version(root) == 2:
             for ancestor in ("lean-python-images", GROUP):
