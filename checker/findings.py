@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info", "style"]
-Source = Literal["course", "hadolint"]
+Source = Literal["course", "hadolint", "buildkit"]
 
 #: Most severe first. "error" and "warning" make a rule fail; "info" and "style" are advice.
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info", "style")
@@ -32,7 +32,7 @@ class Finding:
     message: str
     """What is wrong, in one or two learner-facing sentences."""
     source: Source = "course"
-    """Who found it: the course's own rules or hadolint."""
+    """Who found it: the course's own rules, hadolint, or Docker's build checks (``buildkit``)."""
     hint: str | None = None
     """How to fix it, or where to read more; ``None`` when the message says it all."""
     same_as: str | None = None

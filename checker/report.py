@@ -120,6 +120,10 @@ class BuildSummary:
     """The engine's error, or the reason the build was stopped (deadline, refused context)."""
     failed_step: str | None = None
     """The instruction that failed (or was running at the deadline)."""
+    failed_line: int | None = None
+    """The Dockerfile line of ``failed_step`` when the builder says it (BuildKit); None otherwise."""
+    builder: str = "classic"
+    """The builder that ran the build, as the build driver reports it: ``buildkit`` or ``classic``."""
     log_tail: str = ""
     """The last lines the failing step printed (empty when the build succeeded)."""
     error_lines: list[str] = field(default_factory=list)
@@ -142,7 +146,8 @@ class BuildSummary:
         return {
             "ok": self.ok, "seconds": round(self.seconds, 3), "error": self.error, "failed_step": self.failed_step,
             "log_tail": self.log_tail, "error_lines": list(self.error_lines), "cause": self.cause, "hint": self.hint,
-            "timed_out": self.timed_out, "buildkit_note": self.buildkit_note,
+            "timed_out": self.timed_out, "buildkit_note": self.buildkit_note, "builder": self.builder,
+            "failed_line": self.failed_line,
             "steps": [step.to_dict() for step in self.steps],
         }
 

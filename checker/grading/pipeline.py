@@ -151,7 +151,7 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
     def run_lint(task: _Background | None = None) -> LintResult:
         with run.timed("lint", "Checking the Dockerfile's text"):
             return lint(text, context_dir=context_dir, dockerignore=ignore, build_args=settings.build_args,
-                        with_hadolint=with_hadolint)
+                        with_hadolint=with_hadolint, buildkit=_builds_with_buildkit(settings))
 
     try:
         parsed: Dockerfile | None = parse(text, build_args=settings.build_args)
@@ -206,6 +206,15 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
                short="the build context was refused")
         return
 
+    with run.timed("build_checks", "Running Docker's build checks"):
+        # BuildKit only (None otherwise): Docker's own checks, advice beside the course's rules.
+        warnings = engine.build_checks(staged.tar(), dockerfile=staged.dockerfile_name,
+                                       build_args=settings.build_args, settings=settings)
+    if warnings:
+        from ..buildchecks import findings_from_checks
+
+        extra = findings_from_checks(warnings, linted.findings, model)
+        report.findings = sorted([*report.findings, *extra], key=lambda finding: finding.sort_key())
     build_timeout = float(timeout) if timeout else float(settings.build_timeout_s)
     with run.timed("build", "Building the image"), build_slot():
         result = engine.build(
@@ -220,6 +229,8 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
             settings=settings,
         )
     run.builds.append((result, repository_for(run.run_id)))
+    if report.engine:
+        report.engine["builder"] = result.builder  # measured: the builder that ran this build
     if not result.ok and "code: 137" in (result.error or ""):
         # A step killed (137) may be the engine shutting down (it kills build containers before it
         # stops answering): look again in a moment; no engine is no failure of the learner's.
@@ -601,4 +612,15 @@ def _inside(dockerfile: Path, context_dir: Path) -> bool:
         dockerfile.resolve().relative_to(context_dir.resolve())
         return True
     except ValueError:
+        return False
+
+
+def _builds_with_buildkit(settings: course_settings.Settings) -> bool:
+    """Whether this grade's builds run on BuildKit (engine and ``LPI_BUILDER``); False without an engine.
+
+    LPI015 (BuildKit-only syntax) speaks only when they do not.
+    """
+    try:
+        return engine.choose_builder(settings).name == "buildkit"
+    except (engine.EngineError, ValueError):
         return False
