@@ -68,8 +68,9 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
                               f"image's user cannot read them: {denied_text}. This is a permission problem, not a missing "
                               f"library. Fix: {PERMISSION_FIX}.",
                        {"denied": denied, "checked": len(evidence.filesystem.extensions)})
-    if runtime is None or runtime.error:
-        return Outcome(False, f"Could not run ldd in the image: {runtime.error if runtime else 'no probe'}")
+    if runtime is None or not runtime.libraries_by:
+        return not_run("the extensions' shared libraries were not resolved (the filesystem scan was not given to the "
+                       "runtime probe)")
     missing = {path: libs for path, libs in runtime.libraries.items() if libs}
     unreadable = dict(runtime.library_errors)
     count = len(runtime.libraries)
@@ -82,9 +83,10 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
                        {"missing": {p: l for p, l in missing.items()}, "checked": count})
     if unreadable:
         lines = [f"{short_path(path)}: {error.splitlines()[-1] if error else 'error'}" for path, error in unreadable.items()]
-        return Outcome(False, f"ldd could not check {len(unreadable)} extension(s): {listing(lines, 2)}.",
+        return Outcome(False, f"{len(unreadable)} extension(s) cannot load in this interpreter: {listing(lines, 2)}.",
                        {"errors": unreadable, "checked": count})
-    return Outcome(True, f"All {count} native extensions resolve their shared libraries ({runtime.ldd}).", {"checked": count})
+    return Outcome(True, f"All {count} native extensions resolve their shared libraries (from {runtime.libraries_by}).",
+                   {"checked": count})
 
 
 @dynamic_check("app_imports", lesson="02_multi_stage.ipynb#runtime-libraries-only", needs=("runtime",), modules=None)

@@ -13,7 +13,7 @@ The pipeline, and what each failure becomes:
    end of its output (and a BuildKit note when the syntax needs it); a build that failed on the
    grading machine's own network (TLS, DNS, connection to a package index): ``error`` (exit 2);
 6. gather the evidence the rubric's checks need: the filesystem scan, the runtime probe
-   (ldd, imports, Python version), the health probe, the cache probe (a rebuild after appending
+   (imports and Python version from the image's interpreter; shared libraries resolved on the host), the health probe, the cache probe (a rebuild after appending
    a comment to one source file, cut as soon as an install step misses the cache), and the
    reference/baseline sizes (built once per engine and kept as cache);
 7. judge every check, score, and clean up: this run's containers always go; the built images
@@ -311,13 +311,14 @@ def _gather_rest(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, s
     if evidence.filesystem is not None:
         evidence.command = probes.resolve_command(image, evidence.filesystem)
     if "runtime" in needs and evidence.filesystem is not None:
-        with run.timed("runtime", "Asking the image's Python (ldd, imports, version)"):
+        with run.timed("runtime", "Asking the image's Python (imports, version) and resolving its libraries"):
             interpreter, how = probes.runtime_interpreter(image, evidence.filesystem, evidence.command)
             modules_param = rubric.params("app_imports").get("modules")
             modules = tuple(modules_param) if modules_param else probes.app_modules(image)
             try:
                 evidence.runtime = probes.probe_runtime(
                     image.id, interpreter, how, extensions=evidence.filesystem.extensions, modules=modules,
+                    filesystem=evidence.filesystem, environment=env, workdir=image.workdir or "/",
                     labels=run.labels, timeout_s=max(30, settings.run_timeout_s * 2), settings=settings,
                 )
             except engine.EngineUnavailable:

@@ -44,7 +44,7 @@ PSYCOPG = "/opt/venv/lib/python3.13/site-packages/psycopg2/_psycopg.cpython-313-
 
 def test_when_an_extension_misses_libpq_then_native_libs_fails_naming_libpq_and_libpq5():
     evidence = dynamic.Evidence(filesystem=filesystem(extensions=[PSYCOPG]),
-                                runtime=runtime(libraries={PSYCOPG: ["libpq.so.5"]}, ldd="/usr/bin/ldd"))
+                                runtime=runtime(libraries={PSYCOPG: ["libpq.so.5"]}, libraries_by="ELF"))
     outcome = judge("native_libs", evidence)
     assert not outcome.passed
     assert "libpq.so.5" in outcome.message and "libpq5" in outcome.message and "psycopg2/_psycopg" in outcome.message
