@@ -77,7 +77,13 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     if missing:
         sonames = sorted({lib for libs in missing.values() for lib in libs})
         lines = [f"{short_path(path)} needs {', '.join(libs)}" for path, libs in sorted(missing.items())]
-        hints = "; ".join(f"{soname}: install {package_hint(soname)}" for soname in sonames)
+        if _has_package_manager(evidence.filesystem):
+            hints = "; ".join(f"{soname}: install {package_hint(soname)}" for soname in sonames)
+        else:
+            packages = sorted({DEBIAN_PACKAGES[soname] for soname in sonames if soname in DEBIAN_PACKAGES})
+            source = f"a stage that installs {', '.join(packages)}" if packages else "a stage that has them"
+            hints = (f"the image has no package manager: COPY {', '.join(sonames)} (and the libraries they need) from "
+                     f"{source}, into a folder the loader searches")
         return Outcome(False, f"{len(missing)} of {count} native extensions cannot load: {listing(lines, 3)}, "
                               f"which the image does not have ({hints}).",
                        {"missing": {p: l for p, l in missing.items()}, "checked": count})
@@ -185,6 +191,14 @@ def same_python(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
 
 
 _PYVER_DIR_RE = re.compile(r"/python(\d+)\.(\d+)/site-packages$")
+
+
+_PACKAGE_MANAGERS = ("/usr/bin/apt-get", "/usr/bin/dpkg", "/sbin/apk", "/usr/bin/dnf", "/usr/bin/microdnf", "/usr/bin/yum")
+
+
+def _has_package_manager(fs) -> bool:
+    """True when the image can install a package itself (apt-get, dpkg, apk, dnf...)."""
+    return any(fs.is_file(path) for path in _PACKAGE_MANAGERS)
 
 
 def _denied_extensions(evidence: Evidence) -> dict[str, str]:
