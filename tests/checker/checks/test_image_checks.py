@@ -142,3 +142,13 @@ def test_when_the_base_image_could_not_be_read_the_setuid_message_says_its_files
     facts = scanned({"/usr/bin/su": (b"x", 0o4755)})
     outcome = judge("no_new_setuid", evidence_with(facts, base_ref="python:3.13-slim"))
     assert not outcome.passed and "base image could not be read" in outcome.message
+
+
+def test_a_command_whose_program_a_shellless_image_lacks_is_not_judged_rather_than_failed_for_its_output():
+    argv = ("sh", "-c", "test -r /app/main.py")
+    error = ('failed to create shim task: OCI runtime create failed: runc create failed: unable to start container '
+             'process: exec: "sh": executable file not found in $PATH: unknown')
+    evidence = dynamic.Evidence(image=image(), commands={argv: engine.RunResult(None, "", error, 0.1)})
+    outcome = judge("command", evidence, run=list(argv), exit_code=0)
+    assert not outcome.passed
+    assert outcome.message.startswith("Not judged: the image has no sh to run sh -c 'test -r /app/main.py'")
