@@ -12,9 +12,11 @@ loader does (``ld.so(8)``, "Shared library dependencies"):
 3. ``DT_RPATH`` of the object, then of the objects that loaded it, when the object has no ``DT_RUNPATH``;
 4. the image's ``LD_LIBRARY_PATH``;
 5. ``DT_RUNPATH`` of the object itself;
-6. the folders listed in ``/etc/ld.so.conf`` and the files it includes (what ``ldconfig`` puts in
-   ``/etc/ld.so.cache``; the cache itself is not read);
-7. the loader's built-in folders (:data:`DEFAULT_DIRS`).
+6. ``/etc/ld.so.cache`` (:func:`read_ld_so_cache`), which ``ldconfig`` built from the folders of
+   ``/etc/ld.so.conf``; an image without a cache is given those folders instead
+   (:func:`ld_so_conf_dirs`: what the cache would hold once ``ldconfig`` runs);
+7. the loader's built-in folders (:data:`DEFAULT_DIRS`; for musl, ``/etc/ld-musl-<arch>.path`` or
+   :data:`MUSL_DIRS`).
 
 ``$ORIGIN`` (the folder of the object that holds the entry), ``$LIB`` and ``$PLATFORM`` are
 expanded; a candidate of another ELF class or machine is skipped, as ld.so skips it. Nothing runs
@@ -47,6 +49,11 @@ DEFAULT_DIRS: dict[str, tuple[str, ...]] = {
 }
 #: For machines not listed in :data:`DEFAULT_DIRS`.
 FALLBACK_DIRS = ("/lib64", "/usr/lib64", "/lib", "/usr/lib")
+#: musl's loader's folders when the image has no ``/etc/ld-musl-<arch>.path``.
+MUSL_DIRS = ("/lib", "/usr/local/lib", "/usr/lib")
+#: Where ``ldconfig`` writes its cache, and the magic of its current (glibc 2.32+) format.
+LD_SO_CACHE = "/etc/ld.so.cache"
+_CACHE_MAGIC = b"glibc-ld.so.cache1.1"
 #: What ``$LIB`` and ``$PLATFORM`` expand to, per machine (Debian's glibc).
 _LIB = {"EM_X86_64": "lib/x86_64-linux-gnu", "EM_AARCH64": "lib/aarch64-linux-gnu", "EM_386": "lib/i386-linux-gnu"}
 _PLATFORM = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64", "EM_386": "i686"}
@@ -162,6 +169,33 @@ def ld_so_conf_dirs(texts: Mapping[str, str], paths: Iterable[str], start: str =
     return found
 
 
+def read_ld_so_cache(data: bytes) -> dict[str, list[str]]:
+    """Library name -> paths (in the cache's order) from the bytes of an ``/etc/ld.so.cache``.
+
+    Reads the current format (``glibc-ld.so.cache1.1``, alone or after the old ``ld.so-1.7.0``
+    table): a 48-byte header, then 24-byte entries whose name and path are offsets from the
+    header. ``{}`` for anything else (the old format alone, damaged bytes); never raises.
+    """
+    start = data.find(_CACHE_MAGIC)
+    if start < 0 or len(data) < start + 48:
+        return {}
+    count = int.from_bytes(data[start + 20:start + 24], "little")
+    found: dict[str, list[str]] = {}
+
+    def text(offset: int) -> str | None:
+        begin = start + offset
+        end = data.find(b"\0", begin)
+        return data[begin:end].decode("utf-8", "replace") if 0 <= begin < end else None
+
+    for index in range(min(count, (len(data) - start - 48) // 24)):
+        entry = start + 48 + 24 * index
+        name = text(int.from_bytes(data[entry + 4:entry + 8], "little"))
+        path = text(int.from_bytes(data[entry + 8:entry + 12], "little"))
+        if name and path and path.startswith("/"):
+            found.setdefault(name, []).append(path)
+    return found
+
+
 def expand(entry: str, origin: str, machine: str) -> str:
     """A ``DT_RUNPATH``/``DT_RPATH`` folder with ``$ORIGIN`` (``origin``), ``$LIB`` and ``$PLATFORM`` filled in."""
 
@@ -194,13 +228,18 @@ class Resolver:
     ``lookup(path)`` answers the image's real path of a regular file at ``path`` (links followed)
     or None; ``dynamic`` maps real paths to their :class:`ElfDynamic` (files not in it are not
     ELF or were not read, and are skipped like a file of the wrong class). ``library_path`` is
-    the image's ``LD_LIBRARY_PATH``, ``configured`` the folders of :func:`ld_so_conf_dirs`.
+    the image's ``LD_LIBRARY_PATH``, ``cache`` its ``/etc/ld.so.cache`` (:func:`read_ld_so_cache`),
+    ``configured`` the folders of :func:`ld_so_conf_dirs` (searched after the cache), and
+    ``system_dirs`` replaces :data:`DEFAULT_DIRS` (musl's folders).
     """
 
     def __init__(self, lookup: Callable[[str], str | None], dynamic: Mapping[str, ElfDynamic], *,
-                 library_path: str = "", configured: Iterable[str] = (), workdir: str = "/") -> None:
+                 library_path: str = "", configured: Iterable[str] = (), workdir: str = "/",
+                 cache: Mapping[str, list[str]] | None = None, system_dirs: Iterable[str] | None = None) -> None:
         self._lookup = lookup
         self._dynamic = dynamic
+        self._cache = cache or {}
+        self._system_dirs = tuple(system_dirs) if system_dirs is not None else None
         self._library_path = [posixpath.normpath(d if d.startswith("/") else posixpath.join(workdir, d))
                               for d in library_path.split(":") if d]
         self._configured = list(configured)
@@ -252,9 +291,10 @@ class Resolver:
         else:
             origin = posixpath.dirname(holder)
             runpath = [expand(e, origin, wanting.machine) for e in wanting.runpath]
-            defaults = DEFAULT_DIRS.get(wanting.machine, FALLBACK_DIRS)
-            folders = [*rpath_chain, *self._library_path, *runpath, *self._configured, *defaults]
-            candidates = [posixpath.join(folder, name) for folder in dict.fromkeys(folders)]
+            defaults = self._system_dirs if self._system_dirs is not None else DEFAULT_DIRS.get(wanting.machine, FALLBACK_DIRS)
+            first = [posixpath.join(folder, name) for folder in dict.fromkeys([*rpath_chain, *self._library_path, *runpath])]
+            last = [posixpath.join(folder, name) for folder in dict.fromkeys([*self._configured, *defaults])]
+            candidates = [*first, *self._cache.get(name, ()), *last]
         for candidate in candidates:
             real = self._lookup(posixpath.normpath(candidate))
             dyn = self._dynamic.get(real) if real else None

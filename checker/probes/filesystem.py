@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass, field
 
 from checker import engine
-from checker.probes.elf import ELF_MAGIC, ElfDynamic, Resolver, ld_so_conf_dirs, read_dynamic
+from checker.probes.elf import (ELF_MAGIC, LD_SO_CACHE, MUSL_DIRS, ElfDynamic, Resolver, ld_so_conf_dirs,
+                                read_dynamic, read_ld_so_cache)
 from checker.probes.shipped import ShippedFacts, observe
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -73,6 +74,8 @@ class FilesystemFacts:
     """Every shared library (``*.so*``) and Python program, by path: what the loader reads from its ELF header."""
     loader_config: dict[str, str] = field(default_factory=dict, repr=False)
     """Text of ``/etc/ld.so.conf``, the files under ``/etc/ld.so.conf.d`` and musl's ``/etc/ld-musl-*.path``."""
+    loader_cache: dict[str, list[str]] | None = field(default=None, repr=False)
+    """``/etc/ld.so.cache`` read (library name -> paths); None when the image has none."""
     seconds: float = 0.0
     shipped: ShippedFacts = field(default_factory=ShippedFacts, repr=False)
     """Files that must not ship, setuid/setgid files, /etc/passwd (see :mod:`checker.probes.shipped`)."""
@@ -131,14 +134,18 @@ class FilesystemFacts:
         return resolved if resolved is not None and self.kinds.get(resolved) == "f" else None
 
     def resolver(self, library_path: str = "", workdir: str = "/") -> Resolver:
-        """A :class:`checker.probes.elf.Resolver` over this image's files, its ``/etc/ld.so.conf`` and
+        """A :class:`checker.probes.elf.Resolver` over this image's files, its ``/etc/ld.so.cache`` (or,
+        without one, the folders of its ``/etc/ld.so.conf``), musl's folders for a musl image, and
         ``library_path`` (the image's ``LD_LIBRARY_PATH``, relative folders from ``workdir``)."""
-        configured = ld_so_conf_dirs(self.loader_config, self.loader_config)
-        for path, text in sorted(self.loader_config.items()):  # musl reads one file of folders
-            if path.startswith("/etc/ld-musl-"):
-                configured.extend(d for d in re.split(r"[\s:]+", text) if d.startswith("/") and d not in configured)
+        musl = any(posixpath.basename(path).startswith("ld-musl-") for path in self.dynamic)
+        if musl:  # musl reads no cache and no ld.so.conf: one file of folders, or its defaults
+            listed = [d for path, text in sorted(self.loader_config.items()) if path.startswith("/etc/ld-musl-")
+                      for d in re.split(r"[\s:]+", text) if d.startswith("/")]
+            return Resolver(self.regular_file, self.dynamic, library_path=library_path, workdir=workdir,
+                            system_dirs=listed or MUSL_DIRS)
+        configured = [] if self.loader_cache else ld_so_conf_dirs(self.loader_config, self.loader_config)
         return Resolver(self.regular_file, self.dynamic, library_path=library_path, configured=configured,
-                        workdir=workdir)
+                        cache=self.loader_cache, workdir=workdir)
 
     def summary(self) -> dict:
         """Counts and small lists for the report (no per-file maps)."""
@@ -229,7 +236,10 @@ def scan_filesystem(
                         so_files.append(path)
                     elf_candidate = ((_SO_RE.search(name) or _PYTHON_NAME_RE.match(name)) and member.size >= 64
                                      and path not in facts.shipped.kept)
-                    if _LOADER_CONF_RE.match(path) and member.size < 1024 * 1024:
+                    if path == LD_SO_CACHE and member.size < 16 * 1024 * 1024:
+                        handle = tar.extractfile(member)
+                        facts.loader_cache = read_ld_so_cache(handle.read() if handle else b"")
+                    elif _LOADER_CONF_RE.match(path) and member.size < 1024 * 1024:
                         handle = tar.extractfile(member)
                         facts.loader_config[path] = handle.read().decode("utf-8", "replace") if handle else ""
                     if path in facts.shipped.kept:  # read once already (a tar stream cannot seek back)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.probes.elf import ElfDynamic, Resolver, expand, ld_so_conf_dirs, read_dynamic
+from checker.probes.elf import ElfDynamic, Resolver, expand, ld_so_conf_dirs, read_dynamic, read_ld_so_cache
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +158,40 @@ def test_expand_fills_origin_lib_and_platform():
     assert expand("${ORIGIN}/x", "/a", "EM_X86_64") == "/a/x"
     assert expand("/usr/$LIB/extra", "/", "EM_X86_64") == "/usr/lib/x86_64-linux-gnu/extra"
     assert expand("/opt/$PLATFORM", "/", "EM_AARCH64") == "/opt/aarch64"
+
+
+def ld_so_cache(entries: list[tuple[str, str]], old_table: bytes = b"") -> bytes:
+    """The bytes ``ldconfig`` writes (glibc 2.32+ format), built here from (name, path) pairs."""
+    strings = b""
+    offsets = []
+    table_end = 48 + 24 * len(entries)
+    for name, path in entries:
+        offsets.append((table_end + len(strings), table_end + len(strings) + len(name) + 1))
+        strings += name.encode() + b"\0" + path.encode() + b"\0"
+    header = b"glibc-ld.so.cache1.1" + len(entries).to_bytes(4, "little") + len(strings).to_bytes(4, "little")
+    header += bytes(48 - len(header))
+    table = b"".join((0x303).to_bytes(4, "little") + key.to_bytes(4, "little") + value.to_bytes(4, "little")
+                     + bytes(12) for key, value in offsets)
+    return old_table + header + table + strings
+
+
+def test_read_ld_so_cache_maps_names_to_paths_after_an_old_table_too_and_answers_empty_for_junk():
+    data = ld_so_cache([("libpq.so.5", "/usr/lib/x86_64-linux-gnu/libpq.so.5"), ("libz.so.1", "/lib/libz.so.1")])
+    assert read_ld_so_cache(data) == {"libpq.so.5": ["/usr/lib/x86_64-linux-gnu/libpq.so.5"], "libz.so.1": ["/lib/libz.so.1"]}
+    assert read_ld_so_cache(b"ld.so-1.7.0" + bytes(5) + data)["libz.so.1"] == ["/lib/libz.so.1"]
+    assert read_ld_so_cache(b"ld.so-1.7.0 only the old format") == {}
+    assert read_ld_so_cache(data[:60]) == {}
+
+
+def test_the_cache_is_searched_before_the_default_folders_and_a_stale_cache_falls_through_to_them():
+    files = {"/ext.so": lib("libpq.so.5"), "/opt/pg/lib/libpq.so.5": lib(), "/usr/lib/libpq.so.5": lib()}
+    cache = {"libpq.so.5": ["/opt/pg/lib/libpq.so.5"]}
+    assert Image(files).resolver(cache=cache).closure("/ext.so").found["libpq.so.5"] == "/opt/pg/lib/libpq.so.5"
+    stale = {"libpq.so.5": ["/gone/libpq.so.5"]}
+    assert Image(files).resolver(cache=stale).closure("/ext.so").found["libpq.so.5"] == "/usr/lib/libpq.so.5"
+
+
+def test_musl_folders_replace_glibcs_defaults():
+    files = {"/ext.so": lib("libpq.so.5"), "/usr/local/lib/libpq.so.5": lib()}
+    assert Image(files).resolver().closure("/ext.so").missing == ["libpq.so.5"]
+    assert Image(files).resolver(system_dirs=("/lib", "/usr/local/lib", "/usr/lib")).closure("/ext.so").missing == []
