@@ -51,7 +51,9 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         starts, not when the image builds.
     How to fix:
         In the runtime stage install the runtime half of each -dev package you built against:
-        libpq5 for libpq-dev, with --no-install-recommends, and clean the apt lists.
+        libpq5 for libpq-dev, with --no-install-recommends, and clean the apt lists. A final
+        stage without a package manager (FROM scratch, distroless) gets the library files
+        instead: COPY them from a stage that installs the package, into a folder the loader searches.
     """
     if evidence.filesystem is None:
         return not_run(evidence.filesystem_error or "there is no image")
@@ -91,7 +93,7 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         lines = [f"{short_path(path)}: {error.splitlines()[-1] if error else 'error'}" for path, error in unreadable.items()]
         return Outcome(False, f"{len(unreadable)} extension(s) cannot load in this interpreter: {listing(lines, 2)}.",
                        {"errors": unreadable, "checked": count})
-    return Outcome(True, f"All {count} native extensions resolve their shared libraries (from {runtime.libraries_by}).",
+    return Outcome(True, f"All {count} native extensions resolve their shared libraries ({runtime.libraries_by}).",
                    {"checked": count})
 
 

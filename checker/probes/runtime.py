@@ -155,8 +155,8 @@ main()
 
 
 #: How :func:`native_libraries` resolves, as the report says it.
-LIBRARIES_BY = ("the ELF files' DT_NEEDED, RUNPATH and RPATH, searched on the host in the image's own files "
-                "(LD_LIBRARY_PATH, /etc/ld.so.conf, the loader's folders)")
+LIBRARIES_BY = ("DT_NEEDED, RUNPATH and RPATH read from the ELF files, looked up on the host in the image's own "
+                "files as ld.so would: nothing ran in the image for it")
 
 
 @dataclass
