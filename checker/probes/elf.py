@@ -259,7 +259,8 @@ class Resolver:
         root = self._dynamic.get(real) if real else None
         if root is None or real is None:
             return result
-        queue: list[tuple[str, ElfDynamic, tuple[str, ...]]] = [(real, root, loader_rpaths)]
+        # $ORIGIN is the folder of the path the loader opened, not of the file a link there points to
+        queue: list[tuple[str, ElfDynamic, tuple[str, ...]]] = [(posixpath.normpath(path), root, loader_rpaths)]
         visited = {real}
         while queue:
             current, dyn, inherited = queue.pop(0)
@@ -274,18 +275,19 @@ class Resolver:
                     if name not in result.needed_by:
                         result.needed_by[name] = current
                     continue
-                target, target_dyn = hit
+                opened, target, target_dyn = hit
                 result.found[name] = target
                 if target_dyn.soname:
                     result.found.setdefault(target_dyn.soname, target)
                 if target not in visited:
                     visited.add(target)
-                    queue.append((target, target_dyn, own_rpath + inherited))
+                    queue.append((opened, target_dyn, own_rpath + inherited))
         result.missing = sorted(result.needed_by)
         return result
 
     def _search(self, name: str, wanting: ElfDynamic, holder: str, rpath_chain: tuple[str, ...]
-                ) -> tuple[str, ElfDynamic] | None:
+                ) -> tuple[str, str, ElfDynamic] | None:
+        """(the path opened, the real file, its facts) of the first candidate the loader accepts."""
         if "/" in name:
             candidates = [name if name.startswith("/") else posixpath.join(self._workdir, name)]
         else:
@@ -296,10 +298,11 @@ class Resolver:
             last = [posixpath.join(folder, name) for folder in dict.fromkeys([*self._configured, *defaults])]
             candidates = [*first, *self._cache.get(name, ()), *last]
         for candidate in candidates:
-            real = self._lookup(posixpath.normpath(candidate))
+            opened = posixpath.normpath(candidate)
+            real = self._lookup(opened)
             dyn = self._dynamic.get(real) if real else None
             if real is not None and dyn is not None and wanting.compatible(dyn):
-                return real, dyn
+                return opened, real, dyn
         return None
 
     def program_closure(self, program: str) -> Closure:

@@ -195,3 +195,11 @@ def test_musl_folders_replace_glibcs_defaults():
     files = {"/ext.so": lib("libpq.so.5"), "/usr/local/lib/libpq.so.5": lib()}
     assert Image(files).resolver().closure("/ext.so").missing == ["libpq.so.5"]
     assert Image(files).resolver(system_dirs=("/lib", "/usr/local/lib", "/usr/lib")).closure("/ext.so").missing == []
+
+
+def test_origin_is_the_folder_the_loader_opened_even_through_a_link():
+    files = {"/ext.so": lib("liba.so"), "/real/liba.so": lib("libb.so", runpath=("$ORIGIN/deps",)),
+             "/via/deps/libb.so": lib()}
+    links = {"/via/liba.so": "/real/liba.so"}
+    closure = Image(files, links).resolver(library_path="/via").closure("/ext.so")
+    assert closure.missing == [] and closure.found["libb.so"] == "/via/deps/libb.so"
