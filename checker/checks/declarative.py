@@ -251,6 +251,10 @@ def metadata(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     return Outcome(True, "The image's config has every value the rubric names.")
 
 
+#: How the engine says the program of a command is not in the image.
+_NOT_FOUND_RE = re.compile(r'exec: "[^"]*": (?:executable file not found|stat [^:]*: no such file or directory)')
+
+
 @dynamic_check("command", lesson="06_going_further.ipynb#exec-form-cmd", needs=("build", "commands"),
                validate=_validate_command, repeatable=True, run=None, deadline_s=10, exit_code=0, stdout=None,
                stderr=None)
@@ -275,6 +279,11 @@ def command(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
                "stderr": result.stderr[-2000:]}
     if result.timed_out:
         return Outcome(False, f"{shown} did not finish within {params['deadline_s']} s.", details)
+    if result.exit_code is None and _NOT_FOUND_RE.search(result.stderr) and params["exit_code"] == 0:
+        # The image lacks the program itself (a FROM scratch or distroless image has no shell or
+        # coreutils): that says nothing about what the command was meant to prove.
+        return Outcome(False, f"Not judged: the image has no {argv[0]} to run {shown} with (an image without a shell "
+                              f"or coreutils runs only its own programs, such as its python).", details)
     problems = []
     if result.exit_code != params["exit_code"]:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or [""]

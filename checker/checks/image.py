@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from checker.checks.base import Evidence, Outcome, dynamic_check, human_bytes, listing, not_run
-from checker.probes import resolve_user
+from checker.probes import DEFAULT_PATH, resolve_user
 
 
 @dynamic_check("image_user", lesson="06_going_further.ipynb#run-as-a-non-root-user", needs=("build", "filesystem"))
@@ -108,8 +108,28 @@ def healthcheck(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     test = evidence.image.healthcheck
     if test and test[0] != "NONE":
         shown = " ".join(test[1:]) if test[0] == "CMD-SHELL" else shlex.join(test)
+        missing = _missing_program(evidence, test)
+        if missing:
+            return Outcome(False, f"HEALTHCHECK {shown[:160]} can never pass: {missing}. Use the exec form with a program "
+                                  f"the image has: CMD [\"python\", \"-c\", \"import urllib.request; ...\"].",
+                           {"test": list(test)})
         return Outcome(True, f"The image declares HEALTHCHECK {shown[:160]}.", {"test": list(test)})
     what = "HEALTHCHECK NONE turns the base image's off" if test else "The image has no HEALTHCHECK"
     if params.get("must_exist"):
         return Outcome(False, f"{what}; this exercise asks for one.")
     return Outcome(True, f"{what} (advice: add one that calls /health).", {"advice": True})
+
+
+def _missing_program(evidence: Evidence, test: list[str] | tuple[str, ...]) -> str | None:
+    """Why the HEALTHCHECK's program cannot start in the image (no /bin/sh for the shell form, or the exec
+    form's program not on PATH), from the filesystem scan; None when it can, or when there is no scan."""
+    fs, image = evidence.filesystem, evidence.image
+    if fs is None or image is None or len(test) < 2:
+        return None
+    if test[0] == "CMD-SHELL":
+        return None if fs.is_file("/bin/sh") else "its shell form runs /bin/sh -c, and the image has no /bin/sh"
+    program = test[1]
+    path_var = image.env_dict().get("PATH", DEFAULT_PATH)
+    if fs.which(program, path_var, image.workdir or "/"):
+        return None
+    return f"{program} is not in the image" + ("" if "/" in program else f" (PATH {path_var})")

@@ -51,7 +51,9 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         starts, not when the image builds.
     How to fix:
         In the runtime stage install the runtime half of each -dev package you built against:
-        libpq5 for libpq-dev, with --no-install-recommends, and clean the apt lists.
+        libpq5 for libpq-dev, with --no-install-recommends, and clean the apt lists. A final
+        stage without a package manager (FROM scratch, distroless) gets the library files
+        instead: COPY them from a stage that installs the package, into a folder the loader searches.
     """
     if evidence.filesystem is None:
         return not_run(evidence.filesystem_error or "there is no image")
@@ -68,23 +70,31 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
                               f"image's user cannot read them: {denied_text}. This is a permission problem, not a missing "
                               f"library. Fix: {PERMISSION_FIX}.",
                        {"denied": denied, "checked": len(evidence.filesystem.extensions)})
-    if runtime is None or runtime.error:
-        return Outcome(False, f"Could not run ldd in the image: {runtime.error if runtime else 'no probe'}")
+    if runtime is None or not runtime.libraries_by:
+        return not_run("the extensions' shared libraries were not resolved (the filesystem scan was not given to the "
+                       "runtime probe)")
     missing = {path: libs for path, libs in runtime.libraries.items() if libs}
     unreadable = dict(runtime.library_errors)
     count = len(runtime.libraries)
     if missing:
         sonames = sorted({lib for libs in missing.values() for lib in libs})
         lines = [f"{short_path(path)} needs {', '.join(libs)}" for path, libs in sorted(missing.items())]
-        hints = "; ".join(f"{soname}: install {package_hint(soname)}" for soname in sonames)
+        if _has_package_manager(evidence.filesystem):
+            hints = "; ".join(f"{soname}: install {package_hint(soname)}" for soname in sonames)
+        else:
+            packages = sorted({DEBIAN_PACKAGES[soname] for soname in sonames if soname in DEBIAN_PACKAGES})
+            source = f"a stage that installs {', '.join(packages)}" if packages else "a stage that has them"
+            hints = (f"the image has no package manager: COPY {', '.join(sonames)} (and the libraries they need) from "
+                     f"{source}, into a folder the loader searches")
         return Outcome(False, f"{len(missing)} of {count} native extensions cannot load: {listing(lines, 3)}, "
                               f"which the image does not have ({hints}).",
                        {"missing": {p: l for p, l in missing.items()}, "checked": count})
     if unreadable:
         lines = [f"{short_path(path)}: {error.splitlines()[-1] if error else 'error'}" for path, error in unreadable.items()]
-        return Outcome(False, f"ldd could not check {len(unreadable)} extension(s): {listing(lines, 2)}.",
+        return Outcome(False, f"{len(unreadable)} extension(s) cannot load in this interpreter: {listing(lines, 2)}.",
                        {"errors": unreadable, "checked": count})
-    return Outcome(True, f"All {count} native extensions resolve their shared libraries ({runtime.ldd}).", {"checked": count})
+    return Outcome(True, f"All {count} native extensions resolve their shared libraries ({runtime.libraries_by}).",
+                   {"checked": count})
 
 
 @dynamic_check("app_imports", lesson="02_multi_stage.ipynb#runtime-libraries-only", needs=("runtime",), modules=None)
@@ -183,6 +193,14 @@ def same_python(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
 
 
 _PYVER_DIR_RE = re.compile(r"/python(\d+)\.(\d+)/site-packages$")
+
+
+_PACKAGE_MANAGERS = ("/usr/bin/apt-get", "/usr/bin/dpkg", "/sbin/apk", "/usr/bin/dnf", "/usr/bin/microdnf", "/usr/bin/yum")
+
+
+def _has_package_manager(fs) -> bool:
+    """True when the image can install a package itself (apt-get, dpkg, apk, dnf...)."""
+    return any(fs.is_file(path) for path in _PACKAGE_MANAGERS)
 
 
 def _denied_extensions(evidence: Evidence) -> dict[str, str]:

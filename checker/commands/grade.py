@@ -26,7 +26,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="build a Dockerfile on the engine, look inside the image, run it, and score it against a rubric",
         description=(
             "Grade DOCKERFILE built in DIR: the static rules, then a real build (with a deadline), the image's "
-            "filesystem, its interpreter (ldd, imports), GET /health, a cache-reuse rebuild and its size next to the "
+            "filesystem, its interpreter (imports), its extensions' shared libraries, GET /health, a cache-reuse rebuild and its size next to the "
             "exercise's reference solution. Without --exercise or --rubric the sample app's default rubric applies."
         ),
     )

@@ -13,7 +13,7 @@ The pipeline, and what each failure becomes:
    end of its output (and a BuildKit note when the syntax needs it); a build that failed on the
    grading machine's own network (TLS, DNS, connection to a package index): ``error`` (exit 2);
 6. gather the evidence the rubric's checks need: the filesystem scan, the runtime probe
-   (ldd, imports, Python version), the health probe, the cache probe (a rebuild after appending
+   (imports and Python version from the image's interpreter; shared libraries resolved on the host), the health probe, the cache probe (a rebuild after appending
    a comment to one source file, cut as soon as an install step misses the cache), and the
    reference/baseline sizes (built once per engine and kept as cache);
 7. judge every check, score, and clean up: this run's containers always go; the built images
@@ -48,6 +48,7 @@ from ..engine import build_errors
 from ..report import BuildSummary, Report
 from . import cache_probe, facts
 from ..engine import buildlog as engine_buildlog
+from ..probes import elf as probe_elf
 from ..probes import filesystem as probe_filesystem
 from ..probes import runtime as probe_runtime
 from ..probes import shipped as probe_shipped
@@ -180,9 +181,16 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
                      on_line: LineCallback | None) -> None:
     settings = run.settings
 
+    build_checks: list = []  # Docker's own build checks (BuildKit only), merged when lint is joined
+
     def lint_result():  # joined once; its findings go into the report then
         linted = linting.join()
         report.findings = list(linted.findings)
+        if build_checks:
+            from ..buildchecks import findings_from_checks
+
+            extra = findings_from_checks(build_checks, linted.findings, model)
+            report.findings = sorted([*report.findings, *extra], key=lambda finding: finding.sort_key())
         return linted
 
 
@@ -210,11 +218,7 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
         # BuildKit only (None otherwise): Docker's own checks, advice beside the course's rules.
         warnings = engine.build_checks(staged.tar(), dockerfile=staged.dockerfile_name,
                                        build_args=settings.build_args, settings=settings)
-    if warnings:
-        from ..buildchecks import findings_from_checks
-
-        extra = findings_from_checks(warnings, linted.findings, model)
-        report.findings = sorted([*report.findings, *extra], key=lambda finding: finding.sort_key())
+    build_checks.extend(warnings or ())
     build_timeout = float(timeout) if timeout else float(settings.build_timeout_s)
     with run.timed("build", "Building the image"), build_slot():
         result = engine.build(
@@ -299,7 +303,8 @@ def _gather(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, staged
                 parts = (probes.chain_key(image.diff_ids), staged.dockerfile_name, _context_digest(staged),
                          [(i.keyword, i.raw, repr(i.heredocs)) for i in model.instructions],
                          sorted(run.settings.build_args.items()), sorted(rubric.params("cache_reuse").items()),
-                         os.environ.get("DOCKER_HOST", ""), facts.code_digest(cache_probe, engine_buildlog))
+                         os.environ.get("DOCKER_HOST", ""), run.settings.builder,
+                         facts.code_digest(cache_probe, engine_buildlog))
                 def rebuild() -> dynamic.CacheFacts:
                     with build_slot():
                         return cache_probe.probe(run, rubric, staged, model, result, image, build_timeout)
@@ -462,7 +467,7 @@ def _probe_image(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, m
             path_var, kept = env.get("PATH", probes.DEFAULT_PATH), _kept_files(rubric)
             try:
                 evidence.filesystem, _ = facts.remembered(
-                    "filesystem", (chain, path_var, kept, facts.code_digest(probe_filesystem, probe_shipped)),
+                    "filesystem", (chain, path_var, kept, facts.code_digest(probe_filesystem, probe_shipped, probe_elf)),
                     lambda: probes.scan_filesystem(image.id, path_var=path_var, labels=run.labels, keep_files=kept))
             except engine.EngineUnavailable:
                 raise
@@ -479,18 +484,20 @@ def _probe_image(evidence: dynamic.Evidence, run: Run, rubric: rubrics.Rubric, m
     if evidence.filesystem is not None:
         evidence.command = probes.resolve_command(image, evidence.filesystem)
     if "runtime" in needs and evidence.filesystem is not None:
-        with run.timed("runtime", "Asking the image's Python (ldd, imports, version)"):
+        with run.timed("runtime", "Asking the image's Python (imports, version) and resolving its libraries"):
             interpreter, how = probes.runtime_interpreter(image, evidence.filesystem, evidence.command)
             modules_param = rubric.params("app_imports").get("modules")
             modules = tuple(modules_param) if modules_param else probes.app_modules(image)
             extensions, timeout_s = evidence.filesystem.extensions, max(30, settings.run_timeout_s * 2)
             parts = (chain, interpreter, how, tuple(extensions), modules, image.env, image.user, image.workdir,
                      image.entrypoint, image.cmd, timeout_s, settings.memory_bytes,
-                     facts.code_digest(probe_runtime))
+                     facts.code_digest(probe_runtime, probe_elf))
             try:
                 answered, _ = facts.remembered(
                     "runtime", parts,
                     lambda: probes.probe_runtime(image.id, interpreter, how, extensions=extensions, modules=modules,
+                                                 filesystem=evidence.filesystem, environment=env,
+                                                 workdir=image.workdir or "/",
                                                  labels=run.labels, timeout_s=timeout_s, settings=settings),
                     keep_if=_runtime_worth_keeping)
                 evidence.runtime = answered

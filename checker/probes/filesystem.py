@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shutil
 import tarfile
+import tempfile
 import time
 from dataclasses import dataclass, field
 
 from checker import engine
+from checker.probes.elf import (ELF_MAGIC, LD_SO_CACHE, MUSL_DIRS, ElfDynamic, Resolver, ld_so_conf_dirs,
+                                read_dynamic, read_ld_so_cache)
 from checker.probes.shipped import ShippedFacts, observe
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -31,6 +35,11 @@ _CACHE_RE = re.compile(r"^(.*?/\.cache/(?:pip|uv|pypoetry|pipenv|pdm|pip-tools))
 _SO_RE = re.compile(r"\.so(?:\.\d+)*$")
 _ACCOUNT_FILES = ("/etc/passwd", "/etc/group")
 _SITE_DIR_RE = re.compile(r"^(.*/(?:site|dist)-packages)(?:/|$)")
+_PYTHON_NAME_RE = re.compile(r"^python(\d+(\.\d+)?)?$")
+#: The loader's configuration files: their text is kept (musl's is ``/etc/ld-musl-<arch>.path``).
+_LOADER_CONF_RE = re.compile(r"^/etc/(?:ld\.so\.conf(?:\.d/.*)?|ld-musl-[\w-]+\.path)$")
+#: ELF files up to this size are read in memory; larger ones go through a temporary file.
+_ELF_IN_MEMORY = 32 * 1024 * 1024
 
 
 @dataclass
@@ -61,6 +70,12 @@ class FilesystemFacts:
     """Every path: (permission bits such as ``0o755``, owner uid, group gid), as the layers store them."""
     accounts: dict[str, str] = field(default_factory=dict, repr=False)
     """Text of ``/etc/passwd`` and ``/etc/group`` (to resolve the image's USER to ids)."""
+    dynamic: dict[str, ElfDynamic] = field(default_factory=dict, repr=False)
+    """Every shared library (``*.so*``) and Python program, by path: what the loader reads from its ELF header."""
+    loader_config: dict[str, str] = field(default_factory=dict, repr=False)
+    """Text of ``/etc/ld.so.conf``, the files under ``/etc/ld.so.conf.d`` and musl's ``/etc/ld-musl-*.path``."""
+    loader_cache: dict[str, list[str]] | None = field(default=None, repr=False)
+    """``/etc/ld.so.cache`` read (library name -> paths); None when the image has none."""
     seconds: float = 0.0
     shipped: ShippedFacts = field(default_factory=ShippedFacts, repr=False)
     """Files that must not ship, setuid/setgid files, /etc/passwd (see :mod:`checker.probes.shipped`)."""
@@ -113,6 +128,25 @@ class FilesystemFacts:
         line = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
         return line.split() or None
 
+    def regular_file(self, path: str) -> str | None:
+        """The real path of the regular file ``path`` names (links followed), or None."""
+        resolved = self.resolve(path)
+        return resolved if resolved is not None and self.kinds.get(resolved) == "f" else None
+
+    def resolver(self, library_path: str = "", workdir: str = "/") -> Resolver:
+        """A :class:`checker.probes.elf.Resolver` over this image's files, its ``/etc/ld.so.cache`` (or,
+        without one, the folders of its ``/etc/ld.so.conf``), musl's folders for a musl image, and
+        ``library_path`` (the image's ``LD_LIBRARY_PATH``, relative folders from ``workdir``)."""
+        musl = any(posixpath.basename(path).startswith("ld-musl-") for path in self.dynamic)
+        if musl:  # musl reads no cache and no ld.so.conf: one file of folders, or its defaults
+            listed = [d for path, text in sorted(self.loader_config.items()) if path.startswith("/etc/ld-musl-")
+                      for d in re.split(r"[\s:]+", text) if d.startswith("/")]
+            return Resolver(self.regular_file, self.dynamic, library_path=library_path, workdir=workdir,
+                            system_dirs=listed or MUSL_DIRS)
+        configured = [] if self.loader_cache else ld_so_conf_dirs(self.loader_config, self.loader_config)
+        return Resolver(self.regular_file, self.dynamic, library_path=library_path, configured=configured,
+                        cache=self.loader_cache, workdir=workdir)
+
     def summary(self) -> dict:
         """Counts and small lists for the report (no per-file maps)."""
         return {
@@ -156,6 +190,7 @@ def scan_filesystem(
     path_dirs = {posixpath.normpath(d) for d in path_var.split(":") if d.startswith("/")}
     compiler_candidates: list[str] = []
     so_files: list[str] = []
+    hard_links: dict[str, str] = {}
     keep = frozenset(keep_files)
     with engine.exported_filesystem(image, labels=labels) as stream:
         with tarfile.open(fileobj=stream, mode="r|") as tar:
@@ -175,6 +210,7 @@ def scan_filesystem(
                     facts.total_bytes += len(member.linkname)
                 elif member.islnk():
                     facts.kinds[path] = "f"
+                    hard_links[path] = _norm(member.linkname)
                 elif member.isreg():
                     facts.kinds[path] = "f"
                     facts.total_bytes += member.size
@@ -198,6 +234,14 @@ def scan_filesystem(
                         facts.site_dirs[site.group(1)] = facts.site_dirs.get(site.group(1), 0) + 1
                     if _SO_RE.search(name):
                         so_files.append(path)
+                    elf_candidate = ((_SO_RE.search(name) or _PYTHON_NAME_RE.match(name)) and member.size >= 64
+                                     and path not in facts.shipped.kept)
+                    if path == LD_SO_CACHE and member.size < 16 * 1024 * 1024:
+                        handle = tar.extractfile(member)
+                        facts.loader_cache = read_ld_so_cache(handle.read() if handle else b"")
+                    elif _LOADER_CONF_RE.match(path) and member.size < 1024 * 1024:
+                        handle = tar.extractfile(member)
+                        facts.loader_config[path] = handle.read().decode("utf-8", "replace") if handle else ""
                     if path in facts.shipped.kept:  # read once already (a tar stream cannot seek back)
                         facts.accounts[path] = facts.shipped.kept[path].decode("utf-8", "replace")
                     elif path in _ACCOUNT_FILES and member.size < 1024 * 1024:
@@ -206,10 +250,21 @@ def scan_filesystem(
                     if name == "pyvenv.cfg" and member.size < 64 * 1024:
                         handle = tar.extractfile(member)
                         facts.venvs[directory] = handle.read().decode("utf-8", "replace") if handle else ""
+                    elif elf_candidate:  # read whole, once: the first bytes are kept on the way
+                        head, dynamic = _read_elf(tar, member)
+                        if dynamic is not None:
+                            facts.dynamic[path] = dynamic
+                        if directory in path_dirs:
+                            facts.heads[path] = head
                     elif directory in path_dirs and member.size > 0:
                         handle = tar.extractfile(member)
                         if handle is not None:
                             facts.heads[path] = handle.read(256)
+    for link, target in hard_links.items():
+        if target in facts.dynamic:
+            facts.dynamic[link] = facts.dynamic[target]
+        if target in facts.loader_config:
+            facts.loader_config[link] = facts.loader_config[target]
     facts.compilers = sorted((path for path in compiler_candidates if facts.is_file(path)), key=_compiler_rank)
     venv_prefixes = tuple(directory.rstrip("/") + "/" for directory in facts.venvs)
     facts.extensions = sorted(
@@ -218,3 +273,21 @@ def scan_filesystem(
     facts.shipped.finish()
     facts.seconds = time.monotonic() - started
     return facts
+
+
+def _read_elf(tar: tarfile.TarFile, member: tarfile.TarInfo) -> tuple[bytes, ElfDynamic | None]:
+    """The first 256 bytes of one member of the export, and its dynamic facts (None when it is not ELF).
+
+    The tar stream cannot seek, and an ELF file's dynamic table may sit anywhere in it, so the
+    member is read whole: in memory up to :data:`_ELF_IN_MEMORY` bytes, through a temporary file above.
+    """
+    handle = tar.extractfile(member)
+    if handle is None:
+        return b"", None
+    head = handle.read(256)
+    if not head.startswith(ELF_MAGIC):
+        return head, None
+    with tempfile.SpooledTemporaryFile(max_size=_ELF_IN_MEMORY) as copy:
+        copy.write(head)
+        shutil.copyfileobj(handle, copy, 1024 * 1024)
+        return head, read_dynamic(copy)  # type: ignore[arg-type]

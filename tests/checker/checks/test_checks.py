@@ -43,11 +43,14 @@ PSYCOPG = "/opt/venv/lib/python3.13/site-packages/psycopg2/_psycopg.cpython-313-
 
 
 def test_when_an_extension_misses_libpq_then_native_libs_fails_naming_libpq_and_libpq5():
-    evidence = dynamic.Evidence(filesystem=filesystem(extensions=[PSYCOPG]),
-                                runtime=runtime(libraries={PSYCOPG: ["libpq.so.5"]}, ldd="/usr/bin/ldd"))
+    fs = filesystem(extensions=[PSYCOPG])
+    fs.kinds.update({"/usr": "d", "/usr/bin": "d", "/usr/bin/apt-get": "f"})
+    evidence = dynamic.Evidence(filesystem=fs,
+                                runtime=runtime(libraries={PSYCOPG: ["libpq.so.5"]}, libraries_by="ELF"))
     outcome = judge("native_libs", evidence)
     assert not outcome.passed
-    assert "libpq.so.5" in outcome.message and "libpq5" in outcome.message and "psycopg2/_psycopg" in outcome.message
+    assert "libpq.so.5" in outcome.message and "install the runtime package libpq5" in outcome.message
+    assert "psycopg2/_psycopg" in outcome.message
 
 
 def test_when_the_import_fails_then_app_imports_names_the_missing_library():
@@ -182,3 +185,13 @@ def test_efficiency_is_what_the_learners_layers_keep_of_what_they_write_and_a_te
     outcome = judge("efficiency", evidence)
     assert not outcome.passed and outcome.details["efficiency"] == 0.3
     assert judge("efficiency", evidence, min_efficiency=0.25).passed
+
+
+def test_when_an_image_without_a_package_manager_misses_libpq_then_native_libs_says_to_copy_it():
+    fs = filesystem(extensions=[PSYCOPG])
+    fs.kinds.update({"/usr": "d", "/usr/bin": "d", "/usr/bin/apt-get": "d"})  # a folder: no package manager
+    evidence = dynamic.Evidence(filesystem=fs, runtime=runtime(libraries={PSYCOPG: ["libpq.so.5"]}, libraries_by="ELF",
+                                                              error="no interpreter"))
+    outcome = judge("native_libs", evidence)
+    assert not outcome.passed
+    assert "no package manager: COPY libpq.so.5" in outcome.message and "from a stage that installs libpq5" in outcome.message

@@ -99,6 +99,23 @@ def test_a_missing_healthcheck_is_advice_unless_the_rubric_requires_one():
     assert judge("healthcheck", on, must_exist=True).passed
 
 
+def test_a_healthcheck_a_shellless_image_cannot_run_fails_saying_why():
+    fs = FilesystemFacts()
+    fs.kinds.update({"/usr": "d", "/usr/local": "d", "/usr/local/bin": "d", "/usr/local/bin/python3.13": "f",
+                     "/usr/local/bin/python": "l"})
+    fs.links["/usr/local/bin/python"] = "python3.13"
+    info = replace(image(), env=["PATH=/usr/local/bin"])
+    shell_form = dynamic.Evidence(image=replace(info, healthcheck=("CMD-SHELL", "curl -f http://127.0.0.1:8000/health")),
+                                  filesystem=fs)
+    outcome = judge("healthcheck", shell_form)
+    assert not outcome.passed and "runs /bin/sh -c, and the image has no /bin/sh" in outcome.message
+    no_curl = dynamic.Evidence(image=replace(info, healthcheck=("CMD", "curl", "-f", "http://127.0.0.1:8000/health")),
+                               filesystem=fs)
+    assert "curl is not in the image (PATH /usr/local/bin)" in judge("healthcheck", no_curl).message
+    python = dynamic.Evidence(image=replace(info, healthcheck=("CMD", "python", "-c", "pass")), filesystem=fs)
+    assert judge("healthcheck", python).passed
+
+
 def test_the_file_kinds_match_paths_globs_and_contents():
     facts = scanned({"/etc/passwd": (PASSWD, 0o644), "/app/main.py": (b"x", 0o644),
                      "/app/settings.toml": (b"debug = false\n", 0o644)}, dirs=("/app",))
@@ -142,3 +159,13 @@ def test_when_the_base_image_could_not_be_read_the_setuid_message_says_its_files
     facts = scanned({"/usr/bin/su": (b"x", 0o4755)})
     outcome = judge("no_new_setuid", evidence_with(facts, base_ref="python:3.13-slim"))
     assert not outcome.passed and "base image could not be read" in outcome.message
+
+
+def test_a_command_whose_program_a_shellless_image_lacks_is_not_judged_rather_than_failed_for_its_output():
+    argv = ("sh", "-c", "test -r /app/main.py")
+    error = ('failed to create shim task: OCI runtime create failed: runc create failed: unable to start container '
+             'process: exec: "sh": executable file not found in $PATH: unknown')
+    evidence = dynamic.Evidence(image=image(), commands={argv: engine.RunResult(None, "", error, 0.1)})
+    outcome = judge("command", evidence, run=list(argv), exit_code=0)
+    assert not outcome.passed
+    assert outcome.message.startswith("Not judged: the image has no sh to run sh -c 'test -r /app/main.py'")

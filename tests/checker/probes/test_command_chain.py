@@ -72,7 +72,7 @@ def judge(check_id: str, evidence: dynamic.Evidence):
 
 def runtime(interpreter="/opt/venv/bin/python", **kwargs) -> RuntimeFacts:
     facts = RuntimeFacts(interpreter=interpreter, found_by="python on the image's PATH", version="3.13.5",
-                         soabi="cpython-313-x86_64-linux-gnu", ldd="/usr/bin/ldd")
+                         soabi="cpython-313-x86_64-linux-gnu", libraries_by="ELF")
     for key, value in kwargs.items():
         setattr(facts, key, value)
     return facts
