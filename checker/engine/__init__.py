@@ -48,6 +48,7 @@ from .containers import Limits, RunResult, Service, exported_filesystem, remove_
 from .images import (
     ImageInfo,
     ImageSummary,
+    clean_created_by,
     Layer,
     find_images,
     image_exists,
@@ -65,7 +66,7 @@ from .results import STEP_TAIL_LINES, BuildLimits, BuildResult, BuildStep
 __all__ = [
     "LABEL_EXPIRES", "STEP_TAIL_LINES",
     "BuildKitBuilder", "BuildLimits", "BuildResult", "BuildStep", "Builder", "ClassicBuilder", "EngineError", "EngineInfo",
-    "EngineUnavailable", "ImageInfo", "ImageSummary", "ImageUnavailable", "Layer", "Limits", "LineCallback",
+    "EngineUnavailable", "ImageInfo", "ImageSummary", "clean_created_by", "ImageUnavailable", "Layer", "Limits", "LineCallback",
     "NoSuchObject", "RunResult", "Service", "StopCheck",
     "build", "build_cache_bytes", "build_checks", "choose_builder", "discard_build", "exported_filesystem", "find_images", "image_exists",
     "image_info", "info", "inventory", "list_containers", "list_images", "ping", "prune_build_cache", "prune_dangling_images",

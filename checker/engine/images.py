@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 import io
@@ -112,7 +114,7 @@ def image_info(ref: str) -> ImageInfo:
     attrs = image.attrs
     config = attrs.get("Config") or {}
     layers = tuple(
-        Layer(size_bytes=int(entry.get("Size") or 0), created_by=_clean_created_by(entry.get("CreatedBy", "")))
+        Layer(size_bytes=int(entry.get("Size") or 0), created_by=clean_created_by(entry.get("CreatedBy", "")))
         for entry in reversed(history)
     )
     return ImageInfo(
@@ -134,9 +136,27 @@ def image_info(ref: str) -> ImageInfo:
     )
 
 
-def _clean_created_by(text: str) -> str:
-    text = text.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
-    return " ".join(text.split())
+def clean_created_by(text: str) -> str:
+    """A history entry's ``created_by`` as the instruction a learner wrote (one line, spaces collapsed).
+
+    Both builders' records: the classic builder's ``/bin/sh -c #(nop)  COPY ...`` and
+    ``|1 A=b /bin/sh -c pip ...``, BuildKit's ``RUN |1 A=b /bin/sh -c pip ... # buildkit`` and
+    ``COPY . . # buildkit``; become ``COPY ...``, ``RUN pip ...``.
+    """
+    text = " ".join(text.split())
+    if text.endswith(" # buildkit"):
+        text = text[: -len(" # buildkit")]
+    if text.startswith("RUN "):  # BuildKit keeps the keyword, then the classic builder's form
+        text = text[4:]
+    args = re.match(r"^\|(\d+) ", text)
+    if args:  # build args the step saw: ``|2 A=1 B=2 /bin/sh -c ...``
+        text = text.split(" ", int(args.group(1)) + 1)[-1]
+    if text.startswith("/bin/sh -c #(nop) "):
+        return text[len("/bin/sh -c #(nop) "):].strip()
+    if text.startswith("/bin/sh -c "):
+        return "RUN " + text[len("/bin/sh -c "):]
+    keyword = text.split(" ", 1)[0]
+    return text if not text or keyword.isupper() else "RUN " + text  # a SHELL other than /bin/sh
 
 
 def image_tags(image_id: str) -> tuple[str, ...] | None:

@@ -224,9 +224,6 @@ def _norm(name: str) -> str:
     return "/" + name.rstrip("/") if name else "/"
 
 
-def _clean_created_by(text: str) -> str:
-    text = text.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
-    return " ".join(text.split())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -315,7 +312,7 @@ def _read_saved(stream, *, deadline_s: float = 600, known=None, cancel: threadin
     if missing:
         raise engine.EngineError(f"The engine's image export lacks the layer(s) {', '.join(missing)}.")
     history = [entry for entry in config.get("history") or () if not entry.get("empty_layer")]
-    created_by = [_clean_created_by(str(entry.get("created_by", ""))) for entry in history]
+    created_by = [engine.clean_created_by(str(entry.get("created_by", ""))) for entry in history]
     if len(created_by) != len(paths):
         created_by = [""] * len(paths)
     diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or ())
