@@ -23,10 +23,13 @@ from .table import human_bytes, human_seconds, shorten
 
 _STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 #: Run by JupyterLab's JavaScript renderer (``element`` is this output's node), for output the
-#: running kernel produced: bring the progress bar just above it into view.
+#: running kernel produced: scroll the notebook (only the notebook's own scroller, never the page
+#: around it) so that the progress bar just above is in the middle of the view.
 SCROLL_INTO_VIEW_JS = (
-    "setTimeout(function () { var box = element.closest('.jp-Cell') || element; "
-    "if (box.isConnected) { element.scrollIntoView({block: 'center'}); } }, 100);"
+    "setTimeout(function () { var scroller = element.closest('.jp-WindowedPanel-outer');"
+    " if (!scroller || !element.isConnected) { return; }"
+    " var box = element.getBoundingClientRect(), frame = scroller.getBoundingClientRect();"
+    " scroller.scrollTop += box.top - frame.top - frame.height / 2; }, 100);"
 )
 
 

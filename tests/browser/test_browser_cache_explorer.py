@@ -84,7 +84,18 @@ def test_run_all_leaves_the_explorer_and_the_self_checks_unanswered(lab):
     quizzes = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-radio-box")
     assert quizzes.count() >= 2
     assert lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-radio-box input:checked").count() == 0
-    assert "Right." not in lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").inner_text()
+    page_text = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").inner_text()
+    assert "Right." not in page_text
+
+    # One count per build: its build line and its step table's caption say the same "N of M".
+    lines = dict(re.findall(r"^(.+?) \(lpi-lesson/[^)]*\): built in [^,]+, [^,]+, (\d+ of \d+) steps from cache",
+                            page_text, re.MULTILINE))
+    captions = dict(re.findall(r"^(.+?): (\d+ of \d+) steps from cache$", page_text, re.MULTILINE))
+    shared = set(lines) & set(captions)
+    assert shared, f"no build both printed a line and showed its steps: lines {lines}, tables {captions}"
+    assert {label: lines[label] for label in shared} == {label: captions[label] for label in shared}
+    # One size format: never "1,046 MB" beside "1.0 GB".
+    assert not re.search(r"\d,\d{3} MB", page_text), re.findall(r".{40}\d,\d{3} MB", page_text)
 
 
 def test_when_the_widget_manager_is_disabled_then_the_cache_explorer_check_fails(widgetless_lab):

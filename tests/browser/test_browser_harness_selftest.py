@@ -68,6 +68,8 @@ def test_under_run_all_a_builds_progress_bar_is_brought_into_view_and_gone_when_
     from harness_notebooks import HARNESS_FOLDER, LONG_RUN
 
     lab.open(f"{HARNESS_FOLDER}/{LONG_RUN}")
+    toolbar = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar")
+    toolbar_before = toolbar.bounding_box()
     lab.menu("Run", "Run All Cells")
     bar = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-hprogress")
     bar.first.wait_for(state="visible", timeout=60_000)
@@ -76,6 +78,7 @@ def test_under_run_all_a_builds_progress_bar_is_brought_into_view_and_gone_when_
     box = bar.first.bounding_box()
     lab.shot("progress-during-run-all")
     assert frame and box, "no notebook frame or progress bar"
+    assert toolbar.bounding_box() == toolbar_before, "the scroll moved the page around the notebook (its toolbar)"
     assert frame["y"] <= box["y"] <= frame["y"] + frame["height"] - box["height"], (
         f"the progress bar is off screen during the build: bar at y={box['y']:.0f}, notebook shows "
         f"y={frame['y']:.0f} to {frame['y'] + frame['height']:.0f}"
