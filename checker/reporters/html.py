@@ -27,9 +27,11 @@ def render(report, link_base: str = "") -> str:
         return (f"<div style='border-left:4px solid {_BAD};padding:6px 10px'><b>Grading could not happen.</b> "
                 f"{_e(report.error)}</div>")
     colour = _OK if report.passed else _BAD
+    word = "Passed" if report.passed else "Not passed"
+    said = (report.verdict or "").removeprefix(f"{word}: ")  # the verdict's own first word is the bold one
     parts = [f"<div class='lpi-report' style='font-family:sans-serif'>",
              f"<div style='border-left:4px solid {colour};padding:6px 10px;margin-bottom:8px'>"
-             f"<b style='color:{colour}'>{'Passed' if report.passed else 'Not passed'}</b>: {_e(report.verdict)}<br>"
+             f"<b style='color:{colour}'>{word}</b>: {_e(said)}<br>"
              f"<small>{_e(report.rubric)}: score {points(report.score)}/{points(report.max_score)}, "
              f"pass mark {points(report.pass_score)}</small></div>"]
     rows = []
