@@ -257,3 +257,15 @@ def test_each_readme_states_the_pass_mark_and_size_limit_its_rubric_grades(exerc
         ratio = (check.params or {}).get("max_ratio_to_reference") if check.id == "image_size" else None
         if ratio:
             assert size_limit_in_words(float(ratio)) in readme, f"{exercise.name}: the size limit {ratio}"
+
+
+@pytest.mark.parametrize("exercise", NAMES)
+def test_an_exercise_notebook_neither_names_its_solution_nor_sends_the_learner_to_itself(exercise):
+    import json
+
+    notebook = ROOT / "exercises" / exercise / f"{exercise}.ipynb"
+    text = "".join("".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"]
+                   if cell["cell_type"] == "markdown")
+    assert f"solutions/{exercise}" not in text, "the solution's path is on the learner's first screen"
+    assert f"in `{exercise}.ipynb`" not in text, "the notebook tells the learner to go to the notebook they are in"
+    assert f"python -m checker check {exercise}" in text, "the terminal equivalent of the check button is shown"
