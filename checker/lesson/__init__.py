@@ -94,15 +94,7 @@ def base_images(env: Environment | None = None) -> Table:
     return table
 
 
-_HOST_CERT_FILES = re.compile(r"\s*\((?:[\w.+-]+\.(?:crt|pem|cer)(?:,\s*)?)+\)")
-
-
-def without_host_files(text: str) -> str:
-    """``text`` without the list of this machine's CA certificate files a stand-in's description names.
-
-    The learner reads that the image trusts the host's extra certificates, not what they are called.
-    """
-    return _HOST_CERT_FILES.sub("", text)
+without_host_files = images.without_host_files
 
 
 def pull_seconds(size_bytes: int, mbit_per_s: float) -> float:
