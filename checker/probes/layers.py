@@ -426,12 +426,27 @@ def _cache_file() -> Path:
     return _cache_root() / "layer-sizes.json"
 
 
+def _code_version() -> str:
+    """A short digest of the code that measures and names layers: kept facts of older code are not read."""
+    global _CODE_VERSION
+    if not _CODE_VERSION:
+        import inspect
+        import sys
+
+        sources = "".join(inspect.getsource(module) for module in (sys.modules[__name__], sys.modules[engine.clean_created_by.__module__]))
+        _CODE_VERSION = hashlib.sha256(sources.encode()).hexdigest()[:16]
+    return _CODE_VERSION
+
+
+_CODE_VERSION = ""
+
+
 def _facts_file(key: str) -> Path:
-    return _cache_root() / "layers" / "chains" / f"{key}.json"
+    return _cache_root() / "layers" / "chains" / _code_version() / f"{key}.json"
 
 
 def _entries_file(digest: str) -> Path:
-    return _cache_root() / "layers" / "entries" / f"{digest.split(':', 1)[-1]}.json.gz"
+    return _cache_root() / "layers" / "entries" / _code_version() / f"{digest.split(':', 1)[-1]}.json.gz"
 
 
 def _default_budget() -> int:
@@ -515,10 +530,12 @@ def evict_over_budget(budget_bytes: int) -> list[Path]:
     files = []
     for folder in (_cache_root() / "layers" / "chains", _cache_root() / "layers" / "entries"):
         try:
-            for path in folder.iterdir():
+            for path in folder.rglob("*"):  # one sub-folder per code version
                 try:
                     stat = path.stat()
                 except OSError:
+                    continue
+                if not path.is_file():
                     continue
                 files.append((stat.st_mtime, stat.st_size, path))
         except OSError:

@@ -194,7 +194,7 @@ def test_the_layers_cache_stays_within_its_budget_least_recently_used_first(expo
         layers = [_tar([(f"file-{number}", b"x" * (number + 1))])]
         exports.streams[f"sha256:{number}"] = _saved(layers, ["RUN x"], oci=False).getvalue()
         probe.scan_layers(f"sha256:{number}", diff_ids=_diff_ids(layers), budget_bytes=600)
-    kept = list((tmp_path / "lean-python-images" / "layers" / "chains").iterdir())
+    kept = [path for path in (tmp_path / "lean-python-images" / "layers" / "chains").rglob("*.json")]
     assert 0 < len(kept) < 6 and sum(path.stat().st_size for path in kept) <= 600
     assert probe.chain_key(_diff_ids([_tar([("file-5", b"x" * 6)])])) + ".json" in {path.name for path in kept}, \
         "the newest is kept"
@@ -209,3 +209,11 @@ def test_a_cancelled_scan_raises_and_keeps_nothing(exports, tmp_path):
     with pytest.raises(probe.ScanCancelled):
         probe.scan_layers("sha256:img", diff_ids=_diff_ids(LAYERS), cancel=cancel, budget_bytes=10**7)
     assert not (tmp_path / "lean-python-images" / "layers").exists()
+
+
+def test_facts_kept_by_older_code_are_not_read(exports, tmp_path):
+    exports.streams["sha256:img"] = _saved(LAYERS, STEPS, oci=False).getvalue()
+    probe.scan_layers("sha256:img", diff_ids=_diff_ids(LAYERS), budget_bytes=10**7)
+    kept = list((tmp_path / "lean-python-images" / "layers" / "chains").rglob("*.json"))
+    assert kept and all(path.parent.name == probe._code_version() for path in kept), \
+        "kept facts live under the code's version, so a change in how layers are measured or named re-measures"
