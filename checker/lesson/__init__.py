@@ -15,6 +15,7 @@ module                       idea
 ``lesson.layers``            attribute an image's bytes to its base and to each added layer
 ``lesson.charts``            matplotlib: sizes side by side, stacked layers, rebuild times
 ``lesson.quiz``              self-checks with immediate feedback
+``lesson.quizzes``           the lessons' self-checks, out of the learner's sight
 ``lesson.explorers``         the size explorer and the layer-cache explorer (ipywidgets)
 ``lesson.pypi``              which packages have wheels for a platform, asked live of the index
 ``lesson.article``           the figures the multi-stage builds article (course seed) published
@@ -42,6 +43,7 @@ from .explorers import CacheExplorer, SizeExplorer, lesson_images, parts_of
 from .layers import Part, breakdown, breakdown_table
 from .probe import ProbeResult, parse_numbers, run_in
 from .quiz import Quiz, self_test
+from .quizzes import self_check
 from .table import Table, human_bytes, human_seconds
 from .variants import VARIANTS, Variant, variant
 
@@ -50,7 +52,7 @@ __all__ = [
     "VARIANTS", "Variant", "add_developer_clutter", "article", "base_images", "breakdown", "breakdown_table",
     "build", "build_variant", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "parse_numbers",
-    "parts_of", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_test", "settings", "size_bars", "stage",
+    "parts_of", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars", "stage",
     "temporary_context", "value_bars", "variant",
 ]
 

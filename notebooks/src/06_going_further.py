@@ -405,6 +405,7 @@ quiz_trap
 #
 # **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/) and
 # [`05-production-ready`](../exercises/05-production-ready/).
+# Next: [lesson 7, to the bone](07_to_the_bone.ipynb): a final stage with no shell at all.
 # Back to the [list of lessons](README.md).
 
 # %% [markdown]
