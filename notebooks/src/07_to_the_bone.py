@@ -38,17 +38,21 @@ production = lesson.build_variant("production")
 print(f"$ docker run --rm {production.tag} sh -c 'dpkg-query -W | wc -l; ls /usr/bin | wc -l; ...'")
 userland = lesson.run_in(production.tag, "echo \"packages: $(dpkg-query -W | wc -l)\"; "
                                           "echo \"programs: $(ls /usr/bin /usr/sbin | wc -l)\"; "
-                                          "echo \"shells: $(for s in sh dash bash; do [ -e /bin/$s ] && printf '%s ' /bin/$s; done)\"")
+                                          "echo \"shells: $(for s in sh dash bash; do [ -e /bin/$s ] && printf '%s ' /bin/$s; done)\"; "
+                                          "echo \"python: $(du -sb /usr/local | cut -f1)\"")
 facts = userland.fields()
 slim_bytes = engine.image_info(settings.slim_image).size_bytes
+python_bytes = int(facts["python"])
 print(f"{facts['packages']} Debian packages, {facts['programs']} programs in /usr/bin and /usr/sbin; shells: {facts['shells']}")
-print(f"the slim base alone: {lesson.human_bytes(slim_bytes)} of the production image's {lesson.human_bytes(production.size_bytes)}")
+print(f"the slim base alone: {lesson.human_bytes(slim_bytes)} of the production image's {lesson.human_bytes(production.size_bytes)}; "
+      f"in it, Python (/usr/local) {lesson.human_bytes(python_bytes)} and the Debian userland {lesson.human_bytes(slim_bytes - python_bytes)}")
 
 # %% jupyter={"source_hidden": true}
 assert userland.exit_code == 0, userland.output
 assert int(facts["packages"]) > 50 and int(facts["programs"]) > 100
 assert "sh" in facts["shells"]
 assert slim_bytes > production.size_bytes / 2, "the base is most of the production image"
+assert slim_bytes - python_bytes > slim_bytes / 2, "most of the base is the Debian userland, not Python"
 
 # %% [markdown]
 # More than half of the production image is the base, and most of the base is that userland.
