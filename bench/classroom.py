@@ -62,10 +62,11 @@ def make_class(exercise: Path, dest: Path, students: int, *, distinct: bool = Tr
     return kinds
 
 
-def timed(submissions: Path, exercise: str, out: Path, jobs: int) -> tuple[float, list[classroom.StudentResult]]:
-    """Grade the class once; returns (wall-clock seconds, results)."""
+def timed(submissions: Path, exercise: str, out: Path, jobs: int,
+          **options) -> tuple[float, list[classroom.StudentResult]]:
+    """Grade the class once (``options`` go to ``grade_class``, e.g. ``ahead=0``); returns (wall-clock seconds, results)."""
     started = time.monotonic()
-    results = classroom.grade_class(submissions, exercise, out=out, jobs=jobs, progress=lambda line: None)
+    results = classroom.grade_class(submissions, exercise, out=out, jobs=jobs, progress=lambda line: None, **options)
     return time.monotonic() - started, results
 
 
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         make_class(exercise, warm, len(sources(exercise)), distinct=False)
         warm_seconds, _ = timed(warm, exercise.name, work / "warm-out", args.jobs)
         kinds = make_class(exercise, work / "class", args.students)
-        serial_seconds, serial = timed(work / "class", exercise.name, work / "serial-out", 1)
+        serial_seconds, serial = timed(work / "class", exercise.name, work / "serial-out", 1, ahead=0)
         parallel_seconds, parallel = timed(work / "class", exercise.name, work / "parallel-out", args.jobs)
         resume_seconds, resumed = timed(work / "class", exercise.name, work / "parallel-out", args.jobs)
     agree = {r.student: (r.score, r.passed) for r in serial} == {r.student: (r.score, r.passed) for r in parallel}

@@ -157,6 +157,10 @@ def render(results: dict) -> str:
             add(f"| class of 30 submissions (bench/classroom.py) | {_classroom(room)} |")
     add("")
 
+    goals21 = results.get("checker_goals")
+    if goals21:
+        out.extend(checker_goals_section(goals21))
+
     ci = results.get("ci") or {}
     add("### 5. Course CI cost")
     add("")
@@ -225,3 +229,47 @@ def _bone(bone: dict, add) -> None:
     if starts.get("ratio"):
         add(f"| cold start, bone / reference | {format_stat(Stat.from_dict(starts['ratio']))} | |")
     add("")
+
+
+def checker_goals_section(measured: dict) -> list[str]:
+    """``python -m bench checker``'s own run (issue 21's goals) as Markdown lines."""
+    out = [f"### 4b. Checker speed goals (`python -m bench checker`, {measured.get('generated', '?')}, "
+           f"{format_value(measured.get('seconds', 0), 's')})", ""]
+    load = measured.get("machine") or {}
+    out.append(f"Load average {load.get('load_average_1m_start', '?')} at the start, "
+               f"{load.get('load_average_1m_end', '?')} at the end (other work on the machine slows every timing).")
+    out += ["", "| Goal | Measured | Limit | Verdict | On |", "|---|---|---|---|---|"]
+    for goal in measured.get("goals") or []:
+        value = "not measured" if goal["value"] is None else f"{goal['value']:.3f}"
+        out.append(f"| {goal['statement']} | {value} | {goal['limit']:.3f} | {'met' if goal['met'] else 'MISSED'} "
+                   f"| {goal['subject']} |")
+    out += ["", "| Work | Time |", "|---|---|"]
+    rows = (("grade", "full grade of the reference, warm cache (alternating with the bare run)"),
+            ("bare", "bare `engine.build` + run + GET /health, warm cache"),
+            ("grade_over_bare", "grade / the bare run before it (median of the pairs)"), ("lint", "static lint"), ("hadolint", "hadolint"),
+            ("lint_over_hadolint", "lint / hadolint"))
+    for key, label in rows:
+        error = measured.get(f"{key.split('_')[0]}_error")
+        out.append(f"| {label} | {_stat(measured.get(key), 'not measured: ' + (error or ''))} |")
+    room = measured.get("classroom") or {}
+    if "error" in room:
+        out.append(f"| class of {room.get('students', 30)} | not measured: {room['error']} |")
+    elif room:
+        out.append(f"| class of {room['students']}, {room['jobs']} job(s), {room.get('ahead', 0)} ahead | {room['parallel']['wall_seconds']} s: "
+                   f"**{room['parallel']['submissions_per_minute']} a minute** (serially: "
+                   f"{room['serial']['submissions_per_minute']} a minute); mix {room['mix']}; grades agree: "
+                   f"{room['serial_and_parallel_grades_agree']}; passed {room['passed']}, not graded {room['not_graded']} |")
+    if room.get("phase_medians_parallel"):
+        per = room.get("grade_seconds_parallel") or {}
+        out += ["", f"In the class (parallel pass), one grading took {_stat(per)} from the class runner's side; "
+                "its phases (median seconds, from each child's report; the probes overlap): "
+                + ", ".join(f"{name} {value:.2f}" for name, value in room["phase_medians_parallel"].items()) + "."]
+    timings = measured.get("grade_timings") or []
+    if timings:
+        phases = sorted({name for row in timings for name in row})
+        median = {name: sorted(row.get(name, 0.0) for row in timings)[len(timings) // 2] for name in phases}
+        out += ["", "Where a grade's time goes (median seconds per phase; the layers scan, the image probes and "
+                "the health probe run at the same time, so phases overlap): "
+                + ", ".join(f"{name} {median[name]:.2f}" for name in phases) + "."]
+    out.append("")
+    return out

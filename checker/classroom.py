@@ -20,8 +20,12 @@ How it is built, and why:
   source and the base images' ids. Results are written atomically (temp file, then rename) as
   each student finishes, so an interrupt (Ctrl-C, a killed CI job) loses nothing finished; a
   rerun reuses every result whose key is unchanged and grades the rest.
-* **Bounded.** At most ``--jobs`` gradings run at once (default 2: a build is CPU-bound and the
-  course machines have two cores).
+* **Bounded, and the engine kept busy.** At most ``--jobs`` builds run at once (default 2: a
+  build is CPU-bound and the course machines have two cores), and :attr:`ClassRun.ahead` more
+  gradings are started beside them: their builds wait for a build slot (lock files shared by the
+  children, :func:`checker.grading.run.build_slot`), so the next student's build starts the moment
+  a running one ends, while that student's image is still being probed. The run reports
+  submissions a minute.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from .exercises import (SAMPLE_APP_DIR, SUBMISSION_FILES, ExerciseError, answer_
                         find_exercise)
 from .files import write_atomic
 from .gradebook import StudentResult, gradebook_csv, number
-from .grading.run import interruptible
+from .grading.run import ENV_BUILD_SLOTS, ENV_BUILD_SLOTS_DIR, interruptible
 
 REPO_ROOT = course_settings.REPO_ROOT
 #: Bump when the shape of a stored result changes, so old cache entries are not reused.
@@ -174,7 +178,9 @@ class ClassRun:
     out: Path
     """Where ``gradebook.csv``, ``results/``, ``reports/`` and the result ``cache/`` go."""
     jobs: int = 2
-    """Gradings at once."""
+    """Builds at once (each grading's builds take a slot)."""
+    ahead: int = 1
+    """Gradings started beyond ``jobs``, waiting for a build slot (0: exactly ``jobs`` gradings at once)."""
     shard: Shard = field(default_factory=lambda: Shard(1, 1))
     """The slice of the class this run grades."""
     settings: course_settings.Settings = field(default_factory=course_settings.load)
@@ -194,6 +200,9 @@ class ClassRun:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._max_score: float | None = None
+        self.submissions_per_minute: float | None = None
+        self._slots = ""
+        """Submissions graded (not reused) a minute by the last :meth:`run`, wall clock; None when none was graded."""
 
     @property
     def rubric(self) -> Path:
@@ -244,13 +253,20 @@ class ClassRun:
             else:
                 todo.append((student, key))
         self.progress(f"{len(students)} submission(s), {len(results)} from cache, {len(todo)} to grade with {self.jobs} job(s)")
+        started = time.monotonic()
         try:
             # A CI runner cancels with SIGTERM: treat it like Ctrl-C, so finished results are kept.
-            with interruptible():
+            with interruptible(), tempfile.TemporaryDirectory(prefix="lpi-slots-") as slots:
+                self._slots = slots
                 self._grade_all(todo, results)
         finally:
             self._cleanup_engine(self.run_id)
             self._write_gradebook()
+        seconds = time.monotonic() - started
+        if todo and seconds > 0:
+            self.submissions_per_minute = 60 * len(todo) / seconds
+            self.progress(f"graded {len(todo)} submission(s) in {seconds:.0f} s with {self.jobs} job(s): "
+                          f"{self.submissions_per_minute:.1f} submissions a minute")
         return [results[name] for name in sorted(results)]
 
     def _grade_all(self, todo: list[tuple[str, str]], results: dict[str, StudentResult]) -> None:
@@ -261,7 +277,7 @@ class ClassRun:
             waiting: dict[str, list[str]] = {}
             try:
                 while queue or pending:
-                    while queue and len(pending) < max(1, self.jobs):
+                    while queue and len(pending) < max(1, self.jobs) + max(0, self.ahead):
                         student, key = queue.pop(0)
                         if any(key == k for _, k in pending.values()):
                             waiting.setdefault(key, []).append(student)
@@ -349,7 +365,8 @@ class ClassRun:
                 str(context / "Dockerfile"), "--context", str(context), "--rubric", str(self.rubric),
                 "--format", "json", "--output", str(report_file), "--quiet",
             ]
-            env = {**os.environ, "LPI_RUN_ID": run_id, "PYTHONPATH": _pythonpath()}
+            env = {**os.environ, "LPI_RUN_ID": run_id, "PYTHONPATH": _pythonpath(),
+                   ENV_BUILD_SLOTS_DIR: self._slots, ENV_BUILD_SLOTS: str(max(1, self.jobs))}
             timeout = self.grade_timeout_s or (self.settings.build_timeout_s + 2 * self.settings.run_timeout_s + GRADE_MARGIN_S)
             code, report = None, None
             try:
@@ -477,11 +494,13 @@ def grade_class(
     progress: Progress = print,
     grade_timeout_s: float | None = None,
     extra_key: str = "",
+    ahead: int = 1,
 ) -> list[StudentResult]:
     """Grade every student folder in ``submissions`` against an exercise's rubric.
 
     ``exercise`` is a name for :func:`checker.exercises.find_exercise`; ``out`` defaults to
-    ``SUBMISSIONS/_grades``; ``shard`` is ``"i/n"``; ``grade_timeout_s`` bounds one submission
+    ``SUBMISSIONS/_grades``; ``jobs`` builds run at once, with ``ahead`` more gradings started
+    beside them (see :class:`ClassRun`); ``shard`` is ``"i/n"``; ``grade_timeout_s`` bounds one submission
     (seconds). Returns one :class:`StudentResult` per student of the shard, sorted by name.
     Raises :class:`ClassroomError` (bad folder or shard), :class:`checker.exercises.ExerciseError`
     (unknown exercise), ``KeyboardInterrupt`` (see :meth:`ClassRun.run`).
@@ -489,6 +508,6 @@ def grade_class(
     submissions = Path(submissions)
     exercise_dir = find_exercise(exercise)
     out_dir = Path(out) if out else submissions / "_grades"
-    run = ClassRun(submissions=submissions, exercise=exercise_dir, out=out_dir, jobs=jobs,
+    run = ClassRun(submissions=submissions, exercise=exercise_dir, out=out_dir, jobs=jobs, ahead=ahead,
                    shard=Shard.parse(shard), progress=progress, grade_timeout_s=grade_timeout_s, extra_key=extra_key)
     return run.run()

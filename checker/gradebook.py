@@ -27,7 +27,7 @@ class StudentResult:
     passed: bool = False
     """True when the score reaches the rubric's pass mark."""
     failed_checks: list[str] = field(default_factory=list)
-    """Ids of the checks that failed, in rubric order."""
+    """Ids of the judged checks that failed, in rubric order (a check not judged, after a failed build, is not one)."""
     image_size_bytes: int | None = None
     """Size of the built image; None when nothing was built."""
     build_seconds: float | None = None
@@ -66,7 +66,8 @@ class StudentResult:
             student, "grader-error" if error else "graded",
             score=float(report.get("score") or 0), max_score=float(report.get("max_score") or 0),
             passed=bool(report.get("passed")),
-            failed_checks=[str(check["id"]) for check in report.get("checks") or [] if not check.get("passed")],
+            failed_checks=[str(check["id"]) for check in report.get("checks") or []
+                           if not check.get("passed") and not check.get("not_judged")],
             image_size_bytes=image.get("size_bytes") or None,
             build_seconds=build.get("seconds"),
             grade_seconds=grade_seconds, key=key,
@@ -89,27 +90,26 @@ class StudentResult:
         }
 
     def markdown(self, exercise: str) -> str:
-        """The student's report page (``reports/STUDENT.md``): the verdict, sizes, one row per check."""
+        """The student's report page (``reports/STUDENT.md``): a title, then the grade as the Markdown reporter
+        renders it (:mod:`checker.reporters.markdown`, one home for a grade in Markdown), read back from the stored
+        report with :meth:`checker.report.Report.from_dict`. Without a report that can be read back: the score
+        line and the failed checks' ids; not graded: why not."""
+        from .report import Report
+        from .reporters import markdown
+
         lines = [f"# {exercise}: {self.student}", ""]
-        verdict = "passed" if self.passed else "not passed"
-        if self.status == "graded":
-            lines.append(f"**Score: {number(self.score)} / {number(self.max_score)} ({verdict})**")
-        else:
+        if self.status != "graded":
             lines.append(f"**Not graded: {self.status}.** {self.message}")
-        lines.append("")
-        if self.image_size_bytes:
-            lines.append(f"* image size: {self.image_size_bytes / 1e6:.1f} MB")
-        if self.build_seconds is not None:
-            lines.append(f"* build time: {self.build_seconds:.1f} s")
-        checks = (self.report or {}).get("checks") or []
-        if checks:
-            lines += ["", "| check | result | points | detail |", "| --- | --- | --- | --- |"]
-            for check in checks:
-                mark = "pass" if check.get("passed") else "FAIL"
-                points = f"{number(check.get('points', 0))} / {number(check.get('max_points', 0))}"
-                detail = str(check.get("message") or "").replace("|", "\\|").replace("\n", " ")
-                lines.append(f"| `{check['id']}` | {mark} | {points} | {detail} |")
-        elif self.failed_checks:
+            return "\n".join(lines) + "\n"
+        try:
+            report = Report.from_dict(self.report) if self.report else None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            report = None  # a report of an older or broken grader: the gradebook's own line below
+        if report is not None:
+            return "\n".join(lines) + "\n" + markdown.render(report)
+        verdict = "passed" if self.passed else "not passed"
+        lines.append(f"**Score: {number(self.score)} / {number(self.max_score)} ({verdict})**")
+        if self.failed_checks:
             lines += ["", "Failed checks: " + ", ".join(f"`{c}`" for c in self.failed_checks)]
         return "\n".join(lines) + "\n"
 

@@ -15,6 +15,10 @@ second look, and each one we change keeps its rule id and says why in its messag
   a root USER a later USER overrides; ``USER app``, which LPI012's fix recommends), the
   finding becomes ``info`` and names the course rule. See :data:`COUNTERPARTS`.
 
+Then :func:`fold` makes one finding of each same-line duplicate: where a course rule and a hadolint
+rule of :data:`SAME_AS` flag the same line for the same reason, the learner reads one finding that
+names both ids (``same as DL3020``), with the stricter of the two severities.
+
 Pure: findings and the lint context in, findings out; nothing here runs hadolint.
 """
 
@@ -24,10 +28,10 @@ from dataclasses import replace
 from collections.abc import Iterable
 
 from checker.dockerfile import Dockerfile, Instruction
-from checker.findings import Finding
+from checker.findings import SEVERITIES, Finding
 from checker.rules import Context
 
-__all__ = ["COUNTERPARTS", "IMAGE_SIZE", "RUNTIME_SETTINGS", "reconcile", "shield_spans"]
+__all__ = ["COUNTERPARTS", "IMAGE_SIZE", "RUNTIME_SETTINGS", "SAME_AS", "fold", "reconcile", "shield_spans"]
 
 #: hadolint rules that judge a setting of the image that runs, by id: what they judge.
 RUNTIME_SETTINGS = {
@@ -57,6 +61,20 @@ IMAGE_SIZE = {
 COUNTERPARTS = {
     "DL3009": "LPI007", "DL3019": "LPI007", "DL3032": "LPI007", "DL3040": "LPI007",
     "DL3042": "LPI006",
+}
+#: hadolint rules that say what a course rule says, for the same reason, by id: that rule. Found by running
+#: both on every fixture, solution and exercise (a pair on the same line that means different things, such as
+#: DL3008's version pins beside LPI002's compilers, is not one).
+SAME_AS = {
+    "DL3020": "LPI017",  # ADD for local files: use COPY
+    "DL3064": "LPI014",  # a secret in ARG or ENV
+    "DL3006": "LPI009", "DL3007": "LPI009",  # the base image's tag: missing, or latest
+    "DL3042": "LPI006",  # pip's download cache
+    "DL3009": "LPI007", "DL3019": "LPI007", "DL3032": "LPI007", "DL3036": "LPI007", "DL3040": "LPI007",  # caches
+    "DL3015": "LPI008",  # apt's recommended packages
+    "DL3025": "LPI011",  # exec-form CMD/ENTRYPOINT
+    "DL3002": "LPI012",  # the last USER is root
+    "DL3022": "LPI016",  # COPY --from names no earlier stage
 }
 #: The values pip accepts for ``PIP_NO_CACHE_DIR``; every one of them turns the cache off
 #: (``pip/_internal/cli/cmdoptions.py``, ``_handle_no_cache_dir``).
@@ -181,4 +199,32 @@ def reconcile(findings: Iterable[Finding], ctx: Context) -> list[Finding]:
             continue
         message = finding.message.rstrip(". ")
         out.append(replace(finding, severity="info", message=f"{message}. Advice only: {reason}."))
+    return out
+
+
+def fold(course: Iterable[Finding], hadolint: Iterable[Finding]) -> list[Finding]:
+    """``course`` and ``hadolint`` findings with each same-line duplicate of :data:`SAME_AS` made one finding.
+
+    The one kept is the stricter of the two (the course's on a tie: it has the course's hint and
+    lesson); it keeps its own rule id and source, takes ``same_as`` = the other's id, and its message
+    ends with ``(same as DL3020, which rates it error)``. Findings of other pairs or lines pass
+    unchanged; the order is course findings, then hadolint's.
+    """
+    course, hadolint = list(course), list(hadolint)
+    dropped: set[int] = set()
+    out: list[Finding] = []
+    for finding in course:
+        twin_index = next((index for index, other in enumerate(hadolint)
+                           if index not in dropped and other.line == finding.line and finding.line > 0
+                           and SAME_AS.get(other.rule) == finding.rule), None)
+        if twin_index is None:
+            out.append(finding)
+            continue
+        twin = hadolint[twin_index]
+        dropped.add(twin_index)
+        keep, other = (twin, finding) if SEVERITIES.index(twin.severity) < SEVERITIES.index(finding.severity) \
+            else (finding, twin)
+        out.append(replace(keep, same_as=other.rule,
+                           message=f"{keep.message.rstrip()} (same as {other.rule}, which rates it {other.severity})"))
+    out.extend(finding for index, finding in enumerate(hadolint) if index not in dropped)
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import lzma
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -119,13 +120,24 @@ def is_standin(info: engine.ImageInfo) -> bool:
     return info.labels.get(course_settings.LABEL_STANDIN) == "true" and info.labels.get(course_settings.LABEL_STANDIN_REF) in info.tags
 
 
+_HOST_CERT_FILES = re.compile(r"\s*\((?:[\w.+-]+\.(?:crt|pem|cer)(?:,\s*)?)+\)")
+
+
+def without_host_files(text: str) -> str:
+    """``text`` without a list of this machine's CA certificate file names (stand-ins built before
+    their descriptions left them out named them): a learner reads that the image trusts the host's
+    extra certificates, not what they are called."""
+    return _HOST_CERT_FILES.sub("", text)
+
+
 def describe(ref: str) -> BaseImage:
     """What is known about a base image on this engine, without changing anything; raises engine.EngineError."""
     if not engine.image_exists(ref):
         return BaseImage(ref, False, False, "unavailable", f"{ref} is not on this engine")
     info = engine.image_info(ref)
     standin = is_standin(info)
-    detail = info.labels.get("org.opencontainers.image.description", "") if standin else "official or user-supplied image"
+    detail = (without_host_files(info.labels.get("org.opencontainers.image.description", "")) if standin
+              else "official or user-supplied image")
     return BaseImage(ref, True, standin, "local", detail, info.size_bytes)
 
 
@@ -279,7 +291,7 @@ def provision_python(settings: course_settings.Settings, *, progress: Progress =
                 f"(debootstrap minbase) with CPython {tarball.python_version} compiled from the upstream "
                 f"source tarball on Debian's mirror, installed under /usr/local"
                 + (", plus the buildpack-deps set of compilers and headers" if variant == "full" else "")
-                + (f"; trusts the host's extra CA certificates ({', '.join(c.name for c in trusted)})" if trusted else "")
+                + ("; trusts the host's extra CA certificates" if trusted else "")
             )
             labels = {
                 **_standin_labels(ref, digest, description),
@@ -403,8 +415,7 @@ def _ensure_debian(settings: course_settings.Settings, progress: Progress) -> st
             labels=_standin_labels(ref, digest, (
                 f"Stand-in for {ref} (not the official Docker image): debootstrap --variant=minbase "
                 f"{settings.debian_suite} from {settings.debian_mirror}, with the slim apt/dpkg settings"
-                + (f"; trusts the host's extra CA certificates ({', '.join(c.name for c in host_extra_cas())})"
-                   if host_extra_cas() else "")
+                + ("; trusts the host's extra CA certificates" if host_extra_cas() else "")
             )),
             timeout_s=600,
             settings=settings,

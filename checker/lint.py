@@ -90,14 +90,15 @@ class LintResult:
         }
 
     def summary(self) -> str:
-        """A plain-text report: one line per finding with its fix, then the totals."""
+        """A plain-text report: one line per finding with its fix (a file-level one on line 1 with the note every
+    format shares), then the totals."""
         name = self.path or "Dockerfile"
         if self.parse_error is not None:
             where = f":{self.parse_error.line}" if self.parse_error.line else ""
             return f"{name}{where}: cannot read this Dockerfile: {self.parse_error.message}"
         lines = []
         for finding in self.findings:
-            lines.append(f"{name}:{finding.line}  {finding.severity:<7}  {finding.rule:<7}  {finding.message}")
+            lines.append(f"{name}:{finding.shown_line}  {finding.severity:<7}  {finding.rule:<7}  {finding.shown_message}")
             if finding.hint:
                 lines.append(f"{'':>{len(name) + 1}}   how to fix: {finding.hint}")
         if self.hadolint_error:
@@ -115,8 +116,8 @@ class LintResult:
         if self.parse_error is not None:
             return f"<p><b>Cannot read this Dockerfile</b>: {html.escape(str(self.parse_error))}</p>"
         rows = "".join(
-            f"<tr><td>{f.line}</td><td>{f.severity}</td><td>{html.escape(f.rule)}</td>"
-            f"<td>{html.escape(f.message)}</td><td>{html.escape(f.hint or '')}</td></tr>"
+            f"<tr><td>{f.shown_line}</td><td>{f.severity}</td><td>{html.escape(f.rule)}</td>"
+            f"<td>{html.escape(f.shown_message)}</td><td>{html.escape(f.hint or '')}</td></tr>"
             for f in self.findings
         )
         head = "<tr><th>line</th><th>severity</th><th>rule</th><th>what</th><th>how to fix</th></tr>"
@@ -230,12 +231,12 @@ def lint(
     hadolint_error = None
     if with_hadolint:
         from checker.hadolint import HadolintError, run_hadolint
-        from checker.hadolint_reconcile import reconcile, shield_spans
+        from checker.hadolint_reconcile import fold, reconcile, shield_spans
 
         ends = [instruction.end_line for instruction in model.instructions if instruction.heredocs]
         try:
             from_hadolint = run_hadolint(model.text, heredoc_end_lines=ends, instruction_spans=shield_spans(model))
-            findings.extend(reconcile(_soften_parse_failures(from_hadolint), ctx))
+            findings = fold(findings, reconcile(_soften_parse_failures(from_hadolint), ctx))
         except HadolintError as error:
             hadolint_error = str(error)
     return LintResult(

@@ -14,7 +14,8 @@ from typing import Any
 from .findings import Finding
 
 #: Version of the JSON report's schema (``to_dict()``); it changes only when a field changes meaning or goes.
-SCHEMA_VERSION = 1
+#: 2: a file-level finding's ``line`` is 1 with ``whole_file`` true (it was 0).
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -28,7 +29,8 @@ class CheckResult:
     kind: str
     """``dynamic`` (judged on the built image), ``static`` (a course rule) or ``hadolint``."""
     passed: bool
-    """Whether the check holds. A check that could not run (no image) did not pass."""
+    """Whether the check holds. A check that could not run (no image) did not pass; a course rule read on the
+    text keeps its own verdict when a later step failed (see ``not_judged``)."""
     points: float
     """Points earned: ``max_points`` when passed, else 0 (and 0 for everything when the image did not build)."""
     max_points: float
@@ -45,6 +47,16 @@ class CheckResult:
     """The rubric requires it: the submission fails without it, whatever the score."""
     details: dict[str, Any] = field(default_factory=dict)
     """Machine-readable facts behind the message (sizes, ratios, missing libraries...)."""
+    not_judged: str | None = None
+    """Why this check was not judged, when it was not: the build failed, an earlier step failed (the Dockerfile
+    does not parse, the context was refused) or the engine could not measure (``the image's filesystem could not
+    be read: ...``). Such a check earns 0 points and is shown as "not judged: <why>", neither a pass nor a
+    failure; None when it was judged."""
+
+    @property
+    def advice(self) -> bool:
+        """A 0-point check that is not required: shown as advice, never a deduction."""
+        return self.max_points == 0 and not self.required
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report's ``checks`` entry: every field by name."""
@@ -52,8 +64,23 @@ class CheckResult:
             "id": self.id, "title": self.title, "kind": self.kind, "passed": self.passed,
             "points": self.points, "max_points": self.max_points, "message": self.message,
             "hint": self.hint, "why": self.why, "lesson": self.lesson, "required": self.required,
-            "details": self.details,
+            "details": self.details, "not_judged": self.not_judged,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        """The inverse of :meth:`to_dict` (a ``checks`` entry of the JSON report); unknown keys are ignored.
+
+        Raises :class:`KeyError` when ``id`` is missing.
+        """
+        return cls(
+            id=str(data["id"]), title=str(data.get("title") or ""), kind=str(data.get("kind") or ""),
+            passed=bool(data.get("passed")), points=float(data.get("points") or 0),
+            max_points=float(data.get("max_points") or 0), message=str(data.get("message") or ""),
+            hint=str(data.get("hint") or ""), why=str(data.get("why") or ""), lesson=str(data.get("lesson") or ""),
+            required=bool(data.get("required")), details=dict(data.get("details") or {}),
+            not_judged=data.get("not_judged"),
+        )
 
 
 @dataclass
@@ -74,6 +101,12 @@ class BuildStepSummary:
         return {"number": self.number, "instruction": self.instruction, "cached": self.cached,
                 "seconds": round(self.seconds, 3)}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildStepSummary:
+        """The inverse of :meth:`to_dict`; missing keys take empty values."""
+        return cls(int(data.get("number") or 0), str(data.get("instruction") or ""), bool(data.get("cached")),
+                   float(data.get("seconds") or 0))
+
 
 @dataclass
 class BuildSummary:
@@ -87,6 +120,10 @@ class BuildSummary:
     """The engine's error, or the reason the build was stopped (deadline, refused context)."""
     failed_step: str | None = None
     """The instruction that failed (or was running at the deadline)."""
+    failed_line: int | None = None
+    """The Dockerfile line of ``failed_step`` when the builder says it (BuildKit); None otherwise."""
+    builder: str = "classic"
+    """The builder that ran the build, as the build driver reports it: ``buildkit`` or ``classic``."""
     log_tail: str = ""
     """The last lines the failing step printed (empty when the build succeeded)."""
     error_lines: list[str] = field(default_factory=list)
@@ -109,9 +146,21 @@ class BuildSummary:
         return {
             "ok": self.ok, "seconds": round(self.seconds, 3), "error": self.error, "failed_step": self.failed_step,
             "log_tail": self.log_tail, "error_lines": list(self.error_lines), "cause": self.cause, "hint": self.hint,
-            "timed_out": self.timed_out, "buildkit_note": self.buildkit_note,
+            "timed_out": self.timed_out, "buildkit_note": self.buildkit_note, "builder": self.builder,
+            "failed_line": self.failed_line,
             "steps": [step.to_dict() for step in self.steps],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildSummary:
+        """The inverse of :meth:`to_dict`; missing keys take their defaults."""
+        return cls(
+            ok=bool(data.get("ok")), seconds=float(data.get("seconds") or 0), error=data.get("error"),
+            failed_step=data.get("failed_step"), log_tail=str(data.get("log_tail") or ""),
+            error_lines=list(data.get("error_lines") or []), cause=data.get("cause"), hint=data.get("hint"),
+            timed_out=bool(data.get("timed_out")), buildkit_note=data.get("buildkit_note"),
+            steps=[BuildStepSummary.from_dict(step) for step in data.get("steps") or []],
+        )
 
 
 @dataclass
@@ -126,6 +175,11 @@ class LayerSummary:
     def to_dict(self) -> dict[str, Any]:
         """The JSON report's ``image.layers`` entry."""
         return {"size_bytes": self.size_bytes, "created_by": self.created_by}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LayerSummary:
+        """The inverse of :meth:`to_dict`."""
+        return cls(int(data.get("size_bytes") or 0), str(data.get("created_by") or ""))
 
 
 @dataclass
@@ -171,6 +225,14 @@ class ImageSummary:
             "efficiency": self.efficiency, "base_layers": self.base_layers,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImageSummary:
+        """The inverse of :meth:`to_dict`; keys it does not know are ignored, missing ones take their defaults."""
+        known = {name: data[name] for name in cls.__dataclass_fields__
+                 if name in data and name not in {"size_bytes", "layers"}}
+        return cls(size_bytes=int(data.get("size_bytes") or 0),
+                   layers=[LayerSummary.from_dict(layer) for layer in data.get("layers") or []], **known)
+
 
 @dataclass
 class BaseImageRef:
@@ -188,6 +250,12 @@ class BaseImageRef:
     def to_dict(self) -> dict[str, Any]:
         """The JSON report's ``base_images`` entry."""
         return {"ref": self.ref, "standin": self.standin, "available": self.available, "detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BaseImageRef:
+        """The inverse of :meth:`to_dict`."""
+        return cls(str(data.get("ref") or ""), bool(data.get("standin")), bool(data.get("available", True)),
+                   str(data.get("detail") or ""))
 
 
 @dataclass
@@ -246,8 +314,19 @@ class Report:
 
     @property
     def failed_checks(self) -> list[CheckResult]:
-        """The checks that did not pass, in the rubric's order."""
-        return [check for check in self.checks if not check.passed]
+        """The judged checks that did not pass (advice included), in the rubric's order, ``builds`` first."""
+        failed = [check for check in self.checks if not check.passed and check.not_judged is None]
+        return sorted(failed, key=lambda check: check.id != "builds")
+
+    @property
+    def to_fix(self) -> list[CheckResult]:
+        """What to fix: :attr:`failed_checks` that cost points or are required (advice left out), ``builds`` first."""
+        return [check for check in self.failed_checks if not check.advice]
+
+    @property
+    def unjudged_checks(self) -> list[CheckResult]:
+        """The checks that were not judged (:attr:`CheckResult.not_judged`), in the rubric's order."""
+        return [check for check in self.checks if check.not_judged is not None]
 
     def check(self, check_id: str) -> CheckResult:
         """The check with id ``check_id``; raises :class:`KeyError` (naming the ids there are) when absent."""
@@ -281,6 +360,30 @@ class Report:
             "seconds": round(self.seconds, 3),
             "timings": {name: round(value, 3) for name, value in self.timings.items()},
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """A report read back from its JSON view (:meth:`to_dict`), so a stored report renders through the same
+        reporters (the class gradebook's pages, for one). Keys it does not know are ignored (a newer schema adds
+        some); missing ones take their defaults. Raises :class:`KeyError` for a check without an ``id``."""
+        from .findings import Finding
+
+        build, image = data.get("build"), data.get("image")
+        return cls(
+            dockerfile=str(data.get("dockerfile") or ""), context=str(data.get("context") or ""),
+            rubric=str(data.get("rubric") or ""), rubric_path=str(data.get("rubric_path") or ""),
+            score=float(data.get("score") or 0), max_score=float(data.get("max_score") or 0),
+            pass_score=float(data.get("pass_score") or 0), passed=bool(data.get("passed")),
+            status=str(data.get("status") or ("passed" if data.get("passed") else "failed")),
+            error=data.get("error"), verdict=str(data.get("verdict") or ""),
+            checks=[CheckResult.from_dict(check) for check in data.get("checks") or []],
+            findings=[Finding.from_dict(finding) for finding in data.get("findings") or []],
+            build=BuildSummary.from_dict(build) if build else None,
+            image=ImageSummary.from_dict(image) if image else None,
+            base_images=[BaseImageRef.from_dict(base) for base in data.get("base_images") or []],
+            engine=dict(data.get("engine") or {}), run_id=str(data.get("run_id") or ""),
+            seconds=float(data.get("seconds") or 0), timings=dict(data.get("timings") or {}),
+        )
 
     def summary(self) -> str:
         """The plain-text view (:mod:`checker.reporters.text`); also ``str(report)``."""

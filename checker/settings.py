@@ -93,6 +93,9 @@ class Settings:
 
     python_version: str = field(default_factory=lambda: _env("LPI_PYTHON_VERSION", DEFAULT_PYTHON_VERSION))
     """The Python the course teaches with, ``major.minor`` (``LPI_PYTHON_VERSION``, default 3.13)."""
+    builder: str = field(default_factory=lambda: _env("LPI_BUILDER", "auto"))
+    """Which builder builds (``LPI_BUILDER``): ``auto`` (BuildKit where the engine offers it and a
+    buildx client is here, else the classic builder), ``buildkit`` or ``classic``."""
     build_network: str = field(default_factory=lambda: _env("LPI_BUILD_NETWORK", "host"))
     """Network mode for builds (``LPI_BUILD_NETWORK``). "host" is needed where the engine's bridge has no
     route out (our CI: dockerd runs with --iptables=false). "default" uses the engine's own choice."""

@@ -116,6 +116,8 @@ class Outcome:
     """What the learner reads: the measure and, on failure, what is wrong."""
     details: Mapping[str, Any] = field(default_factory=dict)
     """Numbers behind the verdict (bytes, seconds, paths) for the JSON report."""
+    not_judged: str | None = None
+    """Why the check could not judge (no image, the engine could not measure); None when it judged."""
 
 
 @dataclass(frozen=True)
@@ -209,5 +211,5 @@ def short_path(path: str) -> str:
 
 
 def not_run(what: str) -> Outcome:
-    """A failed outcome for a check that could not run: ``Not checked: <what>.``"""
-    return Outcome(False, f"Not checked: {what}.")
+    """A failed outcome for a check that could not run: ``Not checked: <what>.``, with ``not_judged`` set to ``what``."""
+    return Outcome(False, f"Not checked: {what}.", not_judged=what)

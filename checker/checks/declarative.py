@@ -282,8 +282,9 @@ def command(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     if result.exit_code is None and _NOT_FOUND_RE.search(result.stderr) and params["exit_code"] == 0:
         # The image lacks the program itself (a FROM scratch or distroless image has no shell or
         # coreutils): that says nothing about what the command was meant to prove.
-        return Outcome(False, f"Not judged: the image has no {argv[0]} to run {shown} with (an image without a shell "
-                              f"or coreutils runs only its own programs, such as its python).", details)
+        why = (f"the image has no {argv[0]} to run {shown} with (an image without a shell "
+               f"or coreutils runs only its own programs, such as its python)")
+        return Outcome(False, f"Not judged: {why}.", details, not_judged=why)
     problems = []
     if result.exit_code != params["exit_code"]:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or [""]

@@ -3,7 +3,8 @@
 Grades ``FOLDER/Dockerfile`` (default: the exercise's own folder, where the learner edits the
 starter) in the context every grader uses: the sample app plus the answer's Dockerfile and
 .dockerignore, with the exercise's rubric (:func:`checker.exercises.grade_answer`). The report
-options and exit status are ``lean-check grade``'s.
+options and exit status are ``lean-check grade``'s. Before grading it says on standard error
+which .dockerignore the build context gets (:func:`dockerignore_note`), unless ``--quiet``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+def dockerignore_note(answer: Path) -> str:
+    """One sentence: which .dockerignore the build context of ``answer`` (a folder, or its Dockerfile) gets.
+
+    Only the answer's own ``.dockerignore`` is used (a regular file beside the Dockerfile; a symbolic
+    link is not copied); the sample app's is never used for a learner's answer, so without one the
+    context has none.
+    """
+    folder = answer if answer.is_dir() else answer.parent
+    own = folder / ".dockerignore"
+    if own.is_file() and not own.is_symlink():
+        return f"the build context uses {own} (the sample app's own .dockerignore is not used for your answer)."
+    why = "is a symbolic link, which is not copied" if own.is_symlink() else "does not exist"
+    return (f"{own} {why}, so the build context has no .dockerignore: the sample app's own one is not used for your "
+            f"answer. Add a .dockerignore beside your Dockerfile to keep .git, virtualenvs and caches out (LPI013).")
+
+
 def run(args: argparse.Namespace) -> int:
     """Grade the answer; returns 0 passed, 1 not passed, 2 could not grade (one sentence on stderr)."""
     from .. import exercises
@@ -44,4 +61,6 @@ def run(args: argparse.Namespace) -> int:
     except exercises.ExerciseError as exc:
         print(f"lean-check check: {exc}", file=sys.stderr)
         return 2
+    if not args.quiet:
+        print(f"lean-check check: {dockerignore_note(Path(folder))}", file=sys.stderr, flush=True)
     return grade_and_report(args, lambda **options: exercises.grade_answer(exercise, folder, **options))

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .. import engine, images
+from ..engine import cgroups
 from ..grading import cache as grading_cache
 from .. import settings as course_settings
 
@@ -14,7 +15,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``clean`` subcommand and its options to ``subparsers``; returns its parser."""
     parser = subparsers.add_parser(
         "clean",
-        help="remove all containers and images the checker created (base images stay unless --standins)",
+        help="remove all containers and images the checker created, and the engine's unused build cache "
+             "(base images stay unless --standins)",
     )
     parser.add_argument("--standins", action="store_true", help="also remove the provisioned stand-in base images")
     parser.set_defaults(run=run)
@@ -35,8 +37,12 @@ def run(args: argparse.Namespace) -> int:
         removed += engine.prune_dangling_images(course_settings.LABEL_OWNER)
         if args.standins:
             removed += images.remove_standins()
+        # BuildKit's cache (its records carry no labels: the engine's whole unused build cache) and
+        # the cgroups that limited BuildKit's RUN steps.
+        reclaimed = engine.prune_build_cache()
+        cgroups.remove_all()
     except engine.EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"removed {containers} container(s) and {removed} image(s)")
+    print(f"removed {containers} container(s) and {removed} image(s); {reclaimed / 1e6:.0f} MB of build cache freed")
     return 0

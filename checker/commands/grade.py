@@ -9,6 +9,7 @@ with ``--output FILE`` that error report is written to FILE too, in the chosen f
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def add_report_options(parser: argparse.ArgumentParser) -> None:
-    """The options every grading command shares: ``--format --output --timeout --no-keep --quiet``."""
+    """The options every grading command shares: ``--format --output --timeout --no-keep --quiet --builder``."""
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     parser.add_argument("--output", metavar="FILE", type=Path, default=None,
                         help="write the report to FILE instead of standard output (also when grading could not happen)")
@@ -50,6 +51,9 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-keep", action="store_true",
                         help="remove the built images afterwards instead of keeping them as build cache")
     parser.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    parser.add_argument("--builder", choices=("auto", "buildkit", "classic"), default=None,
+                        help="which builder builds: BuildKit where the engine offers it (auto), or force one "
+                             "(default: LPI_BUILDER or auto)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +76,8 @@ def grade_and_report(args: argparse.Namespace, grade) -> int:
     if args.timeout is not None and args.timeout <= 0:
         print(f"lean-check {args.command}: --timeout must be a positive number of seconds.", file=sys.stderr)
         return 2
+    if getattr(args, "builder", None):
+        os.environ["LPI_BUILDER"] = args.builder  # the settings, read from the environment, carry it everywhere
     progress = terminal.Progress() if not args.quiet and sys.stderr.isatty() else None
     options = dict(timeout=args.timeout, keep_cache=not args.no_keep)
     if progress is not None:

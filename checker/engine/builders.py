@@ -1,8 +1,9 @@
 """The builder seam: what a build takes and returns, and :func:`build`, which callers use.
 
 A :class:`Builder` turns a tar context into a :class:`BuildResult`. :class:`ClassicBuilder` (the
-engine's classic builder, what engine 20.10 without buildx runs) is the one implementation today;
-another (BuildKit) goes beside it and is chosen in :func:`choose_builder`, without touching callers.
+engine's classic builder, ``POST /build``) and :class:`BuildKitBuilder` (BuildKit through the buildx
+CLI, see :mod:`.buildkit`) implement it; :func:`choose_builder` picks one from the engine's
+measured facts and the ``builder`` setting (``LPI_BUILDER``, ``--builder``), without touching callers.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import BinaryIO, Protocol
 
 from .. import settings as course_settings
 from ..staging import tar_folder
+from .buildkit import build_checks as buildx_checks
+from .buildkit import buildkit_build
 from .classic import LineCallback, StopCheck, classic_build
-from .client import owner_labels
+from .client import EngineError, api, buildx_plugin, call, owner_labels, plugin_dirs
 from .results import BuildLimits, BuildResult
 
 
@@ -22,7 +25,7 @@ class Builder(Protocol):
     """Builds one image from a tar context under limits and a deadline."""
 
     name: str
-    """Short name for messages and reports (``classic``)."""
+    """Short name for messages and reports (``classic``, ``buildkit``)."""
 
     def build(
         self,
@@ -55,12 +58,60 @@ class ClassicBuilder:
     name = "classic"
 
     def build(self, context: BinaryIO, **request) -> BuildResult:
-        """See :meth:`Builder.build`."""
+        """See :meth:`Builder.build`. Raises ValueError when ``secrets`` are given (no secret mounts here)."""
+        if request.pop("secrets", None):
+            raise ValueError("The classic builder cannot offer build secrets (RUN --mount=type=secret needs BuildKit).")
         return classic_build(context, **request)
 
 
-def choose_builder(settings: course_settings.Settings) -> Builder:  # noqa: ARG001 - one builder today
-    """The builder this engine and these settings call for (always the classic one today)."""
+class BuildKitBuilder:
+    """BuildKit, driven through the buildx CLI at ``plugin`` (:func:`checker.engine.buildkit.buildkit_build`)."""
+
+    name = "buildkit"
+
+    def __init__(self, plugin: str) -> None:
+        self.plugin = plugin
+
+    def build(self, context: BinaryIO, **request) -> BuildResult:
+        """See :meth:`Builder.build`."""
+        return buildkit_build(context, plugin=self.plugin, **request)
+
+
+BUILDER_CHOICES = ("auto", "buildkit", "classic")
+"""The values of ``--builder`` and ``LPI_BUILDER``."""
+
+
+def engine_offers_buildkit() -> bool:
+    """Whether the engine answers ``/_ping`` with ``Builder-Version: 2`` (it runs BuildKit).
+
+    Raises EngineUnavailable when no engine answers.
+    """
+    client = api()
+    response = call(client.get, client._url("/_ping"))
+    return response.headers.get("Builder-Version", "").strip() == "2"
+
+
+def choose_builder(settings: course_settings.Settings) -> Builder:
+    """The builder this engine and these settings call for.
+
+    ``auto``: BuildKit when the engine offers it and a buildx CLI plugin is found, else the classic
+    builder. ``buildkit`` without both raises EngineError saying which is missing; ``classic``
+    always works (engines deprecate it for Linux images but still run it). ValueError for any
+    other value.
+    """
+    wanted = (settings.builder or "auto").strip().lower()
+    if wanted not in BUILDER_CHOICES:
+        raise ValueError(f"LPI_BUILDER / --builder must be one of {', '.join(BUILDER_CHOICES)}, got {settings.builder!r}")
+    if wanted == "classic":
+        return ClassicBuilder()
+    offered = engine_offers_buildkit()
+    plugin = buildx_plugin(plugin_dirs())
+    if offered and plugin:
+        return BuildKitBuilder(plugin)
+    if wanted == "buildkit":
+        missing = "this engine does not offer BuildKit through its API" if not offered else \
+            "no docker-buildx CLI plugin was found (install Debian's docker-buildx, or set LPI_DOCKER_CLI_PLUGINS)"
+        raise EngineError(f"The BuildKit builder was asked for, but {missing}.")
     return ClassicBuilder()
 
 
@@ -81,6 +132,7 @@ def build(
     on_line: LineCallback | None = None,
     should_stop: StopCheck | None = None,
     settings: course_settings.Settings | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> BuildResult:
     """Build an image under a wall-clock deadline, with the builder :func:`choose_builder` picks.
 
@@ -94,6 +146,8 @@ def build(
     (``result.stopped``). A failed build is a result, not an exception; only engine trouble raises
     EngineError (EngineUnavailable when it stops answering). ValueError when neither context is
     given. Proxy settings and credentials from the client's configuration are never passed.
+    ``secrets`` (id -> value) are offered to ``RUN --mount=type=secret`` (BuildKit only: the classic
+    builder raises ValueError when some are given).
     """
     settings = settings or course_settings.load()
     if context_tar is None:
@@ -116,4 +170,30 @@ def build(
         deadline_s=timeout_s if timeout_s is not None else settings.build_timeout_s,
         on_line=on_line,
         should_stop=should_stop,
+        **({"secrets": secrets} if secrets else {}),
     )
+
+
+def build_checks(
+    context_tar: BinaryIO,
+    *,
+    dockerfile: str = "Dockerfile",
+    build_args: dict[str, str] | None = None,
+    target: str | None = None,
+    settings: course_settings.Settings | None = None,
+) -> list[dict] | None:
+    """Docker's build checks of the staged tar's Dockerfile, when the grade builds with BuildKit.
+
+    Returns BuildKit's warnings (see :func:`checker.engine.buildkit.build_checks`), or None when
+    the builder is the classic one (it has no checks) or the checks could not run. Raises
+    EngineUnavailable when no engine answers.
+    """
+    settings = settings or course_settings.load()
+    try:
+        chosen = choose_builder(settings)
+    except (EngineError, ValueError):
+        return None
+    if not isinstance(chosen, BuildKitBuilder):
+        return None
+    return buildx_checks(context_tar, plugin=chosen.plugin, dockerfile=dockerfile, build_args=build_args or {},
+                         target=target)

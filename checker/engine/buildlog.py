@@ -89,6 +89,7 @@ class BuildLogParser:
             step.cached = True
         elif (running := _RUNNING_RE.match(line)) is not None:
             step.container_id = running.group(1)
+            step.ran = True
             return LogLine(line, step, started_container=step.container_id)
         elif (image := _IMAGE_RE.match(line)) is not None:
             step.image_id = image.group(1)

@@ -155,3 +155,31 @@ def discard_build(result: BuildResult) -> int:
             continue
         removed += remove_image(step.image_id, force=False)
     return removed
+
+
+def build_cache_bytes() -> int:
+    """Bytes BuildKit's cache holds on this engine (``/system/df``'s ``BuildCache``); 0 without BuildKit."""
+    with translated("Could not measure the build cache"):
+        usage = api().df()
+    return sum(int(record.get("Size") or 0) for record in usage.get("BuildCache") or [])
+
+
+def prune_build_cache(max_bytes: int | None = None) -> int:
+    """Shrink BuildKit's cache: to at most ``max_bytes`` (oldest records first), or entirely (None).
+
+    BuildKit's cache records carry no labels, so the whole engine's cache is concerned (records in
+    use by a running build stay). ``max_bytes`` uses the API's ``max-used-space`` (API 1.48+) or
+    ``keep-storage`` before it. Returns the bytes reclaimed. Raises EngineUnavailable when the
+    engine does not answer, EngineError when it refuses.
+    """
+    client = api()
+    params: dict[str, str] = {}
+    if max_bytes is None:
+        params["all"] = "1"
+    else:
+        major, _, minor = str(client.api_version).partition(".")
+        newer = (int(major or 0), int(minor or 0)) >= (1, 48)
+        params["max-used-space" if newer else "keep-storage"] = str(int(max_bytes))
+    with translated("Could not prune the build cache"):
+        result = client._result(client._post(client._url("/build/prune"), params=params), True)
+    return int((result or {}).get("SpaceReclaimed") or 0)

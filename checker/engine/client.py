@@ -157,7 +157,7 @@ def info() -> EngineInfo:
         pass
     store, snapshotter = image_store(str(data.get("Driver", "?")), data.get("DriverStatus"))
     buildkit = builder_version.strip() == "2"
-    plugin = buildx_plugin(tuple(filter(None, [_plugin_dir_from_env()])))
+    plugin = buildx_plugin(plugin_dirs())
     builders = ("classic",) + (("buildkit",) if buildkit else ()) + (("buildx",) if plugin and buildkit else ())
     return EngineInfo(
         server_version=str(data.get("ServerVersion", "?")),
@@ -170,6 +170,17 @@ def info() -> EngineInfo:
         builders=builders,
         buildx_plugin=plugin,
     )
+
+
+def plugin_dirs() -> tuple[str, ...]:
+    """Folders searched for ``docker-buildx`` before the CLI's own: ``$LPI_DOCKER_CLI_PLUGINS``, then
+    the modern engines' unpacked bundles (``<LPI_ENGINES_DIR>/pkg/<suite>/root/usr/libexec/docker/cli-plugins``)."""
+    import glob
+    import os
+
+    engines = os.environ.get("LPI_ENGINES_DIR", "/var/lib/lean-python-images/engines")
+    bundles = sorted(glob.glob(os.path.join(engines, "pkg", "*", "root", "usr", "libexec", "docker", "cli-plugins")))
+    return tuple(filter(None, [_plugin_dir_from_env(), *bundles]))
 
 
 def _plugin_dir_from_env() -> str:

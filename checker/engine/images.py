@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 import io
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
@@ -111,7 +114,7 @@ def image_info(ref: str) -> ImageInfo:
     attrs = image.attrs
     config = attrs.get("Config") or {}
     layers = tuple(
-        Layer(size_bytes=int(entry.get("Size") or 0), created_by=_clean_created_by(entry.get("CreatedBy", "")))
+        Layer(size_bytes=int(entry.get("Size") or 0), created_by=clean_created_by(entry.get("CreatedBy", "")))
         for entry in reversed(history)
     )
     return ImageInfo(
@@ -133,9 +136,27 @@ def image_info(ref: str) -> ImageInfo:
     )
 
 
-def _clean_created_by(text: str) -> str:
-    text = text.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
-    return " ".join(text.split())
+def clean_created_by(text: str) -> str:
+    """A history entry's ``created_by`` as the instruction a learner wrote (one line, spaces collapsed).
+
+    Both builders' records: the classic builder's ``/bin/sh -c #(nop)  COPY ...`` and
+    ``|1 A=b /bin/sh -c pip ...``, BuildKit's ``RUN |1 A=b /bin/sh -c pip ... # buildkit`` and
+    ``COPY . . # buildkit``; become ``COPY ...``, ``RUN pip ...``.
+    """
+    text = " ".join(text.split())
+    if text.endswith(" # buildkit"):
+        text = text[: -len(" # buildkit")]
+    if text.startswith("RUN "):  # BuildKit keeps the keyword, then the classic builder's form
+        text = text[4:]
+    args = re.match(r"^\|(\d+) ", text)
+    if args:  # build args the step saw: ``|2 A=1 B=2 /bin/sh -c ...``
+        text = text.split(" ", int(args.group(1)) + 1)[-1]
+    if text.startswith("/bin/sh -c #(nop) "):
+        return text[len("/bin/sh -c #(nop) "):].strip()
+    if text.startswith("/bin/sh -c "):
+        return "RUN " + text[len("/bin/sh -c "):]
+    keyword = text.split(" ", 1)[0]
+    return text if not text or keyword.isupper() else "RUN " + text  # a SHELL other than /bin/sh
 
 
 def image_tags(image_id: str) -> tuple[str, ...] | None:
@@ -220,20 +241,47 @@ def saved_image(image: str, *, chunk_size: int = 1024 * 1024) -> Iterator[Binary
 
     Every image store exports the same uncompressed layer tars (the classic store as
     ``<id>/layer.tar``, the containerd store as OCI ``blobs/sha256/<digest>``), with a
-    ``manifest.json`` naming them in order. Raises ImageUnavailable when ``image`` is missing,
-    EngineError when the engine cannot export it.
+    ``manifest.json`` naming them in order. The stream's ``abort()`` may be called from another
+    thread: it closes the connection, so a read blocked on the engine returns (a cancelled probe
+    leaves no stream behind). Raises ImageUnavailable when ``image`` is missing, EngineError when
+    the engine cannot export it.
     """
+    from .classic import _response_socket
     from .containers import _ChunkReader
 
     with translated(f"Could not save image {image}", missing=f"Image {image} does not exist on this engine."):
-        response = api().get_image(image, chunk_size=chunk_size)
-        chunks = iter(response)
-        first = next(chunks, b"")
+        api_ = api()
+        # docker-py's get_image() hides the response; it is needed to abort a blocked read.
+        response = api_._get(api_._url("/images/{0}/get", image), stream=True)
+        api_._raise_for_status(response)
+        # as get_image() does: a large export may be silent for longer than the client's timeout
+        api_._disable_socket_timeout(api_._get_raw_response_socket(response))
+        chunks = response.iter_content(chunk_size)
+        first = b""
+
+    def abort() -> None:
+        sock = _response_socket(response)
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            response.close()
+        except Exception:
+            pass
+
+    stream = _SavedStream(_ChunkReader(chunks, first), buffer_size=chunk_size)
+    stream.abort = abort
     try:
-        yield io.BufferedReader(_ChunkReader(chunks, first), buffer_size=chunk_size)
+        yield stream
     except (ConnectionLost, ReadTimeout) as exc:
         raise EngineUnavailable(f"The Docker engine stopped answering while saving {image}: {exc}") from exc
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        response.close()
+
+
+class _SavedStream(io.BufferedReader):
+    """A buffered ``docker save`` stream with an ``abort()`` callable from any thread."""
+
+    abort: Callable[[], None]

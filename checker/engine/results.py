@@ -54,6 +54,10 @@ class BuildStep:
     """The intermediate container a RUN step ran in (removed by the engine afterwards)."""
     output: list[str] = field(default_factory=list, repr=False)
     """The last lines this step printed (at most ``STEP_TAIL_LINES``)."""
+    ran: bool = False
+    """Whether the step ran its own work (a RUN's container started; not taken from the cache)."""
+    line: int | None = None
+    """The Dockerfile line of the instruction (1-based), when the builder can tell (BuildKit)."""
 
     @property
     def is_from(self) -> bool:
@@ -84,6 +88,10 @@ class BuildResult:
     """Why the caller's ``should_stop`` ended the build early (None when it ran to its end)."""
     failed_output: str = ""
     """The last lines the failing step printed (empty when the build did not fail in a step)."""
+    builder: str = "classic"
+    """The builder that built it: ``classic`` or ``buildkit``."""
+    failed_line: int | None = None
+    """The Dockerfile line of ``failed_step`` (1-based), when the builder can tell (BuildKit)."""
 
     def step_for(self, needle: str) -> BuildStep | None:
         """The first step whose instruction contains ``needle``, or None."""

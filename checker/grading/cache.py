@@ -14,10 +14,14 @@ and is offered here too, beside ``keep_build``.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from .. import settings as course_settings
+from ..files import write_atomic
 from ..engine import (
     BuildResult,
     EngineError,
@@ -30,12 +34,17 @@ from ..engine import (
 )
 
 __all__ = [
-    "CACHE_REPOSITORIES", "CacheGroup", "cache_groups", "discard_build", "enforce_cache_budget", "keep_build",
+    "CACHE_REPOSITORIES", "CacheGroup", "cache_groups", "discard_build", "enforce_cache_budget",
+    "enforce_cache_budget_when_due", "keep_build",
     "remove_grading_images", "remove_group",
 ]
 
 CACHE_REPOSITORIES = ("lpi-grade/", "lpi-ref/")
 """Repository prefixes of kept builds: graded answers, then reference solutions."""
+
+
+EVICTION_PASSES = 3
+"""Inventories one budget check may take (an eviction pass frees what the last measure says is over)."""
 
 
 def _is_ours(tag: str) -> bool:
@@ -141,13 +150,20 @@ def enforce_cache_budget(budget_bytes: int, *, protect: Iterable[str] = ()) -> l
     """Evict the oldest kept builds (graded ones before references) until the cache fits.
 
     ``protect`` names repositories never evicted. Returns the evicted repositories, in order.
+    One image inventory when the cache fits; when it does not, each pass evicts what covers the
+    excess and measures again, at most :data:`EVICTION_PASSES` times.
     """
+    return _enforce(budget_bytes, protect)[0]
+
+
+def _enforce(budget_bytes: int, protect: Iterable[str]) -> tuple[list[str], int | None]:
+    """``(evicted repositories, the cache's bytes as last measured when it fits, else None)``."""
     protected = set(protect)
     evicted: list[str] = []
-    for _ in range(50):
+    for _ in range(EVICTION_PASSES):
         groups, total = cache_groups()
         if total <= budget_bytes:
-            break
+            return evicted, total
         candidates = [g for g in groups if g.repository not in protected]
         if not candidates:
             break
@@ -160,7 +176,52 @@ def enforce_cache_budget(budget_bytes: int, *, protect: Iterable[str] = ()) -> l
             freed += victim.bytes_alone
             if freed >= total - budget_bytes:
                 break
+    return evicted, None
+
+
+def enforce_cache_budget_when_due(budget_bytes: int, *, protect: Iterable[str] = (),
+                                  added_bytes: int | None = None) -> list[str]:
+    """:func:`enforce_cache_budget`, with the image inventory taken only when the budget may be exceeded.
+
+    The inventory (every image on the engine) costs about a second on a full engine. The last
+    measured total and an upper bound of what was kept since (``added_bytes`` per call: the kept
+    image's whole size, shared base layers included; None when unknown, which measures at once)
+    are kept per engine (``DOCKER_HOST``) in ``~/.cache/lean-python-images/cache-budget.json``;
+    while their sum stays within ``budget_bytes`` nothing is listed. Returns the evicted repositories.
+    """
+    state_file = _budget_state_file()
+    engine_key = os.environ.get("DOCKER_HOST", "") or "default"
+    try:
+        state = json.loads(state_file.read_text())
+        mine = state.get(engine_key) if isinstance(state, dict) else None
+    except (OSError, ValueError):
+        state, mine = {}, None
+    if (added_bytes is not None and isinstance(mine, dict) and isinstance(mine.get("bytes"), int)
+            and mine["bytes"] + added_bytes <= budget_bytes):
+        state[engine_key] = {"bytes": mine["bytes"] + added_bytes, "measured": False}
+        _write_state(state_file, state)
+        return []
+    evicted, total = _enforce(budget_bytes, protect)
+    if not isinstance(state, dict):
+        state = {}
+    if total is None:
+        state.pop(engine_key, None)
+    else:
+        state[engine_key] = {"bytes": total, "measured": True}
+    _write_state(state_file, state)
     return evicted
+
+
+def _budget_state_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lean-python-images" / "cache-budget.json"
+
+
+def _write_state(path: Path, state: dict) -> None:
+    try:
+        write_atomic(path, json.dumps(state, sort_keys=True))
+    except OSError:
+        pass
 
 
 def remove_grading_images() -> int:

@@ -105,7 +105,7 @@ def probe(run: Run, rubric: rubrics.Rubric, staged: staging.StagedContext, model
         f"# lean-python-images cache probe {run.run_id}\n".encode()
 
     def stop(step: engine.BuildStep, line: str) -> str | None:
-        if step.number in numbers and line.strip().startswith("---> Running in"):
+        if step.number in numbers and step.ran:  # its command started: not from the cache (either builder)
             return f"{step.instruction} missed the cache"
         return None
 

@@ -60,12 +60,25 @@ class Run:
     """Keep the builds as build cache (True) or remove them at the end (False)."""
     builds: list[tuple[engine.BuildResult, str]] = field(default_factory=list)
     """Builds to keep or discard at the end: (result, repository to keep them under, or "" to discard)."""
-    image_ids: dict[str, str] = field(default_factory=dict)
-    """Base images' ids by reference, looked up once per run (the reference and the baseline share them)."""
+    images: dict[str, engine.ImageInfo] = field(default_factory=dict)
+    """Base images inspected by reference, once per run (the layers scan, the reference and the baseline share them)."""
+    kept_bytes: int | None = None
+    """An upper bound of the bytes keeping the graded build adds to the cache: 0 when every step came from the
+    cache, else its layers above the base image; None when unknown."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per phase (``lint``, ``build``, ``cache``...), summed over repeats."""
     phase: LineCallback = lambda message: None
     """Receives one sentence when a phase starts."""
+
+    def inspect(self, ref: str) -> engine.ImageInfo:
+        """``engine.image_info(ref)``, asked once per run for a given ``ref`` (a base image does not change mid-run).
+
+        Raises :class:`engine.ImageUnavailable` when it is missing (not remembered), EngineError otherwise.
+        """
+        found = self.images.get(ref)
+        if found is None:
+            found = self.images[ref] = engine.image_info(ref)
+        return found
 
     @property
     def labels(self) -> dict[str, str]:
@@ -88,7 +101,8 @@ def cleanup(run: Run) -> None:
     """Remove this run's containers; keep its builds as cache (within budget) or remove them.
 
     One label-filtered container removal, then one keep or discard per recorded build, so the
-    work is proportional to what the run created. Never raises an :class:`engine.EngineError`:
+    work is proportional to what the run created; the budget's image inventory is taken only
+    when what was kept may exceed it (:func:`grading_cache.enforce_cache_budget_when_due`). Never raises an :class:`engine.EngineError`:
     when the engine went away, ``python -m checker clean`` removes what is left.
     """
     try:
@@ -103,9 +117,62 @@ def cleanup(run: Run) -> None:
             else:
                 grading_cache.discard_build(result)
         if kept:
-            grading_cache.enforce_cache_budget(run.settings.cache_budget_bytes, protect=kept)
+            only_graded = kept == [repository_for(run.run_id)]
+            grading_cache.enforce_cache_budget_when_due(
+                run.settings.cache_budget_bytes, protect=kept, added_bytes=run.kept_bytes if only_graded else None)
     except engine.EngineError:
         pass
+
+
+#: Set by ``grade-class`` for its children: a folder of lock files, and how many builds may run at once.
+ENV_BUILD_SLOTS_DIR = "LPI_BUILD_SLOTS_DIR"
+ENV_BUILD_SLOTS = "LPI_BUILD_SLOTS"
+
+
+@contextmanager
+def build_slot(poll_s: float = 0.05) -> Iterator[None]:
+    """Hold one of ``LPI_BUILD_SLOTS`` build slots shared by the processes of a class run, for the block.
+
+    ``grade-class`` starts more gradings than builds may run at once, so that the next student's
+    build starts the moment a running one ends, while that student's image is still probed. The
+    slots are lock files (``slot-<n>``) in ``LPI_BUILD_SLOTS_DIR``, taken with ``flock``: a process
+    that dies frees its slot. Without those variables (or without ``fcntl``) the block runs at
+    once. Waiting is interruptible (Ctrl-C); an unusable folder means no limit, never an error.
+    """
+    folder, count = os.environ.get(ENV_BUILD_SLOTS_DIR, ""), os.environ.get(ENV_BUILD_SLOTS, "")
+    try:
+        import fcntl
+        slots = int(count)
+    except (ImportError, ValueError):
+        slots = 0
+    if not folder or slots < 1:
+        yield
+        return
+    handles = []
+    try:
+        for number in range(slots):
+            handles.append(open(os.path.join(folder, f"slot-{number}"), "a+b"))
+    except OSError:
+        for handle in handles:
+            handle.close()
+        yield
+        return
+    held = None
+    try:
+        while held is None:
+            for handle in handles:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue
+                held = handle
+                break
+            else:
+                time.sleep(poll_s)
+        yield
+    finally:
+        for handle in handles:
+            handle.close()  # closing releases the lock
 
 
 @contextmanager

@@ -26,20 +26,23 @@ def score(report: Report, rubric: Rubric, outcomes: dict[str, Outcome], linted: 
     did not run); ``linted`` is the lint result (None when the Dockerfile was not linted).
     ``gate`` (a reason) means the submission scores 0 whatever passed, and the verdict says why;
     ``short`` is the reason each check that could not run repeats (default: ``gate``). Points
-    are all or nothing per check. Raises nothing for a learner's mistake.
+    are all or nothing per check. A check that could not run, and one that holds while ``gate`` withholds
+    every point, gets ``not_judged`` (the reason). Raises nothing for a learner's mistake.
     """
     short = short or gate
     results: list[CheckResult] = []
     for spec in rubric.checks:
         entry = spec.resolved()
         if spec.kind == "dynamic":
-            passed, message, details = _dynamic_verdict(spec, outcomes, short)
+            passed, message, details, not_judged = _dynamic_verdict(spec, outcomes, short)
         elif spec.kind == "static":
-            passed, message, details = _rule_verdict(spec, linted, short)
+            passed, message, details, not_judged = _rule_verdict(spec, linted, short)
         else:
-            passed, message, details = _hadolint_verdict(spec, linted, short)
+            passed, message, details, not_judged = _hadolint_verdict(spec, linted, short)
+        if gate is not None and passed and not_judged is None:
+            not_judged = short  # it holds, but a failed step earns nothing: not a pass worth 0 points
         result = CheckResult(spec.id, spec.title or entry.title, spec.kind, passed, 0.0, spec.points, message,
-                             entry.fix, entry.rationale, entry.lesson, spec.required, details)
+                             entry.fix, entry.rationale, entry.lesson, spec.required, details, not_judged)
         if gate is None and result.passed:
             result.points = spec.points
         results.append(result)
@@ -63,28 +66,35 @@ def score(report: Report, rubric: Rubric, outcomes: dict[str, Outcome], linted: 
 
 
 def _dynamic_verdict(spec: CheckSpec, outcomes: dict[str, Outcome], short: str | None
-                     ) -> tuple[bool, str, dict[str, Any]]:
-    outcome = outcomes.get(spec.id) or Outcome(False, f"Not checked: {short or 'no evidence'}.")
-    return outcome.passed, outcome.message, dict(outcome.details)
+                     ) -> tuple[bool, str, dict[str, Any], str | None]:
+    outcome = outcomes.get(spec.id)
+    if outcome is None:
+        why = short or "no evidence"
+        return False, f"Not checked: {why}.", {}, why
+    return outcome.passed, outcome.message, dict(outcome.details), outcome.not_judged
 
 
-def _rule_verdict(spec: CheckSpec, linted: LintResult | None, short: str | None) -> tuple[bool, str, dict[str, Any]]:
+def _rule_verdict(spec: CheckSpec, linted: LintResult | None, short: str | None
+                  ) -> tuple[bool, str, dict[str, Any], str | None]:
     verdict = linted.rule_results.get(spec.id) if linted is not None and linted.parse_error is None else None
     if verdict is None:
-        return False, f"Not checked: {short or 'the Dockerfile was not linted'}.", {}
+        why = short or "the Dockerfile was not linted"
+        return False, f"Not checked: {why}.", {}, why
     blocking = [f for f in verdict.findings if f.blocking]
     message = "; ".join(f"line {f.line}: {f.message}" for f in blocking[:3]) if blocking else "No problem found."
-    return verdict.passed, message, {}
+    return verdict.passed, message, {}, None
 
 
 def _hadolint_verdict(spec: CheckSpec, linted: LintResult | None, short: str | None
-                      ) -> tuple[bool, str, dict[str, Any]]:
+                      ) -> tuple[bool, str, dict[str, Any], str | None]:
     fail_on = set(spec.params.get("fail_on") or ["error"])
     if linted is None or linted.parse_error is not None:
-        return False, f"Not checked: {short or 'the Dockerfile was not linted'}.", {}
+        why = short or "the Dockerfile was not linted"
+        return False, f"Not checked: {why}.", {}, why
     if linted.hadolint_error:
-        return False, f"hadolint did not run: {linted.hadolint_error}", {}
-    bad = [f for f in linted.findings if f.source == "hadolint" and f.severity in fail_on]
-    message = ("; ".join(f"line {f.line} {f.rule}: {f.message}" for f in bad[:3]) if bad
+        return False, f"hadolint did not run: {linted.hadolint_error}", {}, f"hadolint did not run ({linted.hadolint_error})"
+    bad = [f for f in linted.findings if f.severity in fail_on and (f.source == "hadolint" or f.same_as)]
+    message = ("; ".join(f"line {f.line} {f.rule if f.source == 'hadolint' else f.same_as}: {f.message}"
+                         for f in bad[:3]) if bad
                else f"hadolint reports nothing of severity {', '.join(sorted(fail_on))}.")
-    return not bad, message, {"fail_on": sorted(fail_on)}
+    return not bad, message, {"fail_on": sorted(fail_on)}, None

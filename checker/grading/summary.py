@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import checks as dynamic
 from .. import engine
+from .. import settings as course_settings
 from ..engine import build_errors
 from ..dockerfile import Dockerfile
 from ..report import BaseImageRef, BuildStepSummary, BuildSummary, ImageSummary, LayerSummary
@@ -33,11 +34,15 @@ def engine_info() -> dict[str, Any]:
         data = engine.info()
     except engine.EngineError:
         return {}
-    # The grader builds through the API's classic builder on every engine (``builder``); what the
-    # engine offers besides is in ``builders``.
+    # ``builder`` is the one the settings and this engine call for (the build itself then says
+    # which one ran: the pipeline overwrites it with the build's own); ``builders`` what is offered.
+    try:
+        builder = engine.choose_builder(course_settings.load()).name
+    except (engine.EngineError, ValueError):
+        builder = "classic"
     return {"server_version": data.server_version, "version": data.server_version, "api_version": data.api_version,
             "storage_driver": data.storage_driver, "image_store": data.image_store, "snapshotter": data.snapshotter,
-            "builders": list(data.builders), "builder": "classic", "operating_system": data.operating_system}
+            "builders": list(data.builders), "builder": builder, "operating_system": data.operating_system}
 
 
 def base_images(model: Dockerfile) -> list[BaseImageRef]:
@@ -129,6 +134,7 @@ def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, st
     summary = BuildSummary(
         ok=result.ok, seconds=result.seconds, error=(result.error or None) if not result.ok else None,
         failed_step=result.failed_step if not result.ok else None,
+        failed_line=result.failed_line if not result.ok else None, builder=result.builder,
         log_tail=clean("\n".join(result.failed_output.splitlines()[-LOG_TAIL_LINES:])) if not result.ok else "",
         timed_out=result.timed_out,
         steps=[BuildStepSummary(s.number, s.instruction, s.cached, s.seconds) for s in result.steps],
@@ -140,7 +146,7 @@ def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, st
         summary.error_lines = [clean(line) for line in diagnosis.lines]
         if diagnosis.cause is not None:
             summary.cause, summary.hint = diagnosis.cause.id, diagnosis.cause.hint
-    if not result.ok and buildkit_lines:
+    if not result.ok and buildkit_lines and result.builder == "classic":
         lines = "; ".join(f"line {line}: {feature}" for line, feature in buildkit_lines)
         summary.buildkit_note = (f"This Dockerfile uses syntax only BuildKit understands ({lines}). This engine builds "
                                  "with the classic builder, which cannot run it: write the classic equivalent (see LPI015).")

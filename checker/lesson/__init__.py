@@ -30,6 +30,7 @@ writes documentation, so it is not part of what a learner's kernel imports.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .. import engine, images
@@ -53,7 +54,7 @@ __all__ = [
     "build", "build_variant", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "parse_numbers",
     "parts_of", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars", "stage",
-    "temporary_context", "value_bars", "variant",
+    "temporary_context", "value_bars", "variant", "without_host_files",
 ]
 
 settings = course_settings.load()
@@ -89,8 +90,11 @@ def base_images(env: Environment | None = None) -> Table:
     for base in env.base_images:
         kind = "stand-in" if base.standin else ("official" if base.available else "missing")
         table.add(image=base.ref, present="yes" if base.available else "no", kind=kind, size=base.size_bytes,
-                  **{"what it is": base.detail})
+                  **{"what it is": without_host_files(base.detail)})
     return table
+
+
+without_host_files = images.without_host_files
 
 
 def pull_seconds(size_bytes: int, mbit_per_s: float) -> float:

@@ -9,11 +9,12 @@ are *throwaway*: :func:`discard` removes exactly the layers they created and not
 
 from __future__ import annotations
 
+
 import re
 import tempfile
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import engine, probes
@@ -28,6 +29,21 @@ KEEP_VALUE = "lesson"
 LABEL_VARIANT = "org.lean-python-images.lesson.variant"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+#: Instructions the course adds to every lesson build (its labels): never the learner's own lines.
+_COURSE_LABEL = "LABEL org.lean-python-images."
+
+
+def counted_steps(steps: list[engine.BuildStep]) -> list[engine.BuildStep]:
+    """The steps every lesson counts, tables and charts alike: the Dockerfile's own cacheable ones.
+
+    ``FROM`` and ``ARG`` (which the layer cache never reports as reused) and the ``LABEL`` the
+    course adds to tag its images are left out, so "N of M steps from cache" means the same thing
+    in a build's summary line, its step table, the rebuild chart and the cache explorer.
+    """
+    return [step for step in steps
+            if not step.instruction.upper().startswith(("FROM ", "ARG ")) and not step.instruction.startswith(_COURSE_LABEL)]
 
 
 def lesson_tag(name: str) -> str:
@@ -88,11 +104,22 @@ class LessonImage:
             raise KeyError(f"no step of {self.name} contains {needle!r}")
         return found[-1]
 
+    @property
+    def counted_steps(self) -> list[engine.BuildStep]:
+        """The steps the lessons count (see :func:`counted_steps`)."""
+        return counted_steps(self.result.steps)
+
+    def cache_summary(self) -> str:
+        """``"N of M steps from cache"`` over :attr:`counted_steps`."""
+        counted = self.counted_steps
+        return f"{sum(step.cached for step in counted)} of {len(counted)} steps from cache"
+
     def steps_table(self) -> Table:
-        """One row per build step: number, instruction (shortened), from cache or not, seconds."""
-        table = Table(["step", "instruction", "from cache", "seconds"], caption=f"{self.label}: build steps",
+        """One row per counted step (:func:`counted_steps`): number, instruction (shortened), from cache, seconds."""
+        table = Table(["step", "instruction", "from cache", "seconds"],
+                      caption=f"{self.label}: {self.cache_summary()}",
                       formats={"seconds": lambda s: f"{s:.1f}", "from cache": lambda c: "yes" if c else "no"})
-        for s in self.result.steps:
+        for s in self.counted_steps:
             table.add(step=s.number, instruction=shorten(s.instruction, 80), **{"from cache": s.cached}, seconds=s.seconds)
         return table
 
@@ -116,6 +143,11 @@ class LessonImage:
         if image_id is None:
             raise KeyError(f"the log of {self.name} names no image for step {step.number}")
         return engine.image_info(image_id).layers[-1].size_bytes
+
+    def _repr_markdown_(self) -> str:
+        if self.ok and self.info is not None:
+            return f"`{self.tag}`: {human_bytes(self.size_bytes)}, built in {human_seconds(self.seconds)}"
+        return f"**{self.label}: the build failed** at `{self.result.failed_step}`"
 
     def __repr__(self) -> str:
         if self.ok and self.info is not None:
@@ -146,6 +178,11 @@ def build(
     so it never replaces a kept image; call :func:`discard` on it afterwards.
     """
     settings = settings or course_settings.load()
+    if settings.builder == "auto":
+        # The lessons read the classic builder's per-step images and log lines (lesson 6 inspects a
+        # builder stage's step image); BuildKit keeps no step images. They build with the classic
+        # builder unless LPI_BUILDER names one.
+        settings = replace(settings, builder="classic")
     if base_ref is not None and not engine.image_exists(base_ref):
         raise engine.ImageUnavailable(
             f"{base_ref} is not on this engine, so {name} cannot be built here. "
@@ -172,10 +209,12 @@ def build(
     if previous and info is not None and previous != info.id:
         _drop_if_untagged(previous)
     if progress:
-        cached = sum(1 for s in result.steps if s.cached)
+        counted = counted_steps(result.steps)
         error_lines = (result.error or "").strip().splitlines()
         message = error_lines[-1] if (error_lines and not result.ok) else ""
-        progress.finish(ok=result.ok, seconds=result.seconds, steps=len(result.steps), cached=cached, message=message)
+        progress.finish(ok=result.ok, seconds=result.seconds, steps=len(counted),
+                        cached=sum(step.cached for step in counted), message=message,
+                        size_bytes=info.size_bytes if info is not None else None)
     return image
 
 

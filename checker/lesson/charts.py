@@ -25,6 +25,7 @@ from matplotlib.patches import Patch
 
 from .. import engine
 from .layers import Part
+from .builds import counted_steps
 from .table import human_bytes
 
 MB = 1_000_000
@@ -55,9 +56,9 @@ def category(part: Part) -> str:
         if any(tool in text for tool in ("gcc", "-dev", "build-base")):
             return "compilers and headers"
         return "run-time library"
-    if text.endswith("in /usr/local") and text.startswith("COPY dir"):
+    if text.startswith("COPY") and text.split()[-1] == "/usr/local":
         return "Python packages + interpreter"
-    if "pip install" in text or "COPY --from=builder" in text or text.endswith("in /opt/venv"):
+    if "pip install" in text or "COPY --from=builder" in text or text.endswith("/opt/venv"):
         return "Python packages"
     if "venv" in text:
         return "virtualenv itself"
@@ -90,12 +91,12 @@ def size_bars(measured: Sequence[tuple[str, int]], published: dict[str, int] | N
         y = len(measured) - 1 - i
         offset = height / 2 if published else 0
         ax.barh(y + offset, size / MB, height=height, color=MEASURED, label="measured here" if i == 0 else None)
-        ax.text(size / MB, y + offset, f" {size / MB:,.0f} MB", va="center", fontsize=9)
+        ax.text(size / MB, y + offset, f" {human_bytes(size)}", va="center", fontsize=9)
         if label in published:
             ax.barh(y - offset, published[label] / MB, height=height, color=PUBLISHED,
                     label=None if published_labelled else "published in the article")
             published_labelled = True
-            ax.text(published[label] / MB, y - offset, f" {published[label] / MB:,.0f} MB (article)", va="center",
+            ax.text(published[label] / MB, y - offset, f" {human_bytes(published[label])} (article)", va="center",
                     fontsize=9, color="#555555")
     ax.set_yticks(range(len(measured)), labels[::-1])
     ax.set_xlabel("MB (1 MB = 1,000,000 bytes)")
@@ -123,7 +124,7 @@ def layer_stack(images: Sequence[tuple[str, Sequence[Part]]], *, title: str = "W
             width = part.size_bytes / MB
             ax.barh(y, width, left=left, height=0.6, color=CATEGORY_COLOURS[kind], edgecolor="white", linewidth=0.5)
             left += width
-        ax.text(left, y, f" {left:,.0f} MB", va="center", fontsize=9)
+        ax.text(left, y, f" {human_bytes(round(left * MB))}", va="center", fontsize=9)
     ax.set_yticks(range(len(images)), [label for label, _ in images][::-1])
     ax.set_xlabel("MB")
     ax.margins(x=0.18)
@@ -188,7 +189,7 @@ def rebuild_times(builds: Sequence[tuple[str, engine.BuildResult]], *, title: st
                 short = " ".join(words[1:3] if words[0].upper() == "RUN" else words[:3])
                 ax.text(left + step.seconds / 2, y, short, ha="center", va="center", fontsize=8, color="black")
             left += step.seconds
-        counted = [s for s in result.steps if not s.instruction.upper().startswith(("FROM ", "ARG "))]
+        counted = counted_steps(result.steps)
         reused = sum(1 for s in counted if s.cached)
         ax.text(max(left, result.seconds), y, f" {result.seconds:.1f} s  ({reused} of {len(counted)} steps from cache)",
                 va="center", fontsize=9)

@@ -5,7 +5,7 @@ In an exercise notebook::
     from checker.lesson.exercise import exercise_panel
     exercise_panel("01-multi-stage")
 
-**Check my Dockerfile** grades the learner's ``exercises/NN-name/Dockerfile`` with the
+**Check my Dockerfile** grades the learner's ``Dockerfile`` beside the notebook (:func:`answer_path`) with the
 exercise's rubric, on the real engine, in a background thread: the build's lines stream into
 an output area while it runs, then the Report renders inline (its ``_repr_html_``). Pressing
 the button again while a check runs does nothing (it is disabled). Grading never raises into
@@ -77,6 +77,19 @@ def _report_html(report) -> str:
     return f"<pre>{html.escape(str(report))}</pre>"
 
 
+def answer_path(exercise_dir: Path, working_dir: Path | None = None) -> Path:
+    """The Dockerfile a panel grades: the one beside the exercise notebook the learner has open.
+
+    The kernel runs in the notebook's folder (``working_dir``, default the current directory).
+    When that folder is a copy of the exercise (same name, as in ``make lab``'s ``my-course/``),
+    its ``Dockerfile`` is the learner's answer; otherwise the course's own ``exercise_dir``'s.
+    """
+    here = Path.cwd() if working_dir is None else working_dir
+    if here.name == exercise_dir.name and (here / "Dockerfile").is_file():
+        return here / "Dockerfile"
+    return exercise_dir / "Dockerfile"
+
+
 class ExercisePanel:
     """The widgets and their behaviour; :attr:`widget` is what the notebook displays."""
 
@@ -84,7 +97,7 @@ class ExercisePanel:
         import ipywidgets as widgets
 
         self.exercise_dir = exercises.find_exercise(exercise)
-        self.dockerfile = Path(dockerfile) if dockerfile else self.exercise_dir / "Dockerfile"
+        self.dockerfile = Path(dockerfile) if dockerfile else answer_path(self.exercise_dir)
         self.solution = exercises.solution_dir(self.exercise_dir) / "Dockerfile"
         self.grader = grader
         self.hints = hint_levels(self.exercise_dir)
@@ -122,10 +135,13 @@ class ExercisePanel:
 
     @staticmethod
     def _shown_path(path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(exercises.REPO_ROOT))
-        except ValueError:
-            return str(path)
+        """``path`` as the learner finds it: from the notebook's folder, else from the repository."""
+        for base in (Path.cwd(), exercises.REPO_ROOT):
+            try:
+                return str(path.resolve().relative_to(base.resolve()))
+            except ValueError:
+                continue
+        return str(path)
 
     # hints and solution
     def next_hint(self) -> None:

@@ -3,8 +3,9 @@
 :class:`SizeExplorer` lists the lesson images on the engine; choosing one draws its layers.
 :class:`CacheExplorer` lets the learner pick the instruction order and the file that changed,
 predict which steps will run again, then runs a *real* build and marks each prediction right or
-wrong. Both keep their last result in attributes (``parts``, ``figure``, ``outcome``) and expose
-their callbacks as methods, so a notebook can drive them headless and assert on the result.
+wrong; changing the order, the file or a prediction clears the last result. Both keep their last
+result in attributes (``parts``, ``figure``, ``outcome``) and expose their callbacks as methods, so
+the tests can drive them headless and assert on the result (the lessons leave them to the learner).
 """
 
 from __future__ import annotations
@@ -52,12 +53,13 @@ def lesson_images() -> dict[str, engine.ImageInfo]:
 def parts_of(name: str, info: engine.ImageInfo) -> list[Part]:
     """:func:`~checker.lesson.layers.breakdown` of lesson image ``info`` (variant ``name``).
 
-    The variant's base image is looked up on the engine so its layers count as one part; an image
-    that is no lesson variant, or whose base is absent, is broken down layer by layer.
+    The variant's base image is looked up on the engine so its layers count as one part, and each
+    added layer is named by the variant's Dockerfile line; an image that is no lesson variant, or
+    whose base is absent, is broken down layer by layer under the engine's names.
     """
     base_ref = variant(name).base_ref() if name in VARIANTS else None
     base = engine.image_info(base_ref) if base_ref and engine.image_exists(base_ref) else None
-    return breakdown(info, base)
+    return breakdown(info, base, dockerfile=variant(name).dockerfile() if name in VARIANTS else None)
 
 
 class SizeExplorer:
@@ -208,6 +210,7 @@ class CacheExplorer:
         self.output = w.Output()
         self.outcome: CacheOutcome | None = None
         self.order.observe(lambda _c: self._make_checkboxes(), names="value")
+        self.change.observe(self._inputs_changed, names="value")
         self.button.on_click(lambda _b: self.run())
         self._make_checkboxes()
         self.box = w.VBox([
@@ -228,7 +231,15 @@ class CacheExplorer:
                                layout=w.Layout(width="95%"))
             for number, instruction in self.steps()
         }
+        for box in self.checkboxes.values():
+            box.observe(self._inputs_changed, names="value")
         self.checks_box.children = list(self.checkboxes.values())
+        self._inputs_changed()
+
+    def _inputs_changed(self, _change=None) -> None:
+        """A new order, file or prediction: the last result no longer answers it, so it goes."""
+        self.outcome = None
+        self.output.clear_output()
 
     def choose(self, *, order: str | None = None, changed: str | None = "unset") -> None:
         """Select the Dockerfile order (a key of ORDERS or 'right'/'wrong') and the changed file."""

@@ -2,7 +2,9 @@
 
 The engine's history lists layers oldest first. The first ones are the base image's; we recognise
 them by comparing with the base image's own history, and report them as one block, because the
-lesson is about the layers *we* add (and about choosing the base).
+lesson is about the layers *we* add (and about choosing the base). Given the Dockerfile, each added
+layer is named by the line of its final stage that made it (``COPY . .``, not the engine's
+``COPY dir:4f1c… in .``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,61 @@ def _short_instruction(created_by: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+_KEYWORDS = frozenset({"RUN", "COPY", "ADD", "ENV", "WORKDIR", "CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "USER",
+                       "VOLUME", "ARG", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ONBUILD", "MAINTAINER"})
+
+
+def _keyword(created_by: str) -> str:
+    """The instruction keyword a history entry records (``COPY dir:… in .`` -> COPY; a bare shell command -> RUN)."""
+    text = " ".join(created_by.split())
+    args = re.match(r"^\|(\d+) ", text)
+    if args:
+        text = text.split(" ", int(args.group(1)) + 1)[-1]
+    if "#(nop)" in text:
+        text = text.split("#(nop)", 1)[1].strip()
+    first = text.split(" ", 1)[0].upper() if text else ""
+    return first if first in _KEYWORDS else "RUN"
+
+
+def final_stage_lines(dockerfile: str) -> list[tuple[str, str]]:
+    """``(keyword, line as written)`` for each instruction of the final stage after its ``FROM``.
+
+    Continuation lines are joined and runs of spaces collapsed. A Dockerfile the parser rejects
+    gives an empty list (the layers then keep the engine's names).
+    """
+    from ..dockerfile.model import ParseError
+    from ..dockerfile.parser import parse
+
+    try:
+        stages = parse(dockerfile).stages
+    except ParseError:
+        return []
+    if not stages:
+        return []
+    return [(instruction.keyword, " ".join(f"{instruction.keyword} {instruction.raw}".split()))
+            for instruction in stages[-1].instructions if instruction.keyword != "FROM"]
+
+
+def line_names(layers: "list[engine.Layer] | tuple[engine.Layer, ...]", dockerfile: str) -> list[str | None]:
+    """For each of ``layers`` (the final stage's, oldest first), the Dockerfile line that made it, or None.
+
+    History entries and instructions are paired in order by keyword; an entry with no instruction
+    left (the ``LABEL`` the course adds to every lesson build) gets None.
+    """
+    lines = final_stage_lines(dockerfile)
+    names: list[str | None] = []
+    position = 0
+    for layer in layers:
+        keyword = _keyword(layer.created_by)
+        found = next((index for index in range(position, len(lines)) if lines[index][0] == keyword), None)
+        if found is None:
+            names.append(None)
+            continue
+        names.append(lines[found][1])
+        position = found + 1
+    return names
+
+
 def base_layer_count(info: engine.ImageInfo, base: engine.ImageInfo | None) -> int:
     """How many of ``info``'s oldest layers are exactly ``base``'s layers (0 if it is not built on it)."""
     if base is None or len(base.layers) > len(info.layers):
@@ -53,16 +110,26 @@ def base_layer_count(info: engine.ImageInfo, base: engine.ImageInfo | None) -> i
 
 
 def breakdown(info: engine.ImageInfo, base: engine.ImageInfo | None = None, *, base_label: str | None = None,
-              min_bytes: int = 1) -> list[Part]:
-    """The image's size as parts: the base image as one part, then each added layer of ``min_bytes`` or more."""
+              min_bytes: int = 1, dockerfile: str | None = None, width: int = 60) -> list[Part]:
+    """The image's size as parts: the base image as one part, then each added layer of ``min_bytes`` or more.
+
+    With the image's ``dockerfile``, an added layer is labelled by the line that made it (shortened
+    to ``width`` characters); without it, or for a layer no line matches, by the engine's history.
+    """
     count = base_layer_count(info, base)
     parts: list[Part] = []
     if count:
         label = base_label or f"base image ({base.tags[0] if base and base.tags else 'base'})"
         parts.append(Part(label, sum(layer.size_bytes for layer in info.layers[:count]), True))
-    for layer in info.layers[count:]:
+    added = info.layers[count:]
+    names = line_names(added, dockerfile) if dockerfile and count else [None] * len(added)
+    for layer, name in zip(added, names):
         if layer.size_bytes >= min_bytes:
-            parts.append(Part(_short_instruction(layer.created_by), layer.size_bytes, False))
+            if name is None:
+                name = _short_instruction(layer.created_by)
+            elif len(name) > width:
+                name = name[: width - 1] + "…"
+            parts.append(Part(name, layer.size_bytes, False))
     return parts
 
 

@@ -3,7 +3,13 @@
 In a Jupyter kernel the progress is an ipywidgets box updated in place (the build runs in the
 engine module's worker thread, which calls :meth:`BuildProgress.line` for each log line). Outside a
 kernel (a terminal, a script) it prints one line per step instead. Either way the finished build
-leaves a one-line text summary in the cell's output, so a saved notebook shows what happened.
+leaves one text line in the cell's output (the widget goes away then, so the sentence is shown
+once), and a saved notebook shows what happened.
+
+Under Run All, JupyterLab jumps to the notebook's last cell while the first build is still
+running, far from its progress bar. So when a build starts, a one-off script output scrolls the
+bar to the middle of the learner's screen; the finished build replaces that output with nothing,
+so reopening the saved notebook scrolls nowhere.
 """
 
 from __future__ import annotations
@@ -13,9 +19,18 @@ import re
 import threading
 import time
 
-from .table import human_seconds, shorten
+from .table import human_bytes, human_seconds, shorten
 
 _STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+#: Run by JupyterLab's JavaScript renderer (``element`` is this output's node), for output the
+#: running kernel produced: scroll the notebook (only the notebook's own scroller, never the page
+#: around it) so that the progress bar just above is in the middle of the view.
+SCROLL_INTO_VIEW_JS = (
+    "setTimeout(function () { var scroller = element.closest('.jp-WindowedPanel-outer');"
+    " if (!scroller || !element.isConnected) { return; }"
+    " var box = element.getBoundingClientRect(), frame = scroller.getBoundingClientRect();"
+    " scroller.scrollTop += box.top - frame.top - frame.height / 2; }, 100);"
+)
 
 
 def in_kernel() -> bool:
@@ -48,6 +63,7 @@ class BuildProgress:
         self._last_draw = 0.0
         self._lock = threading.Lock()
         self.box = None
+        self._scroll = None
         if self.use_widgets:
             import ipywidgets as w
             from IPython.display import display
@@ -57,6 +73,9 @@ class BuildProgress:
             self.detail = w.HTML("", layout=w.Layout(width="100%"))
             self.box = w.VBox([self.status, self.bar, self.detail])
             display(self.box)
+            from IPython.display import Javascript
+
+            self._scroll = display(Javascript(SCROLL_INTO_VIEW_JS), display_id=True)
         else:
             print(f"{title}: building", flush=True)
 
@@ -92,17 +111,24 @@ class BuildProgress:
         )
         self.detail.value = f"<pre style='margin:0'>{html.escape(shorten(detail, 110))}</pre>" if detail else ""
 
-    def finish(self, *, ok: bool, seconds: float, steps: int, cached: int, message: str = "") -> str:
-        """Freeze the display and print (and return) the one-line summary."""
+    def finish(self, *, ok: bool, seconds: float, steps: int, cached: int, message: str = "",
+               size_bytes: int | None = None) -> str:
+        """Put the one-line summary in place of the progress display; print and return it.
+
+        ``steps`` and ``cached`` count the learner's own steps (see ``builds.counted_steps``);
+        ``size_bytes`` is the image's size when the build produced one.
+        """
         verdict = "built" if ok else "FAILED"
-        summary = f"{self.title}: {verdict} in {human_seconds(seconds)}, {cached} of {steps} steps from cache"
+        summary = f"{self.title}: {verdict} in {human_seconds(seconds)}"
+        if size_bytes is not None:
+            summary += f", {human_bytes(size_bytes)}"
+        summary += f", {cached} of {steps} steps from cache"
         if message:
             summary += f". {message}"
-        if self.use_widgets:
-            self.bar.max = max(self.total, 1)
-            self.bar.value = self.bar.max if ok else max(self.step - 1, 0)
-            self.bar.bar_style = "success" if ok else "danger"
-            self.status.value = f"<b>{html.escape(summary)}</b>"
-            self.detail.value = ""
+        if self.use_widgets and self.box is not None:
+            self.box.layout.display = "none"
+        if self._scroll is not None:
+            self._scroll.update({"text/plain": ""}, raw=True)
+            self._scroll = None
         print(summary, flush=True)
         return summary

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from .layers import Part
 from .quiz import Quiz
 
 _SELF_CHECKS: dict[str, Callable[..., Quiz]] = {}
@@ -42,6 +43,221 @@ def self_check(name: str, *measured) -> Quiz:
     except KeyError:
         raise KeyError(f"no self-check named {name!r}; there are {', '.join(_SELF_CHECKS)}") from None
     return build(*measured)
+
+
+# --- lesson 0 -----------------------------------------------------------------------------------
+
+@_self_check("using-cache")
+def _using_cache() -> Quiz:
+    return Quiz(
+        "This engine printed `---> Using cache` under a build step. What does that tell you?",
+        [
+            "The step's command ran again, faster, thanks to a warm disk cache",
+            "The layer from an earlier build was reused: the command did not run at all",
+            "BuildKit is enabled",
+        ],
+        answer=1,
+        why="The classic builder found an existing layer with the same parent and the same instruction, "
+            "so it reused it. Lesson 5 is all about making that happen.",
+        hints={
+            "The step's command ran again, faster, thanks to a warm disk cache": "A cached step does not run at all.",
+            "BuildKit is enabled": "That message is the classic builder's; BuildKit prints `CACHED`.",
+        },
+    )
+
+
+# --- lesson 1 -----------------------------------------------------------------------------------
+
+@_self_check("what-can-leave")
+def _what_can_leave() -> Quiz:
+    return Quiz(
+        "Which of these could leave the image without breaking the running app?",
+        ["libpq (the run-time library)", "gcc and the C header files", "the Python interpreter",
+         "psycopg2's compiled module"],
+        answer="gcc and the C header files",
+        why="They were needed to *compile* psycopg2. Once the module is built, the app only needs the "
+            "run-time library it links against (libpq) and the interpreter.",
+        hints={
+            "libpq (the run-time library)": "psycopg2's compiled module loads libpq every time it connects.",
+            "the Python interpreter": "The app is Python: it needs the interpreter at run time.",
+            "psycopg2's compiled module": "That is the driver the app talks to PostgreSQL with.",
+        },
+    )
+
+
+@_self_check("largest-own-layer")
+def _largest_own_layer(own: Sequence[Part]) -> Quiz:
+    """``own``: the image's parts added by our Dockerfile (not the base); the three largest are offered."""
+    largest = sorted(own, key=lambda part: -part.size_bytes)[:3]
+    return Quiz(
+        "Measured above: which step of *our* Dockerfile added the biggest layer?",
+        sorted(part.label for part in largest),
+        answer=largest[0].label,
+        why="Look at the layer chart: the requirements install holds every package pip downloaded and built.",
+    )
+
+
+# --- lesson 2 -----------------------------------------------------------------------------------
+
+@_self_check("why-libpq5")
+def _why_libpq5() -> Quiz:
+    return Quiz(
+        "Why does the runtime stage install `libpq5` rather than `libpq-dev`?",
+        [
+            "libpq-dev does not exist on slim images",
+            "The compiled psycopg2 needs only the shared library; headers and pg_config are for compiling",
+            "libpq5 is newer than libpq-dev",
+        ],
+        answer=1,
+        why="`-dev` packages carry what a compiler needs; at run time the dynamic loader needs only the `.so` file.",
+        hints={
+            "libpq-dev does not exist on slim images": "The builder stage installs it on a slim image.",
+            "libpq5 is newer than libpq-dev": "They come from the same source package and version.",
+        },
+    )
+
+
+@_self_check("share-removed")
+def _share_removed(reduction: float) -> Quiz:
+    """``reduction``: the measured fraction (0 to 1) of the full single-stage image's bytes removed."""
+    buckets = ["less than half", "between half and three quarters", "more than three quarters"]
+    return Quiz(
+        "Measured above: what share of the full single-stage image did the multi-stage build remove?",
+        buckets,
+        answer=buckets[0] if reduction < 0.5 else buckets[1] if reduction < 0.75 else buckets[2],
+        why=f"Measured here: {reduction:.0%}.",
+    )
+
+
+# --- lesson 3 -----------------------------------------------------------------------------------
+
+@_self_check("usr-local-copy")
+def _usr_local_copy() -> Quiz:
+    return Quiz(
+        "Without a venv, what else does `COPY --from=builder /usr/local /usr/local` copy besides your packages?",
+        ["Nothing else", "The compiler from the builder stage",
+         "The Python interpreter and its standard library, a second time"],
+        answer=2,
+        why="The official-layout images install CPython under `/usr/local`; the runtime base already has it, "
+            "so the copy adds a second set of the same files in a new layer.",
+        hints={
+            "Nothing else": "Compare the copied layers above: the `/usr/local` one is the biggest.",
+            "The compiler from the builder stage": "gcc was installed by apt under `/usr/bin` and `/usr/lib`, "
+                                                   "not `/usr/local`.",
+        },
+    )
+
+
+@_self_check("prefix-already-satisfied")
+def _prefix_already_satisfied() -> Quiz:
+    return Quiz(
+        "Your builder image already has `packaging` installed, and `requirements.txt` lists it. "
+        "After `pip install --prefix=/install -r requirements.txt` and `COPY --from=builder /install /usr/local`, "
+        "is `packaging` in the runtime image?",
+        ["Yes, pip always installs into the prefix", "No: pip saw it was already satisfied and skipped it",
+         "Only its scripts"],
+        answer=1,
+        why="`--prefix` changes where new files go, not what pip considers installed.",
+    )
+
+
+# --- lesson 4 -----------------------------------------------------------------------------------
+
+@_self_check("manylinux-on-alpine")
+def _manylinux_on_alpine() -> Quiz:
+    return Quiz(
+        "A package publishes only `manylinux` wheels and a source distribution. What happens on "
+        "`pip install` in `python:3.13-alpine`?",
+        [
+            "pip installs the manylinux wheel; it works on Alpine",
+            "pip builds the package from the source distribution, which needs a compiler and headers",
+            "pip refuses: Alpine cannot install that package at all",
+        ],
+        answer=1,
+        why="No wheel matches musl, so pip falls back to the source distribution and compiles it.",
+        hints={
+            "pip installs the manylinux wheel; it works on Alpine":
+                "`manylinux` wheels link against glibc; pip will not pick them on musl.",
+            "pip refuses: Alpine cannot install that package at all":
+                "It would refuse only if there were no source distribution either.",
+        },
+    )
+
+
+@_self_check("psycopg2-compiles")
+def _psycopg2_compiles() -> Quiz:
+    return Quiz(
+        "Measured above: on which platforms does psycopg2 (not psycopg2-binary) compile from source?",
+        ["Only on Alpine (musl)", "Only on slim (glibc)", "On both"],
+        answer="On both",
+        why="psycopg2 publishes only a source distribution; psycopg2-binary is the separately packaged wheel.",
+    )
+
+
+# --- lesson 5 -----------------------------------------------------------------------------------
+
+@_self_check("requirements-edit")
+def _requirements_edit() -> Quiz:
+    return Quiz(
+        "With the right order, you add one package to `requirements.txt` and rebuild. What runs again?",
+        [
+            "Only the runtime stage's COPY . .",
+            "COPY requirements.txt, pip install, and every step after them",
+            "Every step, including apt-get install",
+        ],
+        answer=1,
+        why="The `COPY` of `requirements.txt` has a new checksum; from there on, every step has a new parent. "
+            "`apt-get install` comes earlier and stays cached.",
+        hints={
+            "Only the runtime stage's COPY . .": "`requirements.txt` changed: the `COPY` that copies it cannot be reused.",
+            "Every step, including apt-get install": "Steps before the first change keep their parents and instructions.",
+        },
+    )
+
+
+@_self_check("stale-apt-layer")
+def _stale_apt_layer() -> Quiz:
+    return Quiz(
+        "`RUN apt-get update && apt-get install -y libpq5` came from the cache, built last month. What is the risk?",
+        [
+            "None: the cache checks the package versions",
+            "The layer still has last month's packages: the cache compares the instruction text, not the mirror",
+            "apt-get fails because its lists are out of date",
+        ],
+        answer=1,
+        why="The instruction text did not change, so the old layer is reused. Rebuild with `--no-cache` (or "
+            "`--pull` for a new base) on a schedule to pick up security updates.",
+    )
+
+
+# --- lesson 6 -----------------------------------------------------------------------------------
+
+@_self_check("deleted-secret")
+def _deleted_secret() -> Quiz:
+    return Quiz(
+        "A `.env` file was copied into an image by `COPY . .`. A later `RUN rm .env` deletes it. Is the secret gone?",
+        ["Yes, the file is gone from the image",
+         "No: it is still in the earlier layer, readable by anyone who pulls the image",
+         "Only if the image is squashed with --squash-all by the registry"],
+        answer=1,
+        why="Layers are only ever added. Keep secrets out of the context with `.dockerignore`.",
+    )
+
+
+@_self_check("missing-assert-h")
+def _missing_assert_h() -> Quiz:
+    return Quiz(
+        "After adding `--no-install-recommends`, `pip install psycopg2` fails with `assert.h: No such file`. "
+        "The fix?",
+        ["Go back to installing recommends", "Install libc6-dev explicitly", "Use psycopg2-binary in production"],
+        answer=1,
+        why="`libc6-dev` holds the C library headers gcc needs; it was a recommendation of gcc. Name it.",
+        hints={
+            "Go back to installing recommends": "That works, but brings back everything else too.",
+            "Use psycopg2-binary in production": "psycopg2's own docs advise against psycopg2-binary in production; "
+                                                 "and the question is about the missing header.",
+        },
+    )
 
 
 # --- lesson 7 -----------------------------------------------------------------------------------

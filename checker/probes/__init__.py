@@ -26,7 +26,7 @@ from checker.probes.base_image import BaseFacts, base_facts
 from checker.probes.command import (CommandFacts, ImageUser, access_problem, image_user, resolve_command,
                                     unreadable, venv_problems)
 from checker.probes.filesystem import DEFAULT_PATH, FilesystemFacts, scan_filesystem
-from checker.probes.layers import MEASURE, LayerFact, LayerFacts, WastedFile, image_size, scan_layers
+from checker.probes.layers import MEASURE, LayerFact, LayerFacts, WastedFile, chain_key, image_size, scan_layers
 from checker.probes.health import HealthFacts, container_port, probe_health
 from checker.probes.shipped import ShippedFacts, base_shipped, resolve_user
 from checker.probes.commands import CommandSpec, run_commands
@@ -36,5 +36,5 @@ __all__ = [
     "CommandFacts", "ImageUser", "access_problem", "image_user", "resolve_command", "unreadable", "venv_problems",
     "DEFAULT_PATH", "PROBE_SCRIPT", "BaseFacts", "FilesystemFacts", "HealthFacts", "RuntimeFacts", "app_modules",
     "CommandSpec", "ShippedFacts", "base_facts", "base_shipped", "resolve_user", "run_commands", "container_port", "probe_health", "probe_runtime", "runtime_interpreter", "scan_filesystem",
-    "MEASURE", "LayerFact", "LayerFacts", "WastedFile", "image_size", "scan_layers",
+    "MEASURE", "LayerFact", "LayerFacts", "WastedFile", "chain_key", "image_size", "scan_layers",
 ]

@@ -1,7 +1,9 @@
 """The base-image probe: how much of an image's hidden bytes its base image already had.
 
-Computed once per base image id (a filesystem scan) and kept on disk under the user's cache
-folder, so grading many submissions on one base scans it once.
+Computed once per stack of layers (a filesystem scan) and kept on disk under the user's cache
+folder by the digest of the base image's ``diff_id``s, so grading many submissions on one base
+scans it once, and a base image re-tagged, re-pulled or loaded on another engine with the same
+layers is not scanned again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from checker import engine
 from checker.files import write_atomic
 from checker.probes.filesystem import scan_filesystem
+from checker.probes.layers import chain_key
 
 
 def _cache_dir() -> Path:
@@ -38,8 +41,9 @@ class BaseFacts:
 def base_facts(ref: str, *, labels: dict[str, str] | None = None) -> BaseFacts | None:
     """Size and filesystem bytes of a base image (None for ``scratch`` or a missing image).
 
-    The filesystem scan is kept on disk by image id (``~/.cache/lean-python-images/base-facts.json``),
-    so each base image is scanned once. Raises :class:`checker.engine.EngineError` when the scan fails.
+    The filesystem scan is kept on disk by the digest of the image's layers
+    (``~/.cache/lean-python-images/base-facts.json``, see :func:`checker.probes.layers.chain_key`),
+    so each stack of base layers is scanned once. Raises :class:`checker.engine.EngineError` when the scan fails.
     """
     if not ref or ref == "scratch" or not engine.image_exists(ref):
         return None
@@ -49,11 +53,12 @@ def base_facts(ref: str, *, labels: dict[str, str] | None = None) -> BaseFacts |
         known = json.loads(cache_file.read_text())
     except (OSError, ValueError):
         known = {}
-    entry = known.get(info.id)
+    key = f"layers:{chain_key(info.diff_ids)}" if info.diff_ids else info.id
+    entry = known.get(key)
     if isinstance(entry, dict) and "filesystem_bytes" in entry:
         return BaseFacts(info.id, info.size_bytes, int(entry["filesystem_bytes"]))
     facts = scan_filesystem(info.id, labels=labels)
-    known[info.id] = {"ref": ref, "filesystem_bytes": facts.total_bytes, "size_bytes": info.size_bytes}
+    known[key] = {"ref": ref, "filesystem_bytes": facts.total_bytes, "size_bytes": info.size_bytes}
     try:
         write_atomic(cache_file, json.dumps(known, indent=1, sort_keys=True))
     except OSError:

@@ -15,18 +15,28 @@ measured here does not depend on the engine:
   was): its bytes still ship in the layer that added it. The sum of wasted files' sizes equals the
   image's size minus the final filesystem's, by construction.
 
-Layer sizes are kept on disk by layer digest (``diff_id``), so an image whose layers were all
-measured before (the rubric's reference and baseline) is sized without exporting it again.
+What is measured is kept, content-addressed: the facts of a stack of layers by the digest of
+their ``diff_id``s (a rebuilt image with a new id but the same layers -- every graded build, whose
+run label changes the image id -- is not exported again), each layer's size by its ``diff_id``
+(the rubric's reference and baseline are sized without exporting), and, where the export names
+layers by digest (OCI layout), each layer's entries, so a layer shared with an earlier image is
+not parsed again. The disk cache stays within a share of the course's cache budget.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import hashlib
 import io
 import json
 import os
 import posixpath
 import tarfile
+import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +47,8 @@ from checker.files import write_atomic
 MEASURE = "uncompressed layers: the sum of the file sizes in each layer tar the engine exports (docker save)"
 #: Blobs up to this size are read whole (JSON documents are told from layer tars by their first byte).
 _IN_MEMORY = 4 * 1024 * 1024
+#: Layer blobs over this size have their entries kept by digest (smaller ones parse faster than they load).
+_KEEP_ENTRIES_ABOVE = 4 * 1024 * 1024
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _WHITEOUT = ".wh."
 _OPAQUE = ".wh..wh..opq"
@@ -78,7 +90,10 @@ class LayerFacts:
     kept_by_layer: list[int] = field(default_factory=list)
     """Per layer: the bytes it wrote that the final filesystem still shows."""
     seconds: float = 0.0
+    """Seconds the measure took (the export and its reading, or the cache look-up)."""
     measure: str = MEASURE
+    from_cache: bool = False
+    """True when the facts were reused from an earlier scan of the same layers (no export)."""
 
     @property
     def size_bytes(self) -> int:
@@ -209,26 +224,56 @@ def _norm(name: str) -> str:
     return "/" + name.rstrip("/") if name else "/"
 
 
-def _clean_created_by(text: str) -> str:
-    text = text.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
-    return " ".join(text.split())
 
 
 # ----------------------------------------------------------------------------------------------
 # reading ``docker save``
 
 
+class ScanCancelled(engine.EngineError):
+    """The scan was cancelled (``cancel`` set) before it finished; its facts are not kept."""
+
+
+_BLOB_PREFIX = "blobs/sha256/"
+
+
+def _blob_digest(path: str) -> str | None:
+    """``sha256:<hex>`` for an OCI layout's ``blobs/sha256/<hex>``, None for the classic ``<id>/layer.tar``."""
+    if path.startswith(_BLOB_PREFIX) and "/" not in path[len(_BLOB_PREFIX):]:
+        return "sha256:" + path[len(_BLOB_PREFIX):]
+    return None
+
+
 def read_saved(stream, *, deadline_s: float = 600) -> LayerFacts:
     """:class:`LayerFacts` from a ``docker save`` tar stream (either layout); raises EngineError on a bad stream or at the deadline."""
+    return _read_saved(stream, deadline_s=deadline_s)[0]
+
+
+def _read_saved(stream, *, deadline_s: float = 600, known=None, cancel: threading.Event | None = None,
+                ) -> tuple[LayerFacts, dict[str, list[_Entry]]]:
+    """``(facts, entries of the layers parsed here by blob digest)``.
+
+    ``known(digest)`` returns a layer's entries kept from an earlier scan (or None): a blob the
+    OCI layout names by a known digest is then skipped, not parsed. ``cancel`` stops the scan
+    between tar members (:class:`ScanCancelled`).
+    """
     started = time.monotonic()
     parsed: dict[str, list[_Entry]] = {}
+    fresh: dict[str, list[_Entry]] = {}
     small: dict[str, bytes] = {}
     try:
         with tarfile.open(fileobj=stream, mode="r|") as outer:
             for member in outer:
+                if cancel is not None and cancel.is_set():
+                    raise ScanCancelled("The layers scan was cancelled.")
                 if time.monotonic() - started > deadline_s:
                     raise engine.EngineError(f"Reading the image's layers took over {deadline_s:.0f} s.")
                 if not member.isreg():
+                    continue
+                digest = _blob_digest(member.name)
+                reused = known(digest) if (known is not None and digest and member.size > _KEEP_ENTRIES_ABOVE) else None
+                if reused is not None:
+                    parsed[member.name] = reused  # the same digest is the same layer: its entries are known
                     continue
                 handle = outer.extractfile(member)
                 if handle is None:
@@ -247,6 +292,8 @@ def read_saved(stream, *, deadline_s: float = 600) -> LayerFacts:
                         parsed[member.name] = layer_entries(layer)
                 except tarfile.TarError:
                     continue
+                if digest and member.size > _KEEP_ENTRIES_ABOVE:
+                    fresh[digest] = parsed[member.name]
     except tarfile.TarError as exc:
         raise engine.EngineError(f"The engine's image export could not be read: {exc}") from exc
     try:
@@ -265,33 +312,98 @@ def read_saved(stream, *, deadline_s: float = 600) -> LayerFacts:
     if missing:
         raise engine.EngineError(f"The engine's image export lacks the layer(s) {', '.join(missing)}.")
     history = [entry for entry in config.get("history") or () if not entry.get("empty_layer")]
-    created_by = [_clean_created_by(str(entry.get("created_by", ""))) for entry in history]
+    created_by = [engine.clean_created_by(str(entry.get("created_by", ""))) for entry in history]
     if len(created_by) != len(paths):
         created_by = [""] * len(paths)
     diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or ())
     facts = analyse([parsed[path] for path in paths], created_by, diff_ids)
     facts.seconds = time.monotonic() - started
-    return facts
+    return facts, {digest: entries for digest, entries in fresh.items() if any(
+        digest == _blob_digest(path) for path in paths)}
 
+
+# ----------------------------------------------------------------------------------------------
+# the scan, and what it keeps: facts by layer chain (memory and disk), entries by blob digest
 
 _BY_IMAGE: dict[str, LayerFacts] = {}
+_BY_CHAIN: dict[str, LayerFacts] = {}
+_MEMORY_KEPT = 16
+_LOCK = threading.Lock()
 
 
-def scan_layers(image_id: str, *, deadline_s: float = 600) -> LayerFacts:
-    """Read image ``image_id``'s layers once (``docker save``) and measure sizes and hidden files.
+def chain_key(diff_ids: tuple[str, ...] | list[str]) -> str:
+    """The cache key of a stack of layers: the sha256 of their ``diff_id``s in order (hex).
 
-    Kept in memory by image id for the process, and each layer's size on disk by digest (see
-    :func:`image_size`). Raises :class:`checker.engine.EngineError` when the export fails.
+    ``diff_id``s are digests of the uncompressed layer tars, the same on every image store, so
+    the same key means the same files in the same layers: what :func:`scan_layers` measures.
     """
-    if image_id in _BY_IMAGE:
-        return _BY_IMAGE[image_id]
+    return hashlib.sha256("\n".join(diff_ids).encode()).hexdigest()
+
+
+def scan_layers(image_id: str, *, diff_ids: tuple[str, ...] = (), deadline_s: float = 600,
+                cancel: threading.Event | None = None,
+                on_open: Callable[[Callable[[], None]], None] | None = None,
+                budget_bytes: int | None = None) -> LayerFacts:
+    """Image ``image_id``'s sizes and hidden files, measured from its layers (``docker save``).
+
+    ``diff_ids`` (the image's ``RootFS.Layers``, as :class:`checker.engine.ImageInfo` has them)
+    lets facts measured before for the same stack of layers be reused without exporting: kept
+    in memory and on disk (``~/.cache/lean-python-images/layers/``), within ``budget_bytes``
+    (default: 1/32 of the course's cache budget, ``LPI_CACHE_BUDGET``), least recently used
+    evicted first. A reused result has ``from_cache`` set; the instructions it names
+    (``created_by``) are those of the image first measured with these layers. Where the export
+    names layers by digest (the OCI layout of Docker >= 25), a layer already read for another
+    image is not parsed again. ``cancel`` stops the scan (:class:`ScanCancelled`); ``on_open``
+    receives, once the export started, a function that aborts it from another thread. Raises
+    :class:`checker.engine.EngineError` when the export fails.
+    """
+    key = chain_key(diff_ids) if diff_ids else ""
+    started = time.monotonic()
+    with _LOCK:
+        found = _BY_IMAGE.get(image_id) or (_BY_CHAIN.get(key) if key else None)
+    if found is None and key:
+        found = _load_facts(key)
+    if found is not None:
+        found = _copy(found, from_cache=True, seconds=time.monotonic() - started)
+        _remember(image_id, key, found)
+        return found
     with engine.saved_image(image_id) as stream:
-        facts = read_saved(stream, deadline_s=deadline_s)
+        if on_open is not None:
+            on_open(getattr(stream, "abort", lambda: None))
+        if cancel is not None and cancel.is_set():
+            raise ScanCancelled("The layers scan was cancelled.")
+        try:
+            facts, fresh = _read_saved(stream, deadline_s=deadline_s, known=_load_entries, cancel=cancel)
+        except Exception as exc:
+            if cancel is not None and cancel.is_set():  # a read the abort cut: not the engine's fault
+                raise ScanCancelled("The layers scan was cancelled.") from exc
+            raise
+    measured_ids = tuple(layer.diff_id for layer in facts.layers)
+    key = chain_key(measured_ids) if all(measured_ids) else key
+    budget = budget_bytes if budget_bytes is not None else _default_budget()
+    if key:
+        _store(_facts_file(key), _facts_to_json(facts).encode(), budget)
+    for digest, entries in fresh.items():
+        _store(_entries_file(digest), gzip.compress(_entries_to_json(entries).encode(), compresslevel=3), budget)
     _remember_sizes({layer.diff_id: layer.size_bytes for layer in facts.layers if layer.diff_id})
-    if len(_BY_IMAGE) > 16:
-        _BY_IMAGE.pop(next(iter(_BY_IMAGE)))
-    _BY_IMAGE[image_id] = facts
+    _remember(image_id, key, facts)
     return facts
+
+
+def _remember(image_id: str, key: str, facts: LayerFacts) -> None:
+    with _LOCK:
+        for table, name in ((_BY_IMAGE, image_id), (_BY_CHAIN, key)):
+            if not name:
+                continue
+            table.pop(name, None)
+            table[name] = facts
+            while len(table) > _MEMORY_KEPT:
+                table.pop(next(iter(table)))
+
+
+def _copy(facts: LayerFacts, *, from_cache: bool, seconds: float) -> LayerFacts:
+    return LayerFacts(list(facts.layers), facts.final_bytes, list(facts.wasted_files), list(facts.kept_by_layer),
+                      seconds, facts.measure, from_cache)
 
 
 def image_size(image: engine.ImageInfo) -> int:
@@ -302,12 +414,127 @@ def image_size(image: engine.ImageInfo) -> int:
     known = _known_sizes()
     if image.diff_ids and all(diff_id in known for diff_id in image.diff_ids):
         return sum(int(known[diff_id]) for diff_id in image.diff_ids)
-    return scan_layers(image.id).size_bytes
+    return scan_layers(image.id, diff_ids=image.diff_ids).size_bytes
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lean-python-images"
 
 
 def _cache_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lean-python-images" / "layer-sizes.json"
+    return _cache_root() / "layer-sizes.json"
+
+
+def _facts_file(key: str) -> Path:
+    return _cache_root() / "layers" / "chains" / f"{key}.json"
+
+
+def _entries_file(digest: str) -> Path:
+    return _cache_root() / "layers" / "entries" / f"{digest.split(':', 1)[-1]}.json.gz"
+
+
+def _default_budget() -> int:
+    from checker import settings as course_settings
+
+    return max(1, course_settings.load().cache_budget_bytes // 32)
+
+
+def _facts_to_json(facts: LayerFacts) -> str:
+    return json.dumps({
+        "layers": [[layer.diff_id, layer.size_bytes, layer.created_by] for layer in facts.layers],
+        "final_bytes": facts.final_bytes,
+        "wasted_files": [[w.path, w.size_bytes, w.added_by, w.removed_by] for w in facts.wasted_files],
+        "kept_by_layer": facts.kept_by_layer, "measure": facts.measure,
+    }, separators=(",", ":"))
+
+
+def _facts_from_json(text: str) -> LayerFacts:
+    data = json.loads(text)
+    return LayerFacts(
+        layers=[LayerFact(str(d), int(s), str(c)) for d, s, c in data["layers"]],
+        final_bytes=int(data["final_bytes"]),
+        wasted_files=[WastedFile(str(p), int(s), int(a), int(r)) for p, s, a, r in data["wasted_files"]],
+        kept_by_layer=[int(k) for k in data["kept_by_layer"]],
+        measure=str(data.get("measure") or MEASURE),
+    )
+
+
+def _entries_to_json(entries: list[_Entry]) -> str:
+    return json.dumps([[entry.path, entry.kind, entry.size] for entry in entries], separators=(",", ":"))
+
+
+def _load_facts(key: str) -> LayerFacts | None:
+    path = _facts_file(key)
+    try:
+        facts = _facts_from_json(path.read_text())
+        os.utime(path)  # recently used: evicted last
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return facts
+
+
+def _load_entries(digest: str) -> list[_Entry] | None:
+    path = _entries_file(digest)
+    try:
+        rows = json.loads(gzip.decompress(path.read_bytes()))
+        os.utime(path)
+    except (OSError, ValueError, EOFError):
+        return None
+    try:
+        return [_Entry(str(p), str(k), int(n)) for p, k, n in rows]
+    except (TypeError, ValueError):
+        return None
+
+
+def _store(path: Path, data: bytes, budget_bytes: int) -> None:
+    """Write ``data`` to ``path`` atomically, then evict the least recently used files over ``budget_bytes``."""
+    if len(data) > budget_bytes:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        return
+    evict_over_budget(budget_bytes)
+
+
+def evict_over_budget(budget_bytes: int) -> list[Path]:
+    """Remove the least recently used files of the layers cache until it holds at most ``budget_bytes``.
+
+    Returns the files removed. Never raises for a file another process removed first.
+    """
+    files = []
+    for folder in (_cache_root() / "layers" / "chains", _cache_root() / "layers" / "entries"):
+        try:
+            for path in folder.iterdir():
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                files.append((stat.st_mtime, stat.st_size, path))
+        except OSError:
+            continue
+    total = sum(size for _, size, _ in files)
+    removed = []
+    for _, size, path in sorted(files):
+        if total <= budget_bytes:
+            break
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        total -= size
+        removed.append(path)
+    return removed
 
 
 def _known_sizes() -> dict[str, int]:
@@ -319,11 +546,12 @@ def _known_sizes() -> dict[str, int]:
 
 
 def _remember_sizes(sizes: dict[str, int]) -> None:
-    known = _known_sizes()
-    if all(known.get(key) == value for key, value in sizes.items()):
-        return
-    known.update(sizes)
-    try:
-        write_atomic(_cache_file(), json.dumps(known, indent=0, sort_keys=True))
-    except OSError:
-        pass
+    with _LOCK:
+        known = _known_sizes()
+        if all(known.get(key) == value for key, value in sizes.items()):
+            return
+        known.update(sizes)
+        try:
+            write_atomic(_cache_file(), json.dumps(known, indent=0, sort_keys=True))
+        except OSError:
+            pass

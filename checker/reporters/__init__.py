@@ -43,6 +43,60 @@ def points(value: float) -> str:
     return f"{value:g}"
 
 
+def where(finding: Finding) -> str:
+    """``line N`` for a finding; ``line 1`` for a file-level one (its :attr:`~checker.findings.Finding.shown_message`
+    carries the note), the convention every format shares."""
+    return f"line {finding.shown_line}"
+
+
+def mark(check) -> str:
+    """The state a check's row shows: ``not judged``, ``advice`` (0 points, not required), ``pass`` or ``fail``.
+
+    ``check`` is a :class:`checker.report.CheckResult`. A check that was not judged is never shown as a pass
+    beside 0 points nor as a failure; an advice row is never shown as a tick.
+    """
+    if check.not_judged is not None:
+        return "not judged"
+    if check.advice:
+        return "advice"
+    return "pass" if check.passed else "fail"
+
+
+def result_text(check) -> str:
+    """What a check's row says: ``not judged: <why>`` (then whether it holds on its own or what was found, when that
+    adds anything), else the message."""
+    if check.not_judged is None:
+        return check.message
+    said = f"not judged: {check.not_judged}"
+    if check.passed:
+        return f"{said} (on its own it finds no problem)"
+    return said if check.message.startswith("Not checked") else f"{said} ({check.message})"
+
+
+def build_tail(build) -> list[str]:
+    """The failing step's last lines worth reading after the lines that explain it.
+
+    ``build`` is a :class:`checker.report.BuildSummary`. Lines already shown (the engine's error, the lines
+    that explain it) and lines repeated in the tail are left out; runs of blank lines become one, and none
+    starts or ends the list. Empty when the tail adds nothing.
+    """
+    seen = {line.strip() for line in [*build.error_lines, build.error or ""] if line.strip()}
+    kept: list[str] = []
+    for line in build.log_tail.splitlines():
+        key = line.strip()
+        if not key:
+            if kept and kept[-1]:
+                kept.append("")
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(line.rstrip())
+    while kept and not kept[-1]:
+        kept.pop()
+    return kept
+
+
 def sanitized(report):
     """A copy of ``report`` whose learner-influenced text (messages, build output) is :func:`clean`."""
     import copy
@@ -52,6 +106,7 @@ def sanitized(report):
     safe.error = clean(safe.error) if safe.error is not None else None
     for check in safe.checks:
         check.message = clean(check.message)
+        check.not_judged = clean(check.not_judged) if check.not_judged is not None else None
     if safe.build is not None:
         safe.build.error = clean(safe.build.error) if safe.build.error is not None else None
         safe.build.failed_step = clean(safe.build.failed_step) if safe.build.failed_step is not None else None

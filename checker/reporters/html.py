@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import html
 
-from . import engine_line, engine_size_note, human_bytes, points, sanitized, shown_findings, wasted_lines
+from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points,
+               result_text, sanitized, shown_findings, wasted_lines)
 
 _OK = "#1a7f37"
 _BAD = "#cf222e"
+_GREY = "#6e7781"
+#: The mark for each state of a check (:func:`checker.reporters.mark`).
+_MARKS = {"pass": f"<span style='color:{_OK}'>&#10004;</span>", "fail": f"<span style='color:{_BAD}'>&#10008;</span>",
+          "advice": "<span style='color:#0969da' title='advice, no points'>&#8505;</span>",
+          "not judged": f"<span style='color:{_GREY}' title='not judged'>&#8211;</span>"}
 
 
 def _e(text) -> str:
@@ -21,20 +27,24 @@ def render(report, link_base: str = "") -> str:
         return (f"<div style='border-left:4px solid {_BAD};padding:6px 10px'><b>Grading could not happen.</b> "
                 f"{_e(report.error)}</div>")
     colour = _OK if report.passed else _BAD
+    word = "Passed" if report.passed else "Not passed"
+    said = (report.verdict or "").removeprefix(f"{word}: ")  # the verdict's own first word is the bold one
     parts = [f"<div class='lpi-report' style='font-family:sans-serif'>",
              f"<div style='border-left:4px solid {colour};padding:6px 10px;margin-bottom:8px'>"
-             f"<b style='color:{colour}'>{'Passed' if report.passed else 'Not passed'}</b>: {_e(report.verdict)}<br>"
+             f"<b style='color:{colour}'>{word}</b>: {_e(said)}<br>"
              f"<small>{_e(report.rubric)}: score {points(report.score)}/{points(report.max_score)}, "
              f"pass mark {points(report.pass_score)}</small></div>"]
     rows = []
     for check in report.checks:
-        mark = f"<span style='color:{_OK}'>&#10004;</span>" if check.passed else f"<span style='color:{_BAD}'>&#10008;</span>"
+        state = mark(check)
         title = (f"<a href='{_e(link_base + check.lesson)}' target='_blank'>{_e(check.title)}</a>"
                  if check.lesson else _e(check.title))
-        advice = "" if check.passed else (f"<br><small><b>Why:</b> {_e(check.why)}<br><b>Fix:</b> {_e(check.hint)}</small>")
-        rows.append(f"<tr><td>{mark}</td><td><code>{_e(check.id)}</code></td><td>{title}</td>"
+        advice = "" if check.passed or state == "not judged" else (
+            f"<br><small><b>Why:</b> {_e(check.why)}<br><b>Fix:</b> {_e(check.hint)}</small>")
+        said = ("<i>advice, no points:</i> " if state == "advice" else "") + _e(result_text(check))
+        rows.append(f"<tr><td>{_MARKS[state]}</td><td><code>{_e(check.id)}</code></td><td>{title}</td>"
                     f"<td style='text-align:right'>{points(check.points)}/{points(check.max_points)}</td>"
-                    f"<td style='text-align:left'>{_e(check.message)}{advice}</td></tr>")
+                    f"<td style='text-align:left'>{said}{advice}</td></tr>")
     parts.append("<table><thead><tr><th></th><th>check</th><th>title</th><th>points</th><th style='text-align:left'>"
                  "result</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
     build = report.build
@@ -46,14 +56,15 @@ def render(report, link_base: str = "") -> str:
             parts.append(f"<p><b>Likely cause:</b> {_e(build.hint)}</p>")
         if build.error_lines:
             parts.append(f"<pre style='max-height:16em;overflow:auto'>{_e(chr(10).join(build.error_lines))}</pre>")
-        if build.log_tail:
+        tail = chr(10).join(build_tail(build))
+        if tail:
             parts.append(f"<details><summary>Last lines of that step</summary>"
-                         f"<pre style='max-height:16em;overflow:auto'>{_e(build.log_tail)}</pre></details>"
-                         if build.error_lines else f"<pre style='max-height:16em;overflow:auto'>{_e(build.log_tail)}</pre>")
+                         f"<pre style='max-height:16em;overflow:auto'>{_e(tail)}</pre></details>"
+                         if build.error_lines else f"<pre style='max-height:16em;overflow:auto'>{_e(tail)}</pre>")
     shown = shown_findings(report)
     if shown:
-        items = "".join(f"<li>line {finding.line} <code>{_e(finding.rule)}</code> <b>{_e(finding.severity)}</b>: "
-                        f"{_e(finding.message)} <small>({_e(scoring)})</small></li>" for finding, scoring in shown)
+        items = "".join(f"<li>line {finding.shown_line} <code>{_e(finding.rule)}</code> <b>{_e(finding.severity)}</b>: "
+                        f"{_e(finding.shown_message)} <small>({_e(scoring)})</small></li>" for finding, scoring in shown)
         parts.append(f"<p><b>Findings</b> (errors and warnings, scored or not):</p><ul>{items}</ul>")
     image = report.image
     if image is not None:

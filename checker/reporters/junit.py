@@ -10,7 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from . import clean as clean_text
-from . import points, unscored_findings
+from . import mark, points, result_text, unscored_findings
 
 _INVALID_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -25,15 +25,17 @@ def render(report) -> str:
     failed ``testcase`` per error or warning finding that no rubric check scores (counted in ``tests`` and
     ``failures``: 0 points, but never hidden).
 
-    A failed check carries a ``failure`` with why and how to fix; a report whose status is
-    ``error`` adds a ``grading`` testcase with an ``error``.
+    A failed check carries a ``failure`` with why and how to fix; a check that was not judged a
+    ``skipped`` ("not judged: <why>"); a 0-point advice check only its ``system-out``. A report whose
+    status is ``error`` adds a ``grading`` testcase with an ``error``.
     """
     unscored = unscored_findings(report) if report.status != "error" else []
     suite = ET.Element("testsuite", {
         "name": clean(f"lean-python-images: {report.rubric or 'grading'}"),
         "tests": str((len(report.checks) + len(unscored)) or 1),
-        "failures": str(len(report.failed_checks) + len(unscored)),
+        "failures": str(len(report.to_fix) + len(unscored)),
         "errors": "1" if report.status == "error" else "0",
+        "skipped": str(len(report.unjudged_checks)),
         "time": f"{report.seconds:.3f}",
     })
     props = ET.SubElement(suite, "properties")
@@ -50,7 +52,13 @@ def render(report) -> str:
             "classname": f"lean-python-images.{check.kind}",
             "name": clean(f"{check.id}: {check.title} ({points(check.points)}/{points(check.max_points)})"),
         })
-        if not check.passed:
+        state = mark(check)
+        if state == "not judged":
+            ET.SubElement(case, "skipped", {"message": clean(result_text(check))})
+        elif state == "advice":
+            out = ET.SubElement(case, "system-out")
+            out.text = clean(f"Advice, no points: {check.message}" + ("" if check.passed else f" How to fix: {check.hint}"))
+        elif not check.passed:
             failure = ET.SubElement(case, "failure", {"message": clean(check.message), "type": check.id})
             body = [check.message, f"Why it matters: {check.why}" if check.why else "", f"How to fix: {check.hint}",
                     f"Lesson: {check.lesson}" if check.lesson else ""]
@@ -66,9 +74,9 @@ def render(report) -> str:
     for finding in unscored:  # an error no rubric check scores is still a failure a dashboard must count
         case = ET.SubElement(suite, "testcase", {
             "classname": f"lean-python-images.finding.{finding.source}",
-            "name": clean(f"{finding.rule}: line {finding.line} ({finding.severity}, not scored by this rubric)"),
+            "name": clean(f"{finding.rule}: line {finding.shown_line} ({finding.severity}, not scored by this rubric)"),
         })
-        failure = ET.SubElement(case, "failure", {"message": clean(finding.message), "type": finding.rule})
-        failure.text = clean("\n".join(part for part in (finding.message, f"How to fix: {finding.hint}" if finding.hint else "") if part))
+        failure = ET.SubElement(case, "failure", {"message": clean(finding.shown_message), "type": finding.rule})
+        failure.text = clean("\n".join(part for part in (finding.shown_message, f"How to fix: {finding.hint}" if finding.hint else "") if part))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"

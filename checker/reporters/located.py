@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+from ..findings import WHOLE_FILE_NOTE
 from . import clean
 
-#: What a file-level finding's message says after its text (it sits on line 1 only because tools need a line).
-WHOLE_FILE_NOTE = "(about the whole file or build context, shown on line 1)"
+__all__ = ["WHOLE_FILE_NOTE", "Located", "located", "tool_version"]
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,8 @@ def _one_line(text: str) -> str:
 
 def _finding(path: str, finding: Any) -> Located:
     """A :class:`checker.findings.Finding` of ``path`` as a :class:`Located`."""
-    whole = finding.line < 1
-    message = _one_line(finding.message) + (f" {WHOLE_FILE_NOTE}" if whole else "")
-    return Located(path, 1 if whole else finding.line, 1, finding.severity, finding.rule, message,
-                   finding.hint, whole, finding.source)
+    return Located(path, finding.shown_line, 1, finding.severity, finding.rule, _one_line(finding.shown_message),
+                   finding.hint, finding.whole_file, finding.source)
 
 
 def located(result: Any) -> list[Located]:
@@ -70,7 +68,8 @@ def located(result: Any) -> list[Located]:
 
     A lint result gives its findings, or one error on the parse error's line when it did not parse.
     A report gives its findings (course and hadolint, advice included), then each failed check that
-    no finding stands for (the checks on the built image) as an ``error`` on the whole file; a
+    no finding stands for (the checks on the built image) as an ``error`` on the whole file (``info`` for a
+    0-point advice check; a check that was not judged is left out); a
     report whose grading could not happen gives that reason as one ``error``.
     """
     if hasattr(result, "rule_results"):
@@ -87,10 +86,11 @@ def located(result: Any) -> list[Located]:
                             f"{WHOLE_FILE_NOTE}", None, True, "grading")]
         items = [_finding(path, finding) for finding in result.findings]
         said = {finding.rule for finding in result.findings}
-        for check in result.checks:
-            if check.passed or check.id in said or check.kind != "dynamic":
+        for check in result.failed_checks:  # judged failures only: a check not judged is no error of the file's
+            if check.id in said or check.kind != "dynamic":
                 continue
-            items.append(Located(path, 1, 1, "error", check.id, f"{_one_line(check.title)}: {_one_line(check.message)} "
+            severity = "info" if check.advice else "error"
+            items.append(Located(path, 1, 1, severity, check.id, f"{_one_line(check.title)}: {_one_line(check.message)} "
                                  f"{WHOLE_FILE_NOTE}", _one_line(check.hint) or None, True, "grading"))
     order = ("error", "warning", "info", "style")
     return sorted(items, key=lambda item: (item.line, order.index(item.severity), item.rule))

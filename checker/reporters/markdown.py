@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from . import engine_line, engine_size_note, human_bytes, points, sanitized, shown_findings, wasted_lines
+from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points,
+               result_text, sanitized, shown_findings, wasted_lines)
+
+#: The Markdown mark for each state of a check (:func:`checker.reporters.mark`).
+MARKS = {"pass": "✅", "fail": "❌", "advice": "ℹ️", "not judged": "➖"}
 
 
 def _cell(text: str) -> str:
@@ -16,30 +20,32 @@ def render(report) -> str:
     report = sanitized(report)
     if report.status == "error":
         return f"**Grading could not happen:** {_cell(report.error or '')}\n"
-    out = [f"### {'✅' if report.passed else '❌'} {_cell(report.verdict)}", ""]
+    verdict = report.verdict or ("Passed" if report.passed else "Not passed")
+    out = [f"### {'✅' if report.passed else '❌'} {_cell(verdict)}", ""]
     out.append("| | Check | Points | Result |")
     out.append("| --- | --- | --- | --- |")
     for check in report.checks:
         title = f"[{_cell(check.title)}]({check.lesson})" if check.lesson else _cell(check.title)
-        out.append(f"| {'✅' if check.passed else '❌'} | `{check.id}` {title} | {points(check.points)}/{points(check.max_points)} "
-                   f"| {_cell(check.message)} |")
+        state = mark(check)
+        said = ("*advice, no points:* " if state == "advice" else "") + _cell(result_text(check))
+        out.append(f"| {MARKS[state]} | `{check.id}` {title} | {points(check.points)}/{points(check.max_points)} | {said} |")
     out.append(f"| | **Score** | **{points(report.score)}/{points(report.max_score)}** | pass mark {points(report.pass_score)} |")
-    failed = report.failed_checks
+    failed = report.to_fix
     if failed:
         out += ["", "#### What to fix", ""]
         for check in failed:
-            out.append(f"- **{_cell(check.title)}** (`{check.id}`): {_cell(check.hint)}"
+            out.append(f"- **{_cell(check.title)}** (`{check.id}`): {_cell(check.hint or check.message)}"
                        + (f" *Why:* {_cell(check.why)}" if check.why else ""))
     build = report.build
     if build is not None and not build.ok and (build.error_lines or build.log_tail):
         out += ["", f"Failing step: `{_cell(build.failed_step or '?')}`", ""]
         if build.hint:
             out += [f"Likely cause: {_cell(build.hint)}", ""]
-        out += ["```", "\n".join(build.error_lines) if build.error_lines else build.log_tail, "```"]
+        out += ["```", "\n".join(build.error_lines) if build.error_lines else "\n".join(build_tail(build)), "```"]
     shown = shown_findings(report)
     if shown:
         out += ["", "#### Findings (errors and warnings, scored or not)", ""]
-        out += [f"- line {finding.line} `{finding.rule}` {finding.severity}: {_cell(finding.message)} *({scoring})*"
+        out += [f"- line {finding.shown_line} `{finding.rule}` {finding.severity}: {_cell(finding.shown_message)} *({scoring})*"
                 for finding, scoring in shown]
     if report.image is not None:
         out += ["", f"Image size: **{human_bytes(report.image.size_bytes)}** ({report.image.measure})."]

@@ -5,32 +5,48 @@ hadolint's, grading checks) and whose ``results`` carry a level (``error``, ``wa
 ``note``), a message and a physical location (the Dockerfile, 1-based line and column). A
 finding about the whole file sits on line 1 with ``properties.wholeFile`` true and a note in its
 message. ``tests/fixtures/sarif/`` holds the official schema the output is validated against.
+
+Paths are relative to the folder the command ran in (the repository or workdir): each
+``artifactLocation`` has a relative ``uri`` and ``uriBaseId`` :data:`SRCROOT`, which the run's
+``originalUriBaseIds`` maps to that folder's ``file://`` URI; a file outside it keeps an absolute
+``file://`` URI and no base.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import PurePath
+import os
+from pathlib import Path, PurePath
 from typing import Any
 
 from .located import located, tool_version
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+#: The base id of every relative artifact URI (the name GitHub code scanning and the SARIF SDK use).
+SRCROOT = "%SRCROOT%"
 #: Our severity -> SARIF's level.
 LEVEL = {"error": "error", "warning": "warning", "info": "note", "style": "note"}
 
 
-def _uri(path: str) -> str:
-    """``path`` as a SARIF artifact URI: forward slashes, relative paths kept relative to the run's folder."""
-    return PurePath(path).as_posix()
+def artifact_location(path: str, root: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """``path`` as a SARIF ``artifactLocation``: ``{"uri": relative, "uriBaseId": SRCROOT}`` when it is inside
+    ``root`` (default: the current folder), else ``{"uri": "file:///..."}``; forward slashes either way."""
+    base = Path(root if root is not None else os.getcwd()).resolve()
+    full = Path(os.path.normpath(base / path))  # lexical: a relative path stays as given when it stays inside
+    try:
+        return {"uri": PurePath(full.relative_to(base)).as_posix(), "uriBaseId": SRCROOT}
+    except ValueError:
+        return {"uri": full.as_uri()}
 
 
-def to_sarif(result: Any) -> dict[str, Any]:
+def to_sarif(result: Any, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """``result`` (a lint result, a grading report, or a list of them) as a SARIF 2.1.0 log (plain data for JSON).
 
-    A list gives one run holding every result's findings (``lean-check lint`` of several files).
+    A list gives one run holding every result's findings (``lean-check lint`` of several files). URIs are
+    relative to ``root`` (default: the current folder), given in the run's ``originalUriBaseIds``.
     """
+    base = Path(root if root is not None else os.getcwd()).resolve()
     items = [item for one in result for item in located(one)] if isinstance(result, list) else located(result)
     rule_ids = sorted({item.rule for item in items})
     rules = []
@@ -50,7 +66,7 @@ def to_sarif(result: Any) -> dict[str, Any]:
             "level": LEVEL[item.severity],
             "message": {"text": item.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": _uri(item.path)},
+                "artifactLocation": artifact_location(item.path, base),
                 "region": {"startLine": item.line, "startColumn": item.column},
             }}],
             "properties": {"severity": item.severity, "wholeFile": item.whole_file, "source": item.source},
@@ -61,6 +77,7 @@ def to_sarif(result: Any) -> dict[str, Any]:
         "version": SARIF_VERSION,
         "runs": [{
             "tool": {"driver": {"name": "lean-check", "version": tool_version(), "rules": rules}},
+            "originalUriBaseIds": {SRCROOT: {"uri": base.as_uri() + "/"}},
             "results": results,
         }],
     }

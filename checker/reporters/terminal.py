@@ -12,12 +12,17 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import engine_line, engine_size_note, human_bytes, points, sanitized, shown_findings, wasted_lines
+from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points,
+               result_text, sanitized, shown_findings, wasted_lines)
+
+#: The terminal's mark and colour for each state of a check (:func:`checker.reporters.mark`).
+MARKS = {"pass": ("✔", "green"), "fail": ("✘", "red"), "advice": ("ℹ", "blue"), "not judged": ("–", "dim")}
 
 
 def renderable(report):
-    """A rich renderable (``Group`` or ``Panel``) of ``report``: checks table, failed-check panels, build (the
-    lines that explain its failure, a likely cause), every error and warning finding, layers."""
+    """A rich renderable (``Group`` or ``Panel``) of ``report``: checks table (✔, ✘, ℹ for advice, – with "not judged:
+    <why>"), a panel per judged failure (the build first), build (a likely cause, the lines that explain its failure,
+    the tail without them), every error and warning finding, layers."""
     report = sanitized(report)
     if report.status == "error":
         return Panel(Text(f"Grading could not happen: {report.error}", style="bold red"), border_style="red")
@@ -28,12 +33,14 @@ def renderable(report):
     table.add_column("points", justify="right", no_wrap=True)
     table.add_column("result", overflow="fold")
     for check in report.checks:
-        mark = Text("✔", style="green") if check.passed else Text("✘", style="red")
-        table.add_row(mark, check.id, check.title, f"{points(check.points)}/{points(check.max_points)}", check.message)
+        state = mark(check)
+        said = ("advice, no points: " if state == "advice" else "") + result_text(check)
+        table.add_row(Text(*MARKS[state]), check.id, check.title, f"{points(check.points)}/{points(check.max_points)}",
+                      Text(said, style="dim") if state == "not judged" else said)
     colour = "green" if report.passed else "red"
     items = [table, Text(f"Score {points(report.score)}/{points(report.max_score)} "
                          f"(pass mark {points(report.pass_score)}): {report.verdict}", style=f"bold {colour}")]
-    for check in report.failed_checks:
+    for check in report.to_fix:
         body = Text()
         body.append("Found: ", style="bold")
         body.append(check.message + "\n")
@@ -50,21 +57,24 @@ def renderable(report):
         body = Text(f"{build.error or ''}".strip() + "\n")
         if build.buildkit_note:
             body.append(build.buildkit_note + "\n", style="yellow")
-        if build.error_lines:
-            body.append("\n".join(build.error_lines) + "\n", style="bold")
         if build.hint:
             body.append("Likely cause: ", style="bold")
             body.append(build.hint + "\n")
-        if build.log_tail:
-            body.append(build.log_tail, style="dim")
+        if build.error_lines:
+            body.append("The lines that explain it:\n", style="bold")
+            body.append("\n".join(build.error_lines) + "\n", style="bold")
+        tail = build_tail(build)
+        if tail:
+            body.append("Last lines of that step" + (" (those above left out):\n" if build.error_lines else ":\n"), style="bold")
+            body.append("\n".join(tail), style="dim")
         items.append(Panel(body, title=f"Build failed at {build.failed_step or '?'}", title_align="left", border_style="red"))
     shown = shown_findings(report)
     if shown:
         body = Text()
         for number, (finding, scoring) in enumerate(shown):
-            body.append(("\n" if number else "") + f"line {finding.line} {finding.rule} ")
+            body.append(("\n" if number else "") + f"line {finding.shown_line} {finding.rule} ")
             body.append(finding.severity, style="red" if finding.severity == "error" else "yellow")
-            body.append(f": {finding.message} ")
+            body.append(f": {finding.shown_message} ")
             body.append(f"[{scoring}]", style="dim")
         items.append(Panel(body, title="Findings (errors and warnings, scored or not)", title_align="left",
                            border_style="yellow"))

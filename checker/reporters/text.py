@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from . import engine_line, engine_size_note, human_bytes, points, sanitized, shown_findings, wasted_lines
+from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points,
+               result_text, sanitized, shown_findings, wasted_lines, where)
+
+#: The text view's mark for each state of a check (:func:`checker.reporters.mark`).
+MARKS = {"pass": "PASS", "fail": "FAIL", "advice": "INFO", "not judged": "----"}
 
 
 def render(report) -> str:
-    """Plain text: verdict, one PASS/FAIL line per check, what to fix, the failed build (the lines that explain it,
+    """Plain text: verdict, one line per check (PASS, FAIL, INFO for advice, ``----`` with "not judged: <why>"), what to fix
+    (judged failures only, the build first), the failed build (the lines that explain it,
     a likely cause, the tail), image and layer sizes, every error and warning finding (scored or not), advice."""
     report = sanitized(report)
     lines: list[str] = []
@@ -17,16 +22,21 @@ def render(report) -> str:
     lines.append("")
     width = max((len(check.id) for check in report.checks), default=8)
     for check in report.checks:
-        mark = "PASS" if check.passed else "FAIL"
-        lines.append(f"  {mark}  {check.id:<{width}}  {points(check.points):>4}/{points(check.max_points):<4} {check.title}")
+        state = mark(check)
+        said = f"  ({result_text(check)})" if state == "not judged" else "  (advice, no points)" if state == "advice" else ""
+        lines.append(f"  {MARKS[state]}  {check.id:<{width}}  {points(check.points):>4}/{points(check.max_points):<4} "
+                     f"{check.title}{said}")
     lines.append(f"  Score {points(report.score)}/{points(report.max_score)} (pass mark {points(report.pass_score)})")
-    failed = report.failed_checks
+    failed = report.to_fix
     if failed:
         lines.append("")
         lines.append("What to fix:")
         for check in failed:
             lines.append(f"- {check.id}: {check.title}")
             lines.append(f"    found: {check.message}")
+            if check.id == "builds" and report.build is not None and report.build.hint \
+                    and report.build.hint not in check.message:
+                lines.append(f"    cause: {report.build.hint}")
             if check.why:
                 lines.append(f"    why:   {check.why}")
             lines.append(f"    fix:   {check.hint}")
@@ -40,14 +50,15 @@ def render(report) -> str:
             lines.append(f"  {build.error.strip()}")
         if build.buildkit_note:
             lines.append(f"  {build.buildkit_note}")
+        if build.hint:
+            lines.append(f"  Likely cause: {build.hint}")
         if build.error_lines:
             lines.append("  The lines that explain it:")
             lines.extend(f"    > {line}" for line in build.error_lines)
-        if build.hint:
-            lines.append(f"  Likely cause: {build.hint}")
-        if build.log_tail:
-            lines.append("  Last lines of that step:")
-            lines.extend(f"    | {line}" for line in build.log_tail.splitlines())
+        tail = build_tail(build)
+        if tail:
+            lines.append("  Last lines of that step" + (" (those above left out):" if build.error_lines else ":"))
+            lines.extend(f"    | {line}".rstrip() for line in tail)
     image = report.image
     if image is not None:
         lines.append("")
@@ -75,14 +86,17 @@ def render(report) -> str:
         lines.append("")
         lines.append("Findings (errors and warnings, scored or not):")
         for finding, scoring in shown:
-            lines.append(f"  line {finding.line} {finding.rule} {finding.severity}: {finding.message}  [{scoring}]")
+            lines.append(f"  {where(finding)} {finding.rule} {finding.severity}: {finding.shown_message}  [{scoring}]")
     if engine_line(report.engine):
         lines.append("")
         lines.append(engine_line(report.engine))
+    advice_checks = [check for check in report.failed_checks if check.advice]
     advice = [f for f in report.findings if not f.blocking]
-    if advice:
+    if advice or advice_checks:
         lines.append("")
         lines.append("Advice (no points):")
+        for check in advice_checks:
+            lines.append(f"  {check.id}: {check.message}  fix: {check.hint}")
         for finding in advice[:10]:
-            lines.append(f"  line {finding.line} {finding.rule}: {finding.message}")
+            lines.append(f"  {where(finding)} {finding.rule}: {finding.shown_message}")
     return "\n".join(lines)

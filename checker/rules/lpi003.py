@@ -91,6 +91,11 @@ def runtime_libraries_only(ctx: Context) -> Iterator[Flag]:
         for member in df.lineage(df.stages[index]):
             if not facts.ships(member):
                 builders[member.index] = member
+    # A whole root filesystem copied to / (the FROM scratch pattern: COPY --from=rootfs /rootfs /) may hold the
+    # library: this rule cannot see inside it, the dynamic native_libs check does.
+    rootfs_stages = {member.index for copy in facts.final_copies_from
+                     if copy.source_stage is not None and copy.dest is not None and copy.dest.rstrip("/") in ("", "/.")
+                     for member in df.lineage(copy.source_stage)}
     reported: set[str] = set()
     for stage in builders.values():
         for instruction in stage.instructions:
@@ -103,7 +108,7 @@ def runtime_libraries_only(ctx: Context) -> Iterator[Flag]:
                         continue
                     bare = stem.removeprefix("lib")
                     present = any((pkg.startswith(stem) or pkg.startswith(bare)) and not DEV_RE.search(pkg) for pkg in installed)
-                    copied = any(stem in source for source in copied_sources)
+                    copied = any(stem in source for source in copied_sources) or stage.index in rootfs_stages
                     if not present and not copied:
                         reported.add(stem)
                         runtime = runtime_suggestion(name, install.manager)

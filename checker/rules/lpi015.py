@@ -13,9 +13,12 @@ def buildkit_only_syntax(ctx: Context) -> Iterator[Flag]:
     """BuildKit-only syntax.
 
     Why it matters:
-        RUN --mount, heredocs, COPY --link and --chmod need BuildKit. The course engine uses the
-        classic builder, which stops at such a line (or ignores a # syntax directive), so the
-        build fails for a reason that has nothing to do with your image.
+        RUN --mount, heredocs, COPY --link and --chmod need BuildKit. This rule speaks only when
+        the engine grading you has no BuildKit (Docker 20.10 through its API, or
+        LPI_BUILDER=classic): its classic builder stops at such a line (or ignores a # syntax
+        directive), so the build fails for a reason that has nothing to do with your image.
+        Where the engine offers BuildKit the checker builds with it and this syntax is graded
+        like any other.
     How to fix:
         Write the classic equivalent: a RUN with commands joined by &&, pip's --no-cache-dir
         instead of a cache mount, COPY --chown plus a RUN chmod instead of --chmod.

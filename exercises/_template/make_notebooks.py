@@ -22,7 +22,8 @@ EDIT_TEXT = """## Your answer
 Edit `Dockerfile` in this folder (open it from the file browser), save it, then press
 **Check my Dockerfile** below. The checker builds your image on the real engine, runs it and
 probes it; the build's lines appear while it runs, then the report. The first check of an
-exercise compiles psycopg2 (about a minute); later ones reuse the cache.
+exercise compiles psycopg2 (about a minute); later ones reuse the cache. In a terminal the
+same check is `python -m checker check {name}`.
 
 Stuck? **Show a hint** reveals one level at a time. **Show solution** reveals the reference
 answer; try the hints first."""
@@ -50,6 +51,18 @@ def exercise_dirs() -> list[Path]:
     return sorted(p.parent for p in EXERCISES.glob("[0-9][0-9]-*/rubric.toml"))
 
 
+def task_text(readme: str) -> str:
+    """The README without its "## Check your answer" section: in the notebook, the panel below is how
+    to check, and the solution's path is not put on the learner's first screen ("Show solution" is there)."""
+    kept, skipping = [], False
+    for line in readme.strip().splitlines():
+        if line.startswith("## "):
+            skipping = line.strip() == "## Check your answer"
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
 def notebook_for(exercise: Path) -> nbformat.NotebookNode:
     """The notebook of ``exercise``: its README, the panel cells, a recap linking the next exercise."""
     dirs = exercise_dirs()
@@ -59,10 +72,10 @@ def notebook_for(exercise: Path) -> nbformat.NotebookNode:
         next_step = f"Next: [{following}](../{following}/{following}.ipynb)."
     else:
         next_step = "That was the last exercise: well done."
-    readme = (exercise / "README.md").read_text(encoding="utf-8").strip()
+    readme = task_text((exercise / "README.md").read_text(encoding="utf-8"))
     cells = [
         nbformat.v4.new_markdown_cell(readme),
-        nbformat.v4.new_markdown_cell(EDIT_TEXT),
+        nbformat.v4.new_markdown_cell(EDIT_TEXT.format(name=exercise.name)),
         nbformat.v4.new_code_cell(SETUP_CODE),
         nbformat.v4.new_code_cell(PANEL_CODE.format(name=exercise.name)),
         nbformat.v4.new_markdown_cell(RECAP_TEXT.format(next_step=next_step)),

@@ -31,7 +31,6 @@
 # laptop and in the course's CI.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 from checker import lesson
 
 env = lesson.environment()
@@ -46,7 +45,7 @@ print(f"builders this engine offers: {', '.join(env.engine.builders)}; the cours
 # come from the engine's own answers. On Docker Desktop and Engine 29 the image store is usually
 # `containerd`; here it may be `overlay2`. The course measures sizes the same way on both.
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert env.engine.server_version not in {"", "?"}, "the engine did not report its version"
 assert env.engine.image_store not in {"", "?"}, "the engine did not report its image store"
 assert "classic" in env.engine.builders, "the lessons build with the classic builder, which every engine offers"
@@ -58,8 +57,9 @@ assert env.engine.buildkit == ("buildkit" in env.engine.builders)
 #
 # Docker has two builders. The **classic builder** runs a Dockerfile one instruction at a time,
 # prints `Step 3/12 : RUN ...` for each, and says `---> Using cache` when it reuses a layer. That
-# makes the layer cache easy to watch, which lesson 5 relies on. **BuildKit** (the default in
-# recent Docker Desktop) builds stages in parallel and adds features such as cache mounts
+# makes the layer cache easy to watch, which lesson 5 relies on. **BuildKit** (the default of
+# `docker build` since Docker Engine 23.0, on Linux as in Docker Desktop) builds stages in
+# parallel and adds features such as cache mounts
 # (`RUN --mount=type=cache`). The course builds with the classic builder on every engine (the
 # engine's API offers it even where BuildKit is the default, as the line above shows), so lesson 6
 # can only describe those features; everything else you learn applies to both builders.
@@ -80,7 +80,6 @@ assert env.engine.buildkit == ("buildkit" in env.engine.builders)
 # are measuring.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 lesson.base_images(env)
 
 # %%
@@ -96,7 +95,6 @@ assert full.size_bytes > slim.size_bytes, "the full image carries compilers and 
 # A stand-in carries labels that say how it was made. Here they are for the two Python images:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 from checker import engine
 
 for base in (slim, full):
@@ -104,7 +102,7 @@ for base in (slim, full):
     print(base.ref, "(stand-in)" if base.standin else "(official image)")
     for key in sorted(labels):
         if key.startswith(("org.lean-python-images.", "org.opencontainers.")):
-            print(f"    {key} = {labels[key]}")
+            print(f"    {key} = {lesson.without_host_files(labels[key])}")
     assert (labels.get("org.lean-python-images.standin") == "true") == base.standin, "stand-ins are labelled as such"
 
 # %% [markdown]
@@ -122,7 +120,7 @@ else:
     print("and skips the one build that needs the image. (On a machine with Docker Hub access,")
     print("`python -m checker images` pulls it, and the lesson then builds it too.)")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert alpine.available == engine.image_exists(settings.alpine_image)
 
 # %% [markdown]
@@ -132,11 +130,10 @@ assert alpine.available == engine.image_exists(settings.alpine_image)
 # shell snippets in them with `lesson.run_in(image, script)`. One quick try on the slim image:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 probe = lesson.run_in(settings.slim_image, "python --version; id -un")
 print(probe.output)
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert probe.ok, probe.error
 assert probe.lines()[0].startswith(f"Python {settings.python_version}"), probe.output
 
@@ -162,22 +159,7 @@ lesson.Table(["name", "lesson", "what it is"],
 # ## Self-check
 
 # %%
-quiz = lesson.Quiz(
-    "This engine printed `---> Using cache` under a build step. What does that tell you?",
-    [
-        "The step's command ran again, faster, thanks to a warm disk cache",
-        "The layer from an earlier build was reused: the command did not run at all",
-        "BuildKit is enabled",
-    ],
-    answer=1,
-    why="The classic builder found an existing layer with the same parent and the same instruction, "
-        "so it reused it. Lesson 5 is all about making that happen.",
-    hints={
-        "The step's command ran again, faster, thanks to a warm disk cache": "A cached step does not run at all.",
-        "BuildKit is enabled": "That message is the classic builder's; BuildKit prints CACHED.",
-    },
-)
-quiz
+lesson.self_check("using-cache")
 
 # %% [markdown]
 # ## Recap
@@ -188,14 +170,5 @@ quiz
 # * Lesson images are kept as a build cache; `python -m checker clean` removes them.
 #
 # **Next:** [1 · The single-stage problem](01_single_stage_problem.ipynb). The exercises live in
-# [`../exercises/`](../exercises/); the first is [`01-multi-stage`](../exercises/01-multi-stage/).
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-check so the automated
-# tests exercise its feedback. Answer it yourself first.
-
-# %%
-lesson.self_test(quiz)
-quiz.choose(quiz.answer)
-assert quiz.check() and "Right" in quiz.feedback.value
+# [`../exercises/`](../exercises/README.md); the first is [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb).
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

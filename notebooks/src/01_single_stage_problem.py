@@ -52,26 +52,28 @@ lesson.dockerfile("full-single")
 # by step; if the image was built before, every step comes from the cache and this takes seconds.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 full = lesson.build_variant("full-single")
-full
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert full.ok, full.error_tail()
 assert full.step("pip install").seconds > 0
 
 # %% [markdown]
 # ## How big is it?
+#
+# The figure below is the image's *uncompressed* size: its layers unpacked and added up. A
+# registry's listing, or `docker images` on an engine with the containerd image store (Docker
+# Desktop's default), shows other figures for the same image; [lesson 2](02_multi_stage.ipynb#three-sizes)
+# names all three.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 base_info = engine.image_info(settings.full_image)
 print(f"{full.tag}: {lesson.human_bytes(full.size_bytes)}")
 print(f"its base image {settings.full_image}: {lesson.human_bytes(base_info.size_bytes)} "
       f"({base_info.size_bytes / full.size_bytes:.0%} of the total)")
 print(f"added by the Dockerfile's own steps: {lesson.human_bytes(full.size_bytes - base_info.size_bytes)}")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert full.size_bytes > 500_000_000, "a single-stage image on the full base weighs more than half a gigabyte"
 assert base_info.size_bytes > full.size_bytes / 2, "most of the weight comes with the base image"
 
@@ -84,17 +86,14 @@ assert base_info.size_bytes > full.size_bytes / 2, "most of the weight comes wit
 # but you chose them); every other bar is a line of *our* Dockerfile.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
-parts = lesson.breakdown(full.info, base_info, base_label=f"base image {settings.full_image}")
+parts = lesson.breakdown(full.info, base_info, base_label=f"base image {settings.full_image}", dockerfile=full.dockerfile)
 assert sum(part.size_bytes for part in parts) == full.size_bytes, "the layers add up to the image"
 lesson.layer_bars(parts, title=f"{full.label}: {lesson.human_bytes(full.size_bytes)} by layer")
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 lesson.breakdown_table(parts)
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 own = [p for p in parts if not p.from_base]
 apt_layer = full.step_layer_bytes("apt-get install")
 print(f"the apt-get layer added {lesson.human_bytes(apt_layer)}: gcc and libpq-dev were already in the full image")
@@ -123,7 +122,6 @@ assert apt_layer < largest_own.size_bytes, "on the full image, installing gcc an
 # (`lesson.run_in` starts the image, runs the snippet with `sh`, and returns what it printed.)
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 tools = lesson.run_in(full.tag, """
 echo "gcc: $(gcc --version | head -n 1)"
 echo "make: $(make --version | head -n 1)"
@@ -144,7 +142,6 @@ assert headers > 0, "C header files ship in the image"
 # the most? `du` measures them (the directories do not overlap):
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 directories = {
     "/usr/lib/x86_64-linux-gnu": "shared and static libraries",
     "/usr/share": "docs, locales, data files",
@@ -178,14 +175,13 @@ assert toolchain > 0 and sizes["/usr/local"] < full.size_bytes / 2, \
 # decompressing; the *ratio* between two images is what to take away.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 links = {"10 Mbit/s (a slow office link)": 10, "100 Mbit/s": 100, "1 Gbit/s (a fast data centre)": 1000}
 pulls = lesson.Table(["link", "time to move the whole image"], formats={"time to move the whole image": lesson.human_seconds})
 for name, mbit in links.items():
     pulls.add(link=name, **{"time to move the whole image": lesson.pull_seconds(full.size_bytes, mbit)})
 pulls
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert lesson.pull_seconds(full.size_bytes, 10) == 10 * lesson.pull_seconds(full.size_bytes, 100), \
     "pull time grows in proportion to the bytes"
 
@@ -196,13 +192,12 @@ assert lesson.pull_seconds(full.size_bytes, 10) == 10 * lesson.pull_seconds(full
 # every *fresh* machine pulls every layer. Change the assumptions to match your team:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 fresh_pulls_per_day = 40  # assumption: clean CI runners plus autoscaled nodes
 days = 30
 monthly = full.size_bytes * fresh_pulls_per_day * days
 print(f"{fresh_pulls_per_day} fresh pulls a day for {days} days move {lesson.human_bytes(monthly)} of this image.")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert monthly == full.size_bytes * fresh_pulls_per_day * days
 
 # %% [markdown]
@@ -217,29 +212,10 @@ assert monthly == full.size_bytes * fresh_pulls_per_day * days
 # ## Self-check
 
 # %%
-quiz_remove = lesson.Quiz(
-    "Which of these could leave the image without breaking the running app?",
-    ["libpq (the run-time library)", "gcc and the C header files", "the Python interpreter", "psycopg2's compiled module"],
-    answer="gcc and the C header files",
-    why="They were needed to *compile* psycopg2. Once the module is built, the app only needs the "
-        "run-time library it links against (libpq) and the interpreter.",
-    hints={
-        "libpq (the run-time library)": "psycopg2's compiled module loads libpq every time it connects.",
-        "the Python interpreter": "The app is Python: it needs the interpreter at run time.",
-        "psycopg2's compiled module": "That is the driver the app talks to PostgreSQL with.",
-    },
-)
-quiz_remove
+lesson.self_check("what-can-leave")
 
 # %%
-own_by_size = sorted(own, key=lambda p: -p.size_bytes)[:3]
-quiz_layer = lesson.Quiz(
-    "Measured above: which step of *our* Dockerfile added the biggest layer?",
-    sorted(p.label for p in own_by_size),
-    answer=own_by_size[0].label,
-    why="Look at the layer chart: the requirements install holds every package pip downloaded and built.",
-)
-quiz_layer
+lesson.self_check("largest-own-layer", own)
 
 # %% [markdown]
 # ## Recap
@@ -251,16 +227,6 @@ quiz_layer
 # * Size costs pull time on every fresh machine, registry storage and transfer, and security
 #   exposure.
 #
-# **Exercise:** [`01-multi-stage`](../exercises/01-multi-stage/) starts from this Dockerfile.
+# **Exercise:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) starts from this Dockerfile.
 # **Next:** [2 · Multi-stage builds](02_multi_stage.ipynb) removes the toolchain from what you ship.
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
-# tests exercise their feedback. Answer them yourself first.
-
-# %%
-for quiz in (quiz_remove, quiz_layer):
-    lesson.self_test(quiz)
-quiz_layer.choose(own_by_size[0].label)
-assert quiz_layer.check() and "Right" in quiz_layer.feedback.value
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

@@ -43,7 +43,10 @@ settings = lesson.settings
 #   app's code.
 #
 # (Why a virtual environment? Because it puts everything pip installs in one folder, which makes
-# the copy a single line. Lesson 3 measures the alternatives.)
+# the copy a single line. Lesson 3 measures the alternatives. And why `3.13-slim` and not a tag
+# that also names the Debian release, such as `3.13-slim-trixie`, or a digest? Only because the
+# course's stand-in images are tagged that way; [lesson 4](04_slim_vs_alpine.ipynb#debian-codename-tags)
+# shows why your own Dockerfiles should name the release.)
 
 # %%
 lesson.dockerfile("multi-stage")
@@ -71,11 +74,9 @@ lesson.dockerfile("multi-stage")
 # a pull error that does not mention your stages at all.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 multi = lesson.build_variant("multi-stage")
-multi
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert multi.ok, multi.error_tail()
 assert not any("gcc" in layer.created_by for layer in multi.info.layers), \
     "the builder's layers are not in the final image"
@@ -86,24 +87,22 @@ assert not any("gcc" in layer.created_by for layer in multi.info.layers), \
 # they were built before.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 full = lesson.build_variant("full-single")
 slim_single = lesson.build_variant("slim-single")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert full.ok and slim_single.ok
 
 # %% [markdown]
 # ## The comparison
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 built = {"full-single": full, "slim-single": slim_single, "multi-stage": multi}
 published = {image.label: lesson.article.published(name).size_bytes for name, image in built.items()}
 lesson.size_bars([(image.label, image.size_bytes) for image in built.values()], published,
                  title="Image size: measured here vs the article's figures")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert multi.size_bytes <= full.size_bytes / 4, "multi-stage is at most a quarter of the full single-stage image"
 assert multi.size_bytes < slim_single.size_bytes < full.size_bytes, "the slim single-stage image sits between"
 
@@ -111,7 +110,6 @@ assert multi.size_bytes < slim_single.size_bytes < full.size_bytes, "the slim si
 # The article's comparison table, with our measurements beside its figures:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 table = lesson.comparison_table(built)
 table
 
@@ -133,12 +131,50 @@ assert reduction >= 0.75
 # Alpine row waits for [lesson 4](04_slim_vs_alpine.ipynb).
 
 # %% [markdown]
+# <a id="three-sizes"></a>
+# ### One image, three sizes
+#
+# "How big is this image?" has three honest answers, and the number you read depends on which
+# one your tool shows:
+#
+# * **Uncompressed size**: the layers unpacked, added up. The course measures this one (the
+#   engine's `Size`), and it is what `docker images` prints on an engine with the classic image
+#   store (storage driver `overlay2`, as lesson 0 reports).
+# * **Compressed content size**: the layers as a registry stores and sends them, gzip- or
+#   zstd-compressed: what Docker Hub lists, and what a pull downloads. Typically well under the
+#   uncompressed size.
+# * **Disk usage in the containerd image store**: that store keeps both the compressed layers
+#   and their unpacked copies, so its `docker images` figure is roughly the sum of the two above
+#   (`docker image ls --tree` shows it as DISK USAGE beside CONTENT SIZE). It is the default for
+#   fresh installs of Docker Desktop 4.34 and of Docker Engine 29.0 and later
+#   ([Docker docs: containerd image store](https://docs.docker.com/engine/storage/containerd/)).
+#
+# So the same image can read about twice as large on a new laptop as in this course, and smaller
+# again on Docker Hub. Compare like with like: the *ratios* between images hold in all three.
+#
+# <a id="the-articles-errata"></a>
+# ### The article's own slips
+#
+# Three things in the article do not hold together, so you do not trip over them:
+#
+# * It gives three sizes for its single-stage image: 800 MB in the introduction, 1.1 GB under
+#   the Dockerfile, and 1.2 GB in the comparison table, without saying which measure or which
+#   build each one is. The charts above compare with the table's figure.
+# * Its first multi-stage listing copies with `COPY /opt/venv /opt/venv`, without
+#   `--from=builder`. That copies from the build *context*, not from the builder, and the build
+#   stops with "COPY failed: file not found in build context". The complete listing at the end
+#   of the article has `--from=builder`, as ours does.
+# * It calls the multi-stage slim build a reduction "with zero compatibility risk". The risk is
+#   smaller, not zero: the runtime stage must install the run-time libraries the builder had for
+#   free, and a stage that forgets `libpq5` builds fine and fails at import, as the demo below
+#   shows. Builder and runtime must also share the same Python at the same path (lesson 3).
+
+# %% [markdown]
 # ## Where the bytes went
 #
 # The same three images, each bar split into its layers and coloured by what they hold:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 stacks = [(image.label, lesson.parts_of(name, image.info)) for name, image in built.items()]
 lesson.layer_stack(stacks, title="Layers by what they hold")
 
@@ -158,7 +194,6 @@ assert "compilers and headers" not in multi_kinds, "the multi-stage image has no
 # `libpq-dev`: the shared library psycopg2 loads, without the headers it was compiled against.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 inside = lesson.run_in(multi.tag, """
 echo "gcc: $(command -v gcc || echo absent)"
 echo "C header files in /usr/include: $(find /usr/include -name '*.h' 2>/dev/null | wc -l)"
@@ -184,7 +219,6 @@ assert "libpq.so.5" in fields["psycopg2 links against"], "psycopg2 finds libpq5 
 # psycopg2. Let's watch it happen (a throwaway build, removed afterwards):
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 from checker.lesson.variants import RUNTIME_LIBS
 
 forgetful_text = lesson.variant("multi-stage").dockerfile().replace(RUNTIME_LIBS, "")
@@ -194,7 +228,7 @@ broken = lesson.run_in(forgetful.tag, 'python -c "import psycopg2"')
 lesson.discard(forgetful)
 print(broken.output)
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert "libpq5" not in forgetful_text and forgetful.ok, "the build itself does not notice"
 assert not broken.ok and "libpq.so.5" in broken.output, "the import fails without the run-time library"
 
@@ -211,41 +245,18 @@ assert not broken.ok and "libpq.so.5" in broken.output, "the import fails withou
 explorer = lesson.SizeExplorer([full, slim_single, multi])
 explorer
 
-# %%
-# What choosing an entry in the dropdown does, done from code (so the tests exercise it):
-explorer.show("multi-stage")
-assert explorer.selected == "multi-stage" and explorer.figure is not None
-assert sum(part.size_bytes for part in explorer.parts) == multi.size_bytes
+# %% jupyter={"source_hidden": true}
+# The explorer's chart is the image's layers: they add up to its size.
+assert sum(part.size_bytes for part in lesson.parts_of("multi-stage", multi.info)) == multi.size_bytes
 
 # %% [markdown]
 # ## Self-check
 
 # %%
-quiz_lib = lesson.Quiz(
-    "Why does the runtime stage install libpq5 rather than libpq-dev?",
-    [
-        "libpq-dev does not exist on slim images",
-        "The compiled psycopg2 needs only the shared library; headers and pg_config are for compiling",
-        "libpq5 is newer than libpq-dev",
-    ],
-    answer=1,
-    why="-dev packages carry what a compiler needs; at run time the dynamic loader needs only the .so file.",
-    hints={
-        "libpq-dev does not exist on slim images": "The builder stage installs it on a slim image.",
-        "libpq5 is newer than libpq-dev": "They come from the same source package and version.",
-    },
-)
-quiz_lib
+lesson.self_check("why-libpq5")
 
 # %%
-buckets = ["less than half", "between half and three quarters", "more than three quarters"]
-quiz_share = lesson.Quiz(
-    "Measured above: what share of the full single-stage image did the multi-stage build remove?",
-    buckets,
-    answer=buckets[0] if reduction < 0.5 else buckets[1] if reduction < 0.75 else buckets[2],
-    why=f"Measured here: {reduction:.0%}.",
-)
-quiz_share
+lesson.self_check("share-removed", reduction)
 
 # %% [markdown]
 # ## Recap
@@ -257,15 +268,7 @@ quiz_share
 # * Measured here: the multi-stage image is a fraction of the single-stage one, and the slim
 #   single-stage image sits between the two, as in the article.
 #
-# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
-# [`03-runtime-deps`](../exercises/03-runtime-deps/).
+# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) and
+# [`03-runtime-deps`](../exercises/03-runtime-deps/03-runtime-deps.ipynb).
 # **Next:** [3 · Why a virtualenv](03_virtualenvs.ipynb).
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
-# tests exercise their feedback. Answer them yourself first.
-
-# %%
-for quiz in (quiz_lib, quiz_share):
-    lesson.self_test(quiz)
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

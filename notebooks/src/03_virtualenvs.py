@@ -53,7 +53,6 @@ def listing(image: str) -> dict[str, set[str]]:
 
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 slim_single = lesson.build_variant("slim-single")
 before, after = listing(settings.slim_image), listing(slim_single.tag)
 added_bin, added_site = sorted(after["bin"] - before["bin"]), sorted(after["site"] - before["site"])
@@ -62,7 +61,7 @@ print(f"/usr/local/bin: {len(before['bin'])} entries from the base image, {len(a
 print(f"site-packages: {len(before['site'])} entries from the base image ({', '.join(sorted(before['site']))}), "
       f"{len(added_site)} added by pip")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert {"uvicorn", "alembic"} <= set(added_bin), "pip put the app's commands next to python itself"
 assert any(name.startswith("python") for name in before["bin"]), "/usr/local/bin already held the interpreter"
 assert any(name.startswith("pip") for name in before["site"]), "site-packages already held pip"
@@ -93,10 +92,9 @@ lesson.dockerfile("prefix")
 # its dependency install comes straight from the cache; `prefix` compiles once.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 variants = {name: lesson.build_variant(name) for name in ("usr-local", "multi-stage", "prefix")}
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert all(image.ok for image in variants.values())
 assert variants["usr-local"].step("pip install").cached, "the usr-local builder reuses the slim single-stage layers"
 
@@ -104,7 +102,6 @@ assert variants["usr-local"].step("pip install").cached, "the usr-local builder 
 # ## Measure the copies
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 copied = {name: image.step_layer_bytes("COPY --from=builder") for name, image in variants.items()}
 sizes = lesson.Table(["variant", "layer copied from the builder", "whole image"],
                      formats={"layer copied from the builder": lesson.human_bytes, "whole image": lesson.human_bytes})
@@ -114,7 +111,7 @@ display(sizes)
 lesson.layer_stack([(image.label, lesson.parts_of(name, image.info)) for name, image in variants.items()],
                    title="Three ways to copy the installed packages")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert copied["usr-local"] > copied["multi-stage"], "copying /usr/local drags the interpreter in a second time"
 assert variants["usr-local"].size_bytes > variants["multi-stage"].size_bytes
 assert copied["prefix"] < copied["multi-stage"], "a --prefix tree holds only the packages"
@@ -124,13 +121,12 @@ assert copied["prefix"] < copied["multi-stage"], "a --prefix tree holds only the
 # (`python -m venv` installs it), and that comes along with the rest. Let's weigh it:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 pip_in_venv = lesson.run_in(variants["multi-stage"].tag, "du -sb /opt/venv/lib/python3*/site-packages/pip")
 pip_bytes = sum(lesson.parse_numbers(pip_in_venv.output).values())
 print(f"pip inside the venv: {lesson.human_bytes(pip_bytes)}; "
       f"venv copy minus prefix copy: {lesson.human_bytes(copied['multi-stage'] - copied['prefix'])}")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert pip_bytes > 0
 assert copied["multi-stage"] - copied["prefix"] >= pip_bytes / 2, "most of the difference is the venv's own pip"
 
@@ -145,7 +141,6 @@ assert copied["multi-stage"] - copied["prefix"] >= pip_bytes / 2, "most of the d
 # (its "shebang") shows which Python it will run.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 CHECK = """
 python -c "import fastapi, sqlalchemy, alembic, psycopg2; print('imports: ok')"
 echo "uvicorn: $(uvicorn --version)"
@@ -174,12 +169,11 @@ assert runs["prefix"].fields()["uvicorn script runs with"].startswith("#!/usr/lo
 # slim image already has pip, so:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 trap = lesson.run_in(settings.slim_image, "pip install --no-cache-dir --prefix=/install pip; "
                                           "echo \"files under /install: $(find /install -type f 2>/dev/null | wc -l)\"")
 print(trap.output)
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert "already satisfied" in trap.output.lower()
 assert trap.fields()["files under /install"] == "0", "the requirement never reached the prefix"
 
@@ -189,13 +183,46 @@ assert trap.fields()["files under /install"] == "0", "the requirement never reac
 # pulled in by a tool. The runtime stage then lacks it, and you find out at import time. A venv
 # does not have this problem: it starts empty (apart from pip).
 #
+# <a id="the-prefix-fix"></a>
+# ### The fix: `--ignore-installed`, or `--target`
+#
+# Add `--ignore-installed`: pip then installs every requirement into the prefix, whatever the
+# builder's Python already has. `--target=DIR` avoids the trap too (pip installs into a scratch
+# directory and moves the result into `DIR`, so nothing counts as already there), but it lays the
+# packages out flat, for `PYTHONPATH`, rather than as a `/usr/local`-shaped tree. The probe
+# containers have no network, so the cell below installs pip from the wheel CPython bundles for
+# `ensurepip` rather than from PyPI: first without a fix, then with each, and finally imports pip
+# from the fixed prefix:
+
+# %%
+FIX = """
+offline="--no-cache-dir --no-index --find-links $(python -c 'import ensurepip, os; print(os.path.dirname(ensurepip.__file__))')/_bundled"
+pip install $offline --prefix=/install pip > /dev/null 2>&1
+echo "files under /install, --prefix alone: $(find /install -type f 2>/dev/null | wc -l)"
+pip install $offline --prefix=/fixed --ignore-installed pip > /dev/null 2>&1
+echo "files under /fixed, --prefix --ignore-installed: $(find /fixed -type f 2>/dev/null | wc -l)"
+pip install $offline --target=/target pip > /dev/null 2>&1
+echo "files under /target, --target: $(find /target -type f 2>/dev/null | wc -l)"
+echo "pip imported from: $(PYTHONPATH="$(echo /fixed/lib/python3*/site-packages)" python -c 'import pip; print(pip.__file__)')"
+"""
+fixed = lesson.run_in(settings.slim_image, FIX)
+print(fixed.output)
+
+# %%
+counts = {name.split(",")[0]: value for name, value in fixed.fields().items() if name.startswith("files under")}
+assert counts["files under /install"] == "0", "without the flag, the prefix stays empty"
+assert int(counts["files under /fixed"]) > 0, "--ignore-installed fills the prefix"
+assert int(counts["files under /target"]) > 0, "--target fills its directory too"
+assert fixed.fields()["pip imported from"].startswith("/fixed/"), "and Python imports the package from the prefix"
+
+# %% [markdown]
 # ## Trade-offs
 #
 # | | venv (`/opt/venv`) | `--prefix=/install` | copy `/usr/local` |
 # |---|---|---|---|
 # | what crosses | one folder: your packages + pip | one folder: your packages only | everything, interpreter included |
 # | size | small | smallest | interpreter twice |
-# | isolation from the base's packages | full | none: "already satisfied" skips | none |
+# | isolation from the base's packages | full | none: "already satisfied" skips, unless `--ignore-installed` | none |
 # | `pip list` / `pip freeze` in the image | shows exactly your dependencies | mixed with the base's | mixed |
 # | same Python path needed in both stages | yes | yes | yes |
 #
@@ -205,30 +232,10 @@ assert trap.fields()["files under /install"] == "0", "the requirement never reac
 # ## Self-check
 
 # %%
-quiz_copy = lesson.Quiz(
-    "Without a venv, what else does `COPY --from=builder /usr/local /usr/local` copy besides your packages?",
-    ["Nothing else", "The compiler from the builder stage", "The Python interpreter and its standard library, a second time"],
-    answer=2,
-    why="The official-layout images install CPython under /usr/local; the runtime base already has it, "
-        "so the copy adds a second set of the same files in a new layer.",
-    hints={
-        "Nothing else": "Compare the copied layers above: the /usr/local one is the biggest.",
-        "The compiler from the builder stage": "gcc was installed by apt under /usr/bin and /usr/lib, not /usr/local.",
-    },
-)
-quiz_copy
+lesson.self_check("usr-local-copy")
 
 # %%
-quiz_prefix = lesson.Quiz(
-    "Your builder image already has `packaging` installed, and requirements.txt lists it. "
-    "After `pip install --prefix=/install -r requirements.txt` and `COPY --from=builder /install /usr/local`, "
-    "is `packaging` in the runtime image?",
-    ["Yes, pip always installs into the prefix", "No: pip saw it was already satisfied and skipped it",
-     "Only its scripts"],
-    answer=1,
-    why="--prefix changes where new files go, not what pip considers installed.",
-)
-quiz_prefix
+lesson.self_check("prefix-already-satisfied")
 
 # %% [markdown]
 # ## Recap
@@ -237,18 +244,11 @@ quiz_prefix
 #   what was there; copying it cleanly means copying the interpreter too.
 # * A venv at `/opt/venv` holds every dependency in one folder: `COPY --from=builder /opt/venv
 #   /opt/venv` is exact, at the cost of a copy of pip.
-# * `--prefix` is smaller still, but skips anything the builder already had.
+# * `--prefix` is smaller still, but skips anything the builder already had, unless you add
+#   `--ignore-installed` (or use `--target`).
 # * Builder and runtime must share the Python version and path.
 #
-# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/) and
-# [`03-runtime-deps`](../exercises/03-runtime-deps/).
+# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) and
+# [`03-runtime-deps`](../exercises/03-runtime-deps/03-runtime-deps.ipynb).
 # **Next:** [4 · Slim or Alpine?](04_slim_vs_alpine.ipynb)
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
-# tests exercise their feedback. Answer them yourself first.
-
-# %%
-for quiz in (quiz_copy, quiz_prefix):
-    lesson.self_test(quiz)
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

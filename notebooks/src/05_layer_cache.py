@@ -55,11 +55,10 @@ print("".join(line for line in difflib.unified_diff(right_text.splitlines(True),
 # compiles psycopg2 once):
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 right = lesson.build_variant("multi-stage")
 wrong = lesson.build_variant("wrong-order")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert right.ok and wrong.ok
 assert abs(right.size_bytes - wrong.size_bytes) < 0.05 * right.size_bytes, "the order does not change what ships"
 
@@ -72,7 +71,6 @@ assert abs(right.size_bytes - wrong.size_bytes) < 0.05 * right.size_bytes, "the 
 # afterwards, the cached ones stay.)
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 edit = {"main.py": f"\n# edited for lesson 5 ({uuid.uuid4().hex[:8]})\n"}
 right_after = lesson.build("multi-stage", right_text, label="right order, main.py edited",
                            base_ref=settings.slim_image, edits=edit, throwaway=True)
@@ -81,7 +79,7 @@ wrong_after = lesson.build("wrong-order", wrong_text, label="wrong order, main.p
 unchanged = lesson.build("multi-stage", right_text, label="right order, nothing edited",
                          base_ref=settings.slim_image, throwaway=True)
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert right_after.ok and wrong_after.ok and unchanged.ok
 assert right_after.step("pip install").cached, "right order: the dependency install comes from the cache"
 assert not right_after.step("COPY . .").cached, "right order: the edited source is copied again"
@@ -93,13 +91,11 @@ assert all(step.cached for step in unchanged.steps if not step.instruction.upper
 # Step by step, what came from the cache and how long each step took:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 display(right_after.steps_table())
 display(wrong_after.steps_table())
 assert sum(s.cached for s in right_after.steps) > sum(s.cached for s in wrong_after.steps)
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 lesson.rebuild_times([(image.label, image.result) for image in (unchanged, right_after, wrong_after)],
                      title="Rebuild after editing main.py: where the seconds go")
 
@@ -153,32 +149,6 @@ explorer = lesson.CacheExplorer()
 explorer
 
 # %% [markdown]
-# The next cell drives the explorer from code, as a click would (it is how the automated tests
-# check the explorer's logic). It predicts with the rule above: with the right order, editing
-# `main.py` changes the runtime stage's `COPY . .` and everything after it.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-explorer.choose(order="right", changed="main.py")
-steps = explorer.steps()
-first_miss = max(number for number, instruction in steps if instruction == "COPY . .")
-explorer.predict(rebuilt=[number for number, _ in steps if number >= first_miss])
-outcome = explorer.run()
-
-# %%
-assert outcome.correct, [(row.instruction, row.predicted, row.rebuilt) for row in outcome.mismatches]
-assert "RUN pip install --no-cache-dir -r requirements.txt" not in outcome.rebuilt
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-explorer.choose(order="wrong", changed="README.md")
-explorer.predict(rebuilt=[])
-ignored = explorer.run()
-
-# %%
-assert ignored.correct and ignored.rebuilt == [], "a file .dockerignore excludes never reaches the build"
-
-# %% [markdown]
 # <a id="clean-up-in-the-same-layer"></a>
 # ## Clean up in the same layer
 #
@@ -205,36 +175,10 @@ assert ignored.correct and ignored.rebuilt == [], "a file .dockerignore excludes
 # ## Self-check
 
 # %%
-quiz_reqs = lesson.Quiz(
-    "With the right order, you add one package to requirements.txt and rebuild. What runs again?",
-    [
-        "Only the runtime stage's COPY . .",
-        "COPY requirements.txt, pip install, and every step after them",
-        "Every step, including apt-get install",
-    ],
-    answer=1,
-    why="The COPY of requirements.txt has a new checksum; from there on, every step has a new parent. "
-        "apt-get install comes earlier and stays cached.",
-    hints={
-        "Only the runtime stage's COPY . .": "requirements.txt changed: the COPY that copies it cannot be reused.",
-        "Every step, including apt-get install": "Steps before the first change keep their parents and instructions.",
-    },
-)
-quiz_reqs
+lesson.self_check("requirements-edit")
 
 # %%
-quiz_clean = lesson.Quiz(
-    "`RUN apt-get update && apt-get install -y libpq5` came from the cache, built last month. What is the risk?",
-    [
-        "None: the cache checks the package versions",
-        "The layer still has last month's packages: the cache compares the instruction text, not the mirror",
-        "apt-get fails because its lists are out of date",
-    ],
-    answer=1,
-    why="The instruction text did not change, so the old layer is reused. Rebuild with --no-cache (or "
-        "--pull for a new base) on a schedule to pick up security updates.",
-)
-quiz_clean
+lesson.self_check("stale-apt-layer")
 
 # %% [markdown]
 # ## Recap
@@ -247,14 +191,6 @@ quiz_clean
 # * Layers only add: delete temporary files (apt lists, pip's cache) in the `RUN` that made them.
 # * The cache compares text, not freshness: schedule uncached rebuilds for updates.
 #
-# **Exercise:** [`02-cache-order`](../exercises/02-cache-order/).
+# **Exercise:** [`02-cache-order`](../exercises/02-cache-order/02-cache-order.ipynb).
 # **Next:** [6 · Going further](06_going_further.ipynb).
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
-# tests exercise their feedback. Answer them yourself first.
-
-# %%
-for quiz in (quiz_reqs, quiz_clean):
-    lesson.self_test(quiz)
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

@@ -18,7 +18,7 @@
 # | | |
 # |---|---|
 # | **Time** | about 35 minutes |
-# | **Objectives** | Measure what `.dockerignore` keeps out of the build context. Run the app as a non-root user. Use `--no-install-recommends`, and recognise (and fix) the failure it causes when compiling psycopg2. Measure pip's cache with and without `--no-cache-dir`. Know what BuildKit cache mounts would add, and why this engine cannot show them. |
+# | **Objectives** | Measure what `.dockerignore` keeps out of the build context. Run the app as a non-root user. Use `--no-install-recommends`, and recognise (and fix) the failure it causes when compiling psycopg2. Measure pip's cache with and without `--no-cache-dir`. Know what BuildKit cache mounts add, and what apt needs before its cache mount keeps anything. |
 # | **Key points** | `.dockerignore` decides what leaves your machine, including secrets. A `USER` line costs nothing and removes root from the running app. `--no-install-recommends` trims packages you did not ask for, including some you needed without knowing: name them. In a multi-stage build, caches left in the builder never ship. |
 
 # %%
@@ -39,7 +39,6 @@ settings = lesson.settings
 # (fake) database password.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 workdir = Path(tempfile.mkdtemp(prefix="lpi-lesson6-"))
 project = workdir / "notes-app"
 shutil.copytree(lesson.SAMPLE_APP_DIR, project, ignore=shutil.ignore_patterns("__pycache__"))
@@ -48,7 +47,6 @@ print("the app's .dockerignore:\n" + (project / ".dockerignore").read_text())
 assert (project / ".env").is_file() and (project / ".venv").is_dir()
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 contexts = {"with .dockerignore": lesson.context_size(project, dockerignore=True),
             "without .dockerignore": lesson.context_size(project, dockerignore=False)}
 table = lesson.Table(["context", "files", "bytes sent", "largest top-level entries"],
@@ -71,7 +69,6 @@ assert without_ignore.largest[0][0] in {".venv", ".git"}, "without it, the local
 # without (both are throwaway builds). `COPY . .` copies whatever the context holds:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 multi_text = lesson.variant("multi-stage").dockerfile()
 tidy = lesson.build("multi-stage", multi_text, label="from the working copy, with .dockerignore",
                     base_ref=settings.slim_image, source=project, dockerignore=True, throwaway=True)
@@ -110,7 +107,6 @@ shutil.rmtree(workdir, ignore_errors=True)
 lesson.dockerfile("production")
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 production = lesson.build_variant("production")
 multi = lesson.build_variant("multi-stage")
 whoami = {image.label: lesson.run_in(image.tag, "echo \"uid: $(id -u)\"; echo \"user: $(id -un)\"")
@@ -118,16 +114,20 @@ whoami = {image.label: lesson.run_in(image.tag, "echo \"uid: $(id -u)\"; echo \"
 for label, probe in whoami.items():
     print(f"{label}: {probe.output.strip()}")
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert production.ok, production.error_tail()
 assert whoami[multi.label].fields()["uid"] == "0", "without USER the app runs as root"
-assert whoami[production.label].fields()["uid"] != "0", "with USER app the process is not root"
-assert production.info.user == "app"
+assert whoami[production.label].fields()["uid"] == "10001", "with USER 10001 the process is not root"
+assert production.info.user == "10001", "the image names its user by number"
 
 # %% [markdown]
-# A fixed uid (10001 here) matters on Kubernetes, where `runAsNonRoot` checks the *number*, and
-# when files on a volume must be owned by the app. The app only reads its code, so the files can
-# stay owned by root: the app user can read them but not change them.
+# The Dockerfile creates the user with a fixed uid (10001) and names it by that *number*,
+# `USER 10001`, not `USER app`. Kubernetes' `runAsNonRoot` checks the image's user before it
+# starts the container, and it can only verify a number: with a name, the kubelet refuses to
+# start the pod, because it cannot tell that the name is not root
+# ([Kubernetes: security context](https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)).
+# A fixed uid also matters when files on a volume must be owned by the app. The app only reads its
+# code, so the files can stay owned by root: the app user can read them but not change them.
 
 # %% [markdown]
 # <a id="the-no-install-recommends-trap"></a>
@@ -141,11 +141,10 @@ assert production.info.user == "app"
 lesson.dockerfile("no-recommends-trap")
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 trap = lesson.build_variant("no-recommends-trap")
 print("\n".join(trap.log_lines(r"fatal error|No such file|Failed to build")))
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert not trap.ok, "without libc6-dev, psycopg2 does not compile"
 assert "pip install" in (trap.result.failed_step or "")
 assert any(".h: No such file" in line for line in trap.log_lines(r"No such file")), "gcc is missing a C header"
@@ -157,7 +156,6 @@ assert any(".h: No such file" in line for line in trap.log_lines(r"No such file"
 # recommendations change? Compare the package layers, and the builder's package list, with lesson 2's:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 apt_with = multi.step_layer_bytes("apt-get install -y gcc libpq-dev")
 apt_without = production.step_layer_bytes("--no-install-recommends gcc libc6-dev libpq-dev")
 runtime_with = multi.step_layer_bytes("apt-get install -y libpq5")
@@ -172,7 +170,7 @@ print(f"builder tools layer: {lesson.human_bytes(apt_with)} with recommends, {le
 print(f"runtime libpq5 layer: {lesson.human_bytes(runtime_with)} with recommends, {lesson.human_bytes(runtime_without)} without")
 print(f"{len(only_recommended)} packages came only as recommendations:", ", ".join(only_recommended))
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert apt_without < apt_with, "--no-install-recommends makes the build-tools layer smaller"
 assert runtime_without <= runtime_with
 assert "libc6-dev" in packages["without recommends"], "the fix names libc6-dev explicitly"
@@ -194,7 +192,6 @@ assert only_recommended, "recommends pulled in packages nobody asked for"
 # identical except for `--no-cache-dir`:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 kept_cache = lesson.build_variant("pip-cache-builder")
 no_cache = lesson.build_variant("production-builder")
 layer_kept, layer_none = kept_cache.step_layer_bytes("pip install"), no_cache.step_layer_bytes("pip install")
@@ -220,7 +217,6 @@ assert not any("pip install" in layer.created_by for layer in production.info.la
     "the shipped image never ran pip: the builder's cache cannot reach it"
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 kinds = {path.rsplit("/", 1)[-1]: size for path, size in cache_dirs.items()}
 print("pip's cache here:", ", ".join(f"{name} {lesson.human_bytes(size)}" for name, size in kinds.items()))
 assert "wheels" in kinds, "pip keeps the wheel it built from psycopg2's source"
@@ -236,7 +232,7 @@ if "http-v2" not in kinds and "http" not in kinds:
 # in the discarded builder, as the last assertion shows; the flag then only keeps the builder lean.
 
 # %% [markdown]
-# ## 5. BuildKit cache mounts (not on this engine)
+# ## 5. BuildKit cache mounts
 #
 # BuildKit can give a `RUN` step a cache directory that lives on the build host, outside every
 # layer, and survives between builds:
@@ -248,23 +244,58 @@ if "http-v2" not in kinds and "http" not in kinds:
 # The cache never enters the image (no `--no-cache-dir` needed), and when the install step *does*
 # have to run again, say after a change to `requirements.txt` or with the wrong order from lesson
 # 5, pip finds its downloads and the psycopg2 wheel it built last time, and skips most of the work.
-# The same works for apt (`target=/var/cache/apt`).
 #
-# This engine is Docker 20.10 with the classic builder and no buildx, so it cannot run that line.
-# We try anyway, to see the engine say so:
+# <a id="apt-cache-mounts"></a>
+# ### apt needs two more lines
+#
+# A cache mount on `/var/cache/apt` alone keeps *nothing* on a Debian-based image such as
+# `python:3.13-slim`: the image ships an apt setting, `/etc/apt/apt.conf.d/docker-clean`, that
+# deletes every downloaded `.deb` after each install (the cell below prints it from the slim
+# image). For the mount to pay, the build stage first removes that file and tells apt to keep what
+# it downloads (apt-get keeps downloads by default; the `apt` command does not, hence the
+# `Keep-Downloaded-Packages` line):
+#
+# ```dockerfile
+# RUN rm -f /etc/apt/apt.conf.d/docker-clean \
+#     && echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' > /etc/apt/apt.conf.d/keep-downloads
+# RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+#     --mount=type=cache,target=/var/lib/apt,sharing=locked \
+#     apt-get update \
+#     && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev
+# ```
+#
+# `sharing=locked` makes two builds that need the same cache wait for each other, since apt takes
+# a lock on its directories. The package lists now live in the mounted `/var/lib/apt`, outside the
+# layer, so the `rm -rf /var/lib/apt/lists/*` of the other lessons has nothing left to remove.
+# Do this in the build stage: a later `RUN apt-get install` without the mounts would now leave
+# its `.deb` files in the layer. (Docker's own Dockerfile reference gives the same recipe:
+# [RUN --mount=type=cache, example "cache apt packages"](https://docs.docker.com/reference/dockerfile/#example-cache-apt-packages).)
 
 # %%
-# NBVAL_IGNORE_OUTPUT
+docker_clean = lesson.run_in(settings.slim_image, "cat /etc/apt/apt.conf.d/docker-clean")
+print(docker_clean.output)
+
+# %% jupyter={"source_hidden": true}
+assert docker_clean.ok, "the slim image ships /etc/apt/apt.conf.d/docker-clean"
+assert "/var/cache/apt/archives/*.deb" in docker_clean.output, "it deletes the downloaded packages after each install"
+
+# %% [markdown]
+# Can the engine you are using run `RUN --mount` at all? It depends on its builder, which
+# [lesson 0](00_environment.ipynb) printed: BuildKit runs it, the classic builder cannot. The
+# cell below builds the pip cache mount and prints what the engine answers:
+
+# %%
 mount = lesson.build_variant("buildkit-cache-mount")
 print(mount.result.error)
 
-# %%
+# %% jupyter={"source_hidden": true}
 assert not mount.ok, "the classic builder cannot run RUN --mount"
 assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.result.error or "").lower()
 
 # %% [markdown]
-# With BuildKit (Docker 23+ uses it by default, or `DOCKER_BUILDKIT=1` with buildx installed) the
-# same Dockerfile builds; we cannot measure its gain here, so we do not quote one.
+# With BuildKit (the default builder of `docker build` since Docker Engine 23.0, or
+# `DOCKER_BUILDKIT=1` with buildx installed) the same Dockerfile builds; we have not measured its
+# gain here, so we do not quote one.
 
 # %% [markdown]
 # ## 6. Five more habits, in words
@@ -317,7 +348,7 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # running as non-root cannot write into the image's packages at all). `PYTHONDONTWRITEBYTECODE=1`
 # (set in the production Dockerfile) is not a way to shrink an image: it only stops Python writing
 # new `.pyc` files at run time, and the ones pip made stay. If you want the sources gone rather
-# than the bytecode, there is an optional step in [exercise 04](../exercises/04-smaller-still/): in
+# than the bytecode, there is an optional step in [exercise 04](../exercises/04-smaller-still/04-smaller-still.ipynb): in
 # the build stage, `python -m compileall -b` writes each module's `.pyc` beside its `.py`, where
 # Python imports it when no source is there; then delete the `.py` files and the `__pycache__`
 # folders. Imports stay fast; the price is tracebacks without source lines.
@@ -331,7 +362,7 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # ([lesson 3](03_virtualenvs.ipynb) weighed it). To leave it out, create the venv with
 # `python -m venv --without-pip /opt/venv` and fill it from outside with the base image's own pip:
 # `pip --python /opt/venv/bin/python install --no-cache-dir -r requirements.txt`. The build stage
-# still has pip; the venv you copy does not. [Exercise 04](../exercises/04-smaller-still/) asks for
+# still has pip; the venv you copy does not. [Exercise 04](../exercises/04-smaller-still/04-smaller-still.ipynb) asks for
 # exactly that, among other trims.
 
 # %% [markdown]
@@ -340,7 +371,6 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # Every lesson image on this engine, side by side, and an explorer to look inside any of them:
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 everything = lesson.lesson_images()
 lesson.size_bars([(lesson.VARIANTS[name].label if name in lesson.VARIANTS else name, info.size_bytes)
                   for name, info in everything.items()], title="Every lesson image on this engine")
@@ -356,63 +386,36 @@ explorer = lesson.SizeExplorer()
 explorer
 
 # %%
-# What choosing "production-ready" in the dropdown does, done from code:
-explorer.show("production")
-assert explorer.selected == "production"
-assert sum(part.size_bytes for part in explorer.parts) == production.size_bytes
-assert not any("gcc" in part.label for part in explorer.parts), "no build tools in the production image"
+production_parts = lesson.parts_of("production", everything["production"])
+assert sum(part.size_bytes for part in production_parts) == production.size_bytes
+assert not any("gcc" in part.label for part in production_parts), "no build tools in the production image"
 
 # %% [markdown]
 # ## Self-check
 
 # %%
-quiz_secret = lesson.Quiz(
-    "A `.env` file was copied into an image by `COPY . .`. A later `RUN rm .env` deletes it. Is the secret gone?",
-    ["Yes, the file is gone from the image", "No: it is still in the earlier layer, readable by anyone who pulls the image",
-     "Only if the image is squashed with --squash-all by the registry"],
-    answer=1,
-    why="Layers are only ever added. Keep secrets out of the context with .dockerignore.",
-)
-quiz_secret
+lesson.self_check("deleted-secret")
 
 # %%
-quiz_trap = lesson.Quiz(
-    "After adding --no-install-recommends, `pip install psycopg2` fails with `assert.h: No such file`. The fix?",
-    ["Go back to installing recommends", "Install libc6-dev explicitly", "Use psycopg2-binary in production"],
-    answer=1,
-    why="libc6-dev holds the C library headers gcc needs; it was a recommendation of gcc. Name it.",
-    hints={
-        "Go back to installing recommends": "That works, but brings back everything else too.",
-        "Use psycopg2-binary in production": "psycopg2's own docs advise against psycopg2-binary in production; "
-                                             "and the question is about the missing header.",
-    },
-)
-quiz_trap
+lesson.self_check("missing-assert-h")
 
 # %% [markdown]
 # ## Recap
 #
 # * `.dockerignore` keeps virtualenvs, git history and secrets out of the context, and so out of
 #   every `COPY . .`. Measured above: a context many times smaller, and no password in the image.
-# * `USER app` (with a fixed uid) after the root-only steps: the app runs as non-root for free.
+# * `USER 10001` (a fixed uid, named by number) after the root-only steps: the app runs as
+#   non-root for free, and Kubernetes' `runAsNonRoot` can verify it.
 # * `--no-install-recommends` trims packages; name what you really need (`libc6-dev` for gcc), and
 #   build and run to prove it.
 # * `--no-cache-dir` keeps pip's cache out of the layer; in a multi-stage build it never ships anyway.
 # * BuildKit cache mounts speed up reinstalls without growing the image, on engines that have
-#   BuildKit. This one does not.
+#   BuildKit; for apt, remove `docker-clean` and keep the downloaded packages first.
 # * An exec-form `CMD`, `COPY` rather than `ADD`, no secrets in `ARG` or `ENV`, the `.pyc` files
 #   kept, and no pip in the venv you ship.
 #
-# **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/) and
-# [`05-production-ready`](../exercises/05-production-ready/).
+# **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/04-smaller-still.ipynb) and
+# [`05-production-ready`](../exercises/05-production-ready/05-production-ready.ipynb).
 # Next: [lesson 7, to the bone](07_to_the_bone.ipynb): a final stage with no shell at all.
 # Back to the [list of lessons](README.md).
-
-# %% [markdown]
-# ---
-# *Keeping this notebook honest:* the cell below clicks through the self-checks so the automated
-# tests exercise their feedback. Answer them yourself first.
-
-# %%
-for quiz in (quiz_secret, quiz_trap):
-    lesson.self_test(quiz)
+# **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

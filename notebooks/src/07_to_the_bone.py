@@ -106,6 +106,9 @@ print("$ docker image ls lpi-lesson/*")
 lesson.size_bars([(lesson.VARIANTS[name].label if name in lesson.VARIANTS else name, info.size_bytes)
                   for name, info in shown.items()], title="Every lesson image on this engine")
 
+# %% jupyter={"source_hidden": true}
+assert min(shown, key=lambda name: shown[name].size_bytes) == "bone", "the bone image is the smallest lesson image"
+
 # %%
 ratio = bone.size_bytes / full.size_bytes
 print(f"to the bone: {lesson.human_bytes(bone.size_bytes)} = {ratio:.3f} of the single-stage full image "

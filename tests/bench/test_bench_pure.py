@@ -220,3 +220,39 @@ def test_a_bone_image_that_could_not_be_measured_says_why():
     text = report.render(_results(bone={"dockerfile": "solutions/06-to-the-bone/Dockerfile",
                                         "error": "not measured: solutions/06-to-the-bone/Dockerfile does not exist"}))
     assert "not measured: solutions/06-to-the-bone/Dockerfile does not exist" in text
+
+
+def _checker_measured(ratio: float, rate: float | None, agree: bool, lint: float) -> dict:
+    return {"grade_over_bare": stats.ratio(stats.of([ratio], "s"), stats.of([1.0], "s")).to_dict(),
+            "lint_over_hadolint": stats.ratio(stats.of([lint], "s"), stats.of([1.0], "s")).to_dict(),
+            "classroom": {"jobs": 2, "students": 30, "mix": {}, "passed": 5, "not_graded": 0,
+                          "serial": {"wall_seconds": 90, "submissions_per_minute": 20.0},
+                          "parallel": {"wall_seconds": 50, "submissions_per_minute": rate},
+                          "serial_and_parallel_grades_agree": agree}}
+
+
+def test_the_checker_goals_are_met_only_within_every_limit():
+    from bench import checker_goals
+
+    met = checker_goals.goals(_checker_measured(1.1, 36.0, True, 0.05))
+    assert [goal.id for goal in met] == ["grade-vs-bare", "class-throughput", "lint-vs-hadolint"]
+    assert all(goal.met for goal in met)
+    missed = {goal.id for goal in goals.missed(checker_goals.goals(_checker_measured(1.3, 29.0, True, 1.2)))}
+    assert missed == {"grade-vs-bare", "class-throughput", "lint-vs-hadolint"}
+
+
+def test_a_class_whose_serial_and_parallel_grades_disagree_misses_its_goal_however_fast():
+    from bench import checker_goals
+
+    judged = {goal.id: goal for goal in checker_goals.goals(_checker_measured(1.0, 100.0, False, 0.05))}
+    assert not judged["class-throughput"].met and judged["class-throughput"].value is None
+
+
+def test_nothing_measured_misses_every_checker_goal_and_still_renders():
+    from bench import checker_goals
+
+    measured = {"grade_error": "RuntimeError: no engine", "classroom": {"error": "RuntimeError: no engine"}}
+    measured["goals"] = [goal.to_dict() for goal in checker_goals.goals(measured)]
+    assert not any(goal["met"] for goal in measured["goals"])
+    text = "\n".join(report.checker_goals_section(measured))
+    assert text.count("MISSED") == 3 and "not measured: RuntimeError: no engine" in text

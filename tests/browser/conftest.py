@@ -1,4 +1,4 @@
-"""Fixtures for the browser tests: one JupyterLab over a temp copy of the course, one Chromium.
+"""Fixtures for the browser tests: one JupyterLab over a learner's copy of the course, one Chromium.
 
 The server and the browser live for the whole session (starting them costs seconds, and the
 suite must stay within minutes on two cores); each test gets a fresh browser context and a fresh
@@ -24,7 +24,7 @@ import pytest
 
 from harness_notebooks import HARNESS_FOLDER, write_harness_notebooks
 from labpage import LabPage
-from labserver import REPO_ROOT, WIDGET_MANAGER_EXTENSION, JupyterLabServer, LabServerError, copy_course_tree
+from labserver import REPO_ROOT, WIDGET_MANAGER_EXTENSION, JupyterLabServer, LabServerError, prepare_course
 
 CHROMIUM = Path(os.environ.get("LPI_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -68,9 +68,14 @@ def artifacts_root() -> Path:
 
 
 def _course_copy(prefix: str) -> Path:
-    """A temp copy of the course (see labserver.COURSE_PARTS) plus the harness notebooks."""
-    root = Path(tempfile.mkdtemp(prefix=prefix))
-    copy_course_tree(root)
+    """A learner's copy of the course, as `make lab` prepares it, plus the harness notebooks.
+
+    It lives under ``artifacts/`` (git-ignored) inside the checkout, as ``my-course/`` does, so the
+    exercise notebooks find the course's ``checker/`` by walking up from their folder.
+    """
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir=ARTIFACTS))
+    prepare_course(root)
     write_harness_notebooks(root / HARNESS_FOLDER)
     return root
 

@@ -34,10 +34,23 @@ ax.set_ylabel("MB")
 plt.show()
 '''
 
+#: A build's progress display, held open for a few seconds as a slow build would.
+PROGRESS_CELL = '''\
+import time
+from checker.lesson.progress import BuildProgress
+
+progress = BuildProgress("a slow build", widgets=True)
+for step in range(1, 7):
+    progress.line(f"Step {step}/6 : RUN sleep 1")
+    time.sleep(1)
+summary = progress.finish(ok=True, seconds=6.0, steps=6, cached=0)
+'''
+
 #: Folder of the lab root that holds them.
 HARNESS_FOLDER = "harness_selftest"
 HEALTHY = "healthy.ipynb"
 BROKEN = "raises.ipynb"
+LONG_RUN = "long_run.ipynb"
 
 
 def _notebook(cells) -> nbformat.NotebookNode:
@@ -63,6 +76,13 @@ def write_harness_notebooks(folder: Path) -> Path:
             new_code_cell('print("never reached")'),
         ]
     )
+    # A long notebook whose slow cell sits far above the last one, as in a lesson.
+    filler = [new_markdown_cell("\n\n".join(f"Paragraph {n} of the lesson text." for n in range(12)))]
+    long_run = _notebook(
+        [new_markdown_cell("# A long lesson"), *filler * 3, new_code_cell(PROGRESS_CELL), *filler * 6,
+         new_code_cell('print("the last cell")')]
+    )
+    nbformat.write(long_run, folder / LONG_RUN)
     nbformat.write(healthy, folder / HEALTHY)
     nbformat.write(broken, folder / BROKEN)
     return folder

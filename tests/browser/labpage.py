@@ -114,6 +114,47 @@ class LabPage:
         if path.endswith(".ipynb"):
             self._wait_for_notebook()
 
+    def open_start_page(self) -> Locator:
+        """Open the address `make lab` prints (the server's root, no path); return the rendered page shown."""
+        self.page.goto(self.server.url(""))
+        self.page.locator("#jp-main-dock-panel").wait_for(state="visible", timeout=60_000)
+        rendered = self.page.locator(".jp-MainAreaWidget:not(.lm-mod-hidden) .jp-RenderedMarkdown")
+        rendered.first.wait_for(state="visible", timeout=60_000)
+        return rendered.first
+
+    def follow_link(self, scope: Locator, text: str) -> None:
+        """Click the link reading ``text`` inside ``scope`` (rendered Markdown), as a learner would."""
+        link = scope.locator("a", has_text=text).first
+        link.scroll_into_view_if_needed()
+        link.click()
+
+    def opened_path(self, label: str, timeout_ms: int = 90_000) -> str:
+        """Wait until a tab titled ``label`` opened; return its document's path (relative to the root)."""
+        self.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=label).first.wait_for(timeout=timeout_ms)
+        paths = self.page.evaluate(
+            "() => [...window.jupyterapp.shell.widgets('main')].map(w => w.context ? w.context.path : '')"
+        )
+        return next((path for path in paths if path.rsplit("/", 1)[-1] == label), f"no document {label} in {paths}")
+
+    def wait_for_tab(self, label: str, heading: str, timeout_ms: int = 90_000) -> None:
+        """Wait until a tab titled ``label`` opened, bring it to the front, and wait for ``heading`` in it."""
+        self.opened_path(label, timeout_ms)
+        self.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=label).first.click()
+        self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) h1", has_text=heading).wait_for(timeout=timeout_ms)
+
+    def tab_labels(self) -> list[str]:
+        """The titles of the main area's open tabs."""
+        return [t.strip() for t in self.page.locator("#jp-main-dock-panel .lm-TabBar-tabLabel").all_inner_texts()]
+
+    def save(self) -> None:
+        """File > Save Notebook (what autosave does a little later), then wait until it is saved."""
+        self.menu("File", "Save Notebook")
+        self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").wait_for()
+        self.page.wait_for_function(
+            "() => !document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current.jp-mod-dirty')",
+            timeout=30_000,
+        )
+
     def _wait_for_notebook(self) -> None:
         panel = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
         panel.wait_for(state="visible", timeout=60_000)

@@ -1,21 +1,23 @@
-"""A throwaway JupyterLab server for the browser tests.
+"""A throwaway JupyterLab server for the browser tests, started as `make lab` starts it.
 
-It runs the project's own ``.venv/bin/jupyter lab`` (so the kernel is the venv's ipykernel and the
-widget extension is the one the course ships), on a free localhost port, with a token chosen by
-the test, over a root directory the test owns. Every Jupyter and JupyterLab directory that could
+It runs the command ``scripts/lab.py`` builds for `make lab` (the project's own ``.venv/bin/jupyter
+lab``, the course's ``jupyter-config/``, the start page), over a learner's copy of the course that
+``scripts/lab.py`` prepared in a folder the test owns, on a free localhost port, with a token
+chosen by the test. Every Jupyter and JupyterLab directory that could
 carry state between runs (config, data, runtime, settings, workspaces) points into a temp dir, so
 a learner's own ``~/.jupyter`` never changes what the tests see, and the tests never change it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -23,17 +25,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_lab_script():
+    """``scripts/lab.py`` (what `make lab` runs) as a module."""
+    spec = importlib.util.spec_from_file_location("lpi_lab_script", REPO_ROOT / "scripts" / "lab.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+lab_script = _load_lab_script()
 VENV_JUPYTER = REPO_ROOT / ".venv" / "bin" / "jupyter"
 WIDGET_MANAGER_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 
-# User settings that keep JupyterLab quiet and deterministic for a robot:
-# - no "Would you like to receive Jupyter news?" toast covering the notebook;
-# - every cell stays in the DOM (no windowing), so off-screen outputs can be inspected.
+# The one user setting the robot adds to what `make lab` ships (jupyter-config/): every cell stays
+# in the DOM (no windowing), so off-screen outputs can be inspected. The news pop-up and the
+# Markdown viewer are left to the course's own settings, which the tests check.
 _LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
         "windowingMode": "none",
     },
@@ -98,6 +109,7 @@ class JupyterLabServer:
             raise LabServerError(f"{VENV_JUPYTER} is missing: run `make setup-test` to create the project's venv.")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON"))}
         env.update(write_isolated_dirs(self.state_dir))
+        env = lab_script.jupyter_environment(env)
         env["PATH"] = f"{VENV_JUPYTER.parent}{os.pathsep}{env.get('PATH', '')}"
         for extension in self.disabled_extensions:
             # The learner's own command, at user level, i.e. in our private JUPYTER_CONFIG_DIR only.
@@ -105,8 +117,7 @@ class JupyterLabServer:
                 [str(VENV_JUPYTER), "labextension", "disable", "--level=user", extension],
                 env=env, check=True, capture_output=True, timeout=120,
             )
-        command = [
-            str(VENV_JUPYTER), "lab",
+        command = lab_script.jupyter_command(self.root_dir, [
             "--no-browser",
             "--allow-root",
             "--ServerApp.ip=127.0.0.1",
@@ -114,11 +125,11 @@ class JupyterLabServer:
             "--ServerApp.port_retries=0",
             # jupyter_server 2 spells ServerApp.token this way (the old name is deprecated).
             f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root_dir}",
             "--ServerApp.terminals_enabled=False",
             # Lets the tests read kernel state from the page; learners' `make lab` does not set it.
             "--LabApp.expose_app_in_browser=True",
-        ]
+        ])
+        assert command[0] == str(VENV_JUPYTER), command
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
@@ -182,17 +193,7 @@ class JupyterLabServer:
         self.stop()
 
 
-#: What a learner's checkout needs for the notebooks to run. checker/ is copied too (not linked)
-#: because the notebooks find it by walking up from their folder, and it finds the exercises
-#: next to itself: a link would send the grader back to the real exercises/ folder.
-COURSE_PARTS = ("notebooks", "exercises", "solutions", "sample_app", "checker")
-
-
-def copy_course_tree(destination: Path, parts: tuple[str, ...] = COURSE_PARTS) -> Path:
-    """Copy the learner-facing folders of the repo into ``destination`` (the real files stay untouched)."""
-    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc", ".pytest_cache")
-    for part in parts:
-        source = REPO_ROOT / part
-        if source.exists():
-            shutil.copytree(source, destination / part, ignore=ignore, symlinks=True)
+def prepare_course(destination: Path) -> Path:
+    """A learner's copy of the course in ``destination``, made by `make lab`'s own code (real files untouched)."""
+    lab_script.prepare(destination)
     return destination

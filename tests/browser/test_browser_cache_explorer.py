@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.timeout(1500)]
 
 NOTEBOOK = "notebooks/05_layer_cache.ipynb"
 STEP = re.compile(r"step (\d+): (.*)")
@@ -66,6 +66,36 @@ def test_cache_explorer_is_a_widget_that_follows_choices_and_checks_a_prediction
     shot = lab.shot("explorer-verdict", target=explorer, align="end")
     assert "All your predictions were right" in text, text
     publish_screenshot(shot, "layer-cache-explorer.png")
+
+    # A new prediction makes that verdict stale: it goes, and so does the step table.
+    explorer.locator(".widget-checkbox", has_text=f"step {steps[0][0]}:").locator("input").check()
+    verdict.wait_for(state="detached", timeout=15_000)
+    assert "predictions were" not in explorer.inner_text()
+
+
+def test_run_all_leaves_the_explorer_and_the_self_checks_unanswered(lab):
+    """Nothing in lesson 5 predicts, builds in the explorer or answers a quiz for the learner."""
+    lab.open(NOTEBOOK)
+    lab.run_all(timeout_s=900)
+    assert lab.tracebacks() == []
+    explorer = lab.outputs(lab.cell_containing("explorer = lesson.CacheExplorer()"))
+    assert explorer.locator(".widget-checkbox input:checked").count() == 0, "Run All ticked a prediction"
+    assert "predictions were" not in explorer.inner_text(), "Run All left a verdict nobody asked for"
+    quizzes = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-radio-box")
+    assert quizzes.count() >= 2
+    assert lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-radio-box input:checked").count() == 0
+    page_text = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").inner_text()
+    assert "Right." not in page_text
+
+    # One count per build: its build line and its step table's caption say the same "N of M".
+    lines = dict(re.findall(r"^(.+?) \(lpi-lesson/[^)]*\): built in [^,]+, [^,]+, (\d+ of \d+) steps from cache",
+                            page_text, re.MULTILINE))
+    captions = dict(re.findall(r"^(.+?): (\d+ of \d+) steps from cache$", page_text, re.MULTILINE))
+    shared = set(lines) & set(captions)
+    assert shared, f"no build both printed a line and showed its steps: lines {lines}, tables {captions}"
+    assert {label: lines[label] for label in shared} == {label: captions[label] for label in shared}
+    # One size format: never "1,046 MB" beside "1.0 GB".
+    assert not re.search(r"\d,\d{3} MB", page_text), re.findall(r".{40}\d,\d{3} MB", page_text)
 
 
 def test_when_the_widget_manager_is_disabled_then_the_cache_explorer_check_fails(widgetless_lab):

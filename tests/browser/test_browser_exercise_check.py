@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from labserver import REPO_ROOT
+
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 EXERCISE = "03-runtime-deps"
-NOTEBOOK = f"exercises/{EXERCISE}/{EXERCISE}.ipynb"
 BUTTON = "Check my Dockerfile"
 #: One grading builds and probes an image: generous, because the first build compiles psycopg2.
 CHECK_TIMEOUT_MS = 600_000
@@ -68,12 +69,16 @@ def _check(lab, panel, step: str) -> SeenReport:
 def test_check_button_shows_progress_then_a_scored_report_and_passes_once_fixed(
     lab, lab_root, publish_screenshot
 ):
+    """Opened from the lesson list's link; grades the learner's copy of the Dockerfile, not the course's."""
     dockerfile = lab_root / "exercises" / EXERCISE / "Dockerfile"
-    solution = lab_root / "solutions" / EXERCISE / "Dockerfile"
-    assert dockerfile.is_file() and solution.is_file(), "exercise starter or solution missing from the course copy"
+    solution = REPO_ROOT / "solutions" / EXERCISE / "Dockerfile"
+    assert dockerfile.is_file() and solution.is_file(), "exercise starter (in the copy) or solution (in the repo) missing"
     assert dockerfile.read_text() != solution.read_text(), "the starter already is the solution"
+    course_starter = (REPO_ROOT / "exercises" / EXERCISE / "Dockerfile").read_text()
 
-    lab.open(NOTEBOOK)
+    lab.follow_link(lab.open_start_page(), EXERCISE)
+    lab.wait_for_tab(f"{EXERCISE}.ipynb", "Exercise 03")
+    lab.wait_for_kernel()
     lab.run_all(timeout_s=120)
     assert lab.tracebacks() == []
     panel = lab.outputs(lab.cell_containing("exercise_panel("))
@@ -88,6 +93,7 @@ def test_check_button_shows_progress_then_a_scored_report_and_passes_once_fixed(
     second = _check(lab, panel, "fixed")
     assert second.passed and second.score >= second.pass_mark, second
     assert second.score > first.score
+    assert (REPO_ROOT / "exercises" / EXERCISE / "Dockerfile").read_text() == course_starter, "the course's file is untouched"
 
     report_shot = sorted(lab.artifacts.glob("*-fixed-report.png"))[-1]
     publish_screenshot(report_shot, "exercise-check-passed.png")

@@ -61,3 +61,32 @@ def test_when_widget_extension_is_disabled_then_widget_detector_reports_failure(
     assert report.views == []
     assert any(text.lstrip().startswith("VBox(children=") for text in report.fallbacks), report.fallbacks
     assert "did NOT render" in report.explain()
+
+
+def test_under_run_all_a_builds_progress_bar_is_brought_into_view_and_gone_when_it_ends(lab):
+    """JupyterLab jumps to the last cell on Run All; the running build's bar must be on screen anyway."""
+    from harness_notebooks import HARNESS_FOLDER, LONG_RUN
+
+    lab.open(f"{HARNESS_FOLDER}/{LONG_RUN}")
+    toolbar = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar")
+    toolbar_before = toolbar.bounding_box()
+    lab.menu("Run", "Run All Cells")
+    bar = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-hprogress")
+    bar.first.wait_for(state="visible", timeout=60_000)
+    lab.page.wait_for_timeout(1500)
+    frame = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer").bounding_box()
+    box = bar.first.bounding_box()
+    lab.shot("progress-during-run-all")
+    assert frame and box, "no notebook frame or progress bar"
+    assert toolbar.bounding_box() == toolbar_before, "the scroll moved the page around the notebook (its toolbar)"
+    assert frame["y"] <= box["y"] <= frame["y"] + frame["height"] - box["height"], (
+        f"the progress bar is off screen during the build: bar at y={box['y']:.0f}, notebook shows "
+        f"y={frame['y']:.0f} to {frame['y'] + frame['height']:.0f}"
+    )
+    lab.page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')]"
+        ".some(e => e.innerText.includes('the last cell'))", timeout=60_000)
+    progress_cell = lab.cell_containing("BuildProgress(")
+    text = lab.output_text(progress_cell)
+    assert text.count("a slow build: built") == 1, text
+    assert bar.count() == 0 or not bar.first.is_visible(), "the bar stays after the build ended"

@@ -56,13 +56,15 @@ def test_size_explorer_is_a_widget_and_redraws_when_another_image_is_chosen(less
     options = dropdown.locator("option").all_inner_texts()
     assert len(options) >= 3, options
     drawn = explorer.locator(".widget-output")
-    # The next cell selected the multi-stage image from code: its layers are drawn.
-    drawn.locator(".jp-RenderedImage img").first.wait_for()
+    # Run All chose nothing for the learner: no image selected, nothing drawn.
+    assert dropdown.evaluate("select => select.selectedIndex") == -1, "Run All selected an image"
+    assert drawn.locator(".jp-RenderedImage img").count() == 0, "Run All drew a chart nobody asked for"
+    dropdown.select_option(index=0)
+    drawn.locator(".jp-RenderedImage img").first.wait_for(timeout=60_000)
     before = drawn.inner_text()
     lesson.shot("size-explorer-before", target=explorer)
 
-    current = dropdown.evaluate("select => select.selectedIndex")
-    other = next(index for index in range(len(options)) if index != current)
+    other = len(options) - 1
     dropdown.select_option(index=other)
     lesson.page.wait_for_function(
         "([element, before]) => element.innerText !== before && element.querySelector('.jp-RenderedImage img')",

@@ -224,3 +224,46 @@ def test_when_hadolint_fails_on_a_line_no_instruction_holds_then_the_file_wide_f
     # Without spans (a caller that has no model) hadolint's DL1000 comes back as it was.
     findings = hadolint.run_hadolint(ISSUE_UNREADABLE)
     assert [f.rule for f in findings] == ["DL1000"]
+
+
+# -- same-line duplicates folded into one finding ---------------------------------------------
+
+
+def test_when_a_course_rule_and_its_hadolint_twin_flag_one_line_then_one_finding_names_both_with_the_stricter_severity():
+    from checker.hadolint_reconcile import fold
+
+    course = [Finding("LPI017", "style", 3, "ADD copies local files: use COPY.", "course", "Use COPY."),
+              Finding("LPI006", "warning", 5, "pip keeps its cache.", "course", "Add --no-cache-dir."),
+              Finding("LPI013", "warning", 0, "No .dockerignore.", "course")]
+    hadolint_findings = [Finding("DL3020", "error", 3, "Use COPY instead of ADD.", "hadolint"),
+                         Finding("DL3042", "warning", 5, "Avoid the pip cache.", "hadolint"),
+                         Finding("DL3042", "warning", 9, "Avoid the pip cache.", "hadolint"),  # no twin on line 9
+                         Finding("DL3008", "info", 5, "Pin versions.", "hadolint")]  # not the same reason
+    folded = fold(course, hadolint_findings)
+    by_line = {(f.line, f.rule): f for f in folded}
+    assert len(folded) == 5
+    add = by_line[(3, "DL3020")]  # hadolint's is stricter: it is the one kept
+    assert (add.severity, add.same_as, add.source) == ("error", "LPI017", "hadolint")
+    assert add.message.endswith("(same as LPI017, which rates it style)")
+    cache = by_line[(5, "LPI006")]  # a tie keeps the course's, with its hint
+    assert (cache.severity, cache.same_as, cache.hint) == ("warning", "DL3042", "Add --no-cache-dir.")
+    assert cache.message.endswith("(same as DL3042, which rates it warning)")
+    assert by_line[(9, "DL3042")].same_as is None and by_line[(5, "DL3008")].same_as is None
+    assert by_line[(0, "LPI013")].same_as is None
+
+
+@pytest.mark.parametrize("fixture, course_rule, hadolint_rule", [
+    ("LPI017/bad-add-local-files.Dockerfile", "LPI017", "DL3020"),
+    ("LPI014/bad-aws-keys.Dockerfile", "LPI014", "DL3064"),
+    ("LPI009/bad-latest.Dockerfile", "LPI009", "DL3007"),
+    ("LPI006/bad-builder-home-copied-with-its-cache.Dockerfile", "LPI006", "DL3042"),
+])
+def test_real_hadolint_and_the_course_rules_give_one_finding_per_line_and_reason(fixture, course_rule, hadolint_rule):
+    findings = lint(Path(__file__).parent.parent / "fixtures" / "rules" / fixture).findings
+    pair = {course_rule, hadolint_rule}
+    folded = [f for f in findings if {f.rule, f.same_as} == pair]
+    assert folded, f"no finding names both {pair}: {[(f.line, f.rule, f.same_as) for f in findings]}"
+    for finding in folded:
+        on_line = [f.rule for f in findings if f.line == finding.line and f.rule in pair]
+        assert len(on_line) == 1, f"line {finding.line} still has both: {on_line}"
+        assert "(same as " in finding.message

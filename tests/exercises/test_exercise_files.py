@@ -193,3 +193,82 @@ def test_the_capstone_solution_ships_a_dockerignore_and_the_context_takes_it(tmp
     assert (solution / ".dockerignore").is_file()
     context = exercises.assemble_context(solution, tmp_path / "ctx")
     assert (context / ".dockerignore").read_text() == (solution / ".dockerignore").read_text()
+
+
+def test_the_capstone_hints_lines_are_the_ones_the_solution_uses():
+    from checker.lesson.exercise import hint_levels
+    from exercise_hints import CAPSTONE, hint_listings
+
+    solution = (ROOT / "solutions/05-production-ready/Dockerfile").read_text()
+    level2 = dict(hint_levels(CAPSTONE))["Level 2"]
+    useradd = level2.split("(`", 1)[1].split("`)", 1)[0]
+    assert useradd.startswith("useradd ") and f"RUN {useradd}" in solution
+    assert "`USER 10001`" in level2 and "\nUSER 10001\n" in solution
+    healthcheck = hint_listings(CAPSTONE, "Level 3")[0].strip()
+    assert healthcheck.startswith("HEALTHCHECK ")
+    assert healthcheck.split(" CMD ", 1)[1] in solution
+
+
+def test_when_a_learner_copies_the_capstone_hints_dockerignore_then_lpi013_passes(tmp_path):
+    from checker.lint import lint
+    from exercise_hints import capstone_answer_from_hints
+
+    answer = capstone_answer_from_hints(tmp_path / "answer")
+    context = exercises.assemble_context(answer, tmp_path / "ctx")
+    result = lint(context / "Dockerfile", context_dir=context, with_hadolint=False)
+    assert result.rule_results["LPI013"].passed, result.rule_results["LPI013"]
+
+
+def test_when_the_hints_dockerignore_lacks_a_line_lpi013_names_it(tmp_path):
+    # The guard the test above relies on: the same answer minus `venv` fails, so LPI013 did read the hint's file.
+    from checker.lint import lint
+    from exercise_hints import capstone_answer_from_hints
+
+    answer = capstone_answer_from_hints(tmp_path / "answer")
+    ignore = answer / ".dockerignore"
+    ignore.write_text("\n".join(line for line in ignore.read_text().splitlines() if line != "venv") + "\n")
+    context = exercises.assemble_context(answer, tmp_path / "ctx")
+    result = lint(context / "Dockerfile", context_dir=context, with_hadolint=False)
+    assert not result.rule_results["LPI013"].passed
+
+
+def test_a_docker_run_with_a_glob_in_the_exercises_text_runs_it_through_a_shell():
+    # `docker run IMAGE du -sh dir/*` cannot work: docker execs du directly, so no shell in the container expands the *.
+    texts = [p for e in EXERCISES for p in (e / "README.md", e / "hints.md")]
+    runs = [line for path in texts for line in path.read_text().splitlines() if "docker run" in line and "*" in line]
+    assert runs, "exercise 04 shows how to weigh each package with docker run"
+    for line in runs:
+        command = line.split("docker run", 1)[1]
+        assert "sh -c '" in command and command.index("sh -c '") < command.index("*"), line
+
+
+def size_limit_in_words(ratio: float) -> str:
+    """How a README states ``max_ratio_to_reference``: "at most 25 % larger" or "at most 0.93 times"."""
+    return f"at most {round((ratio - 1) * 100)} % larger" if ratio > 1 else f"at most {ratio:.2f} times"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=NAMES)
+def test_each_readme_states_the_pass_mark_and_size_limit_its_rubric_grades(exercise):
+    from checker import rubric as rubrics
+
+    loaded = rubrics.load(exercise / "rubric.toml")
+    readme = " ".join((exercise / "README.md").read_text().split())
+    mark = f"The pass mark is {loaded.pass_score:g} of {loaded.max_score:g} points"
+    percent = f"The pass mark is {rubric(exercise)['rubric']['pass_mark']:g} % of the points"
+    assert mark in readme or percent in readme, f"{exercise.name}: README must say '{mark}' (or '{percent}')"
+    for check in loaded.checks:
+        ratio = (check.params or {}).get("max_ratio_to_reference") if check.id == "image_size" else None
+        if ratio:
+            assert size_limit_in_words(float(ratio)) in readme, f"{exercise.name}: the size limit {ratio}"
+
+
+@pytest.mark.parametrize("exercise", NAMES)
+def test_an_exercise_notebook_neither_names_its_solution_nor_sends_the_learner_to_itself(exercise):
+    import json
+
+    notebook = ROOT / "exercises" / exercise / f"{exercise}.ipynb"
+    text = "".join("".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"]
+                   if cell["cell_type"] == "markdown")
+    assert f"solutions/{exercise}" not in text, "the solution's path is on the learner's first screen"
+    assert f"in `{exercise}.ipynb`" not in text, "the notebook tells the learner to go to the notebook they are in"
+    assert f"python -m checker check {exercise}" in text, "the terminal equivalent of the check button is shown"

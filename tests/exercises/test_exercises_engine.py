@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from checker import classroom, exercises
+from exercise_hints import CAPSTONE, capstone_answer_from_hints
 
 pytestmark = pytest.mark.docker
 
@@ -23,9 +24,14 @@ WRONG = ROOT / "tests" / "exercises" / "wrong"
 EXERCISES = sorted(p.parent.name for p in (ROOT / "exercises").glob("[0-9][0-9]-*/rubric.toml"))
 
 
-def answers(exercise: str) -> dict[str, Path]:
-    """Student name -> folder holding the answer (Dockerfile and maybe .dockerignore)."""
+def answers(exercise: str, scratch: Path) -> dict[str, Path]:
+    """Student name -> folder holding the answer (Dockerfile and maybe .dockerignore).
+
+    Exercise 05 also gets the answer its hints lead to, written under ``scratch``.
+    """
     found = {"solution": ROOT / "solutions" / exercise, "starter": ROOT / "exercises" / exercise}
+    if exercise == CAPSTONE.name:
+        found["followed-the-hints"] = capstone_answer_from_hints(scratch / "followed-the-hints")
     for folder in sorted((WRONG / exercise).glob("*/")):
         if (folder / "Dockerfile").is_file():
             found[f"wrong-{folder.name}"] = folder
@@ -44,7 +50,7 @@ def graded(tmp_path_factory, docker_client):
     def grade(exercise: str) -> dict[str, classroom.StudentResult]:
         if exercise not in _graded:
             submissions = tmp_path_factory.mktemp(f"class-{exercise}")
-            for student, folder in answers(exercise).items():
+            for student, folder in answers(exercise, tmp_path_factory.mktemp(f"hints-{exercise}")).items():
                 (submissions / student).mkdir()
                 for name in exercises.SUBMISSION_FILES:
                     if (folder / name).is_file():
@@ -68,6 +74,13 @@ def explain(result: classroom.StudentResult) -> str:
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_the_solution_scores_full_marks(graded, exercise):
     result = graded(exercise)["solution"]
+    assert result.status == "graded", explain(result)
+    assert result.passed and result.score == result.max_score > 0, explain(result)
+
+
+def test_following_the_capstones_hints_scores_full_marks(graded):
+    # The hint's .dockerignore once lacked venv, **/__pycache__ and .pytest_cache: LPI013 failed, two points below the pass mark.
+    result = graded(CAPSTONE.name)["followed-the-hints"]
     assert result.status == "graded", explain(result)
     assert result.passed and result.score == result.max_score > 0, explain(result)
 

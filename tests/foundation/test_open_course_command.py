@@ -44,9 +44,9 @@ def test_make_lab_serves_the_lab_page_with_the_lessons():
             except OSError:
                 time.sleep(1)
         assert "JupyterLab" in page, "the /lab page never answered"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=10) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/notebooks?token={token}", timeout=10) as response:
             listing = response.read().decode()
-        assert "00_environment.ipynb" in listing, "the lab does not open on notebooks/"
+        assert "00_environment.ipynb" in listing, "the lab does not serve the learner's copy (my-course/) with notebooks/"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

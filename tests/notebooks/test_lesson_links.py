@@ -9,6 +9,7 @@ of the markdown cell. These tests read files only: no engine, no kernel.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -83,7 +84,8 @@ def test_a_made_up_anchor_or_lesson_is_reported_missing():
 
 
 def _pages_with_links() -> list[Path]:
-    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "notebooks" / "README.md"]
+    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "notebooks" / "README.md",
+            REPO / "notebooks" / "QUICK_REFERENCE.md"]
 
 
 @pytest.mark.parametrize("page", _pages_with_links(), ids=lambda p: str(p.relative_to(REPO)))
@@ -100,3 +102,60 @@ def test_section_links_between_lessons_resolve(notebook):
     links = [link for cell in cells if cell.cell_type == "markdown" for link in _MARKDOWN_LINK.findall(cell.source)]
     problems = [problem for link in links if (problem := link_problem(link, notebook.parent))]
     assert not problems, problems
+
+
+# --- every link a learner can click in `make lab`'s copy of the course ----------------------------
+
+_ANY_MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_HTML_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""")
+
+
+def _lab_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lpi_lab_script", REPO / "scripts" / "lab.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _markdown_texts(rel: str) -> list[str]:
+    """The Markdown a learner reads in one file of the copy: a notebook's markdown cells, or a .md file."""
+    path = REPO / rel
+    if path.suffix == ".ipynb":
+        return [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"]
+    return [path.read_text(encoding="utf-8")] if path.suffix == ".md" else []
+
+
+def copy_link_problems(files: set[str]) -> list[str]:
+    """Relative links in the copy's Markdown that do not open a file of the copy (``files``: its paths)."""
+    problems = []
+    for rel in sorted(files):
+        for text in _markdown_texts(rel):
+            for link in [*_ANY_MARKDOWN_LINK.findall(text), *_HTML_HREF.findall(text)]:
+                if re.match(r"^[a-z]+:|^#", link):
+                    continue  # a web address, or an anchor in the same page
+                target = link.partition("#")[0]
+                resolved = (Path("/") / rel).parent.joinpath(target).resolve().relative_to("/").as_posix()
+                if resolved not in files:
+                    where = "a folder (JupyterLab opens nothing)" if (REPO / resolved).is_dir() else "not in the copy"
+                    problems.append(f"{rel}: ({link}) is {where}")
+    return problems
+
+
+def test_every_relative_link_in_the_learners_copy_opens_a_file_of_the_copy():
+    """The lesson list, the lessons, the exercises: `make lab` serves exactly these files."""
+    files = set(_lab_script().course_files())
+    assert {"notebooks/README.md", "notebooks/00_environment.ipynb", "exercises/01-multi-stage/01-multi-stage.ipynb",
+            "exercises/01-multi-stage/Dockerfile", "sample_app/requirements.txt"} <= files
+    problems = copy_link_problems(files)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_link_to_a_folder_or_outside_the_copy_is_reported():
+    files = {"notebooks/README.md", "notebooks/00_environment.ipynb"}
+    problems = copy_link_problems(files)  # the real README links exercises that this small set lacks
+    assert any("not in the copy" in problem for problem in problems), problems
+    assert copy_link_problems(set()) == []

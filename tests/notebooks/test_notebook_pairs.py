@@ -68,14 +68,18 @@ def test_each_lesson_opens_with_time_objectives_and_key_points_and_closes_with_a
     assert "../exercises/" in markdown, f"{notebook.name} links no exercise"
 
 
+#: A call that measures on the engine: what it returns is asserted on, in its cell or the next one.
+_MEASURES = re.compile(r"lesson\.(build_variant|build|run_in)\(")
+
+
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
-def test_every_cell_showing_measurements_is_followed_by_an_assertion(notebook):
-    """A cell marked NBVAL_IGNORE_OUTPUT shows measured values: it or the next code cell asserts."""
+def test_every_cell_that_builds_or_probes_is_followed_by_an_assertion(notebook):
+    """nbval runs the lessons in lax mode (outputs are not compared): the assertions are the check."""
     code = [cell.source for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code"]
     unchecked = [
-        source.splitlines()[1] if len(source.splitlines()) > 1 else source
+        source.splitlines()[0]
         for i, source in enumerate(code)
-        if "# NBVAL_IGNORE_OUTPUT" in source
+        if _MEASURES.search(source)
         and "assert " not in source
         and not (i + 1 < len(code) and "assert " in code[i + 1])
     ]
@@ -83,34 +87,7 @@ def test_every_cell_showing_measurements_is_followed_by_an_assertion(notebook):
 
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
-def test_every_self_check_is_exercised_by_the_notebook_itself(notebook):
+def test_every_lesson_ends_with_a_self_check(notebook):
+    """The self-checks are defined in checker/lesson/quizzes.py and answered in test_self_checks.py."""
     source = (SOURCES / f"{notebook.stem}.py").read_text()
-    quizzes = set(re.findall(r"^(\w+) = lesson\.Quiz\(", source, re.MULTILINE))
-    out_of_sight = re.findall(r"^lesson\.self_check\(\"([^\"]+)\"", source, re.MULTILINE)
-    assert quizzes or out_of_sight, f"{notebook.name} has no self-check"
-    # A self-check defined in checker/lesson/quizzes.py is answered by the test below, never by the notebook.
-    assert not quizzes or not out_of_sight, f"{notebook.name} mixes both ways of defining self-checks"
-    tested = set(re.findall(r"lesson\.self_test\((\w+)\)", source))
-    loops = re.findall(r"for quiz in \(([^)]*)\):\s*\n\s*lesson\.self_test\(quiz\)", source)
-    for group in loops:
-        tested |= {name.strip() for name in group.split(",") if name.strip()}
-    assert quizzes <= tested, f"{notebook.name}: self-checks never exercised: {sorted(quizzes - tested)}"
-
-
-def test_the_generated_table_of_contents_is_current():
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        import update_lesson_toc
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
-    assert update_lesson_toc.main(["--check"]) == 0, "run `python scripts/update_lesson_toc.py`"
-
-
-def test_the_self_checks_defined_out_of_sight_give_feedback_and_pass_only_their_answer():
-    from checker import lesson
-    from checker.lesson.quizzes import self_check_names
-
-    used = {name for twin in TWINS for name in re.findall(r"^lesson\.self_check\(\"([^\"]+)\"", twin.read_text(), re.MULTILINE)}
-    assert used and used <= set(self_check_names())
-    for name in self_check_names():
-        lesson.self_test(lesson.self_check(name))
+    assert re.search(r"^lesson\.self_check\(", source, re.MULTILINE), f"{notebook.name} has no self-check"

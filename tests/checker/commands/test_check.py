@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -34,3 +35,36 @@ def test_when_grading_cannot_happen_then_grade_output_still_gets_the_error_repor
     assert completed.stderr.startswith("lean-check grade: ") and len(completed.stderr.splitlines()) == 1
     report = json.loads(output.read_text())
     assert report["status"] == "error" and report["error"] in completed.stderr
+
+
+def test_check_says_which_dockerignore_the_answers_context_gets_and_never_the_sample_apps(tmp_path):
+    from checker.commands.check import dockerignore_note
+
+    assert (ROOT / "sample_app" / ".dockerignore").is_file(), "the sample app has its own .dockerignore"
+    (tmp_path / "Dockerfile").write_text("FROM python:3.13-slim\n")
+    note = dockerignore_note(tmp_path)
+    assert note.startswith(f"{tmp_path / '.dockerignore'} does not exist, so the build context has no .dockerignore")
+    assert "the sample app's own one is not used" in note
+    assert dockerignore_note(tmp_path / "Dockerfile") == note, "a Dockerfile's path names its folder"
+    (tmp_path / ".dockerignore").symlink_to(ROOT / "sample_app" / ".dockerignore")
+    assert "is a symbolic link, which is not copied" in dockerignore_note(tmp_path)
+    (tmp_path / ".dockerignore").unlink()
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    assert dockerignore_note(tmp_path) == (f"the build context uses {tmp_path / '.dockerignore'} (the sample app's own "
+                                           ".dockerignore is not used for your answer).")
+
+
+def test_check_prints_the_dockerignore_note_before_grading_unless_quiet(tmp_path, monkeypatch, capsys):
+    from checker import exercises
+    from checker.commands import check
+    from checker.report import Report
+
+    (tmp_path / "Dockerfile").write_text("FROM python:3.13-slim\n")
+    monkeypatch.setattr(exercises, "grade_answer", lambda *args, **kwargs: Report(
+        dockerfile="Dockerfile", context=".", rubric="r", rubric_path="r.toml", status="passed", passed=True))
+    args = argparse.Namespace(exercise="01", folder=tmp_path, quiet=False, timeout=None, no_keep=True, format="json",
+                              output=tmp_path / "report.json", command="check")
+    assert check.run(args) == 0
+    assert capsys.readouterr().err == f"lean-check check: {check.dockerignore_note(tmp_path)}\n"
+    args.quiet = True
+    assert check.run(args) == 0 and capsys.readouterr().err == ""

@@ -35,7 +35,7 @@ def test_when_json_is_asked_then_the_output_is_the_result_as_json(tmp_path: Path
     data = json.loads(done.stdout)
     assert done.returncode == 1 and data["passed"] is False
     assert {"LPI009", "LPI011", "LPI012", "LPI013"} <= {f["rule"] for f in data["findings"]}
-    assert any(f["source"] == "hadolint" for f in data["findings"])
+    assert any(f["source"] == "hadolint" or (f["same_as"] or "").startswith("DL") for f in data["findings"])
 
 
 def test_when_the_dockerfile_does_not_exist_then_lint_exits_2_with_one_sentence(tmp_path: Path):

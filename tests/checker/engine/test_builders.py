@@ -51,7 +51,8 @@ def test_when_limits_are_given_to_build_then_they_override_the_settings(monkeypa
     assert request["deadline_s"] == 7
 
 
-def test_the_classic_builder_is_the_one_chosen_today():
+def test_the_classic_builder_is_chosen_when_the_settings_ask_for_it(monkeypatch):
+    monkeypatch.setenv("LPI_BUILDER", "classic")
     assert isinstance(builders.choose_builder(course_settings.load()), builders.ClassicBuilder)
 
 

@@ -105,6 +105,11 @@ def test_when_a_step_fails_then_the_score_is_zero_with_the_failing_step_and_its_
     assert "no such package: definitely-missing" in report.build.log_tail
     assert "did not build" in report.verdict and report.image is None
     assert not report.check("builds").passed
+    # Nothing on the image was judged, and a course rule that holds is no tick beside 0 points.
+    on_the_image = [check for check in report.checks if check.kind == "dynamic" and check.id != "builds"]
+    assert on_the_image and {check.not_judged for check in on_the_image} == {"the image did not build"}
+    assert all(check.not_judged for check in report.checks if check.passed), report.summary()
+    assert report.to_fix[0].id == "builds" and not {c.id for c in report.to_fix} & {c.id for c in report.unjudged_checks}
 
 
 def test_when_the_cmd_is_single_quoted_then_docker_builds_it_as_shell_form_and_lpi011_says_why(graded):
@@ -116,7 +121,9 @@ def test_when_the_cmd_is_single_quoted_then_docker_builds_it_as_shell_form_and_l
     assert "health" in failed(report), "the shell looks for a program named '[uvicorn,': the app never starts"
 
 
-def test_when_the_dockerfile_needs_buildkit_then_the_report_says_so(graded):
+def test_when_the_classic_builder_meets_buildkit_syntax_then_the_report_says_so(graded, monkeypatch):
+    # Every engine still runs the classic builder; with BuildKit this syntax builds (test_buildkit_engine).
+    monkeypatch.setenv("LPI_BUILDER", "classic")
     report = graded("buildkit-cache-mount-fail")
     assert report.score == 0 and not report.build.ok
     assert "BuildKit" in report.build.buildkit_note and "RUN --mount" in report.build.buildkit_note
@@ -228,6 +235,7 @@ def normalise(report: dict) -> dict:
                 check[key] = kind(check[key])
     build = report["build"]
     build["seconds"] = kind(build["seconds"])
+    build["builder"] = kind(build["builder"])  # buildkit or classic: the engine under test decides
     build["steps"] = shape(build["steps"])
     image = report["image"]
     for key, value in list(image.items()):

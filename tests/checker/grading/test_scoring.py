@@ -76,3 +76,45 @@ def test_a_spec_built_by_hand_without_its_entry_is_resolved_from_the_catalogue()
     the_rubric = Rubric(title="t", path=Path("r.toml"), pass_mark=50, checks=(spec,))
     report = scored(the_rubric, linted=lint(DOCKERFILE, with_hadolint=False))
     assert report.check("LPI012").passed and report.check("LPI012").hint == catalog.get("LPI012").fix
+
+
+def test_when_the_build_failed_then_checks_that_could_not_run_and_rules_that_hold_are_not_judged():
+    # LPI012 holds on DOCKERFILE; LPI011 fails on it (shell-form CMD); the image never existed.
+    linted = lint("FROM python:3.13-slim\nUSER app\nCMD python app.py\n", with_hadolint=False)
+    the_rubric = rubric({"id": "builds", "points": 5}, {"id": "health", "points": 3}, {"id": "LPI012", "points": 1},
+                        {"id": "LPI011", "points": 1})
+    report = scored(the_rubric, {"builds": Outcome(False, "The build failed at `RUN exit 3`.")}, linted,
+                    gate="The image did not build.", short="the image did not build")
+    states = {check.id: (check.passed, check.not_judged) for check in report.checks}
+    assert states == {"builds": (False, None), "health": (False, "the image did not build"),
+                      "LPI012": (True, "the image did not build"), "LPI011": (False, None)}
+    assert [check.id for check in report.to_fix] == ["builds", "LPI011"]
+    assert [check.id for check in report.unjudged_checks] == ["health", "LPI012"]
+    assert report.score == 0 and report.to_dict()["checks"][1]["not_judged"] == "the image did not build"
+
+
+def test_when_the_engine_could_not_measure_then_the_check_is_not_judged_and_not_a_failure_to_fix():
+    from checker.checks.base import not_run
+
+    the_rubric = rubric({"id": "builds", "points": 1}, {"id": "no_compilers", "points": 1})
+    unread = "the image's filesystem could not be read: export failed"
+    report = scored(the_rubric, {"builds": Outcome(True, "ok"), "no_compilers": not_run(unread)})
+    check = report.check("no_compilers")
+    assert (check.passed, check.points, check.not_judged) == (False, 0, unread)
+    assert report.failed_checks == [] and report.to_fix == []
+
+
+def test_a_finding_folded_from_hadolint_still_counts_for_the_hadolint_check():
+    folded = Finding(rule="LPI006", severity="warning", line=2, message="pip keeps its cache (same as DL3042, which "
+                     "rates it warning)", source="course", hint="", same_as="DL3042")
+    linted = dataclasses.replace(lint(DOCKERFILE, with_hadolint=False), findings=(folded,))
+    report = scored(rubric({"id": "hadolint", "points": 1, "fail_on": ["warning"]}), linted=linted)
+    assert not report.check("hadolint").passed and "line 2 DL3042" in report.check("hadolint").message
+
+
+def test_a_hadolint_finding_kept_over_its_course_twin_is_named_by_its_own_id():
+    kept = Finding(rule="DL3020", severity="error", line=3, message="Use COPY (same as LPI017, which rates it style)",
+                   source="hadolint", hint="", same_as="LPI017")
+    linted = dataclasses.replace(lint(DOCKERFILE, with_hadolint=False), findings=(kept,))
+    check = scored(rubric({"id": "hadolint", "points": 1}), linted=linted).check("hadolint")
+    assert not check.passed and check.message.startswith("line 3 DL3020: Use COPY")

@@ -17,8 +17,8 @@ FACADE = {
     "VARIANTS", "Variant", "add_developer_clutter", "article", "base_images", "breakdown", "breakdown_table",
     "build", "build_variant", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "parse_numbers",
-    "parts_of", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars",
-    "stage", "temporary_context", "value_bars", "variant",
+    "parts_of", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars", "stage",
+    "temporary_context", "value_bars", "variant", "without_host_files",
 }
 
 

@@ -123,3 +123,89 @@ def test_an_export_without_its_manifest_or_a_layer_is_an_engine_error_not_a_cras
     broken = io.BytesIO(_tar([("manifest.json", json.dumps([{"Config": "c.json", "Layers": ["x/layer.tar"]}]).encode())]))
     with pytest.raises(EngineError, match="lacks the layer"):
         probe.read_saved(broken)
+
+
+# ----------------------------------------------------------------------------------------------
+# what a scan keeps: facts by the layers' digests, entries by blob digest (no engine: the export is faked)
+
+
+@pytest.fixture
+def exports(tmp_path, monkeypatch):
+    """Point the cache at ``tmp_path``, forget the process's copies, and fake ``docker save``.
+
+    ``exports.streams`` maps an image id to the bytes its export gives; ``exports.calls`` counts exports.
+    """
+    import contextlib
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(probe, "_BY_IMAGE", {})
+    monkeypatch.setattr(probe, "_BY_CHAIN", {})
+
+    class Exports:
+        streams: dict[str, bytes] = {}
+        calls: list[str] = []
+
+    @contextlib.contextmanager
+    def saved_image(image_id):
+        Exports.calls.append(image_id)
+        yield io.BytesIO(Exports.streams[image_id])
+
+    monkeypatch.setattr(probe.engine, "saved_image", saved_image)
+    Exports.streams, Exports.calls = {}, []
+    return Exports
+
+
+def _diff_ids(layer_tars):
+    return tuple("sha256:" + hashlib.sha256(layer).hexdigest() for layer in layer_tars)
+
+
+def test_when_an_image_with_the_same_layers_was_measured_before_then_it_is_not_exported_again(exports, monkeypatch):
+    exports.streams["sha256:first"] = _saved(LAYERS, STEPS, oci=False).getvalue()
+    first = probe.scan_layers("sha256:first", diff_ids=_diff_ids(LAYERS), budget_bytes=10**7)
+    monkeypatch.setattr(probe, "_BY_IMAGE", {})
+    monkeypatch.setattr(probe, "_BY_CHAIN", {})  # a new process: only the disk copy is left
+
+    again = probe.scan_layers("sha256:regraded", diff_ids=_diff_ids(LAYERS), budget_bytes=10**7)
+
+    assert exports.calls == ["sha256:first"], "the rebuilt image (new id, same layers) was exported again"
+    assert again.from_cache and not first.from_cache
+    assert (again.layers, again.wasted_files, again.final_bytes, again.kept_by_layer) == \
+        (first.layers, first.wasted_files, first.final_bytes, first.kept_by_layer)
+
+
+def test_when_the_export_names_blobs_by_digest_then_a_layer_read_before_is_not_parsed_again(exports, monkeypatch):
+    monkeypatch.setattr(probe, "_KEEP_ENTRIES_ABOVE", 0)
+    parsed = []
+    real_entries = probe.layer_entries
+    monkeypatch.setattr(probe, "layer_entries", lambda layer: parsed.append(1) or real_entries(layer))
+    exports.streams["sha256:base"] = _saved(LAYERS[:2], STEPS[:2], oci=True).getvalue()
+    exports.streams["sha256:child"] = _saved(LAYERS, STEPS, oci=True).getvalue()
+    probe.scan_layers("sha256:base", diff_ids=_diff_ids(LAYERS[:2]), budget_bytes=10**7)
+    parsed.clear()
+
+    child = probe.scan_layers("sha256:child", diff_ids=_diff_ids(LAYERS), budget_bytes=10**7)
+
+    assert len(parsed) == 2, "only the two layers the base image lacks are parsed"
+    assert child.wasted_files == probe.read_saved(_saved(LAYERS, STEPS, oci=True)).wasted_files
+
+
+def test_the_layers_cache_stays_within_its_budget_least_recently_used_first(exports, tmp_path):
+    for number in range(6):
+        layers = [_tar([(f"file-{number}", b"x" * (number + 1))])]
+        exports.streams[f"sha256:{number}"] = _saved(layers, ["RUN x"], oci=False).getvalue()
+        probe.scan_layers(f"sha256:{number}", diff_ids=_diff_ids(layers), budget_bytes=600)
+    kept = list((tmp_path / "lean-python-images" / "layers" / "chains").iterdir())
+    assert 0 < len(kept) < 6 and sum(path.stat().st_size for path in kept) <= 600
+    assert probe.chain_key(_diff_ids([_tar([("file-5", b"x" * 6)])])) + ".json" in {path.name for path in kept}, \
+        "the newest is kept"
+
+
+def test_a_cancelled_scan_raises_and_keeps_nothing(exports, tmp_path):
+    import threading
+
+    exports.streams["sha256:img"] = _saved(LAYERS, STEPS, oci=False).getvalue()
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(probe.ScanCancelled):
+        probe.scan_layers("sha256:img", diff_ids=_diff_ids(LAYERS), cancel=cancel, budget_bytes=10**7)
+    assert not (tmp_path / "lean-python-images" / "layers").exists()

@@ -38,6 +38,9 @@ def graded_report() -> Report:
                         "The extension needs the library.", "notebooks/02_multi_stage.ipynb#runtime-libraries-only"),
             CheckResult("LPI012", "Run as a non-root user", "static", True, 1.0, 1.0, "No problem found.",
                         "Add USER app.", "Root is risky.", "notebooks/06_going_further.ipynb#run-as-a-non-root-user"),
+            CheckResult("healthcheck", "The image declares a HEALTHCHECK", "dynamic", False, 0.0, 0.0,
+                        "The final image declares no HEALTHCHECK.", "Add a HEALTHCHECK.", "Platforms read it.",
+                        "notebooks/06_going_further.ipynb#health-checks"),
         ],
         findings=[
             Finding("LPI003", "warning", 19, "the final stage never installs libpq5.", "course", "Install libpq5."),
@@ -69,14 +72,16 @@ def graded_report() -> Report:
 
 
 def build_failed_report() -> Report:
+    """A build that failed: the build check failed, the rest not judged (one course rule holds, one fails with a
+    finding folded from hadolint), a file-level finding, and a tail that repeats the lines that explain it."""
     return Report(
         dockerfile="submission/Dockerfile",
         context="submission",
         rubric="Exercise",
         rubric_path="rubric.toml",
         score=0.0,
-        max_score=20.0,
-        pass_score=14.0,
+        max_score=25.0,
+        pass_score=17.5,
         passed=False,
         status="failed",
         verdict="Score 0: The image did not build (failing step: `RUN exit 3`).",
@@ -84,11 +89,27 @@ def build_failed_report() -> Report:
             CheckResult("builds", "The image builds", "dynamic", False, 0.0, 15.0,
                         "The build failed at `RUN exit 3`: The command '/bin/sh -c exit 3' returned a non-zero code: 3",
                         "Read the failing step.", "Nothing else counts.", "notebooks/02_multi_stage.ipynb", True),
+            CheckResult("app_imports", "The app's modules import in the image", "dynamic", False, 0.0, 3.0,
+                        "Not checked: the image did not build.", "Install libpq5 in the runtime stage.",
+                        "Imports prove the copy is complete.", "notebooks/02_multi_stage.ipynb", True,
+                        not_judged="the image did not build"),
             CheckResult("LPI001", "Build in one stage, run in another", "static", True, 0.0, 5.0, "No problem found.",
-                        "Use two stages.", "Smaller images.", "notebooks/02_multi_stage.ipynb"),
+                        "Use two stages.", "Smaller images.", "notebooks/02_multi_stage.ipynb",
+                        not_judged="the image did not build"),
+            CheckResult("LPI006", "Keep pip's download cache out of the final image", "static", False, 0.0, 2.0,
+                        "line 2: pip install keeps its download cache in /root/.cache/pip (same as DL3042).",
+                        "Add --no-cache-dir.", "Caches weigh.", "notebooks/04_smaller_still.ipynb"),
+        ],
+        findings=[
+            Finding("LPI013", "warning", 0, "The build context has no .dockerignore.", "course", "Add a .dockerignore."),
+            Finding("LPI006", "warning", 2, "pip install keeps its download cache in /root/.cache/pip (same as DL3042).",
+                    "course", "Add --no-cache-dir.", "DL3042"),
         ],
         build=BuildSummary(ok=False, seconds=3.25, error="The command '/bin/sh -c exit 3' returned a non-zero code: 3",
-                           failed_step="RUN exit 3", log_tail="checking\nno such package", steps=[],
+                           failed_step="RUN exit 3",
+                           log_tail=("Reading package lists...\nchecking\n\n\nnote: this error comes from a subprocess\n"
+                                     "E: Unable to locate package libpq-devel\n\nnote: this error comes from a subprocess\n"
+                                     "no such package\n"), steps=[],
                            error_lines=["Reading package lists...", "E: Unable to locate package libpq-devel"],
                            cause="apt_package", hint="apt does not know that package name: check its spelling."),
         run_id="g-test-run-2",

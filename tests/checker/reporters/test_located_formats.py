@@ -149,3 +149,47 @@ def test_lean_check_lint_prints_each_located_format(tmp_path, fmt):
         assert all(GNU_LINE.match(line) for line in done.stdout.splitlines())
     else:
         assert done.stdout.startswith("::")
+
+
+def test_a_file_level_finding_is_line_1_with_the_same_note_in_text_json_gnu_and_sarif():
+    report = build_failed_report()  # LPI013: the build context has no .dockerignore (line 0 in the model)
+    note = WHOLE_FILE_NOTE
+    text_line = next(line for line in render(report, "text").splitlines() if "LPI013" in line)
+    assert text_line.strip().startswith("line 1 LPI013") and note in text_line
+    finding = next(f for f in json.loads(render(report, "json"))["findings"] if f["rule"] == "LPI013")
+    assert (finding["line"], finding["whole_file"]) == (1, True)
+    gnu_line = next(line for line in render(report, "gnu").splitlines() if "LPI013" in line)
+    assert gnu_line.startswith("submission/Dockerfile:1:1: warning: LPI013") and note in gnu_line
+    result = next(r for r in sarif.to_sarif(report)["runs"][0]["results"] if r["ruleId"] == "LPI013")
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    assert result["properties"]["wholeFile"] is True and note in result["message"]["text"]
+    on_a_line = next(f for f in json.loads(render(report, "json"))["findings"] if f["rule"] == "LPI006")
+    assert (on_a_line["line"], on_a_line["whole_file"]) == (2, False)
+
+
+def test_sarif_uris_are_relative_to_the_folder_it_ran_in_through_a_uri_base_id(tmp_path):
+    inside = tmp_path / "repo" / "exercises" / "01"
+    inside.mkdir(parents=True)
+    outside = tmp_path / "elsewhere" / "Dockerfile"
+    for path, expected in (
+            ("submission/Dockerfile", {"uri": "submission/Dockerfile", "uriBaseId": sarif.SRCROOT}),
+            (str(inside / "Dockerfile"), {"uri": "exercises/01/Dockerfile", "uriBaseId": sarif.SRCROOT}),
+            (str(outside), {"uri": outside.as_uri()})):
+        assert sarif.artifact_location(path, tmp_path / "repo") == expected, path
+    report = graded_report()
+    report.dockerfile = str(inside / "Dockerfile")
+    document = sarif.to_sarif(report, root=tmp_path / "repo")
+    validate(document)
+    run = document["runs"][0]
+    assert run["originalUriBaseIds"] == {sarif.SRCROOT: {"uri": (tmp_path / "repo").resolve().as_uri() + "/"}}
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == {
+        "exercises/01/Dockerfile"}
+
+
+def test_the_lint_text_view_puts_a_file_level_finding_on_line_1_with_the_same_note(bad_lint):
+    whole = [f for f in bad_lint.findings if f.whole_file]
+    assert whole, "the fixture needs a file-level finding"
+    text = bad_lint.summary()
+    for finding in whole:
+        assert f"{bad_lint.path}:1  {finding.severity:<7}  {finding.rule:<7}  {finding.message} {WHOLE_FILE_NOTE}" in text
+    assert f"{bad_lint.path}:0 " not in text

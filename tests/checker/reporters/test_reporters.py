@@ -87,7 +87,7 @@ def test_junit_and_classroom_count_the_unscored_findings_without_changing_the_po
 def test_junit_output_is_well_formed_and_has_no_ansi_or_control_characters():
     xml_text = render(graded_report(), "junit")
     root = ET.fromstring(xml_text)
-    assert root.tag == "testsuite" and root.get("failures") == "2" and root.get("tests") == "5"
+    assert root.tag == "testsuite" and root.get("failures") == "2" and root.get("tests") == "6"
     assert "\x1b" not in xml_text and "\x07" not in xml_text
     failure = root.find("testcase/failure[@type='app_imports']")
     assert failure is not None and "<red & bold>" in failure.get("message")
@@ -145,3 +145,59 @@ def test_in_a_notebook_lesson_links_start_from_the_notebooks_folder(monkeypatch,
     html_text = report._repr_html_()
     assert f"href='{base}{lesson}'" in html_text
     assert (REPO_ROOT / folder / base / lesson.partition("#")[0]).resolve().is_file()
+
+
+@pytest.mark.parametrize("fmt", HUMAN_FORMATS + ("json",))
+def test_a_check_that_was_not_judged_says_so_and_is_neither_a_pass_nor_a_failure(fmt):
+    text = _readable(build_failed_report(), fmt)
+    assert "the image did not build" in text, fmt
+    assert ('"not_judged": "the image did not build"' if fmt == "json" else "not judged") in text.lower(), fmt
+
+
+def test_not_judged_rows_carry_no_tick_and_what_to_fix_lists_only_judged_failures_build_first():
+    report = build_failed_report()
+    text = render(report, "text")
+    rows = {line.split()[1]: line.split()[0] for line in text.splitlines() if line.startswith("  ") and "/" in line
+            and line.split()[0] in {"PASS", "FAIL", "INFO", "----"}}
+    assert rows == {"builds": "FAIL", "app_imports": "----", "LPI001": "----", "LPI006": "FAIL"}
+    fix = text.split("What to fix:")[1].split("\n\n")[0]
+    assert [line.split(":")[0] for line in fix.splitlines() if line.startswith("- ")] == ["- builds", "- LPI006"]
+    terminal_text = render(report, "terminal")
+    assert "✔" not in terminal_text, "a rule that holds while the build failed is no tick beside 0 points"
+    assert "✘ app_imports" not in terminal_text and "✘ LPI001" not in terminal_text
+    root = ET.fromstring(render(report, "junit"))
+    assert (root.get("failures"), root.get("skipped")) == ("3", "2")  # builds, LPI006 and the unscored LPI013
+    assert [case.get("name").split(":")[0] for case in root if case.find("skipped") is not None] == ["app_imports", "LPI001"]
+    payload = json.loads(base64.b64decode(render(report, "classroom")))
+    assert [t["message"] for t in payload["tests"] if t["name"].startswith("LPI001")] == [
+        "Not judged: the image did not build (on its own it finds no problem)."]
+
+
+@pytest.mark.parametrize("fmt", ["text", "terminal", "markdown", "html"])
+def test_a_zero_point_advice_row_shows_an_advice_mark_not_a_tick_or_a_cross(fmt):
+    report = graded_report()
+    row = next(line for line in render(report, fmt).replace("</tr>", "\n").splitlines() if "healthcheck" in line)
+    assert "advice" in row.lower() or "INFO" in row, row
+    assert not any(mark in row for mark in ("PASS", "FAIL", "✔", "✘", "✅", "❌", "&#10004;", "&#10008;")), row
+
+
+def test_the_build_tail_repeats_no_line_and_the_cause_comes_before_the_lines():
+    from checker.reporters import build_tail
+
+    build = build_failed_report().build
+    assert build_tail(build) == ["checking", "", "note: this error comes from a subprocess", "", "no such package"]
+    text = render(build_failed_report(), "text")
+    section = text.split("Build failed after")[1]
+    for line in ("E: Unable to locate package libpq-devel", "note: this error comes from a subprocess"):
+        assert section.count(line) == 1, line
+    cause = section.index("Likely cause:")
+    assert cause < section.index("The lines that explain it:") < section.index("Last lines of that step")
+
+
+def test_a_report_read_back_from_its_json_renders_the_same_in_every_format():
+    from checker.report import Report
+
+    for make in (graded_report, build_failed_report, error_report, unscored_error_report):
+        again = Report.from_dict(json.loads(render(make(), "json")))
+        for fmt in FORMATS:
+            assert render(again, fmt) == render(make(), fmt), (make.__name__, fmt)

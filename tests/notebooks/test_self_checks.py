@@ -1,0 +1,98 @@
+"""The lessons read as lessons: self-checks defined out of sight, answered only here, scaffolding hidden.
+
+Issue 22: a Run All must not answer a quiz or drive an explorer for the learner, and the cells
+that only assert (for nbval) are collapsed. No engine: the quizzes are built from fake measurements,
+the lessons are read as files.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from checker import lesson
+from checker.lesson.explorers import CacheExplorer
+from checker.lesson.layers import Part
+from checker.lesson.quiz import Quiz, inline_markdown, plain_text, self_test
+from checker.lesson.quizzes import self_check_names
+
+REPO = Path(__file__).resolve().parents[2]
+LESSONS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+_USED = re.compile(r"""lesson\.self_check\(\s*["']([^"']+)["']""")
+#: Fake measurements for the self-checks whose answer is measured.
+MEASURED = {
+    "largest-own-layer": ([Part("RUN pip install -r requirements.txt", 90, False), Part("COPY . .", 5, False),
+                           Part("RUN apt-get install gcc", 20, False), Part("WORKDIR /app", 0, False)],),
+    "share-removed": (0.8,),
+}
+
+
+def _code(notebook: Path) -> list[nbformat.NotebookNode]:
+    return [cell for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize("name", self_check_names())
+def test_every_self_check_gives_feedback_for_each_option_and_passes_only_its_answer(name):
+    quiz = lesson.self_check(name, *MEASURED.get(name, ()))
+    self_test(quiz)
+    assert quiz.choice.value is None, "self_test leaves it unanswered"
+    quiz.choose(quiz.answer)
+    assert quiz.check() and "Right" in quiz.feedback.value
+
+
+def test_a_measured_self_check_follows_the_measurement():
+    assert lesson.self_check("largest-own-layer", *MEASURED["largest-own-layer"]).answer.startswith("RUN pip")
+    assert lesson.self_check("share-removed", 0.3).answer == "less than half"
+    with pytest.raises(KeyError, match="no self-check named"):
+        lesson.self_check("no-such-check")
+
+
+def test_every_self_check_is_used_by_a_lesson_and_every_lesson_uses_known_ones():
+    used = [name for notebook in LESSONS for cell in _code(notebook) for name in _USED.findall(cell.source)]
+    assert sorted(used) == sorted(self_check_names()), "each self-check appears once in the lessons"
+
+
+def test_quiz_text_renders_markdown_and_options_show_no_marks():
+    quiz = Quiz("Does `COPY` add a **layer**?", ["`COPY` *does*", "no"], answer=0, why="It *does*: `COPY . .`.")
+    assert [label for label, _ in quiz.choice.options] == ["COPY does", "no"]
+    assert "<code>COPY</code>" in quiz.box.children[0].value and "<b>layer</b>" in quiz.box.children[0].value
+    quiz.choose(0)
+    assert quiz.check() and "<code>COPY . .</code>" in quiz.feedback.value and "`" not in quiz.feedback.value
+    assert inline_markdown("a <b> 2*3") == "a &lt;b&gt; 2*3" and plain_text("**x** `y`") == "x y"
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_no_lesson_answers_drives_or_shows_test_scaffolding(notebook):
+    sources = "\n".join(cell.source for cell in _code(notebook))
+    for scaffolding in ("self_test(", ".choose(", ".predict(", ".run()", ".show(", "lesson.Quiz(", "answer=",
+                        "NBVAL_IGNORE_OUTPUT", "from code"):
+        assert scaffolding not in sources, f"{notebook.name} has {scaffolding!r} in a code cell"
+    markdown = " ".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells)
+    assert "Keeping this notebook honest" not in markdown
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_cells_that_only_assert_are_collapsed(notebook):
+    def only_asserts(source: str) -> bool:
+        statements = [line for line in source.splitlines() if line.strip() and not line.startswith((" ", "#"))]
+        return bool(statements) and all(line.startswith("assert ") for line in statements)
+
+    shown = [cell.source[:80] for cell in _code(notebook)
+             if only_asserts(cell.source) and not cell.metadata.get("jupyter", {}).get("source_hidden")]
+    assert not shown, f"{notebook.name}: assertion cells left open: {shown}"
+
+
+def test_cache_explorer_forgets_its_result_when_an_input_changes():
+    explorer = CacheExplorer()
+    explorer.outcome = object()  # type: ignore[assignment]  (as after a run)
+    explorer.choose(changed="README.md")
+    assert explorer.outcome is None
+    explorer.outcome = object()  # type: ignore[assignment]
+    explorer.predict(rebuilt=[next(iter(explorer.checkboxes))])
+    assert explorer.outcome is None
+    explorer.outcome = object()  # type: ignore[assignment]
+    explorer.choose(order="wrong")
+    assert explorer.outcome is None
