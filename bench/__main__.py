@@ -25,7 +25,7 @@ from . import measure, report
 from .lab import BENCH_LABEL, Lab, machine
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("sizes", "bound", "import", "rebuild", "checker")
+SECTIONS = ("sizes", "bound", "import", "bone", "rebuild", "checker")
 BENCH_BUDGET_S = 20 * 60
 
 
@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         if "import" not in skip and "reference" in built:
             say("2b. import time with and without .pyc")
             _section(results, "import", lambda: measure.import_time(lab, results, built))
+        if "bone" not in skip:
+            say("2c. the bone image (solutions/06-to-the-bone)")
+            _section(results, "bone", lambda: measure.bone(lab, results, built))
         if "rebuild" not in skip:
             say("3. rebuild cost")
             _section(results, "rebuild", lambda: measure.rebuilds(lab, results, warm="reference" in built))
@@ -145,6 +148,8 @@ def _goals(results: dict, ci_requested: bool) -> list[goal_rules.Goal]:
                            bound.get("reference_over_bound"), 1.05, "the reference Dockerfile (sample_app/Dockerfile)"),
         goal_rules.size_ratio_goal(0.15, bound.get("reference_over_full"), bound.get("best_over_full"),
                                    best_name if sizes.get("best", {}).get("size") else None),
+        goal_rules.at_most("bone-vs-full", "bone image / single-stage full image <= 0.08",
+                           (results.get("bone") or {}).get("over_full"), 0.08, "solutions/06-to-the-bone/Dockerfile"),
         goal_rules.at_most("bench-duration", "bench wall time without --ci-cost (s) <= 1200", results.get("bench_s"),
                            BENCH_BUDGET_S, "this run, sections 1-4 without the opt-in class throughput (make bench's own part)"),
     ]

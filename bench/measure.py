@@ -387,3 +387,57 @@ def signature_of(fn) -> str:
         return str(inspect.signature(fn))
     except (TypeError, ValueError):
         return "?"
+
+
+# -- 2c: the bone image (exercise 06's reference answer, lesson 7) -----------------------------
+
+
+def bone(lab: Lab, results: dict, built: dict[str, Built], runs: int = SLOW_RUNS) -> None:
+    """solutions/06-to-the-bone beside the reference: size, its ratios, import time, cold start to /health 200.
+
+    Builds the reference and the single-stage full image itself (from cache) when the sizes
+    section did not run, so ``--skip sizes,bound,import,rebuild,checker`` measures this part alone.
+    """
+    path = REPO / "solutions" / "06-to-the-bone" / "Dockerfile"
+    rel = path.relative_to(REPO).as_posix()
+    out: dict = {"dockerfile": rel, "note": f"cold start: container start to the first GET /health 200, {runs} runs "
+                 "each, the bone image and the reference alternating; import time as in 2b, measured here for both"}
+    results["bone"] = out
+    if not path.is_file():
+        out["error"] = f"not measured: {rel} does not exist"
+        return
+    context = lab.stage(APP, "bone")
+    for name, text in (("reference", (APP / "Dockerfile").read_text()), ("single-full", (APP / "Dockerfile.single").read_text())):
+        if name not in built:
+            lab.log(f"  {name} (from cache, for the bone image's ratios)")
+            built[name] = lab.build(name, context, text)
+    lab.log(f"  bone image {rel}")
+    image = built["bone"] = lab.build("bone", context, path.read_text())
+    full, reference = built["single-full"], built["reference"]
+    bound_bytes = (results.get("bound") or {}).get("bytes")
+    if bound_bytes is None:
+        base = probes.scan_layers(engine.image_info(lab.settings.slim_image).id)
+        try:
+            bound_bytes = lower_bound(base.size_bytes, len(base.layers), reference.layers).bytes
+        except BoundError as exc:
+            out["bound_error"] = str(exc)
+    out.update({"size_bytes": image.size_bytes, "reference_bytes": reference.size_bytes, "full_bytes": full.size_bytes,
+                "over_full": image.size_bytes / full.size_bytes, "over_reference": image.size_bytes / reference.size_bytes,
+                "bound_bytes": bound_bytes, "over_bound": image.size_bytes / bound_bytes if bound_bytes else None})
+    lab.log("  import time: bone, then reference")
+    try:
+        out["import_time"] = import_times(lab, image.tag).to_dict()
+        out["reference_import_time"] = import_times(lab, reference.tag).to_dict()
+    except BenchError as exc:
+        out["import_error"] = str(exc).splitlines()[0]
+    starts: dict[str, list[float]] = {"bone": [], "reference": []}
+    try:
+        for n in range(runs):
+            lab.log(f"  cold start {n + 1}/{runs}: bone, then reference")
+            starts["bone"].append(lab.serve_and_probe(image.tag))
+            starts["reference"].append(lab.serve_and_probe(reference.tag))
+    except BenchError as exc:
+        out["start_error"] = str(exc).splitlines()[0]
+    if starts["bone"] and starts["reference"]:
+        out["cold_start"] = {name: stats.of(values, "s").to_dict() for name, values in starts.items()}
+        out["cold_start"]["ratio"] = stats.ratio(stats.of(starts["bone"], "s"), stats.of(starts["reference"], "s")).to_dict()

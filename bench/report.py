@@ -111,6 +111,8 @@ def render(results: dict) -> str:
             add(f"| without / with | {format_stat(Stat.from_dict(imp['ratio']))} |")
         add("")
 
+    _bone(results.get("bone") or {}, add)
+
     reb = results.get("rebuild") or {}
     add("### 3. Rebuild cost")
     add("")
@@ -199,6 +201,34 @@ def _classroom(room: dict) -> str:
             parts.append(f"{key}: {value}")
     parts.append(f"whole script {format_value(room.get('seconds', 0), 's')}")
     return "; ".join(parts)
+
+
+def _bone(bone: dict, add) -> None:
+    """The bone image's rows (section 2c): size and ratios, import time, cold start beside the reference."""
+    if not bone:
+        return
+    add(f"The bone image (`{bone.get('dockerfile')}`, lesson 7; {bone.get('note', '')}):")
+    add("")
+    if "error" in bone:
+        add(bone["error"])
+        add("")
+        return
+    starts = bone.get("cold_start") or {}
+    add("| Figure | Bone image | Reference |")
+    add("|---|---|---|")
+    add(f"| size | {format_bytes(bone['size_bytes'])} | {format_bytes(bone['reference_bytes'])} |")
+    add(f"| / single-stage full image ({format_bytes(bone['full_bytes'])}) | {_ratio(bone.get('over_full'))} | "
+        f"{_ratio(bone['reference_bytes'] / bone['full_bytes'])} |")
+    bound = bone.get("bound_bytes")
+    add(f"| / lower bound ({format_bytes(bound) if bound else 'not computed'}) | {_ratio(bone.get('over_bound'))} | "
+        f"{_ratio(bone['reference_bytes'] / bound) if bound else '–'} |")
+    add(f"| `import main` | {_stat(bone.get('import_time'), 'not measured: ' + bone.get('import_error', ''))} | "
+        f"{_stat(bone.get('reference_import_time'), 'not measured')} |")
+    add(f"| cold start to first /health 200 | {_stat(starts.get('bone'), 'not measured: ' + bone.get('start_error', ''))} | "
+        f"{_stat(starts.get('reference'), 'not measured')} |")
+    if starts.get("ratio"):
+        add(f"| cold start, bone / reference | {format_stat(Stat.from_dict(starts['ratio']))} | |")
+    add("")
 
 
 def checker_goals_section(measured: dict) -> list[str]:

@@ -258,3 +258,44 @@ def _missing_assert_h() -> Quiz:
                                                  "and the question is about the missing header.",
         },
     )
+
+
+# --- lesson 7 -----------------------------------------------------------------------------------
+
+@_self_check("no-shell-debug")
+def _no_shell_debug() -> Quiz:
+    return Quiz(
+        "The bone image misbehaves in staging and you want to look at its files. "
+        "`docker exec -it app sh` fails: no shell. What do you do?",
+        ["Add busybox to the final stage for good, so the next time is easier",
+         "Build the debug stage (`docker build --target rootfs`) or attach a toolbox (`docker debug`, `kubectl debug`)",
+         "Switch the final stage back to the slim image"],
+        answer=1,
+        why="The debug stage holds the same files plus a shell, and an attached toolbox brings its own: "
+            "the image you ship stays without one.",
+        hints={
+            "Add busybox to the final stage for good, so the next time is easier":
+                "That ships a shell to production again, the very thing the final stage left out.",
+            "Switch the final stage back to the slim image":
+                "That changes the image you are trying to debug, and gives up what you measured.",
+        },
+    )
+
+
+@_self_check("bone-security-fix")
+def _bone_security_fix() -> Quiz:
+    return Quiz(
+        "A fix for OpenSSL is published. How does the bone image get it?",
+        ["`apt-get upgrade` in the running container",
+         "Rebuild the image: the builder installs the fixed package and the final stage copies it",
+         "It cannot: an image without a package manager never gets fixes"],
+        answer=1,
+        why="With no package manager, an image is replaced, never patched: rebuild (with `--pull` and without "
+            "the cache for that layer), then redeploy.",
+        hints={
+            "`apt-get upgrade` in the running container":
+                "There is no apt (and no shell) in the image, and a container's changes die with it anyway.",
+            "It cannot: an image without a package manager never gets fixes":
+                "The fix reaches it the way everything else did: through the build stages.",
+        },
+    )

@@ -73,7 +73,8 @@ class Variant:
     summary: str
     text: str = ""
     source_file: str | None = None
-    """A file of sample_app/ to build instead of ``text`` (the course's own starting point)."""
+    """A file to build instead of ``text``, relative to sample_app/ (the course's own starting point,
+    or ``../solutions/...`` when a lesson builds an exercise's reference answer)."""
     target: str | None = None
 
     def dockerfile(self) -> str:
@@ -209,6 +210,12 @@ VARIANTS: dict[str, Variant] = {
                 "the builder stage when pip keeps its cache", _PIP_CACHE, target="builder"),
         Variant("buildkit-cache-mount", "BuildKit cache mount", "slim", "06",
                 "RUN --mount=type=cache: needs BuildKit", _BUILDKIT_CACHE_MOUNT),
+        Variant("bone", "to the bone, FROM scratch", "slim", "07",
+                "solutions/06-to-the-bone/Dockerfile: only what the app needs, no shell, no package manager",
+                source_file="../solutions/06-to-the-bone/Dockerfile"),
+        Variant("bone-rootfs", "to the bone, its rootfs stage (debug)", "slim", "07",
+                "the stage that assembles /rootfs: the same files, plus the builder's shell to look at them",
+                source_file="../solutions/06-to-the-bone/Dockerfile", target="rootfs"),
         Variant("alpine-multi", "alpine, multi-stage + venv", "alpine", "04",
                 "the multi-stage build on python:*-alpine (musl)", _ALPINE_MULTI),
     )

@@ -416,5 +416,6 @@ lesson.self_check("missing-assert-h")
 #
 # **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/04-smaller-still.ipynb) and
 # [`05-production-ready`](../exercises/05-production-ready/05-production-ready.ipynb).
+# Next: [lesson 7, to the bone](07_to_the_bone.ipynb): a final stage with no shell at all.
 # Back to the [list of lessons](README.md).
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

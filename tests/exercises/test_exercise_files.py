@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = sorted(p.parent for p in (ROOT / "exercises").glob("[0-9][0-9]-*/rubric.toml"))
 WRONG = ROOT / "tests" / "exercises" / "wrong"
 NAMES = [p.name for p in EXERCISES]
-EXPECTED = ["01-multi-stage", "02-cache-order", "03-runtime-deps", "04-smaller-still", "05-production-ready"]
+EXPECTED = ["01-multi-stage", "02-cache-order", "03-runtime-deps", "04-smaller-still", "05-production-ready",
+            "06-to-the-bone"]
 
 
 def rubric(exercise: Path) -> dict:
@@ -37,7 +38,7 @@ def wrong_answers() -> list[Path]:
     return sorted(p.parent for p in WRONG.glob("*/*/Dockerfile"))
 
 
-def test_the_five_exercises_exist_in_teaching_order():
+def test_the_six_exercises_exist_in_teaching_order():
     assert NAMES == EXPECTED
 
 
@@ -85,7 +86,9 @@ def test_course_dockerfiles_declare_the_python_version_before_the_first_from(pat
     dockerfile = parse(path.read_text())
     assert [arg.name for arg in dockerfile.global_args] == ["PYTHON_VERSION"]
     assert dockerfile.global_args[0].default == "3.13"
-    assert all(stage.base.startswith("python:${PYTHON_VERSION}") for stage in dockerfile.stages)
+    # Exercise 06's final stage starts from nothing (scratch); every other stage from the course's python.
+    assert all(stage.base.startswith("python:${PYTHON_VERSION}") or stage.base == "scratch"
+               or stage.base in {s.name for s in dockerfile.stages} for stage in dockerfile.stages)
 
 
 def builder_prefix(path: Path) -> list[str]:
