@@ -22,7 +22,7 @@ from .. import engine
 from .. import settings as course_settings
 from .builds import KEEP_VALUE, LABEL_VARIANT, LessonImage, build, build_variant, discard
 from .charts import layer_bars
-from .layers import Part, breakdown, breakdown_table
+from .layers import Part, breakdown, breakdown_table, measured
 from .table import Table, human_bytes, human_seconds
 from .variants import VARIANTS, variant
 
@@ -40,12 +40,13 @@ def _show(output: w.Output, *objects) -> None:
 
 
 def lesson_images() -> dict[str, engine.ImageInfo]:
-    """The kept lesson images on this engine, by variant name (throwaway builds left out)."""
+    """The kept lesson images on this engine, by variant name (throwaway builds left out), sized as the
+    grader sizes them (:func:`~checker.lesson.layers.measured`)."""
     found = {}
     for info in engine.list_images(f"{course_settings.LABEL_KEEP}={KEEP_VALUE}"):
         name = info.labels.get(LABEL_VARIANT)
         if name and info.tags and not any("-throwaway" in tag for tag in info.tags):
-            found[name] = info
+            found[name] = measured(info)
     order = list(VARIANTS)
     return dict(sorted(found.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
 
@@ -58,7 +59,9 @@ def parts_of(name: str, info: engine.ImageInfo) -> list[Part]:
     whose base is absent, is broken down layer by layer under the engine's names.
     """
     base_ref = variant(name).base_ref() if name in VARIANTS else None
-    base = engine.image_info(base_ref) if base_ref and engine.image_exists(base_ref) else None
+    base = measured(engine.image_info(base_ref)) if base_ref and engine.image_exists(base_ref) else None
+    if len(info.layers) != len(info.diff_ids):
+        info = measured(info)
     return breakdown(info, base, dockerfile=variant(name).dockerfile() if name in VARIANTS else None)
 
 
@@ -69,7 +72,7 @@ class SizeExplorer:
         if images is None:
             self.images = lesson_images()
         else:
-            self.images = {image.name: image.info for image in images if image.info is not None}
+            self.images = {image.name: measured(image.info) for image in images if image.info is not None}
         self.labels = {name: (VARIANTS[name].label if name in VARIANTS else name) for name in self.images}
         self.dropdown = w.Dropdown(
             options=[(f"{self.labels[name]}  ({human_bytes(info.size_bytes)})", name) for name, info in self.images.items()],

@@ -9,10 +9,11 @@ layer is named by the line of its final stage that made it (``COPY . .``, not th
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
-from .. import engine
+from .. import engine, probes
 from .table import Table, human_bytes
 
 
@@ -99,10 +100,28 @@ def line_names(layers: "list[engine.Layer] | tuple[engine.Layer, ...]", dockerfi
     return names
 
 
+def measured(info: engine.ImageInfo) -> engine.ImageInfo:
+    """``info`` with the grader's sizes, the same on every image store: ``size_bytes`` and one entry
+    in ``layers`` per filesystem layer (history entries without a layer, such as ``ENV``, left out),
+    each sized from the layer tars the engine exports (:func:`checker.probes.scan_layers`, kept by
+    layer digest). The engine's own history sizes are store-dependent: rounded unpacked sizes on the
+    containerd store. Raises :class:`checker.engine.EngineError` when the export fails.
+    """
+    facts = probes.scan_layers(info.id, diff_ids=info.diff_ids)
+    return dataclasses.replace(info, size_bytes=facts.size_bytes,
+                               layers=tuple(engine.Layer(layer.size_bytes, layer.created_by) for layer in facts.layers))
+
+
 def base_layer_count(info: engine.ImageInfo, base: engine.ImageInfo | None) -> int:
-    """How many of ``info``'s oldest layers are exactly ``base``'s layers (0 if it is not built on it)."""
+    """How many of ``info``'s oldest layers are exactly ``base``'s layers (0 if it is not built on it).
+
+    Measured images (see :func:`measured`: one layer per ``diff_id``) are compared by layer digest;
+    others by their history entries.
+    """
     if base is None or len(base.layers) > len(info.layers):
         return 0
+    if (base.diff_ids and len(base.layers) == len(base.diff_ids) and len(info.layers) == len(info.diff_ids)):
+        return len(base.layers) if info.diff_ids[:len(base.diff_ids)] == base.diff_ids else 0
     for ours, theirs in zip(info.layers, base.layers):
         if ours.created_by != theirs.created_by or ours.size_bytes != theirs.size_bytes:
             return 0
