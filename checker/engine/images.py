@@ -134,6 +134,9 @@ def image_info(ref: str) -> ImageInfo:
 
 
 def _clean_created_by(text: str) -> str:
+    # The classic builder writes `/bin/sh -c #(nop) ENV ...` and `/bin/sh -c <command>`; BuildKit
+    # writes `RUN /bin/sh -c <command> # buildkit` and `COPY . . # buildkit`.
+    text = text.rstrip().removesuffix("# buildkit").rstrip().replace("RUN /bin/sh -c ", "RUN ")
     text = text.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
     return " ".join(text.split())
 
