@@ -209,6 +209,26 @@ def test_ctrl_c_mid_build_leaves_no_process_image_or_cgroup_task(buildkit_engine
     assert leftover == []
 
 
+def test_a_grader_killed_mid_build_takes_its_build_with_it(buildkit_engine, tmp_path):
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text(f"FROM python:3.13-slim\nRUN echo {uuid.uuid4().hex} && sleep 300\n")
+    script = ("import sys; from checker import engine\n"
+              "engine.build(sys.argv[1], tag='lpi-test-buildkit/killed:latest', timeout_s=600)\n")
+    memory = _own_memory()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LPI_MEMORY_BYTES": str(memory)}
+    grader = subprocess.Popen([sys.executable, "-c", script, str(context)], env=env, cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while _runc_tasks(memory) == 0 and time.monotonic() < deadline and grader.poll() is None:
+        time.sleep(0.5)
+    assert _runc_tasks(memory) > 0, "the RUN step never started"
+    grader.kill()  # SIGKILL: no handler runs; buildx must not build on (it would finish and cache the step)
+    grader.wait(10)
+    assert _until_no_tasks(memory) == 0
+    assert not engine.image_exists("lpi-test-buildkit/killed:latest")
+
+
 def _sample_variant(context: Path, tmp_path: Path, *, wrong_order: bool) -> Path:
     """The reference Dockerfile rewritten with BuildKit syntax: apt and pip cache mounts, a heredoc, COPY --link --chmod."""
     install = ("RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt\n")
