@@ -154,11 +154,13 @@ def test_a_run_that_loops_forever_is_cut_at_the_deadline_and_leaves_no_process(b
 def test_a_run_that_allocates_past_the_memory_limit_fails_that_step(buildkit_engine, made_tags):
     text = (f"FROM python:3.13-slim\nRUN echo {uuid.uuid4().hex}\n"
             "RUN python -c \"b = bytearray(400 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); print('allocated')\"\n")
-    result = _build(text, made_tags, memory_bytes=128 * MIB)
+    memory = 128 * MIB + 4096 * (uuid.uuid4().int % 1000 + 1)  # a cgroup of its own, removed below
+    result = _build(text, made_tags, memory_bytes=memory)
     assert not result.ok and result.failed_line == 3 and "exit code: 137" in (result.error or "")
     assert "allocated" not in result.failed_output
-    within = _build(text.replace("400 *", "32 *"), made_tags, memory_bytes=128 * MIB)
+    within = _build(text.replace("400 *", "32 *"), made_tags, memory_bytes=memory)
     assert within.ok, within.error  # the same step under the limit builds: the limit is what failed it
+    assert _until_no_tasks(memory) == 0
 
 
 def test_a_run_that_forks_past_the_pids_limit_fails_that_step(buildkit_engine, made_tags, monkeypatch):
@@ -166,10 +168,12 @@ def test_a_run_that_forks_past_the_pids_limit_fails_that_step(buildkit_engine, m
     text = (f"FROM python:3.13-slim\nRUN echo {uuid.uuid4().hex}\n"
             "RUN for i in $(seq 1 80); do sleep 30 & done; wait\n")
     started = time.monotonic()
-    result = _build(text, made_tags, settings=course_settings.load())
+    memory = _own_memory()
+    result = _build(text, made_tags, settings=course_settings.load(), memory_bytes=memory)
     assert not result.ok and result.failed_line == 3, result.log[-500:]
     assert "fork" in result.failed_output.lower() or "resource temporarily unavailable" in result.failed_output.lower()
     assert time.monotonic() - started < 30  # failed at the fork, not after the sleeps
+    assert _until_no_tasks(memory) == 0
 
 
 def test_a_secret_mount_reaches_its_run_and_is_in_no_layer(buildkit_engine, made_tags, tmp_path):
