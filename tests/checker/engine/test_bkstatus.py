@@ -133,3 +133,14 @@ def test_the_dockerfile_is_read_from_the_tar_under_a_private_dot_name_and_the_ta
     buffer.seek(0)
     model = _dockerfile_model(buffer, OUTSIDE_DOCKERFILE_NAME, {})
     assert model is not None and model.instructions[1].keyword == "RUN" and buffer.tell() == 0
+
+
+def test_buildkit_history_lines_read_like_the_classic_ones():
+    from checker.engine.images import _clean_created_by
+    from checker.probes.layers import _clean_created_by as layers_clean
+
+    for clean in (_clean_created_by, layers_clean):
+        assert clean("RUN /bin/sh -c pip install -r requirements.txt # buildkit") == "RUN pip install -r requirements.txt"
+        assert clean("COPY requirements.txt . # buildkit") == "COPY requirements.txt ."
+        assert clean("/bin/sh -c #(nop)  ENV A=1") == "ENV A=1"
+        assert clean("/bin/sh -c pip install x") == "RUN pip install x"

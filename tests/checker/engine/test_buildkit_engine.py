@@ -99,14 +99,34 @@ def _saved_bytes(tag: str) -> bytes:
     return b"".join(parts)
 
 
-def _runc_tasks() -> int:
-    """Processes now in the BuildKit limits cgroups (0 when none is left running)."""
+def _own_memory() -> int:
+    """A memory limit no other build uses (1 GiB plus a random number of pages): the build gets a
+    limits cgroup of its own, so its processes can be counted apart from other builds'."""
+    return 1024 * MIB + 4096 * (uuid.uuid4().int % 100000 + 1)
+
+
+def _runc_tasks(memory_bytes: int) -> int:
+    """Processes now in the BuildKit limits cgroup of ``memory_bytes`` (0 when none is left running)."""
     count = 0
     for base in (cgroups.ROOT / "pids" / cgroups.GROUP, cgroups.ROOT / cgroups.GROUP):
-        if base.is_dir():
-            for procs in base.rglob("cgroup.procs"):
+        for folder in base.glob(f"m{memory_bytes}-p*") if base.is_dir() else ():
+            for procs in folder.rglob("cgroup.procs"):
                 count += len(procs.read_text().split())
     return count
+
+
+def _until_no_tasks(memory_bytes: int, wait_s: float = 30.0) -> int:
+    """Wait until the cgroup of ``memory_bytes`` is empty; how many processes are left; the empty cgroup removed."""
+    deadline = time.monotonic() + wait_s
+    while _runc_tasks(memory_bytes) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    left = _runc_tasks(memory_bytes)
+    if not left:
+        names = {folder.name for base in (cgroups.ROOT / "pids" / cgroups.GROUP, cgroups.ROOT / cgroups.GROUP)
+                 if base.is_dir() for folder in base.glob(f"m{memory_bytes}-p*")}
+        for name in names:
+            cgroups.BuildCgroup(parent=f"/{cgroups.GROUP}/{name}", folders=[]).remove(wait_s=2)
+    return left
 
 
 def test_a_failing_run_is_named_with_its_line_and_its_decisive_output_line(buildkit_engine, made_tags):
@@ -123,24 +143,24 @@ def test_a_failing_run_is_named_with_its_line_and_its_decisive_output_line(build
 
 def test_a_run_that_loops_forever_is_cut_at_the_deadline_and_leaves_no_process(buildkit_engine, made_tags):
     started = time.monotonic()
+    memory = _own_memory()
     result = _build(f"FROM python:3.13-slim\nRUN echo {uuid.uuid4().hex} && while true; do sleep 1; done\n",
-                    made_tags, timeout_s=12)
+                    made_tags, timeout_s=12, memory_bytes=memory)
     assert result.timed_out and not result.ok and result.failed_step and "while true" in result.failed_step
     assert time.monotonic() - started < 12 + 25  # the deadline plus buildx's cancel grace, at most
-    deadline = time.monotonic() + 10
-    while _runc_tasks() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert _runc_tasks() == 0
+    assert _until_no_tasks(memory) == 0
 
 
 def test_a_run_that_allocates_past_the_memory_limit_fails_that_step(buildkit_engine, made_tags):
     text = (f"FROM python:3.13-slim\nRUN echo {uuid.uuid4().hex}\n"
             "RUN python -c \"b = bytearray(400 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); print('allocated')\"\n")
-    result = _build(text, made_tags, memory_bytes=128 * MIB)
+    memory = 128 * MIB + 4096 * (uuid.uuid4().int % 1000 + 1)  # a cgroup of its own, removed below
+    result = _build(text, made_tags, memory_bytes=memory)
     assert not result.ok and result.failed_line == 3 and "exit code: 137" in (result.error or "")
     assert "allocated" not in result.failed_output
-    within = _build(text.replace("400 *", "32 *"), made_tags, memory_bytes=128 * MIB)
+    within = _build(text.replace("400 *", "32 *"), made_tags, memory_bytes=memory)
     assert within.ok, within.error  # the same step under the limit builds: the limit is what failed it
+    assert _until_no_tasks(memory) == 0
 
 
 def test_a_run_that_forks_past_the_pids_limit_fails_that_step(buildkit_engine, made_tags, monkeypatch):
@@ -148,10 +168,12 @@ def test_a_run_that_forks_past_the_pids_limit_fails_that_step(buildkit_engine, m
     text = (f"FROM python:3.13-slim\nRUN echo {uuid.uuid4().hex}\n"
             "RUN for i in $(seq 1 80); do sleep 30 & done; wait\n")
     started = time.monotonic()
-    result = _build(text, made_tags, settings=course_settings.load())
+    memory = _own_memory()
+    result = _build(text, made_tags, settings=course_settings.load(), memory_bytes=memory)
     assert not result.ok and result.failed_line == 3, result.log[-500:]
     assert "fork" in result.failed_output.lower() or "resource temporarily unavailable" in result.failed_output.lower()
     assert time.monotonic() - started < 30  # failed at the fork, not after the sleeps
+    assert _until_no_tasks(memory) == 0
 
 
 def test_a_secret_mount_reaches_its_run_and_is_in_no_layer(buildkit_engine, made_tags, tmp_path):
@@ -174,23 +196,41 @@ def test_ctrl_c_mid_build_leaves_no_process_image_or_cgroup_task(buildkit_engine
     (context / "Dockerfile").write_text(f"FROM python:3.13-slim\nRUN echo {uuid.uuid4().hex} && sleep 300\n")
     script = ("import sys; from checker import engine\n"
               "r = engine.build(sys.argv[1], tag='lpi-test-buildkit/ctrl-c:latest', timeout_s=600)\n")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    memory = _own_memory()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LPI_MEMORY_BYTES": str(memory)}
     grader = subprocess.Popen([sys.executable, "-c", script, str(context)], env=env, cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while _runc_tasks() == 0 and time.monotonic() < deadline and grader.poll() is None:
+    while _runc_tasks(memory) == 0 and time.monotonic() < deadline and grader.poll() is None:
         time.sleep(0.5)
-    assert _runc_tasks() > 0, "the RUN step never started"
+    assert _runc_tasks(memory) > 0, "the RUN step never started"
     grader.send_signal(signal.SIGINT)
     _, stderr = grader.communicate(timeout=60)
     assert "KeyboardInterrupt" in stderr
-    deadline = time.monotonic() + 15
-    while _runc_tasks() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert _runc_tasks() == 0
+    assert _until_no_tasks(memory) == 0
     assert not engine.image_exists("lpi-test-buildkit/ctrl-c:latest")
     leftover = subprocess.run(["pgrep", "-f", "lpi-test-buildkit/ctrl-c"], capture_output=True, text=True).stdout.split()
     assert leftover == []
+
+
+def test_a_grader_killed_mid_build_takes_its_build_with_it(buildkit_engine, tmp_path):
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text(f"FROM python:3.13-slim\nRUN echo {uuid.uuid4().hex} && sleep 300\n")
+    script = ("import sys; from checker import engine\n"
+              "engine.build(sys.argv[1], tag='lpi-test-buildkit/killed:latest', timeout_s=600)\n")
+    memory = _own_memory()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LPI_MEMORY_BYTES": str(memory)}
+    grader = subprocess.Popen([sys.executable, "-c", script, str(context)], env=env, cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while _runc_tasks(memory) == 0 and time.monotonic() < deadline and grader.poll() is None:
+        time.sleep(0.5)
+    assert _runc_tasks(memory) > 0, "the RUN step never started"
+    grader.kill()  # SIGKILL: no handler runs; buildx must not build on (it would finish and cache the step)
+    grader.wait(10)
+    assert _until_no_tasks(memory) == 0
+    assert not engine.image_exists("lpi-test-buildkit/killed:latest")
 
 
 def _sample_variant(context: Path, tmp_path: Path, *, wrong_order: bool) -> Path:
