@@ -156,6 +156,21 @@ _NETWORK_CAUSE = Cause(
 )
 
 
+_FRONTEND_RE = re.compile(r"(?:failed to resolve source metadata for|failed to solve: )\s*(\S*docker/dockerfile[\w.:@-]*)"
+                          r"|(\S*docker/dockerfile[\w.:@-]*): failed to (?:resolve|do request|authorize)")
+
+
+def unreachable_frontend(text: str) -> str | None:
+    """The Dockerfile frontend image (``docker.io/docker/dockerfile:1``) a BuildKit build could not fetch,
+    when ``text`` (its error and log) says so; None otherwise.
+
+    A ``# syntax=`` line makes BuildKit pull that image from a registry before reading the file: on a
+    grading machine without one, the build fails before any step, through no fault of the Dockerfile.
+    """
+    match = _FRONTEND_RE.search(text or "")
+    return (match.group(1) or match.group(2)).rstrip(":") if match else None
+
+
 def failing_output(log: str) -> list[str]:
     """The lines the last step of a classic build ``log`` printed (headers and bookkeeping left out).
 

@@ -242,6 +242,14 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
         engine.ping()
     linted = lint_result()
     report.build = build_summary(result, linted.buildkit_lines)
+    frontend = None if result.ok else build_errors.unreachable_frontend(f"{result.error}\n{result.log or ''}")
+    if frontend:
+        raise GradingError(
+            f"The Dockerfile's `# syntax=` line asks BuildKit to fetch the Dockerfile frontend {frontend} from a "
+            "registry, and this grading machine cannot reach one: that is not your Dockerfile's fault. To grade "
+            "here, delete that line (this engine's built-in frontend already understands heredocs, RUN --mount "
+            "and COPY --chmod/--link); Docker Desktop fetches it for you."
+        )
     if not result.ok and report.build.cause == "network":
         # The grading machine's own network (TLS, DNS, a refused connection to a package index):
         # not the learner's score. Grading could not happen; the report keeps the build and its lines.

@@ -167,3 +167,14 @@ def test_the_report_s_build_summary_and_the_builds_check_carry_the_lines_and_the
     assert any("pg_config executable not found" in line for line in summary.error_lines)
     outcome = dynamic.REGISTRY["builds"].judge(dynamic.Evidence(build=result), {})
     assert not outcome.passed and "libpq-dev" in outcome.message and outcome.details == {"cause": "pg_config"}
+
+
+def test_a_syntax_line_whose_frontend_cannot_be_fetched_is_recognised_and_named():
+    from checker.engine.build_errors import unreachable_frontend
+
+    said = ("ERROR: failed to build: failed to solve: failed to resolve source metadata for "
+            "docker.io/docker/dockerfile:1: failed to do request: Head \"https://registry-1.docker.io/v2/\": "
+            "dial tcp: lookup registry-1.docker.io: no such host")
+    assert unreachable_frontend(said) == "docker.io/docker/dockerfile:1"
+    assert unreachable_frontend("E: Unable to locate package libpq-devv") is None
+    assert unreachable_frontend("") is None

@@ -308,3 +308,14 @@ def test_build_checks_flag_the_legacy_env_form_and_an_undefined_variable(buildki
     found = {(finding.rule, finding.line): finding for finding in findings_from_checks(warnings, [], parse(text))}
     assert ("LegacyKeyValueFormat", 2) in found and ("UndefinedVar", 3) in found
     assert "LPI011 accepts this line" in found[("JSONArgsRecommended", 4)].message
+
+
+def test_a_syntax_line_on_a_machine_without_a_registry_is_the_machines_fault_and_says_to_delete_it(
+        buildkit_engine, run_ids, tmp_path):
+    (tmp_path / "Dockerfile").write_text('# syntax=docker/dockerfile:1\nFROM python:3.13-slim\nRUN echo hi\n'
+                                         'CMD ["python", "-c", "print(1)"]\n')
+    report = grading.grade(tmp_path / "Dockerfile", context=tmp_path, keep_cache=False)
+    run_ids.append(report.run_id)
+    assert report.status == "error", (report.status, report.verdict)
+    assert "docker/dockerfile:1" in report.error and "delete that line" in report.error
+    assert "not your Dockerfile's fault" in report.error
