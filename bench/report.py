@@ -236,8 +236,10 @@ def checker_goals_section(measured: dict) -> list[str]:
     out = [f"### 4b. Checker speed goals (`python -m bench checker`, {measured.get('generated', '?')}, "
            f"{format_value(measured.get('seconds', 0), 's')})", ""]
     load = measured.get("machine") or {}
-    out.append(f"Load average {load.get('load_average_1m_start', '?')} at the start, "
-               f"{load.get('load_average_1m_end', '?')} at the end (other work on the machine slows every timing).")
+    start, end = load.get("load_average_1m_start"), load.get("load_average_1m_end")
+    out.append(f"Load average {start if start is None else round(start, 1)} at the start, "
+               f"{end if end is None else round(end, 1)} at the end on {load.get('cores', '?')} cores "
+               "(other work on the machine slows every timing).")
     out += ["", "| Goal | Measured | Limit | Verdict | On |", "|---|---|---|---|---|"]
     for goal in measured.get("goals") or []:
         value = "not measured" if goal["value"] is None else f"{goal['value']:.3f}"
