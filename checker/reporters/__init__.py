@@ -73,6 +73,17 @@ def result_text(check) -> str:
     return said if check.message.startswith("Not checked") else f"{said} ({check.message})"
 
 
+def failed_at(build, width: int = 100) -> str:
+    """Where a failed build stopped, in one line: ``line 7: RUN apt-get update && ...`` (the
+    instruction's runs of spaces collapsed, cut at ``width`` characters), ``line 7`` or ``""`` when
+    the builder did not say."""
+    step = " ".join((build.failed_step or "").split())
+    if len(step) > width:
+        step = step[: width - 1] + "…"
+    line = getattr(build, "failed_line", None)
+    return f"line {line}: {step}" if line and step else (f"line {line}" if line else step)
+
+
 def build_tail(build) -> list[str]:
     """The failing step's last lines worth reading after the lines that explain it.
 

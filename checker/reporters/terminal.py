@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points,
+from . import (build_tail, failed_at, engine_line, engine_size_note, human_bytes, mark, points,
                result_text, sanitized, shown_findings, wasted_lines)
 
 #: The terminal's mark and colour for each state of a check (:func:`checker.reporters.mark`).
@@ -51,7 +51,7 @@ def renderable(report):
         body.append(check.hint)
         if check.lesson:
             body.append(f"\nLesson: {check.lesson}", style="dim")
-        items.append(Panel(body, title=f"✘ {check.id}: {check.title}", title_align="left", border_style="red"))
+        items.append(Panel(body, title=Text(f"✘ {check.id}: {check.title}"), title_align="left", border_style="red"))
     build = report.build
     if build is not None and not build.ok:
         body = Text(f"{build.error or ''}".strip() + "\n")
@@ -67,7 +67,9 @@ def renderable(report):
         if tail:
             body.append("Last lines of that step" + (" (those above left out):\n" if build.error_lines else ":\n"), style="bold")
             body.append("\n".join(tail), style="dim")
-        items.append(Panel(body, title=f"Build failed at {build.failed_step or '?'}", title_align="left", border_style="red"))
+        where_failed = failed_at(build)
+        items.append(Panel(body, title=Text("Build failed" + (f" at {where_failed}" if where_failed else "")),
+                           title_align="left", border_style="red"))
     shown = shown_findings(report)
     if shown:
         body = Text()

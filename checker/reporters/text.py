@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points,
+from . import (build_tail, failed_at, engine_line, engine_size_note, human_bytes, mark, points,
                result_text, sanitized, shown_findings, wasted_lines, where)
 
 #: The text view's mark for each state of a check (:func:`checker.reporters.mark`).
@@ -45,7 +45,7 @@ def render(report) -> str:
     build = report.build
     if build is not None and not build.ok:
         lines.append("")
-        lines.append(f"Build failed after {build.seconds:.1f} s" + (f" at: {build.failed_step}" if build.failed_step else ""))
+        lines.append(f"Build failed after {build.seconds:.1f} s" + (f" at {failed_at(build)}" if failed_at(build) else ""))
         if build.error:
             lines.append(f"  {build.error.strip()}")
         if build.buildkit_note:

@@ -201,3 +201,28 @@ def test_a_report_read_back_from_its_json_renders_the_same_in_every_format():
         again = Report.from_dict(json.loads(render(make(), "json")))
         for fmt in FORMATS:
             assert render(again, fmt) == render(make(), fmt), (make.__name__, fmt)
+
+
+def test_a_failed_build_is_placed_by_its_line_with_the_instruction_once_and_spaces_collapsed():
+    from checker.reporters import failed_at, render
+
+    report = build_failed_report()
+    report.build.failed_step = "RUN apt-get update     && apt-get install -y libpq-devv"
+    report.build.failed_line = 7
+    assert failed_at(report.build) == "line 7: RUN apt-get update && apt-get install -y libpq-devv"
+    report.build.failed_line = None
+    report.build.failed_step = None
+    assert failed_at(report.build) == ""
+    assert "Build failed at ?" not in render(report, "terminal")
+    assert "at ?" not in render(report, "text")
+
+
+def test_the_terminal_shows_rubric_and_dockerfile_text_literally_no_emoji_codes_or_markup():
+    from checker.reporters import render
+
+    report = build_failed_report()
+    report.build.failed_step = 'RUN echo "[/]" [red]x'
+    failed = next(check for check in report.checks if not check.passed)
+    failed.title = "No :shell: in the image"
+    shown = render(report, "terminal")
+    assert 'RUN echo "[/]" [red]x' in shown and ":shell:" in shown
