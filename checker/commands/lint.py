@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     for path in paths:
         try:
             results.append(lint(path, context_dir=args.context, build_args=build_args, with_hadolint=with_hadolint,
-                                buildkit=args.buildkit))
+                                buildkit=True if args.buildkit else None))
         except OSError as error:
             return _fail(f"cannot read {path}: {error.strerror or error}.")
     if args.format == "json":

@@ -69,8 +69,9 @@ class Context:
     build_args: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     context_venvs: tuple[str, ...] = ()
     """Directories of the build context that are virtual environments (they hold ``pyvenv.cfg``)."""
-    buildkit: bool = False
-    """True when the grading engine builds with BuildKit; our course engine uses the classic builder."""
+    buildkit: bool | None = False
+    """True when the grading engine builds with BuildKit, False when it uses the classic builder, None
+    when no engine was asked (``lint`` without ``--buildkit``)."""
 
     @cached_property
     def facts(self) -> Facts:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from checker.dockerfile import Dockerfile, ParseError, parse
 
 CLASSIC = "this engine uses the classic builder (no BuildKit): this line cannot build here"
+#: What LPI015 says when no engine was asked (static ``lint``).
+UNKNOWN = ("the classic builder (Docker 20.10 through its API, DOCKER_BUILDKIT=0) cannot build this line; "
+           "BuildKit (docker build since Docker 23) can: `lint --buildkit` if your engine has it")
 
 _RUN_FLAGS = {"mount": "RUN --mount", "network": "RUN --network", "security": "RUN --security"}
 _COPY_FLAGS = {"link": "--link", "chmod": "--chmod", "parents": "--parents", "exclude": "--exclude", "checksum": "ADD --checksum", "keep-git-dir": "ADD --keep-git-dir"}

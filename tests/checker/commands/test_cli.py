@@ -91,3 +91,13 @@ def test_when_a_rubric_has_a_typo_in_a_declarative_check_then_grade_exits_2_nami
     (tmp_path / "rubric.toml").write_text('[[checks]]\nid = "file_exists:venv"\npoints = 1\npaht = "/opt/venv"\n')
     done = _run("grade", str(tmp_path / "Dockerfile"), "--rubric", str(tmp_path / "rubric.toml"))
     assert done.returncode == 2 and "check file_exists:venv has no parameter paht" in done.stderr
+
+
+def test_lint_without_an_engine_does_not_claim_the_engine_is_classic_and_names_the_buildkit_flag(tmp_path):
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.13-slim\nRUN --mount=type=cache,target=/root/.cache/pip pip install fastapi\n"
+                          'CMD ["python", "-m", "app"]\n')
+    said = _run("lint", "--no-hadolint", str(dockerfile)).stdout
+    assert "LPI015" in said and "lint --buildkit" in said
+    assert "this engine uses the classic builder" not in said
+    assert "LPI015" not in _run("lint", "--no-hadolint", "--buildkit", str(dockerfile)).stdout
