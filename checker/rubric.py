@@ -56,7 +56,7 @@ try:
     _DEFAULT_MISSING: str | None = None
 except CourseFilesMissing as _missing:
     DEFAULT_RUBRIC, _DEFAULT_MISSING = Path(__file__).with_name("rubrics") / "default.toml", str(_missing)
-_RESERVED = {"id", "points", "required", "title"}
+_RESERVED = {"id", "points", "required", "title", "fix", "lesson"}
 
 
 class RubricError(Exception):
@@ -79,6 +79,10 @@ class CheckSpec:
     """The check's parameters: its defaults overridden by the rubric."""
     entry: catalog.Entry | None = field(default=None, repr=False, compare=False)
     """The check's catalogue entry (title, why, fix, lesson), resolved once when the rubric is read."""
+    fix: str | None = None
+    """The rubric's own fix hint for this check (an exercise's words); None: the catalogue's."""
+    lesson: str | None = None
+    """The rubric's own lesson link (``notebooks/07_to_the_bone.ipynb``, optionally ``#anchor``); None: the catalogue's."""
 
     def resolved(self) -> catalog.Entry:
         """The catalogue entry: the one kept at parse time, else looked up (raises :class:`KeyError`)."""
@@ -210,8 +214,11 @@ def parse(data: dict[str, Any], path: Path) -> Rubric:
             if unknown:
                 raise RubricError(f"{where}: check hadolint takes only fail_on, got {', '.join(unknown)}.")
             merged = {"fail_on": list(params.get("fail_on", entry.params["fail_on"]))}
+        for key in ("fix", "lesson"):
+            if key in raw and not isinstance(raw[key], str):
+                raise RubricError(f"{where}: check {check_id}'s {key} must be text, got {raw[key]!r}.")
         specs.append(CheckSpec(check_id, float(points), entry.kind, bool(raw.get("required", False)),
-                               raw.get("title"), merged, entry))
+                               raw.get("title"), merged, entry, raw.get("fix"), raw.get("lesson")))
     return Rubric(
         title=title, path=path, pass_mark=float(pass_mark), checks=tuple(specs),
         reference=_build_spec(data, "reference", path), baseline=_build_spec(data, "baseline", path),

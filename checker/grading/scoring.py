@@ -42,7 +42,8 @@ def score(report: Report, rubric: Rubric, outcomes: dict[str, Outcome], linted: 
         if gate is not None and passed and not_judged is None:
             not_judged = short  # it holds, but a failed step earns nothing: not a pass worth 0 points
         result = CheckResult(spec.id, spec.title or entry.title, spec.kind, passed, 0.0, spec.points, message,
-                             entry.fix, entry.rationale, entry.lesson, spec.required, details, not_judged)
+                             spec.fix or entry.fix, entry.rationale, spec.lesson or entry.lesson, spec.required, details,
+                             not_judged)
         if gate is None and result.passed:
             result.points = spec.points
         results.append(result)

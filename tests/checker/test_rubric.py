@@ -48,6 +48,7 @@ def test_a_check_parameter_defaults_unless_the_rubric_sets_it(tmp_path):
     ("[rubric]\npass_mark = 120\n[[checks]]\nid = \"builds\"\n", "pass_mark"),
     ("[rubric]\ntitle = \"x\"\n", "at least one"),
     ("[[checks]\nid=", "not valid TOML"),
+    ("[[checks]]\nid = \"builds\"\npoints = 1\nfix = 3\n", "fix must be text"),
     ("[reference]\ndockerfile = \"nope/Dockerfile\"\n[[checks]]\nid = \"builds\"\n", "does not exist"),
     # the declarative kinds: a typo or a bad parameter is a rubric error when it loads (exit 2)
     ("[[checks]]\nid = \"file_exits:venv\"\npath = \"/opt/venv\"\n", "unknown check id 'file_exits:venv'"),
@@ -208,3 +209,21 @@ def test_a_secret_in_env_or_arg_fails_every_shipped_rubric_with_every_other_chec
     report = _graded("".join(lines[: final_from + 1] + [secret] + lines[final_from + 1:]), rubric)
     assert not report.passed and report.score == report.max_score
     assert "LPI014" in report.verdict and not report.check("LPI014").passed
+
+
+def test_a_rubric_may_give_a_check_its_own_fix_hint_and_lesson_and_the_report_uses_them(tmp_path):
+    from checker.checks.base import Outcome
+    from checker.grading.scoring import score
+
+    rubric = rubrics.load(write(tmp_path, '[[checks]]\nid = "file_absent:shell"\npoints = 2\npath = "/bin/sh"\n'
+                                          'fix = "Start FROM scratch."\nlesson = "notebooks/07_to_the_bone.ipynb"\n'
+                                          '[[checks]]\nid = "builds"\npoints = 1\n'))
+    report = Report("Dockerfile", ".", "t", "rubric.toml")
+    score(report, rubric, {"file_absent:shell": Outcome(False, "/bin/sh is there."), "builds": Outcome(True, "built")},
+          None, gate=None)
+    shell = next(check for check in report.checks if check.id == "file_absent:shell")
+    built = next(check for check in report.checks if check.id == "builds")
+    assert (shell.hint, shell.lesson) == ("Start FROM scratch.", "notebooks/07_to_the_bone.ipynb")
+    from checker import catalog
+
+    assert built.hint == catalog.get("builds").fix and built.lesson == catalog.get("builds").lesson
