@@ -16,17 +16,17 @@ must not stick to a learner.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import inspect
 import os
 import pickle
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
+
+from ..files import evict_least_recent, write_bytes_atomic
 
 _T = TypeVar("_T")
 _MEMORY: dict[str, Any] = {}
@@ -102,18 +102,8 @@ def keep(kind: str, name: str, value: object, *, budget_bytes: int | None = None
         return
     if len(data) > budget:
         return
-    path = _file(kind, name)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_bytes_atomic(_file(kind, name), data)
     except OSError:
         return
     evict_over_budget(budget)
@@ -121,30 +111,7 @@ def keep(kind: str, name: str, value: object, *, budget_bytes: int | None = None
 
 def evict_over_budget(budget_bytes: int) -> list[Path]:
     """Remove the least recently used kept results until the folder holds at most ``budget_bytes``; returns them."""
-    files = []
-    root = cache_root()
-    try:
-        kinds = list(root.iterdir())
-    except OSError:
-        return []
-    for folder in kinds:
-        try:
-            for path in folder.iterdir():
-                with contextlib.suppress(OSError):
-                    stat = path.stat()
-                    files.append((stat.st_mtime, stat.st_size, path))
-        except OSError:
-            continue
-    total = sum(size for _, size, _ in files)
-    removed = []
-    for _, size, path in sorted(files):
-        if total <= budget_bytes:
-            break
-        with contextlib.suppress(OSError):
-            path.unlink()
-        total -= size
-        removed.append(path)
-    return removed
+    return evict_least_recent([cache_root()], budget_bytes)
 
 
 def forget_memory() -> None:

@@ -25,7 +25,6 @@ not parsed again. The disk cache stays within a share of the course's cache budg
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import io
@@ -33,7 +32,6 @@ import json
 import os
 import posixpath
 import tarfile
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -41,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checker import engine
-from checker.files import write_atomic
+from checker.files import evict_least_recent, write_atomic, write_bytes_atomic
 
 #: What ``image.measure`` says in the report.
 MEASURE = "uncompressed layers: the sum of the file sizes in each layer tar the engine exports (docker save)"
@@ -507,16 +505,7 @@ def _store(path: Path, data: bytes, budget_bytes: int) -> None:
     if len(data) > budget_bytes:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_bytes_atomic(path, data)
     except OSError:
         return
     evict_over_budget(budget_bytes)
@@ -527,31 +516,7 @@ def evict_over_budget(budget_bytes: int) -> list[Path]:
 
     Returns the files removed. Never raises for a file another process removed first.
     """
-    files = []
-    for folder in (_cache_root() / "layers" / "chains", _cache_root() / "layers" / "entries"):
-        try:
-            for path in folder.rglob("*"):  # one sub-folder per code version
-                try:
-                    stat = path.stat()
-                except OSError:
-                    continue
-                if not path.is_file():
-                    continue
-                files.append((stat.st_mtime, stat.st_size, path))
-        except OSError:
-            continue
-    total = sum(size for _, size, _ in files)
-    removed = []
-    for _, size, path in sorted(files):
-        if total <= budget_bytes:
-            break
-        try:
-            path.unlink()
-        except OSError:
-            pass
-        total -= size
-        removed.append(path)
-    return removed
+    return evict_least_recent([_cache_root() / "layers" / "chains", _cache_root() / "layers" / "entries"], budget_bytes)
 
 
 def _known_sizes() -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""write_atomic: the whole text or the old file, never a half-written one."""
+"""write_atomic: the whole text or the old file, never a half-written one; a cache folder kept within its budget."""
 
 from __future__ import annotations
 
@@ -26,3 +26,18 @@ def test_when_writing_fails_then_the_old_file_stays_and_no_temp_file_remains(tmp
         write_atomic(target, "new\n")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]
+
+
+def test_a_cache_folder_is_kept_within_its_budget_oldest_first_sub_folders_included(tmp_path):
+    import os
+
+    from checker.files import evict_least_recent, write_bytes_atomic
+
+    for number in range(5):
+        path = tmp_path / "cache" / f"v{number % 2}" / f"{number}.bin"
+        write_bytes_atomic(path, b"x" * 100)
+        os.utime(path, (1000 + number, 1000 + number))
+    removed = evict_least_recent([tmp_path / "cache", tmp_path / "absent"], 250)
+    assert sorted(path.name for path in removed) == ["0.bin", "1.bin", "2.bin"]
+    left = sorted(path.name for path in (tmp_path / "cache").rglob("*.bin"))
+    assert left == ["3.bin", "4.bin"] and not list((tmp_path / "cache").rglob("*.tmp"))
