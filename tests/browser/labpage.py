@@ -9,6 +9,7 @@ passes and that a broken one is caught (see test_browser_harness_selftest.py).
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,8 +140,25 @@ class LabPage:
     def wait_for_tab(self, label: str, heading: str, timeout_ms: int = 90_000) -> None:
         """Wait until a tab titled ``label`` opened, bring it to the front, and wait for ``heading`` in it."""
         self.opened_path(label, timeout_ms)
-        self.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=label).first.click()
+        self.bring_to_front(label)
         self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) h1", has_text=heading).wait_for(timeout=timeout_ms)
+
+    def bring_to_front(self, label: str, settle_s: float = 1.5, timeout_s: float = 30) -> None:
+        """Make the tab titled ``label`` the current one and keep it so for ``settle_s`` seconds.
+
+        The lab may still be restoring its workspace (the start page opens late on a slow first
+        load) and take the front back: the tab is clicked again until it stays in front.
+        """
+        tab = self.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=label).first
+        current = self.page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current", has_text=label)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            tab.click()
+            stable_until = time.monotonic() + settle_s
+            while time.monotonic() < stable_until and current.count():
+                self.page.wait_for_timeout(250)
+            if current.count() or time.monotonic() > deadline:
+                return
 
     def tab_labels(self) -> list[str]:
         """The titles of the main area's open tabs."""
@@ -193,17 +211,32 @@ class LabPage:
         self.page.mouse.move(x + by_px, y, steps=5)
         self.page.mouse.up()
 
-    def menu(self, *labels: str) -> None:
-        """Click through the menu bar, e.g. ``menu("Run", "Run All Cells")``."""
+    def menu(self, *labels: str, attempts: int = 3) -> None:
+        """Click through the menu bar, e.g. ``menu("Run", "Run All Cells")``.
+
+        A click on the bar can land while a menu is still closing (the first lab of a session is
+        slow): the menu is then opened again, up to ``attempts`` times, before the click fails.
+        """
         first, *rest = labels
-        self.page.locator(".lm-MenuBar-item").filter(
+        bar_item = self.page.locator(".lm-MenuBar-item").filter(
             has=self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(rf"^{re.escape(first)}$"))
-        ).click()
-        for label in rest:
-            item = self.page.locator(".lm-Menu:visible .lm-Menu-item").filter(
-                has=self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(label)}$"))
-            )
-            item.first.click()
+        )
+        items = [self.page.locator(".lm-Menu:visible .lm-Menu-item").filter(
+            has=self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(label)}$"))
+        ).first for label in rest]
+        for attempt in range(attempts):
+            bar_item.click()
+            if not items:
+                return
+            try:
+                items[0].wait_for(state="visible", timeout=10_000)
+                break
+            except PlaywrightTimeoutError:
+                if attempt == attempts - 1:
+                    raise
+                self.page.keyboard.press("Escape")
+        for item in items:
+            item.click()
 
     # --- running ----------------------------------------------------------------------------
     def run_all(self, timeout_s: float = 600) -> None:
