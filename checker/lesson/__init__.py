@@ -41,7 +41,7 @@ from .builds import LessonImage, build, build_variant, discard, lesson_tag
 from .charts import layer_bars, layer_stack, rebuild_times, size_bars, value_bars
 from .context import SAMPLE_APP_DIR, add_developer_clutter, context_size, stage, temporary_context
 from .explorers import CacheExplorer, SizeExplorer, lesson_images, parts_of
-from .layers import Part, breakdown, breakdown_table
+from .layers import Part, breakdown, breakdown_table, measured
 from .probe import ProbeResult, parse_numbers, run_in
 from .quiz import Quiz, self_test
 from .quizzes import self_check
@@ -52,7 +52,7 @@ __all__ = [
     "CacheExplorer", "LessonImage", "Part", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
     "VARIANTS", "Variant", "add_developer_clutter", "article", "base_images", "breakdown", "breakdown_table",
     "build", "build_variant", "comparison_table", "context_size", "discard", "dockerfile", "environment",
-    "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "parse_numbers",
+    "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "measured", "parse_numbers",
     "parts_of", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars", "stage",
     "temporary_context", "value_bars", "variant", "without_host_files",
 ]

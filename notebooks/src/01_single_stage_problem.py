@@ -67,7 +67,7 @@ assert full.step("pip install").seconds > 0
 # names all three.
 
 # %%
-base_info = engine.image_info(settings.full_image)
+base_info = lesson.measured(engine.image_info(settings.full_image))  # sized as the grader sizes images, on any store
 print(f"{full.tag}: {lesson.human_bytes(full.size_bytes)}")
 print(f"its base image {settings.full_image}: {lesson.human_bytes(base_info.size_bytes)} "
       f"({base_info.size_bytes / full.size_bytes:.0%} of the total)")
@@ -86,7 +86,7 @@ assert base_info.size_bytes > full.size_bytes / 2, "most of the weight comes wit
 # but you chose them); every other bar is a line of *our* Dockerfile.
 
 # %%
-parts = lesson.breakdown(full.info, base_info, base_label=f"base image {settings.full_image}", dockerfile=full.dockerfile)
+parts = lesson.breakdown(lesson.measured(full.info), base_info, base_label=f"base image {settings.full_image}", dockerfile=full.dockerfile)
 assert sum(part.size_bytes for part in parts) == full.size_bytes, "the layers add up to the image"
 lesson.layer_bars(parts, title=f"{full.label}: {lesson.human_bytes(full.size_bytes)} by layer")
 

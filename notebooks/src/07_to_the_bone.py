@@ -41,7 +41,7 @@ userland = lesson.run_in(production.tag, "echo \"packages: $(dpkg-query -W | wc 
                                           "echo \"shells: $(for s in sh dash bash; do [ -e /bin/$s ] && printf '%s ' /bin/$s; done)\"; "
                                           "echo \"python: $(du -sb /usr/local | cut -f1)\"")
 facts = userland.fields()
-slim_bytes = engine.image_info(settings.slim_image).size_bytes
+slim_bytes = lesson.measured(engine.image_info(settings.slim_image)).size_bytes
 python_bytes = int(facts["python"])
 print(f"{facts['packages']} Debian packages, {facts['programs']} programs in /usr/bin and /usr/sbin; shells: {facts['shells']}")
 print(f"the slim base alone: {lesson.human_bytes(slim_bytes)} of the production image's {lesson.human_bytes(production.size_bytes)}; "
