@@ -136,13 +136,23 @@ class LessonImage:
         """Size of the layer the step containing ``needle`` added, in whichever stage it ran.
 
         Works for builder-stage steps too: the classic builder keeps each step's image, and the
-        build log names it.
+        build log names it. Sized from the layer tars as the grader sizes images (the same on every
+        image store): a final-stage layer from the final image's measured layers, by digest; a
+        builder-stage one from its step image's.
         """
+        from .layers import measured
+
         step = self.step(needle)
         image_id = self.step_images.get(step.number)
         if image_id is None:
             raise KeyError(f"the log of {self.name} names no image for step {step.number}")
-        return engine.image_info(image_id).layers[-1].size_bytes
+        info = engine.image_info(image_id)
+        if self.info is not None and info.diff_ids:
+            final = probes.scan_layers(self.info.id, diff_ids=self.info.diff_ids)
+            found = [layer.size_bytes for layer in final.layers if layer.diff_id == info.diff_ids[-1]]
+            if found:
+                return found[0]
+        return measured(info).layers[-1].size_bytes
 
     def _repr_markdown_(self) -> str:
         if self.ok and self.info is not None:
