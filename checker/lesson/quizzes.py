@@ -132,16 +132,24 @@ def _share_removed(reduction: float) -> Quiz:
 # --- lesson 3 -----------------------------------------------------------------------------------
 
 @_self_check("usr-local-copy")
-def _usr_local_copy() -> Quiz:
+def _usr_local_copy(image_store: str) -> Quiz:
+    """``image_store``: the engine's measured image store (``containerd``, ``overlay2``...)."""
+    if image_store == "containerd":
+        stored = ("On this engine's containerd store the layer then leaves out the files identical to the base's, "
+                  "so the copy stays small only because both stages share the same base image.")
+        hint = "Look at what the copy wrote (`du -sb /usr/local`), not only at what the layer kept."
+    else:
+        stored = f"On this engine's {image_store} store the new layer holds a second set of the same files."
+        hint = "Compare the copied layers above: the `/usr/local` one is the biggest."
     return Quiz(
         "Without a venv, what else does `COPY --from=builder /usr/local /usr/local` copy besides your packages?",
         ["Nothing else", "The compiler from the builder stage",
-         "The Python interpreter and its standard library, a second time"],
+         "The Python interpreter and its standard library"],
         answer=2,
-        why="The official-layout images install CPython under `/usr/local`; the runtime base already has it, "
-            "so the copy adds a second set of the same files in a new layer.",
+        why="The official-layout images install CPython under `/usr/local`, so the copy writes the interpreter "
+            "and its standard library over the runtime base's own. " + stored,
         hints={
-            "Nothing else": "Compare the copied layers above: the `/usr/local` one is the biggest.",
+            "Nothing else": hint,
             "The compiler from the builder stage": "gcc was installed by apt under `/usr/bin` and `/usr/lib`, "
                                                    "not `/usr/local`.",
         },

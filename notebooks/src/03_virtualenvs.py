@@ -112,9 +112,47 @@ lesson.layer_stack([(image.label, lesson.parts_of(name, image.info)) for name, i
                    title="Three ways to copy the installed packages")
 
 # %% jupyter={"source_hidden": true}
-assert copied["usr-local"] > copied["multi-stage"], "copying /usr/local drags the interpreter in a second time"
-assert variants["usr-local"].size_bytes > variants["multi-stage"].size_bytes
 assert copied["prefix"] < copied["multi-stage"], "a --prefix tree holds only the packages"
+
+# %% [markdown]
+# <a id="what-a-layer-holds"></a>
+# ### What the `usr-local` layer holds depends on the image store
+#
+# `COPY --from=builder /usr/local /usr/local` writes every file of the builder's `/usr/local`,
+# the interpreter and its standard library included, over the identical files of the runtime
+# base. What ends up *in the layer* is the engine's choice:
+#
+# - The **overlay2** graph driver (Docker Engine's default up to version 28) makes a layer of
+#   every file the step wrote, changed or not, so the interpreter ships a second time.
+# - The **containerd image store** (the default of Docker Engine 29 and of Docker Desktop)
+#   makes a layer by comparing the filesystem after the step with the one before, file by file
+#   (size, owner, permissions, modification time). `COPY` keeps the files' modification times,
+#   so the interpreter, identical in both stages, is left out; the layer holds what pip added and
+#   the bytecode the builder's Python wrote.
+#
+# Compare the layer with what the copy wrote on this engine:
+
+# %%
+store = lesson.environment().engine.image_store
+usr_local = lesson.run_in(variants["usr-local"].tag, "du -sb /usr/local")
+usr_local_bytes = lesson.parse_numbers(usr_local.output)["/usr/local"]
+print(f"This engine's image store: {store}")
+print(f"the copy wrote /usr/local: {lesson.human_bytes(usr_local_bytes)}; "
+      f"the layer holds: {lesson.human_bytes(copied['usr-local'])} ({copied['usr-local'] / usr_local_bytes:.0%})")
+
+# %% jupyter={"source_hidden": true}
+if store == "containerd":
+    assert copied["usr-local"] < 0.8 * usr_local_bytes, "the containerd store left the unchanged interpreter out"
+else:
+    assert copied["usr-local"] > 0.9 * usr_local_bytes, "the layer holds every file the copy wrote"
+    assert copied["usr-local"] > copied["multi-stage"], "copying /usr/local drags the interpreter in a second time"
+    assert variants["usr-local"].size_bytes > variants["multi-stage"].size_bytes
+
+# %% [markdown]
+# Either way the `usr-local` copy is the one to avoid: on the overlay2 store it is the biggest,
+# on the containerd store it is small only because the two stages share the very same base
+# image, and on both it mixes your packages with the interpreter's own files, so nothing in the
+# image says which are yours.
 
 # %% [markdown]
 # Why is the `--prefix` copy smaller than the venv? A virtualenv gets its own copy of pip
@@ -221,7 +259,7 @@ assert fixed.fields()["pip imported from"].startswith("/fixed/"), "and Python im
 # | | venv (`/opt/venv`) | `--prefix=/install` | copy `/usr/local` |
 # |---|---|---|---|
 # | what crosses | one folder: your packages + pip | one folder: your packages only | everything, interpreter included |
-# | size | small | smallest | interpreter twice |
+# | size | small | smallest | interpreter twice (overlay2); what changed (containerd store) |
 # | isolation from the base's packages | full | none: "already satisfied" skips, unless `--ignore-installed` | none |
 # | `pip list` / `pip freeze` in the image | shows exactly your dependencies | mixed with the base's | mixed |
 # | same Python path needed in both stages | yes | yes | yes |
@@ -232,7 +270,7 @@ assert fixed.fields()["pip imported from"].startswith("/fixed/"), "and Python im
 # ## Self-check
 
 # %%
-lesson.self_check("usr-local-copy")
+lesson.self_check("usr-local-copy", store)
 
 # %%
 lesson.self_check("prefix-already-satisfied")

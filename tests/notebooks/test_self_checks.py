@@ -27,6 +27,7 @@ MEASURED = {
     "largest-own-layer": ([Part("RUN pip install -r requirements.txt", 90, False), Part("COPY . .", 5, False),
                            Part("RUN apt-get install gcc", 20, False), Part("WORKDIR /app", 0, False)],),
     "share-removed": (0.8,),
+    "usr-local-copy": ("overlay2",),
 }
 
 
@@ -46,6 +47,9 @@ def test_every_self_check_gives_feedback_for_each_option_and_passes_only_its_ans
 def test_a_measured_self_check_follows_the_measurement():
     assert lesson.self_check("largest-own-layer", *MEASURED["largest-own-layer"]).answer.startswith("RUN pip")
     assert lesson.self_check("share-removed", 0.3).answer == "less than half"
+    on_containerd = lesson.self_check("usr-local-copy", "containerd")
+    assert "leaves out the files identical" in on_containerd.why and "biggest" not in str(on_containerd.hints)
+    assert "second set" in lesson.self_check("usr-local-copy", "overlay2").why
     with pytest.raises(KeyError, match="no self-check named"):
         lesson.self_check("no-such-check")
 
