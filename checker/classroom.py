@@ -1,6 +1,6 @@
 """Grade a whole class: one folder per student, graded in parallel, resumable, isolated.
 
-``python -m checker grade-class SUBMISSIONS --exercise NAME [--jobs N] [--out DIR] [--shard i/n]``
+``python -m checker grade-class SUBMISSIONS --exercise NAME [--jobs N] [--out DIR] [--shard i/n] [--engines A,B]``
 
 How it is built, and why:
 
@@ -26,6 +26,12 @@ How it is built, and why:
   children, :func:`checker.grading.run.build_slot`), so the next student's build starts the moment
   a running one ends, while that student's image is still being probed. The run reports
   submissions a minute.
+* **Several engines.** ``--engines default,modern-containerd`` (names ``python -m checker engines
+  list`` prints, or DOCKER_HOST values) spreads the class over several engines, each with its own
+  ``--jobs`` build slots: a child grader is pointed at its engine by ``DOCKER_HOST``, so it is the
+  same grading as on one engine, and one gradebook comes out. Before the first grading every
+  engine must answer and hold the course's base images (a missing one is the machine's problem,
+  never a student's verdict). ``--shard`` still splits the class across CI jobs on top of this.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import shlex
 import signal
 import subprocess
@@ -167,6 +174,77 @@ def discover(submissions: Path) -> list[str]:
     return sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
+@dataclass(frozen=True)
+class ClassEngine:
+    """One engine a class is graded on."""
+
+    name: str
+    """Its name in ``python -m checker engines list`` (``default``, ``modern-containerd``), or its DOCKER_HOST."""
+    docker_host: str
+    """Where its children point (``unix:///run/...sock``); ``""`` for the grader's own engine (DOCKER_HOST as set)."""
+
+
+def resolve_engines(names: Iterable[str]) -> list[ClassEngine]:
+    """The engines ``--engines`` names, in order, each checked to answer now.
+
+    Each item is an engine name ``python -m checker engines list`` prints, or a DOCKER_HOST value
+    (``unix://...``, ``tcp://...``). Raises :class:`ClassroomError` for a name that is not an
+    answering engine (naming those that answer) or a duplicate. An empty list: the grader's own engine.
+    """
+    from . import modern_engines
+
+    wanted = [name.strip() for name in names if name.strip()]
+    if not wanted:
+        return [ClassEngine("this engine", "")]
+    answering = {found.name: found.docker_host for found in modern_engines.available()}
+    engines: list[ClassEngine] = []
+    for name in wanted:
+        if name in answering:
+            host = answering[name]
+        elif "://" in name and name in answering.values():
+            host = name
+        elif "://" in name and modern_engines.describe(name, name) is not None:
+            host = name
+        else:
+            listed = ", ".join(f"{n} ({h})" for n, h in answering.items()) or "none"
+            raise ClassroomError(f"--engines: {name!r} is not an engine that answers now; answering: {listed}. "
+                                 "Start the modern ones with `python -m checker engines up`.")
+        if any(engine_.docker_host == host for engine_ in engines):
+            raise ClassroomError(f"--engines names {host} twice.")
+        engines.append(ClassEngine(name, host))
+    return engines
+
+
+def _child_env(engine_: ClassEngine) -> dict[str, str]:
+    env = dict(os.environ)
+    if engine_.docker_host:
+        env["DOCKER_HOST"] = engine_.docker_host
+    return env
+
+
+def check_base_images(engines: list[ClassEngine]) -> None:
+    """Raise :class:`ClassroomError` unless every engine holds the course's required base images.
+
+    Asked of each engine by ``python -m checker images --list`` pointed at it (exit 0 only when the
+    slim and full images are there), so nothing is pulled or provisioned here.
+    """
+    for engine_ in engines:
+        if not engine_.docker_host:
+            continue
+        found = subprocess.run([sys.executable, "-m", "checker", "images", "--list", "--format", "json"],
+                               capture_output=True, text=True, env={**_child_env(engine_), "PYTHONPATH": _pythonpath()},
+                               cwd=str(REPO_ROOT), timeout=120)
+        if found.returncode != 0:
+            try:
+                missing = [row["ref"] for row in json.loads(found.stdout) if not row.get("available")]
+            except (json.JSONDecodeError, TypeError, KeyError):
+                missing = []
+            what = f"lacks {', '.join(missing)}" if missing else f"did not list its images ({found.stderr.strip()[-200:]})"
+            raise ClassroomError(f"engine {engine_.name} ({engine_.docker_host}) {what}: provision the base images on it "
+                                 f"(`python -m checker engines up` for the modern engines, or "
+                                 f"`DOCKER_HOST={engine_.docker_host} python -m checker images`).")
+
+
 @dataclass
 class ClassRun:
     """Everything one `grade-class` run needs; :meth:`run` grades and returns the results."""
@@ -193,6 +271,8 @@ class ClassRun:
     """The command that grades one submission (default: :data:`GRADER_COMMAND`, or ``LPI_GRADER_COMMAND``)."""
     extra_key: str = ""
     """Mixed into every cache key: e.g. :func:`checker_digest` to regrade whenever the checker changes."""
+    engines: list[ClassEngine] = field(default_factory=list)
+    """The engines to grade on, each with ``jobs`` build slots (empty: the grader's own engine)."""
 
     def __post_init__(self) -> None:
         self.run_id = f"class-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -202,6 +282,9 @@ class ClassRun:
         self._max_score: float | None = None
         self.submissions_per_minute: float | None = None
         self._slots = ""
+        self.engines = list(self.engines) or [ClassEngine("this engine", "")]
+        self._lanes: queue.Queue[int] = queue.Queue()
+        self._graded_on: dict[str, str] = {}
         """Submissions graded (not reused) a minute by the last :meth:`run`, wall clock; None when none was graded."""
 
     @property
@@ -237,6 +320,7 @@ class ClassRun:
         gradebook of what finished.
         """
         students = self.shard.select(discover(self.submissions))
+        check_base_images(self.engines)
         rubric_bytes = self.rubric.read_bytes()
         app_digest = app_hash()
         base_ids = base_image_ids(self.settings)
@@ -252,32 +336,46 @@ class ClassRun:
                 self.progress(f"{student}: unchanged since the last run, {self._verdict(cached)} (cached)")
             else:
                 todo.append((student, key))
-        self.progress(f"{len(students)} submission(s), {len(results)} from cache, {len(todo)} to grade with {self.jobs} job(s)")
+        on = "" if len(self.engines) == 1 else f" on each of {len(self.engines)} engines ({', '.join(e.name for e in self.engines)})"
+        self.progress(f"{len(students)} submission(s), {len(results)} from cache, {len(todo)} to grade with {self.jobs} job(s){on}")
         started = time.monotonic()
         try:
             # A CI runner cancels with SIGTERM: treat it like Ctrl-C, so finished results are kept.
             with interruptible(), tempfile.TemporaryDirectory(prefix="lpi-slots-") as slots:
                 self._slots = slots
+                self._lanes = queue.Queue()
+                for index in range(len(self.engines)):
+                    (Path(slots) / str(index)).mkdir()
+                    for _ in range(self._lane_width):
+                        self._lanes.put(index)
                 self._grade_all(todo, results)
         finally:
-            self._cleanup_engine(self.run_id)
+            for engine_ in self.engines:
+                self._cleanup_engine(self.run_id, engine_)
             self._write_gradebook()
         seconds = time.monotonic() - started
         if todo and seconds > 0:
             self.submissions_per_minute = 60 * len(todo) / seconds
-            self.progress(f"graded {len(todo)} submission(s) in {seconds:.0f} s with {self.jobs} job(s): "
+            self.progress(f"graded {len(todo)} submission(s) in {seconds:.0f} s with {self.jobs} job(s)"
+                          f"{'' if len(self.engines) == 1 else f' on each of {len(self.engines)} engines'}: "
                           f"{self.submissions_per_minute:.1f} submissions a minute")
         return [results[name] for name in sorted(results)]
 
+    @property
+    def _lane_width(self) -> int:
+        """Gradings at once on one engine: its build slots plus those started ahead."""
+        return max(1, self.jobs) + max(0, self.ahead)
+
     def _grade_all(self, todo: list[tuple[str, str]], results: dict[str, StudentResult]) -> None:
-        with ThreadPoolExecutor(max_workers=max(1, self.jobs), thread_name_prefix="lpi-grade") as pool:
+        capacity = self._lane_width * len(self.engines)
+        with ThreadPoolExecutor(max_workers=capacity, thread_name_prefix="lpi-grade") as pool:
             pending: dict[Future, tuple[str, str]] = {}
             queue = list(todo)
             # Identical submissions (same key) are graded once: the others wait for that result.
             waiting: dict[str, list[str]] = {}
             try:
                 while queue or pending:
-                    while queue and len(pending) < max(1, self.jobs) + max(0, self.ahead):
+                    while queue and len(pending) < capacity:
                         student, key = queue.pop(0)
                         if any(key == k for _, k in pending.values()):
                             waiting.setdefault(key, []).append(student)
@@ -297,7 +395,8 @@ class ClassRun:
                                                    message=f"The class runner failed on this submission: {exc!r}")
                             self._store(result)
                         results[student] = result
-                        self.progress(f"{student}: {self._verdict(result)} ({result.grade_seconds:.0f} s)")
+                        where = f" on {self._graded_on[student]}" if len(self.engines) > 1 and student in self._graded_on else ""
+                        self.progress(f"{student}: {self._verdict(result)} ({result.grade_seconds:.0f} s{where})")
                         for twin in waiting.pop(key, []):
                             cached = self._load_cached(key)
                             if cached is None:
@@ -357,6 +456,18 @@ class ClassRun:
                                    message="The submission has no Dockerfile (a regular file named exactly `Dockerfile`).")
             self._store(result)
             return result
+        lane = self._lanes.get()
+        try:
+            result = self._grade_on(student, key, folder, self.engines[lane], lane)
+        finally:
+            self._lanes.put(lane)
+        result.grade_seconds = time.monotonic() - started
+        self._store(result)
+        return result
+
+    def _grade_on(self, student: str, key: str, folder: Path, engine_: ClassEngine, lane: int) -> StudentResult:
+        """Grade one submission with a child grader pointed at ``engine_``; the result (not yet stored)."""
+        started = time.monotonic()
         run_id = _student_run_id(self.run_id, student)
         with tempfile.TemporaryDirectory(prefix="lpi-class-") as tmp:
             context = assemble_context(folder, Path(tmp) / "context")
@@ -365,8 +476,8 @@ class ClassRun:
                 str(context / "Dockerfile"), "--context", str(context), "--rubric", str(self.rubric),
                 "--format", "json", "--output", str(report_file), "--quiet",
             ]
-            env = {**os.environ, "LPI_RUN_ID": run_id, "PYTHONPATH": _pythonpath(),
-                   ENV_BUILD_SLOTS_DIR: self._slots, ENV_BUILD_SLOTS: str(max(1, self.jobs))}
+            env = {**_child_env(engine_), "LPI_RUN_ID": run_id, "PYTHONPATH": _pythonpath(),
+                   ENV_BUILD_SLOTS_DIR: str(Path(self._slots) / str(lane)), ENV_BUILD_SLOTS: str(max(1, self.jobs))}
             timeout = self.grade_timeout_s or (self.settings.build_timeout_s + 2 * self.settings.run_timeout_s + GRADE_MARGIN_S)
             code, report = None, None
             try:
@@ -376,7 +487,7 @@ class ClassRun:
                 with self._lock:
                     self._children.pop(student, None)
                 if report is None:  # a child that reports has removed what it made
-                    self._cleanup_engine(run_id)
+                    self._cleanup_engine(run_id, engine_)
             if report is not None:
                 result = StudentResult.from_report(student, report, key=key, grade_seconds=time.monotonic() - started)
             elif code is None:
@@ -386,8 +497,7 @@ class ClassRun:
             else:
                 result = StudentResult(student, "grader-error", key=key, max_score=self.max_score,
                                        message=f"The grader stopped without a report (exit code {code}): {_tail(log_file)}")
-        result.grade_seconds = time.monotonic() - started
-        self._store(result)
+        self._graded_on[student] = engine_.name
         return result
 
     def _run_child(self, student: str, command: list[str], env: dict[str, str], log_file: Path,
@@ -423,15 +533,24 @@ class ClassRun:
         for child in children:
             _kill_group(child)
 
-    def _cleanup_engine(self, run_id: str) -> None:
-        """Remove every container and image labelled with this run (or a student's run under it).
+    def _cleanup_engine(self, run_id: str, engine_: ClassEngine) -> None:
+        """Remove every container and image labelled with this run (or a student's run under it) on ``engine_``.
 
-        Never raises: a clean-up problem is reported, and ``python -m checker clean`` removes leftovers.
+        The grader's own engine is cleaned in this process; another one by ``python -m checker clean
+        --run`` pointed at it (one engine client per process). Never raises: a clean-up problem is
+        reported, and ``python -m checker clean`` removes leftovers.
         """
         try:
-            engine.remove_by_run_prefix(run_id)
+            if not engine_.docker_host:
+                engine.remove_by_run_prefix(run_id)
+                return
+            done = subprocess.run([sys.executable, "-m", "checker", "clean", "--run", run_id], capture_output=True,
+                                  text=True, env={**_child_env(engine_), "PYTHONPATH": _pythonpath()},
+                                  cwd=str(REPO_ROOT), timeout=300)
+            if done.returncode != 0:
+                raise RuntimeError(done.stderr.strip() or f"exit code {done.returncode}")
         except Exception as exc:  # noqa: BLE001 - clean-up must not end the class
-            self.progress(f"warning: could not clean up run {run_id}: {exc}")
+            self.progress(f"warning: could not clean up run {run_id} on {engine_.name}: {exc}")
 
 
 def _kill_group(child: subprocess.Popen, grace_s: float = 20) -> None:
@@ -495,19 +614,23 @@ def grade_class(
     grade_timeout_s: float | None = None,
     extra_key: str = "",
     ahead: int = 1,
+    engines: Iterable[str] = (),
 ) -> list[StudentResult]:
     """Grade every student folder in ``submissions`` against an exercise's rubric.
 
     ``exercise`` is a name for :func:`checker.exercises.find_exercise`; ``out`` defaults to
     ``SUBMISSIONS/_grades``; ``jobs`` builds run at once, with ``ahead`` more gradings started
     beside them (see :class:`ClassRun`); ``shard`` is ``"i/n"``; ``grade_timeout_s`` bounds one submission
-    (seconds). Returns one :class:`StudentResult` per student of the shard, sorted by name.
-    Raises :class:`ClassroomError` (bad folder or shard), :class:`checker.exercises.ExerciseError`
+    (seconds); ``engines`` names the engines to spread the class over (see :func:`resolve_engines`;
+    empty: this engine). Returns one :class:`StudentResult` per student of the shard, sorted by name.
+    Raises :class:`ClassroomError` (bad folder, shard or engine, or an engine without the base
+    images), :class:`checker.exercises.ExerciseError`
     (unknown exercise), ``KeyboardInterrupt`` (see :meth:`ClassRun.run`).
     """
     submissions = Path(submissions)
     exercise_dir = find_exercise(exercise)
     out_dir = Path(out) if out else submissions / "_grades"
     run = ClassRun(submissions=submissions, exercise=exercise_dir, out=out_dir, jobs=jobs, ahead=ahead,
-                   shard=Shard.parse(shard), progress=progress, grade_timeout_s=grade_timeout_s, extra_key=extra_key)
+                   shard=Shard.parse(shard), progress=progress, grade_timeout_s=grade_timeout_s, extra_key=extra_key,
+                   engines=resolve_engines(engines))
     return run.run()

@@ -19,12 +19,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
              "(base images stay unless --standins)",
     )
     parser.add_argument("--standins", action="store_true", help="also remove the provisioned stand-in base images")
+    parser.add_argument("--run", metavar="PREFIX", default=None,
+                        help="remove only the containers and images of the runs whose id starts with PREFIX "
+                             "(a grade-class run id: class-...); nothing else, build cache included, is touched")
     parser.set_defaults(run=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Remove what the checker created (and stand-ins with ``--standins``); 0, or 2 on an engine error."""
+    if args.run is not None:
+        return _clean_runs(args.run)
     owner = f"{course_settings.LABEL_OWNER}={course_settings.OWNER_VALUE}"
     try:
         containers = engine.remove_containers(owner) + engine.reap_expired_containers()
@@ -45,4 +50,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"removed {containers} container(s) and {removed} image(s); {reclaimed / 1e6:.0f} MB of build cache freed")
+    return 0
+
+
+def _clean_runs(prefix: str) -> int:
+    """Remove what the runs under ``prefix`` left; 0, or 2 on an empty prefix or an engine error."""
+    if not prefix.strip():
+        print("error: --run needs a run id prefix (for example class-20261130T093000-ab12cd)", file=sys.stderr)
+        return 2
+    try:
+        removed = engine.remove_by_run_prefix(prefix)
+    except engine.EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"removed {removed} container(s) and image(s) of runs {prefix}*")
     return 0

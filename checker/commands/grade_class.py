@@ -34,6 +34,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=None, help="where results go (default: SUBMISSIONS/_grades)")
     parser.add_argument("--shard", default=None, metavar="i/n",
                         help="grade only the i-th of n slices of the class (for splitting across CI jobs)")
+    parser.add_argument("--engines", default="", metavar="A,B",
+                        help="spread the class over these engines, each with --jobs builds at once: names from "
+                             "`python -m checker engines list` (default, modern-containerd...) or DOCKER_HOST values "
+                             "(default: this engine only)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds one submission may take in all (default: build + run limits + a margin)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -48,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         results = classroom.grade_class(
             args.submissions, args.exercise, out=out, jobs=max(1, args.jobs), shard=args.shard,
-            progress=progress, grade_timeout_s=args.timeout,
+            progress=progress, grade_timeout_s=args.timeout, engines=args.engines.split(","),
         )
     except (classroom.ClassroomError, exercises.ExerciseError, engine.EngineError) as exc:
         print(f"error: {exc}", file=sys.stderr)

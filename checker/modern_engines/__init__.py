@@ -65,7 +65,7 @@ def default_docker_host() -> str:
     return DEFAULT_SOCKET if chosen in {spec.docker_host for spec in SPECS} else chosen
 
 
-def _describe(name: str, docker_host: str) -> Engine | None:
+def describe(name: str, docker_host: str) -> Engine | None:
     """The engine at ``docker_host`` as an :class:`Engine` (asking ``/version`` and ``/info``), or None when it does not answer."""
     if docker_host.startswith("unix://"):
         try:
@@ -84,8 +84,8 @@ def _describe(name: str, docker_host: str) -> Engine | None:
 
 def available() -> list[Engine]:
     """Every engine that answers now, default first, then the modern ones in :data:`SPECS` order; starts nothing."""
-    engines = [_describe("default", default_docker_host())]
-    engines += [_describe(spec.name, spec.docker_host) for spec in SPECS]
+    engines = [describe("default", default_docker_host())]
+    engines += [describe(spec.name, spec.docker_host) for spec in SPECS]
     return [engine for engine in engines if engine is not None]
 
 
@@ -135,7 +135,7 @@ def _lock():
 def _up(*, images: bool, progress) -> list[Engine]:
     """:func:`up`'s work, under the lock."""
     source = default_docker_host()
-    if _describe("default", source) is None:
+    if describe("default", source) is None:
         raise EngineStartError(f"the default engine at {source} does not answer: run scripts/ensure-engine.sh first")
     todo = [spec for spec in SPECS if not daemon.is_up(spec)]
     if todo:

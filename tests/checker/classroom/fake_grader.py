@@ -6,7 +6,9 @@ It reads directives from comments in the Dockerfile it is given:
     # fake: sleep=30        (takes that long: an endless build, or a slow one)
     # fake: crash           (dies without a report, like a grader bug)
 
-and appends one line per invocation to $FAKE_GRADER_LOG, so tests can count rebuilds.
+and appends one line per invocation to $FAKE_GRADER_LOG, so tests can count rebuilds; with
+$FAKE_GRADER_HOSTS set, it also appends ``start|end <first line> <DOCKER_HOST> <time>`` there, so
+tests can see which engine graded whom and how many ran at once on each.
 """
 
 import json
@@ -29,7 +31,18 @@ log = os.environ.get("FAKE_GRADER_LOG")
 if log:
     with open(log, "a") as handle:
         handle.write(text.splitlines()[0] + "\n")
+hosts = os.environ.get("FAKE_GRADER_HOSTS")
+
+
+def _mark(event: str) -> None:
+    if hosts:
+        with open(hosts, "a") as handle:
+            handle.write(f"{event} {text.splitlines()[0].lstrip('# ')} {os.environ.get('DOCKER_HOST', '-')} {time.time():.6f}\n")
+
+
+_mark("start")
 time.sleep(float(options.get("sleep", "0")))
+_mark("end")
 if "crash" in options:
     print("Traceback (most recent call last):\nRuntimeError: the grader fell over", file=sys.stderr)
     sys.exit(3)

@@ -189,3 +189,53 @@ def test_no_students_run_id_is_a_prefix_of_anothers_so_removing_one_students_lef
     ids = [classroom._student_run_id("class-1", name) for name in ("s1", "s10", "s1-b", "ada lovelace")]
     assert all(not b.startswith(a) for a in ids for b in ids if a != b)
     assert all(run_id.startswith("class-1-") for run_id in ids)
+
+
+def _concurrency(events: list[tuple[str, str, float]]) -> int:
+    """Most gradings running at once, from (start|end, name, time) events."""
+    running = peak = 0
+    for event, _, _ in sorted(events, key=lambda e: (e[2], e[0] == "start")):
+        running += 1 if event == "start" else -1
+        peak = max(peak, running)
+    return peak
+
+
+def test_when_a_class_is_spread_over_engines_then_each_engine_grades_with_its_own_slots_and_one_gradebook_comes_out(
+        tmp_path, calls, monkeypatch):
+    hosts_log = tmp_path / "hosts.log"
+    monkeypatch.setenv("FAKE_GRADER_HOSTS", str(hosts_log))
+    # The fake grader needs no engine, so the base-image check is the one thing not exercised here
+    # (tests/checker/classroom/test_grade_class_engine.py runs it on real engines).
+    monkeypatch.setattr(classroom, "check_base_images", lambda engines: None)
+    subs = tmp_path / "subs"
+    for number in range(8):
+        make_submission(subs, f"s{number}", f"score={number % 7} max=6 passed={'yes' if number % 2 else 'no'} sleep=0.4")
+    engines = [classroom.ClassEngine("a", "unix:///nonexistent/a.sock"), classroom.ClassEngine("b", "unix:///nonexistent/b.sock")]
+    lines: list[str] = []
+    run = classroom.ClassRun(submissions=subs, exercise=exercises.find_exercise("01-multi-stage"), out=tmp_path / "two",
+                             grader=[sys.executable, str(FAKE)], progress=lines.append, jobs=1, ahead=1, engines=engines)
+    spread = {r.student: (r.status, r.score, r.passed) for r in run.run()}
+    one = {r.student: (r.status, r.score, r.passed) for r in run_class(subs, tmp_path / "one", jobs=1)}
+    assert spread == one and len(spread) == 8
+    assert read_gradebook(tmp_path / "two") == read_gradebook(tmp_path / "one"), "the same gradebook either way"
+
+    events = [line.split() for line in hosts_log.read_text().splitlines()]
+    by_host: dict[str, list[tuple[str, str, float]]] = {}
+    for event, name, host, when in events:
+        by_host.setdefault(host, []).append((event, name, float(when)))
+    spread_events = {host: found for host, found in by_host.items() if host.startswith("unix:///nonexistent/")}
+    assert set(spread_events) == {"unix:///nonexistent/a.sock", "unix:///nonexistent/b.sock"}, "both engines graded"
+    graded_on = {name: host for host, found in spread_events.items() for event, name, _ in found if event == "start"}
+    assert sorted(graded_on) == [f"s{n}" for n in range(8)], "each submission graded once, on one engine"
+    assert all(_concurrency(found) <= 2 for found in spread_events.values()), "jobs + ahead per engine at most"
+    assert any(" on a)" in line for line in lines) and any(" on b)" in line for line in lines)
+    assert any("could not clean up" in line and "on a" in line for line in lines), \
+        "clean-up is attempted on each engine (these do not exist, so it warns and the class still ends)"
+
+
+def test_when_an_engine_named_for_the_class_does_not_answer_then_nothing_is_graded_and_the_answering_ones_are_named(tmp_path):
+    with pytest.raises(classroom.ClassroomError, match=r"'no-such-engine' is not an engine that answers now; answering: "):
+        classroom.resolve_engines(["no-such-engine"])
+    with pytest.raises(classroom.ClassroomError, match="not an engine that answers"):
+        classroom.resolve_engines(["unix:///nonexistent/engine.sock"])
+    assert classroom.resolve_engines(["", " "]) == [classroom.ClassEngine("this engine", "")]

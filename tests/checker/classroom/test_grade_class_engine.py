@@ -159,3 +159,52 @@ def test_grade_class_survives_sigint_resumes_and_grades_a_mixed_class(warm, dock
 
     # 4. Nothing of ours is left behind (cache images labelled "keep" excepted).
     assert ours_on_engine(docker_client) <= before, "grade-class left containers or images behind"
+
+
+#: A small class for the two-engine run: right, wrong in two ways, and the starter.
+SPREAD = {
+    "t1-solution": ROOT / "solutions" / EXERCISE / "Dockerfile",
+    "t2-no-libpq": WRONG / "no-libpq-at-all" / "Dockerfile",
+    "t3-kept-libpq-dev": WRONG / "kept-libpq-dev" / "Dockerfile",
+    "t4-starter": ROOT / "exercises" / EXERCISE / "Dockerfile",
+}
+
+
+def test_a_class_spread_over_the_default_and_the_modern_engine_gives_the_one_engine_gradebook(warm, docker_client, tmp_path):
+    import docker
+
+    from checker import modern_engines
+
+    hosts = {found.name: found.docker_host for found in modern_engines.available()}
+    if "modern-containerd" not in hosts:
+        pytest.fail("modern-containerd does not answer: run `python -m checker engines up` first.")
+    modern = docker.DockerClient(base_url=hosts["modern-containerd"], timeout=600)
+    before = {"default": ours_on_engine(docker_client), "modern": ours_on_engine(modern)}
+    subs = tmp_path / "submissions"
+    for student, dockerfile in SPREAD.items():
+        (subs / student).mkdir(parents=True)
+        shutil.copyfile(dockerfile, subs / student / "Dockerfile")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    books = {}
+    for label, extra in (("spread", ["--engines", "default,modern-containerd", "--jobs", "1"]), ("one", ["--jobs", "2"])):
+        command = [sys.executable, "-m", "checker", "grade-class", str(subs), "--exercise", EXERCISE,
+                   "--out", str(tmp_path / label), "--timeout", CLASS_TIMEOUT, *extra]
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+        assert done.returncode == 0, done.stdout + done.stderr
+        books[label] = read_gradebook(tmp_path / label / "gradebook.csv")
+        if label == "spread":
+            assert "on each of 2 engines (default, modern-containerd)" in done.stdout, done.stdout
+            assert " on default)" in done.stdout and " on modern-containerd)" in done.stdout, done.stdout
+            stores = {json.loads((tmp_path / label / "results" / f"{s}.json").read_text())["report"]["engine"]["image_store"]
+                      for s in SPREAD}
+            assert stores == {"overlay2", "containerd"}, "the report of each student names the engine that graded it"
+
+    columns = ("status", "score", "max", "passed", "failed_checks")
+    for student in SPREAD:
+        assert {c: books["spread"][student][c] for c in columns} == {c: books["one"][student][c] for c in columns}, student
+        size_spread, size_one = books["spread"][student]["image_size_mb"], books["one"][student]["image_size_mb"]
+        if size_one:
+            assert abs(float(size_spread) - float(size_one)) <= 0.01 * float(size_one), (student, size_spread, size_one)
+    assert books["one"]["t1-solution"]["passed"] == "yes" and books["one"]["t2-no-libpq"]["passed"] == "no"
+    assert ours_on_engine(docker_client) <= before["default"] and ours_on_engine(modern) <= before["modern"], \
+        "grade-class left containers or images behind on an engine"
