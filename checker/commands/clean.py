@@ -19,7 +19,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
              "(base images stay unless --standins)",
     )
     parser.add_argument("--standins", action="store_true", help="also remove the provisioned stand-in base images")
-    parser.add_argument("--run", metavar="PREFIX", default=None,
+    parser.add_argument("--run", dest="run_prefix", metavar="PREFIX", default=None,
                         help="remove only the containers and images of the runs whose id starts with PREFIX "
                              "(a grade-class run id: class-...); nothing else, build cache included, is touched")
     parser.set_defaults(run=run)
@@ -28,8 +28,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Remove what the checker created (and stand-ins with ``--standins``); 0, or 2 on an engine error."""
-    if args.run is not None:
-        return _clean_runs(args.run)
+    if args.run_prefix is not None:
+        return _clean_runs(args.run_prefix)
     owner = f"{course_settings.LABEL_OWNER}={course_settings.OWNER_VALUE}"
     try:
         containers = engine.remove_containers(owner) + engine.reap_expired_containers()

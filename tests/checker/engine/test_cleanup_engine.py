@@ -43,3 +43,39 @@ def test_when_removing_by_run_prefix_then_matching_containers_and_images_go_and_
         engine.remove_containers(f"{run}=other-{prefix}")
         engine.remove_image(kept)
         engine.remove_by_run_prefix(prefix)
+
+
+def test_clean_run_removes_only_that_runs_containers_and_an_empty_prefix_is_refused():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    settings = course_settings.load()
+    prefix = f"class-test-{uuid.uuid4().hex[:8]}"
+    run = course_settings.LABEL_RUN
+    limits = containers.Limits.from_settings(settings)
+
+    def container(run_id: str) -> str:
+        return containers._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
+                                  environment=None, labels={run: run_id}, lifetime_s=600,
+                                  host_config=containers._host_config(limits, network="none"))
+
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+
+    def clean(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "checker", "clean", *args], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    mine, other = container(f"{prefix}-s1"), container(f"other-{prefix}")
+    try:
+        done = clean("--run", prefix)
+        assert done.returncode == 0 and f"runs {prefix}*" in done.stdout, done.stdout + done.stderr
+        left = set(engine.list_containers(run))
+        assert mine not in left and other in left
+        refused = clean("--run", " ")
+        assert refused.returncode == 2 and "needs a run id prefix" in refused.stderr and "Traceback" not in refused.stderr
+    finally:
+        engine.remove_containers(f"{run}=other-{prefix}")
+        engine.remove_by_run_prefix(prefix)

@@ -28,6 +28,19 @@ pytestmark = pytest.mark.docker
 DYNAMIC_DEPENDENCY_CHECKS = ("native_libs", "app_imports", "same_python", "health")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def roomy_cache_budget():
+    """A cache budget no grade of this module reaches, so no grade evicts an earlier one's kept image.
+
+    The module's tests look at images an earlier grade kept; on an engine whose kept builds are
+    already near the budget (a long-used one: the containerd store counts each kept image whole), a
+    later grade's eviction would remove them. Eviction itself is tested with an explicit budget.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LPI_CACHE_BUDGET", str(1024 ** 4))
+        yield
+
+
 @pytest.fixture(scope="module")
 def graded(engine_ready, app_context, run_ids):
     """Grade a fixture (or the sample app's own Dockerfiles) once per module; reports by name."""
