@@ -23,24 +23,25 @@ lab: setup ## open the course in JupyterLab (your copy in my-course/, prepared o
 	$(PY) scripts/lab.py --port=$(LAB_PORT) --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 # The modern engine with the containerd image store (what a new Docker Desktop or Engine 29 gives a
-# learner) in `make test`: the lessons (nbval) run there, not on the default engine (the browser tests
-# run lessons 0, 2 and 5 on the default engine), and every exercise's solution, starter and wrong
-# answer is graded there a second time (the same verdicts on both engines; lessons and exercises
-# there took 17 min 17 s from a fresh clone, measured 2026-11-30). The default run
-# also grades on all three engines in tests/checker/grading/test_engines_sizes.py and builds with
-# BuildKit in tests/checker/engine/test_buildkit_engine.py. The whole engine-dependent suite on the
-# modern engine is `make test-modern` (about 50 minutes cold on this 2-core machine, measured
-# 2026-11-30: too long for the 60-minute budget of `make test` beside the default run).
+# learner, graded with BuildKit) in `make test`, after the default run: the lessons (nbval) run there,
+# not on the default engine (the browser tests run lessons 0, 2 and 5 on the default engine); every
+# exercise's solution, starter and wrong answer is graded there a second time (the same verdicts on
+# both engines); then the engine-dependent suites again (MODERN_SUITES: the dynamic checks, the
+# reporters' engine parts, grade-class and the robustness corpus). The default run also grades on all
+# three engines in tests/checker/grading/test_engines_sizes.py (so it is not repeated here) and builds
+# with BuildKit in tests/checker/engine/test_buildkit_engine.py. `make test-modern` is only the
+# engine-dependent suites on the modern engine, for working on them.
 MODERN_ENGINE ?= modern-containerd
-MODERN_SUITES ?= tests/checker/grading tests/checker/engine tests/exercises tests/robustness
+MODERN_SUITES ?= tests/checker/grading tests/checker/checks tests/checker/probes tests/checker/classroom tests/robustness
 MODERN_ARGS ?= --ignore=tests/checker/grading/test_engines_sizes.py
 
-test: setup-test ## every test: mypy, pytest (browser tests included), then the lessons and the exercises on the modern engine
+test: setup-test ## every test: mypy, pytest (browser tests included), then lessons, exercises and the engine suites on the modern engine
 	$(PY) -m mypy
 	$(PY) -m pytest tests -p no:cacheprovider $(PYTEST_ARGS)
 	LPI_TEST_ENGINE=$(MODERN_ENGINE) $(PY) -m pytest notebooks --nbval-lax tests/exercises -m "not browser and not postgres" -p no:cacheprovider $(PYTEST_ARGS)
+	LPI_TEST_ENGINE=$(MODERN_ENGINE) $(PY) -m pytest $(MODERN_SUITES) -m "docker and not browser and not postgres" $(MODERN_ARGS) -p no:cacheprovider $(PYTEST_ARGS)
 
-test-modern: setup-test ## the whole engine-dependent suite again on the modern engine (long: see the Makefile)
+test-modern: setup-test ## the engine-dependent suites on the modern engine only (part of make test)
 	LPI_TEST_ENGINE=$(MODERN_ENGINE) $(PY) -m pytest $(MODERN_SUITES) -m "docker and not browser and not postgres" $(MODERN_ARGS) -p no:cacheprovider $(PYTEST_ARGS)
 
 # The fast subset for local work: no engine, no database, no browser.
