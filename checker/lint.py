@@ -208,7 +208,7 @@ def lint(
     context_dir: str | os.PathLike[str] | None = None,
     build_args: Mapping[str, str] | None = None,
     with_hadolint: bool = True,
-    buildkit: bool | None = False,
+    buildkit: bool | None = None,
 ) -> LintResult:
     """Lint a Dockerfile given as a path, as text, or as bytes.
 
@@ -217,7 +217,9 @@ def lint(
     file is read once per grade), else ``context_dir``'s .dockerignore, else the directory of the
     Dockerfile when it was read from a path. For text with neither, the context is unknown and
     those rules stay silent. A ``DockerIgnore`` whose file does not exist means "no .dockerignore".
-    ``buildkit=True`` says the grading engine has BuildKit, which silences LPI015; ``None``: no engine was asked.
+    ``buildkit=True`` says the grading engine has BuildKit, which silences LPI015; ``False`` that it was
+    measured to build with the classic builder; ``None`` (the default): no engine was asked, so LPI015
+    names the classic builder's limit without claiming this engine has it.
     """
     raw, path = _read_source(dockerfile)
     venvs: tuple[str, ...] = ()

@@ -153,6 +153,35 @@ def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, st
     return summary
 
 
+def classic_cannot_build(lines: list[tuple[int, str]], facts: dict[str, Any] | None, asked_classic: bool = False) -> str:
+    """Why a Dockerfile with BuildKit-only syntax cannot be graded on this engine, and what to do, in one paragraph.
+
+    ``lines`` are ``(line, feature)`` pairs (:func:`checker.rules.buildkit.needs_buildkit` or the
+    classic builder's own refusal; line 0 when unknown); ``facts`` the report's measured ``engine`` (its version and the
+    builders it offers); ``asked_classic`` True when ``LPI_BUILDER``/``--builder`` asked for the
+    classic builder. That is the grading machine's limit, so grading stops (status ``error``).
+    """
+    facts = facts or {}
+    where = "; ".join(f"line {line}: {feature}" if line else feature for line, feature in lines[:4])
+    if len(lines) > 4:
+        where += f" and {len(lines) - 4} more"
+    version = facts.get("version") or facts.get("server_version")
+    engine_said = f"Docker {version}" if version else "this engine"
+    offered = list(facts.get("builders") or ())
+    if asked_classic:
+        why = f"the classic builder was asked for (LPI_BUILDER / --builder classic) on {engine_said}"
+    elif "buildkit" in offered:
+        why = (f"{engine_said} offers BuildKit but the grader builds with the classic builder here "
+               "(no docker-buildx CLI plugin was found)")
+    else:
+        why = f"{engine_said} builds with the classic builder only (builders offered: {', '.join(offered) or 'classic'})"
+    return (f"This Dockerfile cannot be graded on this engine: it uses syntax only BuildKit understands ({where}), "
+            f"and {why}. That is the grading machine's limit, not a fault of your Dockerfile, so it is not scored. "
+            "Grade it on an engine with BuildKit: add `--builder buildkit` where the engine offers it, or set "
+            "DOCKER_HOST to an engine that `python -m checker engines list` prints (modern-containerd or "
+            "modern-overlay2, Docker 28). Or write the classic equivalent (LPI015 says how).")
+
+
 def build_gate(build: BuildSummary) -> str:
     """The one sentence that sets a failed build's score to 0 (timed out, failing step, or error)."""
     if build.timed_out:

@@ -183,3 +183,12 @@ def test_when_nothing_is_found_then_the_summary_says_ok_and_when_an_error_is_fou
                   dockerignore=IGNORE, with_hadolint=False)
     assert [f.severity for f in advice.findings] == ["info"], advice.summary()
     assert advice.summary().splitlines()[-1].startswith("Dockerfile: ok: no errors or warnings, 1 info;"), advice.summary()
+
+
+def test_when_lint_runs_without_an_engine_then_lpi015_names_the_classic_builders_limit_without_claiming_this_engine_has_it():
+    text = GOOD.replace("RUN python -m venv", "RUN --mount=type=cache,target=/root/.cache python -m venv")
+    said = [finding.message for finding in lint(text, with_hadolint=False).findings if finding.rule == "LPI015"]
+    assert said and all("this engine uses the classic builder" not in message for message in said), said
+    assert "the classic builder (Docker 20.10 through its API, DOCKER_BUILDKIT=0) cannot build this line" in said[0]
+    measured = lint(text, with_hadolint=False, buildkit=False).findings
+    assert any("this engine uses the classic builder" in f.message for f in measured if f.rule == "LPI015")
