@@ -119,7 +119,8 @@ class BuildSummary:
     error: str | None = None
     """The engine's error, or the reason the build was stopped (deadline, refused context)."""
     failed_step: str | None = None
-    """The instruction that failed (or was running at the deadline)."""
+    """The instruction that failed (or was running at the deadline). A heredoc step is quoted as the
+    Dockerfile writes it, its lines separated by newlines (BuildKit itself names it ``RUN <<EOF (set -e...)``)."""
     failed_line: int | None = None
     """The Dockerfile line of ``failed_step`` when the builder says it (BuildKit); None otherwise."""
     builder: str = "classic"
@@ -159,6 +160,7 @@ class BuildSummary:
             failed_step=data.get("failed_step"), log_tail=str(data.get("log_tail") or ""),
             error_lines=list(data.get("error_lines") or []), cause=data.get("cause"), hint=data.get("hint"),
             timed_out=bool(data.get("timed_out")), buildkit_note=data.get("buildkit_note"),
+            failed_line=data.get("failed_line"), builder=str(data.get("builder") or "classic"),
             steps=[BuildStepSummary.from_dict(step) for step in data.get("steps") or []],
         )
 

@@ -250,7 +250,7 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
         time.sleep(2)
         engine.ping()
     linted = lint_result()
-    report.build = build_summary(result, linted.buildkit_lines)
+    report.build = build_summary(result, linted.buildkit_lines, model)
     frontend = None if result.ok else build_errors.unreachable_frontend(f"{result.error}\n{result.log or ''}")
     if frontend:
         raise GradingError(

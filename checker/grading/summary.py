@@ -124,12 +124,16 @@ def pull_with_deadline(ref: str, seconds: float) -> None:
         raise outcome["exc"]
 
 
-def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, str]] | tuple = ()) -> BuildSummary:
+def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, str]] | tuple = (),
+                  model: Dockerfile | None = None) -> BuildSummary:
     """The report's view of a build: every step, and for a failure its step, the lines that explain it
     (:func:`checker.engine.build_errors.diagnose`: error markers, not the tail), a recognised cause, and the tail.
 
     ``buildkit_lines`` (``(line, feature)`` pairs from the lint) adds a note to a failed build
-    that the classic builder could not run BuildKit-only syntax.
+    that the classic builder could not run BuildKit-only syntax. With ``model`` (the parsed
+    Dockerfile), a failed step that spans several lines (a heredoc, which BuildKit names
+    ``RUN <<EOF (set -e...)``) is quoted as the Dockerfile writes it, line by line; a command the
+    engine Go-quoted (``\\n`` for each line break) is shown with its lines as lines.
     """
     summary = BuildSummary(
         ok=result.ok, seconds=result.seconds, error=(result.error or None) if not result.ok else None,
@@ -139,11 +143,14 @@ def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, st
         timed_out=result.timed_out,
         steps=[BuildStepSummary(s.number, s.instruction, s.cached, s.seconds) for s in result.steps],
     )
+    if not result.ok and model is not None and result.failed_line:
+        summary.failed_step = written_step(model, result.failed_line) or summary.failed_step
     if not result.ok and not summary.log_tail:
         summary.log_tail = clean("\n".join(result.log.rstrip().splitlines()[-LOG_TAIL_LINES:]))
     if not result.ok and not result.timed_out:
         diagnosis = build_errors.diagnose(result.log or result.failed_output)
-        summary.error_lines = [clean(line) for line in diagnosis.lines]
+        summary.error_lines = [clean(part) for line in diagnosis.lines
+                               for part in (build_errors.readable_error(line) or "").splitlines() or [""]]
         if diagnosis.cause is not None:
             summary.cause, summary.hint = diagnosis.cause.id, diagnosis.cause.hint
     if not result.ok and buildkit_lines and result.builder == "classic":
@@ -182,12 +189,23 @@ def classic_cannot_build(lines: list[tuple[int, str]], facts: dict[str, Any] | N
             "modern-overlay2, Docker 28). Or write the classic equivalent (LPI015 says how).")
 
 
+def written_step(model: Dockerfile, line: int) -> str | None:
+    """The instruction starting at ``line`` as the Dockerfile writes it, when it holds a heredoc (its lines,
+    terminator included, joined by newlines); None for any other instruction or line."""
+    for instruction in model.instructions:
+        if instruction.line == line and instruction.heredocs:
+            lines = model.text.splitlines()[instruction.line - 1:instruction.end_line]
+            return "\n".join(text.rstrip() for text in lines) or None
+    return None
+
+
 def build_gate(build: BuildSummary) -> str:
     """The one sentence that sets a failed build's score to 0 (timed out, failing step, or error)."""
     if build.timed_out:
         reason = f"the build did not finish in time (stopped at `{build.failed_step}`)"
     elif build.failed_step:
-        reason = f"the image did not build (failing step: `{build.failed_step}`)"
+        first, *more = build.failed_step.splitlines() or [""]
+        reason = f"the image did not build (failing step: `{first}{' …' if more else ''}`)"
     else:
         reason = f"the image did not build ({(build.error or 'no reason given').strip()})"
     if build.buildkit_note:
