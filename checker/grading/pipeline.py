@@ -293,7 +293,7 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
                 outcomes[spec.id] = dynamic.REGISTRY[spec.resolved().id].judge(evidence, spec.params)
             except Exception as exc:  # a bug in one judge must not sink the report
                 why = f"the checker could not judge this: {type(exc).__name__}: {exc}"
-                outcomes[spec.id] = dynamic.Outcome(False, why[0].upper() + why[1:], not_judged=why)
+                outcomes[spec.id] = dynamic.Outcome(False, why[0].upper() + why[1:], not_judged=why, machine=True)
     _score(report, rubric, outcomes, linted, gate=None)
 
 

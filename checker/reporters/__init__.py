@@ -68,6 +68,8 @@ def result_text(check) -> str:
     if check.not_judged is None:
         return check.message
     said = f"not judged: {check.not_judged}"
+    if getattr(check, "machine_fault", False):
+        said += " (the grading machine's fault: left out of the score and the maximum)"
     if check.passed:
         return f"{said} (on its own it finds no problem)"
     return said if check.message.startswith("Not checked") else f"{said} ({check.message})"

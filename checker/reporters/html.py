@@ -33,7 +33,9 @@ def render(report, link_base: str = "") -> str:
              f"<div style='border-left:4px solid {colour};padding:6px 10px;margin-bottom:8px'>"
              f"<b style='color:{colour}'>{word}</b>: {_e(said)}<br>"
              f"<small>{_e(report.rubric)}: score {points(report.score)}/{points(report.max_score)}, "
-             f"pass mark {points(report.pass_score)}</small></div>"]
+             f"pass mark {points(report.pass_score)}"
+             + (f"; {points(report.not_judged_points)} points not judged (the grading machine's fault), left out of "
+                f"the maximum" if report.not_judged_points else "") + "</small></div>"]
     rows = []
     for check in report.checks:
         state = mark(check)

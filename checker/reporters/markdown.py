@@ -29,7 +29,10 @@ def render(report) -> str:
         state = mark(check)
         said = ("*advice, no points:* " if state == "advice" else "") + _cell(result_text(check))
         out.append(f"| {MARKS[state]} | `{check.id}` {title} | {points(check.points)}/{points(check.max_points)} | {said} |")
-    out.append(f"| | **Score** | **{points(report.score)}/{points(report.max_score)}** | pass mark {points(report.pass_score)} |")
+    left_out = (f"; {points(report.not_judged_points)} points not judged (the grading machine's fault), "
+                f"left out of the maximum" if report.not_judged_points else "")
+    out.append(f"| | **Score** | **{points(report.score)}/{points(report.max_score)}** | pass mark "
+               f"{points(report.pass_score)}{left_out} |")
     failed = report.to_fix
     if failed:
         out += ["", "#### What to fix", ""]

@@ -38,8 +38,7 @@ def renderable(report):
         table.add_row(Text(*MARKS[state]), check.id, check.title, f"{points(check.points)}/{points(check.max_points)}",
                       Text(said, style="dim") if state == "not judged" else said)
     colour = "green" if report.passed else "red"
-    items = [table, Text(f"Score {points(report.score)}/{points(report.max_score)} "
-                         f"(pass mark {points(report.pass_score)}): {report.verdict}", style=f"bold {colour}")]
+    items = [table, Text(f"{report.score_line()}: {report.verdict}", style=f"bold {colour}")]
     for check in report.to_fix:
         body = Text()
         body.append("Found: ", style="bold")

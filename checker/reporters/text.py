@@ -26,7 +26,7 @@ def render(report) -> str:
         said = f"  ({result_text(check)})" if state == "not judged" else "  (advice, no points)" if state == "advice" else ""
         lines.append(f"  {MARKS[state]}  {check.id:<{width}}  {points(check.points):>4}/{points(check.max_points):<4} "
                      f"{check.title}{said}")
-    lines.append(f"  Score {points(report.score)}/{points(report.max_score)} (pass mark {points(report.pass_score)})")
+    lines.append(f"  {report.score_line()}")
     failed = report.to_fix
     if failed:
         lines.append("")
