@@ -651,16 +651,17 @@ def _asked_classic(settings: course_settings.Settings) -> bool:
 
 
 def _line_of(model: Dockerfile, feature: str, failed_step: str | None) -> int:
-    """The Dockerfile line of the first instruction whose text holds ``feature``'s flag (``COPY --link``), else 0.
+    """The Dockerfile line of the first instruction that carries ``feature``'s flag (``--link``), else 0.
 
     ``failed_step`` (the classic builder's ``Step N/M : ...`` text) is preferred when it names one.
     """
-    flag = feature.split()[-1]
+    flag = feature.split()[-1].lstrip("-")
     for instruction in model.instructions:
-        if failed_step and " ".join(instruction.raw.split()) == " ".join(failed_step.split()):
+        if failed_step and " ".join(f"{instruction.keyword} {instruction.raw}".split()).lower() == \
+                " ".join(failed_step.split()).lower():
             return instruction.line
     for instruction in model.instructions:
-        if flag in instruction.raw:
+        if any(name == flag for name, _ in instruction.flags):  # a flag, never a word of a shell command
             return instruction.line
     return 0
 

@@ -90,3 +90,13 @@ def test_when_the_classic_builder_cannot_build_then_the_message_names_the_lines_
     assert "the classic builder was asked for" in forced and "Docker 28.5.2" in forced
     no_plugin = classic_cannot_build([(0, "--link")], {"version": "28.5.2", "builders": ["classic", "buildkit"]})
     assert "(--link)" in no_plugin and "no docker-buildx CLI plugin" in no_plugin
+
+
+def test_when_the_classic_builder_names_no_line_then_the_step_or_the_first_instruction_carrying_the_flag_gives_it():
+    from checker.dockerfile import parse
+    from checker.grading.pipeline import _line_of
+
+    model = parse("FROM python:3.13-slim\nRUN echo --link\nCOPY --link a b\nCOPY --link c d\n")
+    assert _line_of(model, "--link", "COPY --link c d") == 4   # the step the classic builder printed
+    assert _line_of(model, "--link", None) == 3                 # a flag, not the echo's argument on line 2
+    assert _line_of(model, "--mount", None) == 0
