@@ -459,7 +459,8 @@ def _health_probe(run: Run, rubric: rubrics.Rubric, image: engine.ImageInfo) -> 
         except engine.EngineUnavailable:
             raise
         except Exception as exc:
-            return probes.HealthFacts(ok=False, error=f"The health probe failed: {exc}")
+            return probes.HealthFacts(ok=False, error=f"the health probe itself failed ({type(exc).__name__}: {exc})",
+                                      machine=True)
 
     return _Background("health", probe)
 

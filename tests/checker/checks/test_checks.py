@@ -214,3 +214,15 @@ def test_when_the_engine_could_not_read_the_image_then_every_check_that_needed_i
     # No image at all is the submission's (its build failed): not the machine's.
     nothing = REGISTRY["no_compilers"].judge(dynamic.Evidence(), REGISTRY["no_compilers"].defaults)
     assert nothing.not_judged == "there is no image" and not nothing.machine
+
+
+def test_when_the_health_probe_itself_failed_then_health_is_not_judged_at_the_machines_cost_but_a_silent_app_fails():
+    from checker.probes import HealthFacts
+
+    broken = dynamic.REGISTRY["health"].judge(
+        dynamic.Evidence(image=image(), health=HealthFacts(ok=False, error="the health probe itself failed (KeyError: 'x')",
+                                                           machine=True)), {})
+    assert broken.machine and broken.not_judged == "the health probe itself failed (KeyError: 'x')"
+    silent = dynamic.REGISTRY["health"].judge(
+        dynamic.Evidence(image=image(), health=HealthFacts(ok=False, error="GET /health got no answer within 30 s.")), {})
+    assert not silent.passed and silent.not_judged is None and not silent.machine
