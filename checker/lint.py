@@ -89,6 +89,24 @@ class LintResult:
             "buildkit_lines": [{"line": line, "feature": feature} for line, feature in self.buildkit_lines],
         }
 
+    def verdict(self) -> str:
+        """The totals line's verdict, worded after the exit status (0 unless something has error severity).
+
+        ``errors found: 1 error, 2 warnings``; ``no errors (exit 0), but 2 warnings to read`` when only
+        warnings (and advice) were found; ``ok: nothing found`` or ``ok: no errors or warnings, 1 info``
+        otherwise: "ok" is said only when no error and no warning was found.
+        """
+        counts = self.counts()
+        found = [_count(counts[severity], severity) for severity in SEVERITIES if counts[severity]]
+        if self.parse_error is not None:
+            return "errors found: the Dockerfile does not parse"
+        if counts["error"]:
+            return "errors found: " + ", ".join(found)
+        if counts["warning"]:
+            return "no errors (exit 0), but " + ", ".join(found) + " to read"
+        said = "ok: " + ("no errors or warnings, " + ", ".join(found) if found else "nothing found")
+        return said + (" by the course rules (hadolint did not run)" if self.hadolint_error else "")
+
     def summary(self) -> str:
         """A plain-text report: one line per finding with its fix (a file-level one on line 1 with the note every
     format shares), then the totals."""
@@ -103,11 +121,8 @@ class LintResult:
                 lines.append(f"{'':>{len(name) + 1}}   how to fix: {finding.hint}")
         if self.hadolint_error:
             lines.append(f"hadolint did not run: {self.hadolint_error}")
-        counts = self.counts()
         passed = sum(result.passed for result in self.rule_results.values())
-        totals = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES)
-        verdict = "ok" if self.passed else "errors found"
-        lines.append(f"{name}: {verdict}: {totals}; course rules passed {passed}/{len(self.rule_results)}.")
+        lines.append(f"{name}: {self.verdict()}; course rules passed {passed}/{len(self.rule_results)}.")
         return "\n".join(lines)
 
     __str__ = summary
@@ -121,8 +136,13 @@ class LintResult:
             for f in self.findings
         )
         head = "<tr><th>line</th><th>severity</th><th>rule</th><th>what</th><th>how to fix</th></tr>"
-        verdict = "passes" if self.passed else "has errors"
-        return f"<p>{html.escape(self.path or 'Dockerfile')} {verdict}</p><table>{head}{rows}</table>"
+        return f"<p>{html.escape(self.path or 'Dockerfile')}: {html.escape(self.verdict())}</p><table>{head}{rows}</table>"
+
+
+def _count(number: int, severity: str) -> str:
+    """``1 warning``, ``2 warnings``, ``1 info``, ``2 style`` (info and style stay as they are)."""
+    plural = number != 1 and severity in {"error", "warning"}
+    return f"{number} {severity}{'s' if plural else ''}"
 
 
 def _read_source(source: str | bytes | os.PathLike[str]) -> tuple[bytes | str, str | None]:
@@ -188,7 +208,7 @@ def lint(
     context_dir: str | os.PathLike[str] | None = None,
     build_args: Mapping[str, str] | None = None,
     with_hadolint: bool = True,
-    buildkit: bool | None = False,
+    buildkit: bool | None = None,
 ) -> LintResult:
     """Lint a Dockerfile given as a path, as text, or as bytes.
 
@@ -197,7 +217,9 @@ def lint(
     file is read once per grade), else ``context_dir``'s .dockerignore, else the directory of the
     Dockerfile when it was read from a path. For text with neither, the context is unknown and
     those rules stay silent. A ``DockerIgnore`` whose file does not exist means "no .dockerignore".
-    ``buildkit=True`` says the grading engine has BuildKit, which silences LPI015; ``None``: no engine was asked.
+    ``buildkit=True`` says the grading engine has BuildKit, which silences LPI015; ``False`` that it was
+    measured to build with the classic builder; ``None`` (the default): no engine was asked, so LPI015
+    names the classic builder's limit without claiming this engine has it.
     """
     raw, path = _read_source(dockerfile)
     venvs: tuple[str, ...] = ()

@@ -15,7 +15,9 @@ from .findings import Finding
 
 #: Version of the JSON report's schema (``to_dict()``); it changes only when a field changes meaning or goes.
 #: 2: a file-level finding's ``line`` is 1 with ``whole_file`` true (it was 0).
-SCHEMA_VERSION = 2
+#: 3: ``max_score`` and ``pass_score`` are the judged ones: a check the grading machine could not judge
+#: (``checks[].machine_fault``) is left out of both; ``rubric_max_score`` and ``not_judged_points`` added.
+SCHEMA_VERSION = 3
 
 
 @dataclass
@@ -52,6 +54,10 @@ class CheckResult:
     does not parse, the context was refused) or the engine could not measure (``the image's filesystem could not
     be read: ...``). Such a check earns 0 points and is shown as "not judged: <why>", neither a pass nor a
     failure; None when it was judged."""
+    machine_fault: bool = False
+    """True when ``not_judged`` is the grading machine's doing (the engine could not read the image, a probe or
+    the checker failed): the check is left out of both the score and the maximum (``Report.max_score``), so it
+    costs the learner nothing. False for a check the submission itself kept from being judged."""
 
     @property
     def advice(self) -> bool:
@@ -64,7 +70,7 @@ class CheckResult:
             "id": self.id, "title": self.title, "kind": self.kind, "passed": self.passed,
             "points": self.points, "max_points": self.max_points, "message": self.message,
             "hint": self.hint, "why": self.why, "lesson": self.lesson, "required": self.required,
-            "details": self.details, "not_judged": self.not_judged,
+            "details": self.details, "not_judged": self.not_judged, "machine_fault": self.machine_fault,
         }
 
     @classmethod
@@ -79,7 +85,7 @@ class CheckResult:
             max_points=float(data.get("max_points") or 0), message=str(data.get("message") or ""),
             hint=str(data.get("hint") or ""), why=str(data.get("why") or ""), lesson=str(data.get("lesson") or ""),
             required=bool(data.get("required")), details=dict(data.get("details") or {}),
-            not_judged=data.get("not_judged"),
+            not_judged=data.get("not_judged"), machine_fault=bool(data.get("machine_fault")),
         )
 
 
@@ -119,7 +125,8 @@ class BuildSummary:
     error: str | None = None
     """The engine's error, or the reason the build was stopped (deadline, refused context)."""
     failed_step: str | None = None
-    """The instruction that failed (or was running at the deadline)."""
+    """The instruction that failed (or was running at the deadline). A heredoc step is quoted as the
+    Dockerfile writes it, its lines separated by newlines (BuildKit itself names it ``RUN <<EOF (set -e...)``)."""
     failed_line: int | None = None
     """The Dockerfile line of ``failed_step`` when the builder says it (BuildKit); None otherwise."""
     builder: str = "classic"
@@ -159,6 +166,7 @@ class BuildSummary:
             failed_step=data.get("failed_step"), log_tail=str(data.get("log_tail") or ""),
             error_lines=list(data.get("error_lines") or []), cause=data.get("cause"), hint=data.get("hint"),
             timed_out=bool(data.get("timed_out")), buildkit_note=data.get("buildkit_note"),
+            failed_line=data.get("failed_line"), builder=str(data.get("builder") or "classic"),
             steps=[BuildStepSummary.from_dict(step) for step in data.get("steps") or []],
         )
 
@@ -273,9 +281,13 @@ class Report:
     score: float = 0.0
     """Points earned (0 when the Dockerfile does not parse or build)."""
     max_score: float = 0.0
-    """Points available."""
+    """Points available: the rubric's, less the points of checks the grading machine could not judge
+    (:attr:`CheckResult.machine_fault`; :attr:`not_judged_points`)."""
     pass_score: float = 0.0
-    """Points needed to pass (the rubric's pass mark)."""
+    """Points needed to pass: the rubric's pass mark, scaled to :attr:`max_score` when checks were left out
+    (pass mark 70 of 100 with 20 points not judged: 56 of 80)."""
+    not_judged_points: float = 0.0
+    """Points of the checks left out because the grading machine could not judge them (0 when none was)."""
     passed: bool = False
     """Score at or over the pass mark, every required check passed, and the image built."""
     status: str = "failed"
@@ -328,6 +340,28 @@ class Report:
         """The checks that were not judged (:attr:`CheckResult.not_judged`), in the rubric's order."""
         return [check for check in self.checks if check.not_judged is not None]
 
+    @property
+    def rubric_max_score(self) -> float:
+        """The rubric's own maximum: :attr:`max_score` plus the points the grading machine could not judge."""
+        return self.max_score + self.not_judged_points
+
+    @property
+    def machine_unjudged(self) -> list[CheckResult]:
+        """The checks left out of the score and the maximum because the grading machine could not judge them."""
+        return [check for check in self.checks if check.machine_fault]
+
+    def score_line(self) -> str:
+        """``Score 40/80 (pass mark 56)``, plus ``; 20 points not judged: <why>`` when the machine left checks out."""
+        def number(value: float) -> str:
+            return f"{value:g}"
+
+        line = f"Score {number(self.score)}/{number(self.max_score)} (pass mark {number(self.pass_score)})"
+        if self.not_judged_points:
+            reasons = list(dict.fromkeys(check.not_judged or "" for check in self.machine_unjudged))
+            line += (f"; {number(self.not_judged_points)} points not judged: {'; '.join(reasons)} "
+                     f"(left out of the maximum, the rubric's {number(self.rubric_max_score)})")
+        return line
+
     def check(self, check_id: str) -> CheckResult:
         """The check with id ``check_id``; raises :class:`KeyError` (naming the ids there are) when absent."""
         for check in self.checks:
@@ -342,6 +376,8 @@ class Report:
             "score": self.score,
             "max_score": self.max_score,
             "pass_score": self.pass_score,
+            "rubric_max_score": self.rubric_max_score,
+            "not_judged_points": self.not_judged_points,
             "passed": self.passed,
             "status": self.status,
             "error": self.error,
@@ -374,6 +410,7 @@ class Report:
             rubric=str(data.get("rubric") or ""), rubric_path=str(data.get("rubric_path") or ""),
             score=float(data.get("score") or 0), max_score=float(data.get("max_score") or 0),
             pass_score=float(data.get("pass_score") or 0), passed=bool(data.get("passed")),
+            not_judged_points=float(data.get("not_judged_points") or 0),
             status=str(data.get("status") or ("passed" if data.get("passed") else "failed")),
             error=data.get("error"), verdict=str(data.get("verdict") or ""),
             checks=[CheckResult.from_dict(check) for check in data.get("checks") or []],

@@ -118,6 +118,11 @@ class Outcome:
     """Numbers behind the verdict (bytes, seconds, paths) for the JSON report."""
     not_judged: str | None = None
     """Why the check could not judge (no image, the engine could not measure); None when it judged."""
+    machine: bool = False
+    """True when ``not_judged`` is the grading machine's doing (the engine could not read the image, a probe
+    or the checker itself failed), not the submission's: the scorer leaves such a check out of both the score
+    and the maximum. False when the learner's own image is why (no image, no shell for a probe the rubric
+    requires): that check still costs its points."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,15 @@ def short_path(path: str) -> str:
     return match.group(1) if match else path
 
 
-def not_run(what: str) -> Outcome:
-    """A failed outcome for a check that could not run: ``Not checked: <what>.``, with ``not_judged`` set to ``what``."""
-    return Outcome(False, f"Not checked: {what}.", not_judged=what)
+def not_run(what: str, *, machine: bool = False) -> Outcome:
+    """A failed outcome for a check that could not run: ``Not checked: <what>.``, with ``not_judged`` set to ``what``;
+    ``machine=True`` when the grading machine, not the submission, is why (see :attr:`Outcome.machine`)."""
+    return Outcome(False, f"Not checked: {what}.", not_judged=what, machine=machine)
+
+
+def unmeasured(evidence: Evidence) -> Outcome:
+    """The outcome of a check whose filesystem evidence is missing: the machine's fault when the engine could not
+    read the image (``evidence.filesystem_error``), else ``there is no image`` (the build failed: the submission's)."""
+    if evidence.filesystem_error:
+        return not_run(evidence.filesystem_error, machine=True)
+    return not_run("there is no image")

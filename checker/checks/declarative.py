@@ -52,7 +52,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from checker.checks.base import Evidence, Outcome, dynamic_check, not_run
+from checker.checks.base import Evidence, Outcome, dynamic_check, not_run, unmeasured
 
 _GLOB = re.compile(r"[*?\[]")
 _METADATA_KEYS = ("env", "user", "labels", "exposed_ports", "entrypoint", "cmd", "workdir")
@@ -147,7 +147,7 @@ def file_exists(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         Copy or build it into the final stage at that path (COPY --from=builder /opt/venv /opt/venv).
     """
     if evidence.filesystem is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     found = _matches(evidence, params["path"])
     if found:
         return Outcome(True, f"{params['path']} is in the image" + (f" ({len(found)} match)" if len(found) > 1 else "") + ".",
@@ -167,7 +167,7 @@ def file_absent(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         Keep it in a build stage, list it in .dockerignore, or remove it in the RUN that made it.
     """
     if evidence.filesystem is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     found = _matches(evidence, params["path"])
     if found:
         shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
@@ -192,7 +192,7 @@ def file_contains(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         (or the step that writes it) in the final stage.
     """
     if evidence.filesystem is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     path = posixpath.normpath(params["path"])
     content = evidence.filesystem.shipped.kept.get(path)
     if content is None:
@@ -274,7 +274,7 @@ def command(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     result = evidence.commands.get(argv)
     shown = shlex.join(argv)
     if result is None:
-        return not_run(f"{shown} was not run")
+        return not_run(f"{shown} was not run", machine=True)  # the grader's own omission
     details = {"exit_code": result.exit_code, "seconds": round(result.seconds, 3), "stdout": result.stdout[-2000:],
                "stderr": result.stderr[-2000:]}
     if result.timed_out:

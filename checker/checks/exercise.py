@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from checker.checks.base import Evidence, Outcome, dynamic_check, not_run
+from checker.checks.base import Evidence, Outcome, dynamic_check, not_run, unmeasured
 from checker.probes import FilesystemFacts
 
 _TOOLING = {"pip", "setuptools", "wheel"}
@@ -70,7 +70,7 @@ def _installed_roots(evidence: Evidence) -> tuple[FilesystemFacts, list[str]] | 
     """The image's filesystem and its package roots, or the outcome that says why there are none."""
     fs = evidence.filesystem
     if fs is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     roots = app_roots(fs)
     if not roots:
         return Outcome(False, "No installed packages were found (no *.dist-info folder outside pip's own).")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from checker.checks.base import Evidence, Outcome, dynamic_check, human_bytes, listing, not_run
+from checker.checks.base import Evidence, Outcome, dynamic_check, human_bytes, listing, not_run, unmeasured
 
 
 @dynamic_check("no_compilers", lesson="02_multi_stage.ipynb#the-multi-stage-pattern", needs=("filesystem",))
@@ -22,7 +22,7 @@ def no_compilers(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         from a slim image that never had them.
     """
     if evidence.filesystem is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     found = evidence.filesystem.compilers
     if found:
         return Outcome(False, f"The image ships a compiler: {listing(found)}.", {"compilers": found})
@@ -42,7 +42,7 @@ def no_headers(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         runtime library (libpq5, not libpq-dev).
     """
     if evidence.filesystem is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     own_dirs = interpreter_include_dirs(evidence)
     headers = [(path, size) for path, size in evidence.filesystem.headers
                if not path.startswith(tuple(d + "/" for d in own_dirs)) and not re.search(r"/(?:site|dist)-packages/", path)]
@@ -90,7 +90,7 @@ def no_pip_cache(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         a build stage and copy only the installed packages.
     """
     if evidence.filesystem is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     caches = {path: size for path, size in evidence.filesystem.caches.items() if size}
     total = sum(caches.values())
     limit = int(params.get("max_bytes") or 0)

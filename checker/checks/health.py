@@ -29,6 +29,8 @@ def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     facts = evidence.health
     if facts is None:
         return not_run("there is no image")
+    if facts.machine:
+        return not_run(facts.error or "the health probe itself failed", machine=True)
     if facts.ok:
         return Outcome(True, f"GET {facts.path} answered 200 after {facts.seconds:.1f} s (port {facts.port}, "
                              f"reached via {facts.reached_via}).", {"seconds": round(facts.seconds, 3)})

@@ -11,7 +11,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from checker.checks.base import Evidence, Outcome, dynamic_check, human_bytes, listing, not_run
+from checker.checks.base import Evidence, Outcome, dynamic_check, human_bytes, listing, not_run, unmeasured
 from checker.probes import DEFAULT_PATH, resolve_user
 
 
@@ -54,7 +54,7 @@ def no_secret_files(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         a downloaded archive in the RUN that unpacks it.
     """
     if evidence.filesystem is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     base = set((evidence.base_shipped or {}).get("forbidden", ()))
     found = {path: entry for path, entry in evidence.filesystem.shipped.forbidden.items() if path not in base}
     if not found:
@@ -78,7 +78,7 @@ def no_new_setuid(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         remove the bits in the same RUN: find / -xdev -perm /6000 -type f -exec chmod a-s {} +.
     """
     if evidence.filesystem is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     base = set((evidence.base_shipped or {}).get("special", ()))
     added = {path: bits for path, bits in evidence.filesystem.shipped.special.items() if path not in base}
     if not added:

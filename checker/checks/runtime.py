@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from checker.checks.base import Evidence, Outcome, dynamic_check, listing, not_run, short_path
+from checker.checks.base import Evidence, Outcome, dynamic_check, listing, not_run, unmeasured, short_path
 from checker.probes import access_problem, unreadable, venv_problems
 from checker.probes.command import PERMISSION_FIX
 
@@ -56,7 +56,7 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         instead: COPY them from a stage that installs the package, into a folder the loader searches.
     """
     if evidence.filesystem is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     runtime = evidence.runtime
     if not evidence.filesystem.extensions:
         return Outcome(True, "No native extensions in site-packages or a venv.")
@@ -72,7 +72,7 @@ def native_libs(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
                        {"denied": denied, "checked": len(evidence.filesystem.extensions)})
     if runtime is None or not runtime.libraries_by:
         return not_run("the extensions' shared libraries were not resolved (the filesystem scan was not given to the "
-                       "runtime probe)")
+                       "runtime probe)", machine=True)
     missing = {path: libs for path, libs in runtime.libraries.items() if libs}
     unreadable = dict(runtime.library_errors)
     count = len(runtime.libraries)
@@ -155,7 +155,7 @@ def same_python(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """
     fs, runtime = evidence.filesystem, evidence.runtime
     if fs is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     broken = [f"the venv {venv} cannot start its Python: {why} (create the venv at the path it will run from, on the "
               f"same base image as the runtime stage)" for venv, why in venv_problems(fs).items()]
     if runtime is None or runtime.error or not runtime.version:

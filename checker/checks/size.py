@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checker.checks.base import Evidence, Outcome, dynamic_check, human_bytes, not_run
+from checker.checks.base import Evidence, Outcome, dynamic_check, human_bytes, not_run, unmeasured
 
 
 @dynamic_check("image_size", lesson="01_single_stage_problem.ipynb#what-makes-an-image-heavy", needs=("sizes",),
@@ -67,7 +67,7 @@ def wasted_bytes(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         them, or build them in a stage you do not ship.
     """
     if evidence.image is None or (evidence.layers is None and evidence.filesystem is None):
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     wasted = evidence.wasted_bytes or 0
     limit = int(params.get("max_bytes") or 0)
     base = evidence.base_wasted_bytes or 0
@@ -114,7 +114,7 @@ def efficiency(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """
     layers = evidence.layers
     if layers is None:
-        return not_run(evidence.filesystem_error or "there is no image")
+        return unmeasured(evidence)
     written = sum(layer.size_bytes for layer in layers.layers[evidence.base_layers:])
     kept = sum(layers.kept_by_layer[evidence.base_layers:])
     score = layers.efficiency(evidence.base_layers)

@@ -171,6 +171,34 @@ def unreachable_frontend(text: str) -> str | None:
     return (match.group(1) or match.group(2)).rstrip(":") if match else None
 
 
+_QUOTED_PROCESS_RE = re.compile(r'process "((?:[^"\\]|\\.)*)"')
+_GO_ESCAPE_RE = re.compile(r'\\(?:([nt"\\\'])|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))')
+_GO_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "'": "'"}
+
+
+def _go_unquote(text: str) -> str:
+    return _GO_ESCAPE_RE.sub(lambda m: _GO_ESCAPES[m.group(1)] if m.group(1) else chr(int(m.group(2) or m.group(3), 16)),
+                             text)
+
+
+def readable_error(text: str | None) -> str | None:
+    """BuildKit's error with the failed command's lines as lines: ``process "/bin/sh -c set -e\\necho hi\\n" did
+    not complete`` (Go-quoted, a heredoc's body joined by backslash-n) becomes ``process "/bin/sh -c set -e``,
+    ``echo hi" did not complete`` on two lines. A command without a line break and any other text are returned
+    unchanged; None stays None.
+    """
+    if not text:
+        return text
+
+    def unquoted(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if "\\n" not in inner:
+            return match.group(0)
+        return 'process "' + _go_unquote(inner).rstrip("\n") + '"'
+
+    return _QUOTED_PROCESS_RE.sub(unquoted, text)
+
+
 def failing_output(log: str) -> list[str]:
     """The lines the last step of a classic build ``log`` printed (headers and bookkeeping left out).
 

@@ -40,7 +40,7 @@ import time
 from typing import BinaryIO
 
 from ..dockerfile import Dockerfile, ParseError, parse
-from . import cgroups
+from . import build_errors, cgroups
 from .bkstatus import StatusParser
 from .classic import LineCallback, StopCheck, _LogBuffer
 from .client import APIError, EngineError, EngineUnavailable, RequestError, api, reset_connection
@@ -273,7 +273,7 @@ def _result(parser: StatusParser, log: _LogBuffer, seconds: float, *, tag: str, 
     if timed_out:
         error = f"The build did not finish within {deadline_s:.0f} s and was stopped."
     elif stopped is None and returncode != 0:
-        error = parser.error or "The build failed (the BuildKit client said nothing more)."
+        error = build_errors.readable_error(parser.error) or "The build failed (the BuildKit client said nothing more)."
         _engine_gone(error)
     image_id = None
     if error is None and stopped is None:

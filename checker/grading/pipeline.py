@@ -53,7 +53,9 @@ from ..probes import filesystem as probe_filesystem
 from ..probes import runtime as probe_runtime
 from ..probes import shipped as probe_shipped
 from .run import LineCallback, Run, build_slot, cleanup, interruptible, new_run_id, repository_for
-from .summary import base_images, build_gate, build_summary, engine_info, image_summary, missing_image_message
+from ..rules.buildkit import classic_refusal, needs_buildkit
+from .summary import (base_images, build_gate, build_summary, classic_cannot_build, engine_info, image_summary,
+                      missing_image_message)
 
 LABEL_CACHE_KEY = "org.lean-python-images.cache-key"
 """Label on a reference/baseline image: the digest of what it was built from (to find it again)."""
@@ -197,6 +199,13 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
     engine.ping()
     engine.reap_expired_containers()
     report.engine = engine_info()
+    classic = not _builds_with_buildkit(settings)
+    if classic:
+        # The classic builder stops at BuildKit-only syntax (or, for a heredoc, misreads its body as
+        # instructions): the machine's limit, decided from the parsed Dockerfile before building.
+        lines = needs_buildkit(model)
+        if lines:
+            raise GradingError(classic_cannot_build(lines, report.engine, asked_classic=_asked_classic(settings)))
     with run.timed("base_images", "Checking the base images"):
         report.base_images = base_images(model)
     missing = [base.ref for base in report.base_images if not base.available]
@@ -241,7 +250,7 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
         time.sleep(2)
         engine.ping()
     linted = lint_result()
-    report.build = build_summary(result, linted.buildkit_lines)
+    report.build = build_summary(result, linted.buildkit_lines, model)
     frontend = None if result.ok else build_errors.unreachable_frontend(f"{result.error}\n{result.log or ''}")
     if frontend:
         raise GradingError(
@@ -250,6 +259,12 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
             "here, delete that line (this engine's built-in frontend already understands heredocs, RUN --mount "
             "and COPY --chmod/--link); Docker Desktop fetches it for you."
         )
+    refused = None if result.ok or result.builder != "classic" else \
+        classic_refusal(f"{result.error}\n{result.log or ''}")
+    if refused:  # the classic builder's own words, for syntax the parsed Dockerfile did not show
+        said_line, flag = refused
+        line = said_line or report.build.failed_line or _line_of(model, flag, report.build.failed_step)
+        raise GradingError(classic_cannot_build([(line, flag)], report.engine, asked_classic=_asked_classic(settings)))
     if not result.ok and report.build.cause == "network":
         # The grading machine's own network (TLS, DNS, a refused connection to a package index):
         # not the learner's score. Grading could not happen; the report keeps the build and its lines.
@@ -278,7 +293,7 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
                 outcomes[spec.id] = dynamic.REGISTRY[spec.resolved().id].judge(evidence, spec.params)
             except Exception as exc:  # a bug in one judge must not sink the report
                 why = f"the checker could not judge this: {type(exc).__name__}: {exc}"
-                outcomes[spec.id] = dynamic.Outcome(False, why[0].upper() + why[1:], not_judged=why)
+                outcomes[spec.id] = dynamic.Outcome(False, why[0].upper() + why[1:], not_judged=why, machine=True)
     _score(report, rubric, outcomes, linted, gate=None)
 
 
@@ -444,7 +459,8 @@ def _health_probe(run: Run, rubric: rubrics.Rubric, image: engine.ImageInfo) -> 
         except engine.EngineUnavailable:
             raise
         except Exception as exc:
-            return probes.HealthFacts(ok=False, error=f"The health probe failed: {exc}")
+            return probes.HealthFacts(ok=False, error=f"the health probe itself failed ({type(exc).__name__}: {exc})",
+                                      machine=True)
 
     return _Background("health", probe)
 
@@ -628,6 +644,27 @@ def _inside(dockerfile: Path, context_dir: Path) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _asked_classic(settings: course_settings.Settings) -> bool:
+    """True when ``LPI_BUILDER`` / ``--builder`` asked for the classic builder (not the engine's limit alone)."""
+    return (settings.builder or "auto").strip().lower() == "classic"
+
+
+def _line_of(model: Dockerfile, feature: str, failed_step: str | None) -> int:
+    """The Dockerfile line of the first instruction that carries ``feature``'s flag (``--link``), else 0.
+
+    ``failed_step`` (the classic builder's ``Step N/M : ...`` text) is preferred when it names one.
+    """
+    flag = feature.split()[-1].lstrip("-")
+    for instruction in model.instructions:
+        if failed_step and " ".join(f"{instruction.keyword} {instruction.raw}".split()).lower() == \
+                " ".join(failed_step.split()).lower():
+            return instruction.line
+    for instruction in model.instructions:
+        if any(name == flag for name, _ in instruction.flags):  # a flag, never a word of a shell command
+            return instruction.line
+    return 0
 
 
 def _builds_with_buildkit(settings: course_settings.Settings) -> bool:

@@ -124,12 +124,16 @@ def pull_with_deadline(ref: str, seconds: float) -> None:
         raise outcome["exc"]
 
 
-def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, str]] | tuple = ()) -> BuildSummary:
+def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, str]] | tuple = (),
+                  model: Dockerfile | None = None) -> BuildSummary:
     """The report's view of a build: every step, and for a failure its step, the lines that explain it
     (:func:`checker.engine.build_errors.diagnose`: error markers, not the tail), a recognised cause, and the tail.
 
     ``buildkit_lines`` (``(line, feature)`` pairs from the lint) adds a note to a failed build
-    that the classic builder could not run BuildKit-only syntax.
+    that the classic builder could not run BuildKit-only syntax. With ``model`` (the parsed
+    Dockerfile), a failed step that spans several lines (a heredoc, which BuildKit names
+    ``RUN <<EOF (set -e...)``) is quoted as the Dockerfile writes it, line by line; a command the
+    engine Go-quoted (``\\n`` for each line break) is shown with its lines as lines.
     """
     summary = BuildSummary(
         ok=result.ok, seconds=result.seconds, error=(result.error or None) if not result.ok else None,
@@ -139,11 +143,14 @@ def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, st
         timed_out=result.timed_out,
         steps=[BuildStepSummary(s.number, s.instruction, s.cached, s.seconds) for s in result.steps],
     )
+    if not result.ok and model is not None and result.failed_line:
+        summary.failed_step = written_step(model, result.failed_line) or summary.failed_step
     if not result.ok and not summary.log_tail:
         summary.log_tail = clean("\n".join(result.log.rstrip().splitlines()[-LOG_TAIL_LINES:]))
     if not result.ok and not result.timed_out:
         diagnosis = build_errors.diagnose(result.log or result.failed_output)
-        summary.error_lines = [clean(line) for line in diagnosis.lines]
+        summary.error_lines = [clean(part) for line in diagnosis.lines
+                               for part in (build_errors.readable_error(line) or "").splitlines() or [""]]
         if diagnosis.cause is not None:
             summary.cause, summary.hint = diagnosis.cause.id, diagnosis.cause.hint
     if not result.ok and buildkit_lines and result.builder == "classic":
@@ -153,12 +160,52 @@ def build_summary(result: engine.BuildResult, buildkit_lines: list[tuple[int, st
     return summary
 
 
+def classic_cannot_build(lines: list[tuple[int, str]], facts: dict[str, Any] | None, asked_classic: bool = False) -> str:
+    """Why a Dockerfile with BuildKit-only syntax cannot be graded on this engine, and what to do, in one paragraph.
+
+    ``lines`` are ``(line, feature)`` pairs (:func:`checker.rules.buildkit.needs_buildkit` or the
+    classic builder's own refusal; line 0 when unknown); ``facts`` the report's measured ``engine`` (its version and the
+    builders it offers); ``asked_classic`` True when ``LPI_BUILDER``/``--builder`` asked for the
+    classic builder. That is the grading machine's limit, so grading stops (status ``error``).
+    """
+    facts = facts or {}
+    where = "; ".join(f"line {line}: {feature}" if line else feature for line, feature in lines[:4])
+    if len(lines) > 4:
+        where += f" and {len(lines) - 4} more"
+    version = facts.get("version") or facts.get("server_version")
+    engine_said = f"Docker {version}" if version else "this engine"
+    offered = list(facts.get("builders") or ())
+    if asked_classic:
+        why = f"the classic builder was asked for (LPI_BUILDER / --builder classic) on {engine_said}"
+    elif "buildkit" in offered:
+        why = (f"{engine_said} offers BuildKit but the grader builds with the classic builder here "
+               "(no docker-buildx CLI plugin was found)")
+    else:
+        why = f"{engine_said} builds with the classic builder only (builders offered: {', '.join(offered) or 'classic'})"
+    return (f"This Dockerfile cannot be graded on this engine: it uses syntax only BuildKit understands ({where}), "
+            f"and {why}. That is the grading machine's limit, not a fault of your Dockerfile, so it is not scored. "
+            "Grade it on an engine with BuildKit: add `--builder buildkit` where the engine offers it, or set "
+            "DOCKER_HOST to an engine that `python -m checker engines list` prints (modern-containerd or "
+            "modern-overlay2, Docker 28). Or write the classic equivalent (LPI015 says how).")
+
+
+def written_step(model: Dockerfile, line: int) -> str | None:
+    """The instruction starting at ``line`` as the Dockerfile writes it, when it holds a heredoc (its lines,
+    terminator included, joined by newlines); None for any other instruction or line."""
+    for instruction in model.instructions:
+        if instruction.line == line and instruction.heredocs:
+            lines = model.text.splitlines()[instruction.line - 1:instruction.end_line]
+            return "\n".join(text.rstrip() for text in lines) or None
+    return None
+
+
 def build_gate(build: BuildSummary) -> str:
     """The one sentence that sets a failed build's score to 0 (timed out, failing step, or error)."""
     if build.timed_out:
         reason = f"the build did not finish in time (stopped at `{build.failed_step}`)"
     elif build.failed_step:
-        reason = f"the image did not build (failing step: `{build.failed_step}`)"
+        first, *more = build.failed_step.splitlines() or [""]
+        reason = f"the image did not build (failing step: `{first}{' …' if more else ''}`)"
     else:
         reason = f"the image did not build ({(build.error or 'no reason given').strip()})"
     if build.buildkit_note:

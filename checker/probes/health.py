@@ -26,6 +26,9 @@ class HealthFacts:
     """The end of the container's output (capped)."""
     exit_code: int | None = None
     oom_killed: bool = False
+    machine: bool = False
+    """True when the probe itself failed (a bug of the checker's), not the container: ``error`` says how, and
+    the health check is then not judged, at no cost to the learner."""
 
 
 def container_port(info: engine.ImageInfo, preferred: int) -> int:

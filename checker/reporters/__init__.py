@@ -68,6 +68,8 @@ def result_text(check) -> str:
     if check.not_judged is None:
         return check.message
     said = f"not judged: {check.not_judged}"
+    if getattr(check, "machine_fault", False):
+        said += " (the grading machine's fault: left out of the score and the maximum)"
     if check.passed:
         return f"{said} (on its own it finds no problem)"
     return said if check.message.startswith("Not checked") else f"{said} ({check.message})"
@@ -76,12 +78,23 @@ def result_text(check) -> str:
 def failed_at(build, width: int = 100) -> str:
     """Where a failed build stopped, in one line: ``line 7: RUN apt-get update && ...`` (the
     instruction's runs of spaces collapsed, cut at ``width`` characters), ``line 7`` or ``""`` when
-    the builder did not say."""
-    step = " ".join((build.failed_step or "").split())
+    the builder did not say. A step written on several lines (a heredoc) gives its first line and
+    how many lines it has (``line 3: RUN <<EOF … (5 lines)``); :func:`step_lines` gives them all."""
+    first, *more = (build.failed_step or "").splitlines() or [""]
+    step = " ".join(first.split())
     if len(step) > width:
         step = step[: width - 1] + "…"
+    if more and step:
+        step += f" … ({len(more) + 1} lines)"
     line = getattr(build, "failed_line", None)
     return f"line {line}: {step}" if line and step else (f"line {line}" if line else step)
+
+
+def step_lines(build) -> list[str]:
+    """The failing step's lines as the Dockerfile writes them, when it spans several (a heredoc, see
+    :func:`checker.grading.summary.written_step`); ``[]`` for a one-line step, or none."""
+    lines = (build.failed_step or "").splitlines()
+    return [line.rstrip() for line in lines] if len(lines) > 1 else []
 
 
 def build_tail(build) -> list[str]:

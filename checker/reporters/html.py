@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points,
+from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points, step_lines,
                result_text, sanitized, shown_findings, wasted_lines)
 
 _OK = "#1a7f37"
@@ -33,7 +33,9 @@ def render(report, link_base: str = "") -> str:
              f"<div style='border-left:4px solid {colour};padding:6px 10px;margin-bottom:8px'>"
              f"<b style='color:{colour}'>{word}</b>: {_e(said)}<br>"
              f"<small>{_e(report.rubric)}: score {points(report.score)}/{points(report.max_score)}, "
-             f"pass mark {points(report.pass_score)}</small></div>"]
+             f"pass mark {points(report.pass_score)}"
+             + (f"; {points(report.not_judged_points)} points not judged (the grading machine's fault), left out of "
+                f"the maximum" if report.not_judged_points else "") + "</small></div>"]
     rows = []
     for check in report.checks:
         state = mark(check)
@@ -49,7 +51,12 @@ def render(report, link_base: str = "") -> str:
                  "result</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
     build = report.build
     if build is not None and not build.ok:
-        parts.append(f"<p><b>Build failed</b> at <code>{_e(build.failed_step or '?')}</code>: {_e(build.error)}</p>")
+        if step_lines(build):  # a heredoc: its lines as written, then the error (its lines kept)
+            parts.append(f"<p><b>Build failed</b> at line {build.failed_line}:</p><pre>{_e(build.failed_step)}</pre>"
+                         f"<pre style='white-space:pre-wrap'>{_e(build.error)}</pre>")
+        else:
+            parts.append(f"<p><b>Build failed</b> at <code>{_e(build.failed_step or '?')}</code>: "
+                         f"<span style='white-space:pre-wrap'>{_e(build.error)}</span></p>")
         if build.buildkit_note:
             parts.append(f"<p>{_e(build.buildkit_note)}</p>")
         if build.hint:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points,
+from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points, step_lines,
                result_text, sanitized, shown_findings, wasted_lines)
 
 #: The Markdown mark for each state of a check (:func:`checker.reporters.mark`).
@@ -29,7 +29,10 @@ def render(report) -> str:
         state = mark(check)
         said = ("*advice, no points:* " if state == "advice" else "") + _cell(result_text(check))
         out.append(f"| {MARKS[state]} | `{check.id}` {title} | {points(check.points)}/{points(check.max_points)} | {said} |")
-    out.append(f"| | **Score** | **{points(report.score)}/{points(report.max_score)}** | pass mark {points(report.pass_score)} |")
+    left_out = (f"; {points(report.not_judged_points)} points not judged (the grading machine's fault), "
+                f"left out of the maximum" if report.not_judged_points else "")
+    out.append(f"| | **Score** | **{points(report.score)}/{points(report.max_score)}** | pass mark "
+               f"{points(report.pass_score)}{left_out} |")
     failed = report.to_fix
     if failed:
         out += ["", "#### What to fix", ""]
@@ -38,7 +41,10 @@ def render(report) -> str:
                        + (f" *Why:* {_cell(check.why)}" if check.why else ""))
     build = report.build
     if build is not None and not build.ok and (build.error_lines or build.log_tail):
-        out += ["", f"Failing step: `{_cell(build.failed_step or '?')}`", ""]
+        if step_lines(build):  # a heredoc: its lines as written, in a fenced block
+            out += ["", f"Failing step (line {build.failed_line}):", "", "```dockerfile", *step_lines(build), "```", ""]
+        else:
+            out += ["", f"Failing step: `{_cell(build.failed_step or '?')}`", ""]
         if build.hint:
             out += [f"Likely cause: {_cell(build.hint)}", ""]
         out += ["```", "\n".join(build.error_lines) if build.error_lines else "\n".join(build_tail(build)), "```"]

@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import (build_tail, failed_at, engine_line, engine_size_note, human_bytes, mark, points,
+from . import (build_tail, failed_at, step_lines, engine_line, engine_size_note, human_bytes, mark, points,
                result_text, sanitized, shown_findings, wasted_lines)
 
 #: The terminal's mark and colour for each state of a check (:func:`checker.reporters.mark`).
@@ -38,8 +38,7 @@ def renderable(report):
         table.add_row(Text(*MARKS[state]), check.id, check.title, f"{points(check.points)}/{points(check.max_points)}",
                       Text(said, style="dim") if state == "not judged" else said)
     colour = "green" if report.passed else "red"
-    items = [table, Text(f"Score {points(report.score)}/{points(report.max_score)} "
-                         f"(pass mark {points(report.pass_score)}): {report.verdict}", style=f"bold {colour}")]
+    items = [table, Text(f"{report.score_line()}: {report.verdict}", style=f"bold {colour}")]
     for check in report.to_fix:
         body = Text()
         body.append("Found: ", style="bold")
@@ -54,7 +53,8 @@ def renderable(report):
         items.append(Panel(body, title=Text(f"✘ {check.id}: {check.title}"), title_align="left", border_style="red"))
     build = report.build
     if build is not None and not build.ok:
-        body = Text(f"{build.error or ''}".strip() + "\n")
+        body = Text("".join(f"| {line}\n" for line in step_lines(build)), style="dim")
+        body.append(f"{build.error or ''}".strip() + "\n")
         if build.buildkit_note:
             body.append(build.buildkit_note + "\n", style="yellow")
         if build.hint:

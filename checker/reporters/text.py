@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import (build_tail, failed_at, engine_line, engine_size_note, human_bytes, mark, points,
-               result_text, sanitized, shown_findings, wasted_lines, where)
+               result_text, sanitized, shown_findings, step_lines, wasted_lines, where)
 
 #: The text view's mark for each state of a check (:func:`checker.reporters.mark`).
 MARKS = {"pass": "PASS", "fail": "FAIL", "advice": "INFO", "not judged": "----"}
@@ -26,14 +26,16 @@ def render(report) -> str:
         said = f"  ({result_text(check)})" if state == "not judged" else "  (advice, no points)" if state == "advice" else ""
         lines.append(f"  {MARKS[state]}  {check.id:<{width}}  {points(check.points):>4}/{points(check.max_points):<4} "
                      f"{check.title}{said}")
-    lines.append(f"  Score {points(report.score)}/{points(report.max_score)} (pass mark {points(report.pass_score)})")
+    lines.append(f"  {report.score_line()}")
     failed = report.to_fix
     if failed:
         lines.append("")
         lines.append("What to fix:")
         for check in failed:
             lines.append(f"- {check.id}: {check.title}")
-            lines.append(f"    found: {check.message}")
+            found, *more = check.message.splitlines() or [""]
+            lines.append(f"    found: {found}")
+            lines.extend(f"           {line}".rstrip() for line in more)  # a multi-line command, kept readable
             if check.id == "builds" and report.build is not None and report.build.hint \
                     and report.build.hint not in check.message:
                 lines.append(f"    cause: {report.build.hint}")
@@ -46,8 +48,9 @@ def render(report) -> str:
     if build is not None and not build.ok:
         lines.append("")
         lines.append(f"Build failed after {build.seconds:.1f} s" + (f" at {failed_at(build)}" if failed_at(build) else ""))
+        lines.extend(f"    | {line}".rstrip() for line in step_lines(build))
         if build.error:
-            lines.append(f"  {build.error.strip()}")
+            lines.extend(f"  {line}" for line in build.error.strip().splitlines())
         if build.buildkit_note:
             lines.append(f"  {build.buildkit_note}")
         if build.hint:

@@ -6,6 +6,8 @@ clear reason when the build fails, not a lost point for something the engine can
 
 from __future__ import annotations
 
+import re
+
 from checker.dockerfile import Dockerfile, ParseError, parse
 
 CLASSIC = "this engine uses the classic builder (no BuildKit): this line cannot build here"
@@ -47,3 +49,26 @@ def needs_buildkit(dockerfile: Dockerfile | str | bytes) -> list[tuple[int, str]
                         found.append((instruction.line, f"automatic platform argument ${arg}"))
                         break
     return sorted(dict.fromkeys(found))
+
+
+#: The classic builder's own words (Docker 20.10, measured) for a flag only BuildKit knows:
+#: ``the --mount option requires BuildKit. Refer to ...`` (RUN --mount, COPY --chmod) and
+#: ``dockerfile parse error line 2: Unknown flag: link`` (the others).
+_REQUIRES_RE = re.compile(r"the --([a-z][a-z-]*) option requires BuildKit")
+_UNKNOWN_FLAG_RE = re.compile(r"(?:dockerfile parse error line (\d+): )?Unknown flag: ([a-z][a-z-]*)")
+
+
+def classic_refusal(text: str) -> tuple[int | None, str] | None:
+    """``(line, "--flag")`` when the classic builder's error ``text`` says it refused a flag only BuildKit
+    knows (``line`` when it names one, else None); None for any other text.
+
+    An unknown flag BuildKit does not know either (``COPY --chwon``) is the Dockerfile's own mistake: None.
+    """
+    text = text or ""
+    match = _REQUIRES_RE.search(text)
+    if match:
+        return None, f"--{match.group(1)}"
+    for match in _UNKNOWN_FLAG_RE.finditer(text):
+        if match.group(2) in _RUN_FLAGS or match.group(2) in _COPY_FLAGS:
+            return (int(match.group(1)) if match.group(1) else None), f"--{match.group(2)}"
+    return None

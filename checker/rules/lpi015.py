@@ -13,16 +13,17 @@ def buildkit_only_syntax(ctx: Context) -> Iterator[Flag]:
     """BuildKit-only syntax.
 
     Why it matters:
-        RUN --mount, heredocs, COPY --link and --chmod need BuildKit. This rule speaks only when
-        the engine grading you has no BuildKit (Docker 20.10 through its API, or
-        LPI_BUILDER=classic), or, for lint, when no engine was asked (lint --buildkit silences it):
-        the classic builder stops at such a line (or ignores a # syntax directive), so the build
-        fails for a reason that has nothing to do with your image.
-        Where the engine offers BuildKit the checker builds with it and this syntax is graded
-        like any other.
+        RUN --mount, heredocs, COPY --link and --chmod need BuildKit, which the classic builder
+        (Docker 20.10 through its API, DOCKER_BUILDKIT=0) does not have: this rule names such
+        lines whenever BuildKit is not known to be there (lint --buildkit, or a grade on an engine
+        that builds with BuildKit, silences it). A grade on a classic-builder engine does not score
+        such a Dockerfile at all: it stops with an error naming the line, because that is the
+        grading machine's limit, not yours.
     How to fix:
-        Write the classic equivalent: a RUN with commands joined by &&, pip's --no-cache-dir
-        instead of a cache mount, COPY --chown plus a RUN chmod instead of --chmod.
+        Grade on an engine with BuildKit (--builder buildkit, or a DOCKER_HOST that `python -m
+        checker engines list` prints), or write the classic equivalent: a RUN with commands joined
+        by &&, pip's --no-cache-dir instead of a cache mount, COPY --chown plus a RUN chmod instead
+        of --chmod.
     """
     if ctx.buildkit:
         return

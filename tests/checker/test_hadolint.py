@@ -96,3 +96,15 @@ def test_when_hadolint_prints_garbage_then_the_error_is_clear(tmp_path: Path):
     liar.chmod(0o755)
     with pytest.raises(hadolint.HadolintError, match="not JSON"):
         hadolint.run_hadolint(APT, binary=liar)
+
+
+def test_when_an_exec_form_array_holds_a_variable_then_hadolint_says_nothing_of_it_so_lpi027_folds_no_rule():
+    # LPI027 is the course's own: were hadolint to add such a rule, LPI027's message should name it (SAME_AS).
+    from tests.checker.support import REPO
+
+    text = (REPO / "tests" / "fixtures" / "rules" / "LPI027" / "bad-braced-default-entrypoint-and-run.Dockerfile").read_text()
+    findings = hadolint.run_hadolint(text)
+    assert not [finding for finding in findings if finding.line in (5, 8)], findings
+    linted = lint(text, with_hadolint=True)
+    assert {finding.line for finding in linted.findings if finding.rule == "LPI027"} == {5, 8}
+    assert all(finding.same_as is None for finding in linted.findings if finding.rule == "LPI027")

@@ -160,3 +160,35 @@ def test_when_build_packages_are_purged_then_lpi001_to_lpi003_agree_on_what_the_
         assert all("too late" in finding.message for rule in verdicts for finding in results[rule].findings)
     else:
         assert [finding.severity for finding in results["LPI001"].findings] == ["info"]
+
+
+WARNED = GOOD.replace("AS builder", "AS context").replace("--from=builder", "--from=context")
+
+
+def test_when_only_warnings_are_found_then_the_summary_says_no_errors_and_counts_them_without_saying_ok():
+    result = lint(WARNED, dockerignore=IGNORE, with_hadolint=False)
+    assert result.passed and result.counts()["warning"] == 1 and not result.counts()["error"], result.summary()
+    last = result.summary().splitlines()[-1]
+    assert last.startswith("Dockerfile: no errors (exit 0), but 1 warning to read;"), last
+    assert "ok" not in last.split(";")[0]
+    assert "no errors (exit 0), but 1 warning to read" in result._repr_html_()
+
+
+def test_when_nothing_is_found_then_the_summary_says_ok_and_when_an_error_is_found_it_says_errors_found():
+    assert lint(GOOD, dockerignore=IGNORE, with_hadolint=False).summary().splitlines()[-1].startswith(
+        "Dockerfile: ok: nothing found;")
+    failing = lint(WARNED.replace("USER 10001\n", ""), dockerignore=IGNORE, with_hadolint=False)
+    assert failing.summary().splitlines()[-1].startswith("Dockerfile: errors found: 1 error, 1 warning;"), failing.summary()
+    advice = lint(GOOD.replace("FROM python:3.13-slim\n", "FROM python:3.13-slim\nRUN --mount=type=cache,target=/x true\n", 1),
+                  dockerignore=IGNORE, with_hadolint=False)
+    assert [f.severity for f in advice.findings] == ["info"], advice.summary()
+    assert advice.summary().splitlines()[-1].startswith("Dockerfile: ok: no errors or warnings, 1 info;"), advice.summary()
+
+
+def test_when_lint_runs_without_an_engine_then_lpi015_names_the_classic_builders_limit_without_claiming_this_engine_has_it():
+    text = GOOD.replace("RUN python -m venv", "RUN --mount=type=cache,target=/root/.cache python -m venv")
+    said = [finding.message for finding in lint(text, with_hadolint=False).findings if finding.rule == "LPI015"]
+    assert said and all("this engine uses the classic builder" not in message for message in said), said
+    assert "the classic builder (Docker 20.10 through its API, DOCKER_BUILDKIT=0) cannot build this line" in said[0]
+    measured = lint(text, with_hadolint=False, buildkit=False).findings
+    assert any("this engine uses the classic builder" in f.message for f in measured if f.rule == "LPI015")

@@ -195,3 +195,34 @@ def test_when_an_image_without_a_package_manager_misses_libpq_then_native_libs_s
     outcome = judge("native_libs", evidence)
     assert not outcome.passed
     assert "no package manager: COPY libpq.so.5" in outcome.message and "from a stage that installs libpq5" in outcome.message
+
+
+def test_when_the_engine_could_not_read_the_image_then_every_check_that_needed_it_blames_the_machine_not_the_image():
+    from checker.checks import REGISTRY
+
+    unread = "the image's filesystem could not be read: the export stopped"
+    evidence = dynamic.Evidence(image=image(), filesystem_error=unread)
+    blamed = {}
+    for check in REGISTRY.values():
+        if "filesystem" not in check.needs or "health" in check.needs or check.repeatable:  # no health probe here
+            continue
+        outcome = check.judge(evidence, check.defaults)
+        if outcome.not_judged is not None:
+            blamed[check.id] = (outcome.not_judged, outcome.machine)
+    assert {"no_compilers", "no_headers", "native_libs", "same_python", "wasted_bytes"} <= set(blamed), blamed
+    assert all(blame == (unread, True) for blame in blamed.values()), blamed
+    # No image at all is the submission's (its build failed): not the machine's.
+    nothing = REGISTRY["no_compilers"].judge(dynamic.Evidence(), REGISTRY["no_compilers"].defaults)
+    assert nothing.not_judged == "there is no image" and not nothing.machine
+
+
+def test_when_the_health_probe_itself_failed_then_health_is_not_judged_at_the_machines_cost_but_a_silent_app_fails():
+    from checker.probes import HealthFacts
+
+    broken = dynamic.REGISTRY["health"].judge(
+        dynamic.Evidence(image=image(), health=HealthFacts(ok=False, error="the health probe itself failed (KeyError: 'x')",
+                                                           machine=True)), {})
+    assert broken.machine and broken.not_judged == "the health probe itself failed (KeyError: 'x')"
+    silent = dynamic.REGISTRY["health"].judge(
+        dynamic.Evidence(image=image(), health=HealthFacts(ok=False, error="GET /health got no answer within 30 s.")), {})
+    assert not silent.passed and silent.not_judged is None and not silent.machine

@@ -101,3 +101,13 @@ def test_lint_without_an_engine_does_not_claim_the_engine_is_classic_and_names_t
     assert "LPI015" in said and "lint --buildkit" in said
     assert "this engine uses the classic builder" not in said
     assert "LPI015" not in _run("lint", "--no-hadolint", "--buildkit", str(dockerfile)).stdout
+
+
+def test_when_lint_finds_only_warnings_then_it_exits_0_and_its_summary_does_not_say_ok(tmp_path: Path):
+    text = (FIXTURES / "LPI001" / "good-venv-builder.Dockerfile").read_text()
+    (tmp_path / "Dockerfile").write_text(text.replace("AS builder", "AS context").replace("--from=builder", "--from=context"))
+    assert "AS context" in (tmp_path / "Dockerfile").read_text()
+    done = _run("lint", str(tmp_path / "Dockerfile"), "--no-hadolint")
+    last = done.stdout.strip().splitlines()[-1]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no errors (exit 0), but" in last and "warning" in last and ": ok:" not in last, last

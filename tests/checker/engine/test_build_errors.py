@@ -178,3 +178,15 @@ def test_a_syntax_line_whose_frontend_cannot_be_fetched_is_recognised_and_named(
     assert unreachable_frontend(said) == "docker.io/docker/dockerfile:1"
     assert unreachable_frontend("E: Unable to locate package libpq-devv") is None
     assert unreachable_frontend("") is None
+
+
+def test_when_buildkit_go_quotes_a_multi_line_command_then_readable_error_shows_its_lines_as_lines():
+    from checker.engine.build_errors import readable_error
+
+    said = 'process "/bin/sh -c set -e\\necho \\"first\\"\\tline\\nexit 3\\n" did not complete successfully: exit code: 3'
+    assert readable_error(said) == ('process "/bin/sh -c set -e\necho "first"\tline\nexit 3" '
+                                    'did not complete successfully: exit code: 3')
+    one_line = 'process "/bin/sh -c pip install x" did not complete successfully: exit code: 1'
+    assert readable_error(one_line) == one_line
+    assert readable_error("E: Unable to locate package libpq-devv") == "E: Unable to locate package libpq-devv"
+    assert readable_error(None) is None and readable_error("") == ""

@@ -8,6 +8,7 @@ that reason when no engine with BuildKit answers.
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -139,6 +140,29 @@ def test_a_failing_run_is_named_with_its_line_and_its_decisive_output_line(build
     summary = build_summary(result)
     assert any("No matching distribution found for nosuchpkg" in line for line in summary.error_lines)
     assert summary.builder == "buildkit" and summary.failed_line == 3
+
+
+def test_a_failing_heredoc_is_quoted_line_by_line_in_every_view_never_with_a_literal_backslash_n(buildkit_engine,
+                                                                                                   made_tags):
+    from checker.dockerfile import parse
+    from checker.report import Report
+    from checker.reporters import render
+
+    text = "FROM python:3.13-slim\nRUN <<EOF\nset -e\necho first line\nexit 3\nEOF\n"
+    result = _build(text, made_tags, nocache=True)
+    assert not result.ok and result.failed_line == 2
+    assert result.error is not None and "\\n" not in result.error, result.error  # BuildKit Go-quotes it: \\n
+    assert 'process "/bin/sh -c set -e\necho first line\nexit 3" did not complete' in result.error
+    summary = build_summary(result, model=parse(text))
+    assert summary.failed_step == "RUN <<EOF\nset -e\necho first line\nexit 3\nEOF"
+    report = Report("Dockerfile", ".", "r", "r.toml", build=summary, verdict="Score 0")
+    for fmt in ("text", "html", "markdown"):
+        shown = render(report, fmt)
+        assert "\\n" not in shown, (fmt, shown)
+    assert json.loads(render(report, "json"))["build"]["failed_step"].splitlines()[-1] == "EOF"
+    assert "    | echo first line\n    | exit 3\n    | EOF" in report.summary()
+    assert "<pre>RUN &lt;&lt;EOF\nset -e\necho first line" in render(report, "html")
+    assert Report.from_dict(report.to_dict()).build.failed_step == summary.failed_step
 
 
 def test_a_run_that_loops_forever_is_cut_at_the_deadline_and_leaves_no_process(buildkit_engine, made_tags):

@@ -134,13 +134,35 @@ def test_when_the_cmd_is_single_quoted_then_docker_builds_it_as_shell_form_and_l
     assert "health" in failed(report), "the shell looks for a program named '[uvicorn,': the app never starts"
 
 
-def test_when_the_classic_builder_meets_buildkit_syntax_then_the_report_says_so(graded, monkeypatch):
-    # Every engine still runs the classic builder; with BuildKit this syntax builds (test_buildkit_engine).
+def test_when_the_classic_builder_meets_buildkit_syntax_then_it_is_not_graded_and_says_where_to_grade(
+        engine_ready, app_context, run_ids, monkeypatch):
+    # The default engine (Docker 20.10) has only the classic builder; with BuildKit this builds (test_buildkit_engine).
     monkeypatch.setenv("LPI_BUILDER", "classic")
-    report = graded("buildkit-cache-mount-fail")
-    assert report.score == 0 and not report.build.ok
-    assert "BuildKit" in report.build.buildkit_note and "RUN --mount" in report.build.buildkit_note
-    assert "classic builder" in report.verdict
+    started = time.monotonic()
+    report = grading.grade(FIXTURES / "buildkit-cache-mount-not-graded.Dockerfile", context=app_context)
+    run_ids.append(report.run_id)
+    assert report.status == "error" and report.exit_code == 2 and not report.passed, report.verdict
+    assert report.build is None, "decided from the parsed Dockerfile: nothing was built"
+    assert "only BuildKit understands (line 7: RUN --mount)" in report.error
+    assert "not a fault of your Dockerfile" in report.error and "--builder buildkit" in report.error
+    assert "python -m checker engines list" in report.error
+    assert report.summary().startswith("Grading could not happen: This Dockerfile cannot be graded on this engine")
+    assert time.monotonic() - started < 60
+
+
+def test_when_the_classic_builder_refuses_syntax_the_parser_missed_then_its_own_words_stop_the_grading(
+        engine_ready, app_context, run_ids, monkeypatch, tmp_path):
+    # As if the parser did not know COPY --link: the build runs, and the engine's "Unknown flag: link" decides.
+    from checker.grading import pipeline
+
+    monkeypatch.setenv("LPI_BUILDER", "classic")
+    monkeypatch.setattr(pipeline, "needs_buildkit", lambda model: [])
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.13-slim\nWORKDIR /app\nCOPY --link requirements.txt .\n")
+    report = grading.grade(dockerfile, context=app_context)
+    run_ids.append(report.run_id)
+    assert report.status == "error" and report.exit_code == 2, report.verdict
+    assert "only BuildKit understands (line 3: --link)" in report.error, report.error
 
 
 def test_when_a_build_exceeds_its_deadline_then_it_is_cancelled_and_its_container_removed(engine_ready, app_context, run_ids,

@@ -118,3 +118,81 @@ def test_a_hadolint_finding_kept_over_its_course_twin_is_named_by_its_own_id():
     linted = dataclasses.replace(lint(DOCKERFILE, with_hadolint=False), findings=(kept,))
     check = scored(rubric({"id": "hadolint", "points": 1}), linted=linted).check("hadolint")
     assert not check.passed and check.message.startswith("line 3 DL3020: Use COPY")
+
+
+def _checks(required: bool = False) -> Rubric:
+    return rubric({"id": "builds", "points": 20}, {"id": "no_compilers", "points": 20, "required": required},
+                  {"id": "image_size", "points": 40}, {"id": "health", "points": 20}, pass_mark=70)
+
+
+UNREAD = "the image's filesystem could not be read: the engine closed the export"
+
+
+def test_when_the_machine_cannot_judge_a_check_then_it_leaves_the_score_and_the_maximum_and_the_pass_mark_scales():
+    outcomes = {"builds": Outcome(True, "ok"), "no_compilers": Outcome(False, f"Not checked: {UNREAD}.",
+                                                                       not_judged=UNREAD, machine=True),
+                "image_size": Outcome(True, "small"), "health": Outcome(False, "no answer")}
+    report = scored(_checks(), outcomes)
+    assert (report.score, report.max_score, report.rubric_max_score, report.not_judged_points) == (60, 80, 100, 20)
+    assert report.pass_score == 56  # 70 % of the 80 judged points
+    assert report.passed and report.status == "passed"
+    assert report.check("no_compilers").machine_fault and report.check("no_compilers").points == 0
+    assert report.verdict == (f"Passed: 60 of 80 points (pass mark 56). 20 points not judged: {UNREAD} (the grading "
+                              "machine's fault: left out of the score and the maximum, the pass mark scaled to 56 of 80).")
+    # Judged as a failure instead, the same check would have cost 20 of 100 points: 60 < 70, not passed.
+    judged = scored(_checks(), {**outcomes, "no_compilers": Outcome(False, "gcc found")})
+    assert (judged.score, judged.max_score, judged.pass_score, judged.passed) == (60, 100, 70, False)
+
+
+def test_when_a_required_check_is_not_judged_by_the_machine_then_it_does_not_fail_the_submission():
+    outcomes = {"builds": Outcome(True, "ok"), "image_size": Outcome(True, "small"), "health": Outcome(True, "200"),
+                "no_compilers": Outcome(False, "Not checked.", not_judged=UNREAD, machine=True)}
+    report = scored(_checks(required=True), outcomes)
+    assert report.passed and (report.score, report.max_score) == (80, 80)
+
+
+def test_when_the_learners_own_image_keeps_a_check_from_being_judged_then_it_still_costs_its_points():
+    why = "the image has no sh to run sh -c true with"
+    outcomes = {"builds": Outcome(True, "ok"), "image_size": Outcome(True, "small"), "health": Outcome(True, "200"),
+                "no_compilers": Outcome(False, f"Not judged: {why}.", not_judged=why)}
+    report = scored(_checks(required=True), outcomes)
+    assert not report.check("no_compilers").machine_fault and report.not_judged_points == 0
+    assert (report.score, report.max_score, report.pass_score) == (80, 100, 70)
+    assert not report.passed and "required check(s) no_compilers failed" in report.verdict
+
+
+def test_when_hadolint_did_not_run_then_its_points_are_left_out_not_lost():
+    linted = dataclasses.replace(lint(DOCKERFILE, with_hadolint=False), hadolint_error="not installed")
+    report = scored(rubric({"id": "LPI012", "points": 3}, {"id": "hadolint", "points": 1}), linted=linted)
+    assert report.check("hadolint").machine_fault and (report.score, report.max_score) == (3, 3) and report.passed
+    assert "1 points not judged: hadolint did not run (not installed)" in report.verdict
+
+
+def test_when_nothing_worth_points_could_be_judged_then_grading_could_not_happen():
+    outcome = Outcome(False, "Not checked.", not_judged=UNREAD, machine=True)
+    report = scored(rubric({"id": "no_compilers", "points": 5}, {"id": "efficiency", "points": 0}),
+                    {"no_compilers": outcome, "efficiency": outcome})
+    assert report.status == "error" and report.exit_code == 2 and not report.passed
+    assert UNREAD in report.error and report.verdict.startswith("Grading could not happen")
+
+
+def test_when_the_machine_left_points_out_then_json_and_text_reports_say_how_many_and_why():
+    import json
+
+    from checker.reporters import render
+
+    outcomes = {"builds": Outcome(True, "ok"), "no_compilers": Outcome(False, "Not checked.", not_judged=UNREAD,
+                                                                       machine=True),
+                "image_size": Outcome(True, "small"), "health": Outcome(True, "200")}
+    report = scored(_checks(), outcomes)
+    data = json.loads(render(report, "json"))
+    assert (data["score"], data["max_score"], data["pass_score"]) == (80, 80, 56)
+    assert (data["rubric_max_score"], data["not_judged_points"]) == (100, 20)
+    entry = next(check for check in data["checks"] if check["id"] == "no_compilers")
+    assert entry["machine_fault"] is True and entry["not_judged"] == UNREAD
+    assert Report.from_dict(data).check("no_compilers").machine_fault
+    text = report.summary()
+    assert f"Score 80/80 (pass mark 56); 20 points not judged: {UNREAD} (left out of the maximum, the rubric's 100)" in text
+    assert "left out of the score and the maximum" in text.split("no_compilers")[1].splitlines()[0]
+    classroom = __import__("checker.reporters.classroom", fromlist=["payload"]).payload(report)
+    assert sum(test["max_score"] for test in classroom["tests"]) == classroom["max_score"] == 80
