@@ -125,6 +125,8 @@ def docker_build(
         delimiter = _delimiter(text)
         line = f"{line} <<'{delimiter}'\n{text}\n{delimiter}"
     notes = []
+    if not Path(repo_path(context)).is_absolute():
+        notes.append("from the repository's top folder")
     if edited:
         notes.append(f"after editing {', '.join(edited)} in a copy of the context: edit yours to see the same")
     if not dockerignore:

@@ -21,7 +21,7 @@ def test_a_variant_build_reads_its_dockerfile_from_standard_input_with_the_real_
     assert first == ("docker build -t lpi-lesson/multi-stage:latest --build-arg PYTHON_VERSION=3.13 "
                      "-f - sample_app <<'EOF'")
     assert "\n".join(body) == text.rstrip("\n") + "\nEOF", "the Dockerfile follows, as written, then the delimiter"
-    assert command.note == ""
+    assert command.note == "from the repository's top folder", "the paths are relative to it"
 
 
 def test_a_variant_read_from_a_file_names_that_file_and_its_target():
