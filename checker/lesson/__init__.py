@@ -16,6 +16,8 @@ module                       idea
 ``lesson.charts``            matplotlib: sizes side by side, stacked layers, rebuild times
 ``lesson.quiz``              self-checks with immediate feedback
 ``lesson.quizzes``           the lessons' self-checks, out of the learner's sight
+``lesson.predictions``       predict, then measure: a guess locked in before a build, answered after
+``lesson.cli``               the Docker CLI command beside each helper call ("Same in a terminal")
 ``lesson.explorers``         the size explorer and the layer-cache explorer (ipywidgets)
 ``lesson.pypi``              which packages have wheels for a platform, asked live of the index
 ``lesson.article``           the figures the multi-stage builds article (course seed) published
@@ -34,7 +36,7 @@ import re
 from dataclasses import dataclass
 
 from .. import engine, images
-from . import article
+from . import article, cli
 from . import pypi
 from .. import settings as course_settings
 from .builds import LessonImage, build, build_variant, discard, lesson_tag
@@ -44,16 +46,17 @@ from .explorers import CacheExplorer, SizeExplorer, lesson_images, parts_of
 from .layers import Part, breakdown, breakdown_table, measured
 from .probe import ProbeResult, parse_numbers, run_in
 from .quiz import Quiz, self_test
+from .predictions import Prediction, prediction
 from .quizzes import self_check
 from .table import Table, human_bytes, human_seconds
 from .variants import VARIANTS, Variant, variant
 
 __all__ = [
-    "CacheExplorer", "LessonImage", "Part", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
+    "CacheExplorer", "LessonImage", "Part", "Prediction", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
     "VARIANTS", "Variant", "add_developer_clutter", "article", "base_images", "breakdown", "breakdown_table",
-    "build", "build_variant", "comparison_table", "context_size", "discard", "dockerfile", "environment",
+    "build", "build_variant", "cli", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "measured", "parse_numbers",
-    "parts_of", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars", "stage",
+    "parts_of", "prediction", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars", "stage",
     "temporary_context", "value_bars", "variant", "without_host_files",
 ]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .. import engine, probes
 from .. import settings as course_settings
+from . import cli
 from .context import SAMPLE_APP_DIR, stage
 from .progress import BuildProgress
 from .table import Table, human_bytes, human_seconds, shorten
@@ -152,7 +153,7 @@ class LessonImage:
             found = [layer.size_bytes for layer in final.layers if layer.diff_id == info.diff_ids[-1]]
             if found:
                 return found[0]
-        return measured(info).layers[-1].size_bytes
+        return measured(info, show=False).layers[-1].size_bytes
 
     def _repr_markdown_(self) -> str:
         if self.ok and self.info is not None:
@@ -180,12 +181,15 @@ def build(
     nocache: bool = False,
     show: bool = True,
     settings: course_settings.Settings | None = None,
+    dockerfile_path: str | Path | None = None,
 ) -> LessonImage:
     """Build ``dockerfile`` against a staged copy of ``source`` and tag it ``lpi-lesson/<name>``.
 
     A failed build is returned (``.ok`` is False, ``.result.log`` has the engine's words); only
     engine trouble raises. A throwaway build gets a tag of its own (``<name>-throwaway-<random>``)
-    so it never replaces a kept image; call :func:`discard` on it afterwards.
+    so it never replaces a kept image; call :func:`discard` on it afterwards. With ``show``, the
+    equivalent ``docker build`` (:func:`checker.lesson.cli.docker_build`) is shown before the
+    progress; ``dockerfile_path`` names the file ``dockerfile`` was read from, for that command.
     """
     settings = settings or course_settings.load()
     if settings.builder == "auto":
@@ -200,6 +204,10 @@ def build(
         )
     tag = tag or (lesson_tag(f"{name}-throwaway-{uuid.uuid4().hex[:8]}") if throwaway else lesson_tag(name))
     previous = engine.image_info(tag).id if engine.image_exists(tag) else None
+    if show:
+        cli.display_command(cli.docker_build(tag=tag, context=source, dockerfile_path=dockerfile_path, dockerfile_text=dockerfile,
+                                  build_args=settings.build_args, target=target, nocache=nocache,
+                                  builder=settings.builder, edited=sorted(edits or {}), dockerignore=dockerignore))
     progress = BuildProgress(f"{label or name} ({tag})") if show else None
     with tempfile.TemporaryDirectory(prefix="lpi-lesson-") as tmp:
         context = stage(Path(tmp) / "context", source=source, dockerignore=dockerignore, edits=edits)
@@ -236,8 +244,9 @@ def build_variant(name: str, *, show: bool = True, **options) -> LessonImage:
     """
     spec = lookup_variant(name)
     settings = options.pop("settings", None) or course_settings.load()
+    path = SAMPLE_APP_DIR / spec.source_file if spec.source_file else None
     return build(name, spec.dockerfile(), label=spec.label, base_ref=spec.base_ref(settings), target=spec.target,
-                 show=show, settings=settings, **options)
+                 show=show, settings=settings, dockerfile_path=path, **options)
 
 
 def _drop_if_untagged(image_id: str) -> None:

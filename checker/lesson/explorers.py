@@ -20,6 +20,7 @@ import ipywidgets as w
 
 from .. import engine
 from .. import settings as course_settings
+from . import cli
 from .builds import KEEP_VALUE, LABEL_VARIANT, LessonImage, build, build_variant, discard
 from .charts import layer_bars
 from .layers import Part, breakdown, breakdown_table, measured
@@ -39,29 +40,36 @@ def _show(output: w.Output, *objects) -> None:
 # sizes
 
 
-def lesson_images() -> dict[str, engine.ImageInfo]:
+def lesson_images(*, show: bool = True) -> dict[str, engine.ImageInfo]:
     """The kept lesson images on this engine, by variant name (throwaway builds left out), sized as the
-    grader sizes them (:func:`~checker.lesson.layers.measured`)."""
+    grader sizes them (:func:`~checker.lesson.layers.measured`). With ``show``, the equivalent
+    ``docker image ls --filter label=...`` is shown first."""
+    label = f"{course_settings.LABEL_KEEP}={KEEP_VALUE}"
+    if show:
+        cli.display_command(cli.image_ls(label=label))
     found = {}
-    for info in engine.list_images(f"{course_settings.LABEL_KEEP}={KEEP_VALUE}"):
+    for info in engine.list_images(label):
         name = info.labels.get(LABEL_VARIANT)
         if name and info.tags and not any("-throwaway" in tag for tag in info.tags):
-            found[name] = measured(info)
+            found[name] = measured(info, show=False)
     order = list(VARIANTS)
     return dict(sorted(found.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
 
 
-def parts_of(name: str, info: engine.ImageInfo) -> list[Part]:
+def parts_of(name: str, info: engine.ImageInfo, *, show: bool = True) -> list[Part]:
     """:func:`~checker.lesson.layers.breakdown` of lesson image ``info`` (variant ``name``).
 
     The variant's base image is looked up on the engine so its layers count as one part, and each
     added layer is named by the variant's Dockerfile line; an image that is no lesson variant, or
-    whose base is absent, is broken down layer by layer under the engine's names.
+    whose base is absent, is broken down layer by layer under the engine's names. With ``show``, the
+    equivalent ``docker history`` is shown first.
     """
+    if show:
+        cli.display_command(cli.history(info.tags[0] if info.tags else info.id))
     base_ref = variant(name).base_ref() if name in VARIANTS else None
-    base = measured(engine.image_info(base_ref)) if base_ref and engine.image_exists(base_ref) else None
+    base = measured(engine.image_info(base_ref), show=False) if base_ref and engine.image_exists(base_ref) else None
     if len(info.layers) != len(info.diff_ids):
-        info = measured(info)
+        info = measured(info, show=False)
     return breakdown(info, base, dockerfile=variant(name).dockerfile() if name in VARIANTS else None)
 
 
@@ -70,9 +78,9 @@ class SizeExplorer:
 
     def __init__(self, images: Iterable[LessonImage] | None = None) -> None:
         if images is None:
-            self.images = lesson_images()
+            self.images = lesson_images(show=False)
         else:
-            self.images = {image.name: measured(image.info) for image in images if image.info is not None}
+            self.images = {image.name: measured(image.info, show=False) for image in images if image.info is not None}
         self.labels = {name: (VARIANTS[name].label if name in VARIANTS else name) for name in self.images}
         self.dropdown = w.Dropdown(
             options=[(f"{self.labels[name]}  ({human_bytes(info.size_bytes)})", name) for name, info in self.images.items()],
@@ -102,10 +110,10 @@ class SizeExplorer:
         """Draw image ``name``'s layer chart and table in the output area; raises ``KeyError`` if unknown."""
         info = self.images[name]
         self.selected = name
-        self.parts = parts_of(name, info)
+        self.parts = parts_of(name, info, show=False)
         self.figure = layer_bars(self.parts, title=f"{self.labels[name]}: {human_bytes(info.size_bytes)} in layers")
         self.output.clear_output(wait=True)
-        _show(self.output, self.figure, breakdown_table(self.parts))
+        _show(self.output, cli.history(info.tags[0] if info.tags else info.id), self.figure, breakdown_table(self.parts))
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -100,13 +100,19 @@ def line_names(layers: "list[engine.Layer] | tuple[engine.Layer, ...]", dockerfi
     return names
 
 
-def measured(info: engine.ImageInfo) -> engine.ImageInfo:
+def measured(info: engine.ImageInfo, *, show: bool = True) -> engine.ImageInfo:
     """``info`` with the grader's sizes, the same on every image store: ``size_bytes`` and one entry
     in ``layers`` per filesystem layer (history entries without a layer, such as ``ENV``, left out),
     each sized from the layer tars the engine exports (:func:`checker.probes.scan_layers`, kept by
     layer digest). The engine's own history sizes are store-dependent: rounded unpacked sizes on the
-    containerd store. Raises :class:`checker.engine.EngineError` when the export fails.
+    containerd store. Raises :class:`checker.engine.EngineError` when the export fails. With ``show``,
+    the terminal's way to size an image and list its layers is shown first
+    (:func:`checker.lesson.cli.image_size`).
     """
+    if show:
+        from . import cli
+
+        cli.display_command(cli.image_size(info.tags[0] if info.tags else info.id))
     facts = probes.scan_layers(info.id, diff_ids=info.diff_ids)
     return dataclasses.replace(info, size_bytes=facts.size_bytes,
                                layers=tuple(engine.Layer(layer.size_bytes, layer.created_by) for layer in facts.layers))

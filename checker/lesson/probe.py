@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .. import engine
 from .. import settings as course_settings
+from . import cli
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,18 @@ class ProbeResult:
         return self.output
 
 
-def run_in(image: str, script: str, *, timeout_s: float = 300, settings: course_settings.Settings | None = None) -> ProbeResult:
+def run_in(image: str, script: str, *, timeout_s: float = 300, settings: course_settings.Settings | None = None,
+           show: bool = True) -> ProbeResult:
     """Run ``script`` with ``sh`` inside ``image`` and return its output and exit status.
+
+    With ``show``, the equivalent ``docker run --rm IMAGE sh -c '...'`` is shown first
+    (:func:`checker.lesson.cli.docker_run_script`).
 
     stderr is merged into the output; ``timeout_s`` (seconds) bounds the run. A snippet that fails
     is a result with a non-zero ``exit_code``; engine trouble raises ``engine.EngineError``.
     """
+    if show:
+        cli.display_command(cli.docker_run_script(image, script))
     result = engine.run(image, ["sh", "-c", f"(\n{script}\n) 2>&1"], timeout_s=timeout_s,
                         settings=settings or course_settings.load())
     output = result.stdout.rstrip("\n")

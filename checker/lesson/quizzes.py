@@ -117,18 +117,6 @@ def _why_libpq5() -> Quiz:
     )
 
 
-@_self_check("share-removed")
-def _share_removed(reduction: float) -> Quiz:
-    """``reduction``: the measured fraction (0 to 1) of the full single-stage image's bytes removed."""
-    buckets = ["less than half", "between half and three quarters", "more than three quarters"]
-    return Quiz(
-        "Measured above: what share of the full single-stage image did the multi-stage build remove?",
-        buckets,
-        answer=buckets[0] if reduction < 0.5 else buckets[1] if reduction < 0.75 else buckets[2],
-        why=f"Measured here: {reduction:.0%}.",
-    )
-
-
 # --- lesson 3 -----------------------------------------------------------------------------------
 
 @_self_check("usr-local-copy")

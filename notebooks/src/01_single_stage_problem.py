@@ -48,8 +48,20 @@ lesson.dockerfile("full-single")
 # %% [markdown]
 # Read it top to bottom: start from the full `python` image, install the compiler and the libpq
 # headers, install the Python requirements (this compiles psycopg2), copy the code, say how to
-# start. It works. Let's build it and see what it costs. The progress bar follows the build step
-# by step; if the image was built before, every step comes from the cache and this takes seconds.
+# start. It works. Let's build it and see what it costs.
+#
+# Before you build, predict: the app's own code is a few kilobytes, so how big will the image
+# be? Type a number and lock it in; the measurement after the build answers it.
+
+# %%
+size_guess = lesson.prediction("full-single-size")
+size_guess
+
+# %% [markdown]
+# The progress bar follows the build step by step; if the image was built before, every step
+# comes from the cache and this takes seconds. Above it, "Same in a terminal" opens the
+# `docker build` command that does the same from the repository's top folder (every helper that
+# builds, runs or measures shows its command there).
 
 # %%
 full = lesson.build_variant("full-single")
@@ -76,6 +88,12 @@ print(f"added by the Dockerfile's own steps: {lesson.human_bytes(full.size_bytes
 # %% jupyter={"source_hidden": true}
 assert full.size_bytes > 500_000_000, "a single-stage image on the full base weighs more than half a gigabyte"
 assert base_info.size_bytes > full.size_bytes / 2, "most of the weight comes with the base image"
+
+# %% [markdown]
+# Your prediction, against the measurement:
+
+# %%
+size_guess.reveal(full.size_bytes)
 
 # %% [markdown]
 # <a id="what-makes-an-image-heavy"></a>

@@ -73,6 +73,14 @@ lesson.dockerfile("multi-stage")
 # `--from=buidler` makes Docker try to pull an image called `buidler`, and the build stops with
 # a pull error that does not mention your stages at all.
 
+# %% [markdown]
+# Before you build it, predict: against lesson 1's single-stage image on the full base, how much
+# will this Dockerfile save? Lock in an answer; the comparison below measures it.
+
+# %%
+share_guess = lesson.prediction("share-removed")
+share_guess
+
 # %%
 multi = lesson.build_variant("multi-stage")
 
@@ -119,6 +127,12 @@ print(f"multi-stage removed {reduction:.0%} of the full single-stage image "
       f"(the article reports {lesson.article.REDUCTION_PERCENT}%)")
 assert table.row("python:3.12-slim, multi-stage with venv")["measured here"] == multi.size_bytes
 assert reduction >= 0.75
+
+# %% [markdown]
+# Your prediction, against the measurement:
+
+# %%
+share_guess.reveal(reduction)
 
 # %% [markdown]
 # **Why our figures differ from the article's.** The article measured Python 3.12 official
@@ -254,9 +268,6 @@ assert sum(part.size_bytes for part in lesson.parts_of("multi-stage", multi.info
 
 # %%
 lesson.self_check("why-libpq5")
-
-# %%
-lesson.self_check("share-removed", reduction)
 
 # %% [markdown]
 # ## Recap

@@ -63,6 +63,14 @@ settings = lesson.settings
 #
 # The packages: not just the six in `requirements.txt`, but everything pip resolved from them,
 # read from the image lesson 2 built.
+#
+# Before you ask, predict. The multi-stage article says that on Alpine pip compiles nearly
+# everything, because most wheels are built for glibc only. Lock in your answer; the index's
+# answer comes back below.
+
+# %%
+musl_guess = lesson.prediction("musl-compiles")
+musl_guess
 
 # %%
 multi = lesson.build_variant("multi-stage")
@@ -103,6 +111,12 @@ if index_answered:
 else:
     problems = {r.error for r in results if not r.known}
     print("The package index could not be reached, so this check has no answer here:", problems)
+
+# %% [markdown]
+# Your prediction, against the index's answer:
+
+# %%
+musl_guess.reveal(len(requirements), compiles_on_musl, compiles_on_glibc) if index_answered else musl_guess.reveal(None)
 
 # %% [markdown]
 # Read the table with the article's claim in mind: that most wheels exist only for glibc, so on

@@ -35,7 +35,6 @@ settings = lesson.settings
 
 # %%
 production = lesson.build_variant("production")
-print(f"$ docker run --rm {production.tag} sh -c 'dpkg-query -W | wc -l; ls /usr/bin | wc -l; ...'")
 userland = lesson.run_in(production.tag, "echo \"packages: $(dpkg-query -W | wc -l)\"; "
                                           "echo \"programs: $(ls /usr/bin /usr/sbin | wc -l)\"; "
                                           "echo \"shells: $(for s in sh dash bash; do [ -e /bin/$s ] && printf '%s ' /bin/$s; done)\"; "
@@ -65,11 +64,12 @@ assert slim_bytes - python_bytes > slim_bytes / 2, "most of the base is the Debi
 # ## 2. Predict, then build
 #
 # `FROM scratch` is Docker's empty image: a final stage that starts from it holds only what you
-# `COPY` into it. Before you build, write down your guess: how many MB will an image that still
-# serves this app weigh? (Lesson 6's image is printed above.)
+# `COPY` into it. Before you build, predict: how many MB will an image that still serves this
+# app weigh? (Lesson 6's image is measured above.) Lock in your guess; the build answers it.
 
 # %%
-my_guess_mb = None  # your guess in MB, for example 120
+bone_guess = lesson.prediction("bone-size")
+bone_guess
 
 # %% [markdown]
 # The Dockerfile is exercise 06's reference answer. Read its three parts: exercise 04's
@@ -81,16 +81,19 @@ my_guess_mb = None  # your guess in MB, for example 120
 lesson.dockerfile("bone")
 
 # %%
-print("$ docker build -f solutions/06-to-the-bone/Dockerfile -t lpi-lesson/bone sample_app")
 bone = lesson.build_variant("bone")
 print(f"the image: {lesson.human_bytes(bone.size_bytes)}, {len(bone.info.layers)} layers, user {bone.info.user}")
-if my_guess_mb:
-    print(f"your guess: {my_guess_mb} MB; measured: {bone.size_bytes / 1e6:.1f} MB")
 
 # %% jupyter={"source_hidden": true}
 assert bone.ok, bone.error_tail()
 assert bone.info.user == "10001"
 assert bone.size_bytes < production.size_bytes / 2
+
+# %% [markdown]
+# Your prediction, against the measurement:
+
+# %%
+bone_guess.reveal(bone.size_bytes)
 
 # %% [markdown]
 # ## 3. Against every earlier image
@@ -102,7 +105,6 @@ assert bone.size_bytes < production.size_bytes / 2
 full = lesson.build_variant("full-single")
 everything = lesson.lesson_images()
 shown = {name: info for name, info in everything.items() if name != "bone-rootfs"}
-print("$ docker image ls lpi-lesson/*")
 lesson.size_bars([(lesson.VARIANTS[name].label if name in lesson.VARIANTS else name, info.size_bytes)
                   for name, info in shown.items()], title="Every lesson image on this engine")
 
@@ -125,9 +127,7 @@ assert bone.size_bytes == min(info.size_bytes for info in shown.values()), "the 
 # (`--target rootfs`, from cache) and look. This is also how you debug such an image.
 
 # %%
-print("$ docker build --target rootfs -f solutions/06-to-the-bone/Dockerfile -t lpi-lesson/bone-rootfs sample_app")
 rootfs = lesson.build_variant("bone-rootfs")
-print(f"$ docker run --rm {rootfs.tag} sh -c 'cd /rootfs && du -sk ...'")
 where = lesson.run_in(rootfs.tag, "cd /rootfs && for d in opt/venv/lib/python3*/site-packages usr/local/lib/python3* "
                                    "usr/local/lib/libpython* usr/local/bin lib usr/lib lib64 etc app; do "
                                    "[ -e \"$d\" ] && du -sb $d; done 2>/dev/null")
@@ -156,7 +156,7 @@ assert max(folders, key=folders.get).startswith("opt/venv"), "the app's dependen
 # %%
 import time
 
-print(f"$ docker run --rm -p 127.0.0.1::8000 {bone.tag}; curl http://127.0.0.1:PORT/health")
+lesson.cli.display_command(lesson.cli.docker_service(bone.tag, 8000))
 started = time.perf_counter()
 with engine.service(bone.tag, port=8000, settings=settings) as app:
     status, body = 0, ""
@@ -181,7 +181,7 @@ assert first_200_s < 60
 # **No shell.** `docker exec -it ... sh` and `docker run ... sh` have nothing to start:
 
 # %%
-print(f"$ docker run --rm {bone.tag} sh -c 'echo hello'")
+lesson.cli.display_command(lesson.cli.docker_run(bone.tag, ["sh", "-c", "echo hello"]))
 no_shell = engine.run(bone.tag, ["sh", "-c", "echo hello"], timeout_s=30, settings=settings)
 print((no_shell.stderr or no_shell.stdout).strip()[-200:])
 
@@ -207,7 +207,8 @@ assert "executable file not found" in no_shell.stderr
 
 # %%
 probe = ["python", "-c", "import ctypes.util; print(ctypes.util.find_library('pq'), ctypes.util.find_library('c'))"]
-print(f"$ docker run --rm {bone.tag} " + " ".join(probe[:2]) + " \"...find_library('pq')...\"")
+for image in (production, bone):
+    lesson.cli.display_command(lesson.cli.docker_run(image.tag, probe))
 found = {image.label: engine.run(image.tag, probe, timeout_s=60, settings=settings) for image in (production, bone)}
 for label, result in found.items():
     print(f"{label}: {result.stdout.strip()}")

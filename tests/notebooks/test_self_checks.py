@@ -17,6 +17,7 @@ from checker import lesson
 from checker.lesson.explorers import CacheExplorer
 from checker.lesson.layers import Part
 from checker.lesson.quiz import Quiz, inline_markdown, plain_text, self_test
+from checker.lesson.predictions import CLOSE_FACTOR, prediction_names
 from checker.lesson.quizzes import self_check_names
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,9 +27,16 @@ _USED = re.compile(r"""lesson\.self_check\(\s*["']([^"']+)["']""")
 MEASURED = {
     "largest-own-layer": ([Part("RUN pip install -r requirements.txt", 90, False), Part("COPY . .", 5, False),
                            Part("RUN apt-get install gcc", 20, False), Part("WORKDIR /app", 0, False)],),
-    "share-removed": (0.8,),
     "usr-local-copy": ("overlay2",),
 }
+#: Fake measurements that settle each prediction, and the option they make right (None: a number).
+SETTLED = {
+    "full-single-size": ((1_200_000_000,), None),
+    "share-removed": ((0.8,), "more than three quarters"),
+    "musl-compiles": ((30, ["psycopg2"], ["psycopg2"]), "only those that compile on slim (glibc) too"),
+    "bone-size": ((61_000_000,), None),
+}
+_PREDICTED = re.compile(r"""(\w+) = lesson\.prediction\(\s*["']([^"']+)["']""")
 
 
 def _code(notebook: Path) -> list[nbformat.NotebookNode]:
@@ -46,7 +54,6 @@ def test_every_self_check_gives_feedback_for_each_option_and_passes_only_its_ans
 
 def test_a_measured_self_check_follows_the_measurement():
     assert lesson.self_check("largest-own-layer", *MEASURED["largest-own-layer"]).answer.startswith("RUN pip")
-    assert lesson.self_check("share-removed", 0.3).answer == "less than half"
     on_containerd = lesson.self_check("usr-local-copy", "containerd")
     assert "leaves out the files identical" in on_containerd.why and "biggest" not in str(on_containerd.hints)
     assert "second set" in lesson.self_check("usr-local-copy", "overlay2").why
@@ -71,11 +78,76 @@ def test_quiz_text_renders_markdown_and_options_show_no_marks():
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
 def test_no_lesson_answers_drives_or_shows_test_scaffolding(notebook):
     sources = "\n".join(cell.source for cell in _code(notebook))
-    for scaffolding in ("self_test(", ".choose(", ".predict(", ".run()", ".show(", "lesson.Quiz(", "answer=",
+    for scaffolding in ("self_test(", ".choose(", ".predict(", ".lock_in(", ".run()", ".show(", "lesson.Quiz(", "answer=",
                         "NBVAL_IGNORE_OUTPUT", "from code"):
         assert scaffolding not in sources, f"{notebook.name} has {scaffolding!r} in a code cell"
     markdown = " ".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells)
     assert "Keeping this notebook honest" not in markdown
+
+
+def test_every_prediction_is_settled_by_its_measurements():
+    assert sorted(SETTLED) == sorted(prediction_names()), "a fake measurement for each prediction"
+
+
+@pytest.mark.parametrize("name", prediction_names())
+def test_a_prediction_locked_in_before_the_reveal_is_compared_with_the_measurement(name):
+    measured, right = SETTLED[name]
+    guess = lesson.prediction(name)
+    assert not guess.lock_in(), "nothing to lock in before the learner chooses"
+    if right is None:
+        guess.choose(measured[0] / 1e6 * CLOSE_FACTOR * 2)
+    else:
+        guess.choose(next(option for option in guess.options if option != right))
+    assert guess.lock_in() and guess.input.disabled and guess.button.disabled, "a locked prediction is frozen"
+    answer = guess.reveal(*measured)
+    assert guess.verdict is not None and not guess.verdict.right and "✗" in answer.text
+    fresh = lesson.prediction(name)
+    answer = fresh.reveal(*measured)
+    assert fresh.verdict is None and "Lock in a prediction" in answer.text, "revealed first: the fact, no verdict"
+    fresh.choose(measured[0] / 1e6 if right is None else right)
+    assert fresh.lock_in() and fresh.verdict is not None and fresh.verdict.right and "✓" in answer.text, \
+        "a prediction locked in after the reveal still gets its verdict"
+
+
+def test_a_number_prediction_is_close_within_the_factor_and_says_how_far_off_otherwise():
+    guess = lesson.prediction("bone-size")
+    guess.choose(100)
+    guess.lock_in()
+    assert "1.7 times the measurement" in repr(guess.reveal(60_000_000))
+    assert guess.reveal(80_000_000).prediction.verdict.right
+    assert "5.0 times that" in repr(guess.reveal(500_000_000))
+
+
+def test_a_prediction_the_lesson_could_not_measure_says_so():
+    guess = lesson.prediction("musl-compiles")
+    assert "Not measured here" in guess.reveal(None).text and guess.verdict is None
+
+
+def test_the_musl_prediction_follows_what_the_index_answered():
+    options = lesson.prediction("musl-compiles").options
+    settle = lesson.prediction("musl-compiles").settle
+    assert options[settle(30, [], [])[0]] == "none of them"
+    assert options[settle(30, ["a", "b"], ["b"])[0]] == "some that have glibc wheels but no musl wheels"
+    assert options[settle(3, ["a", "b"], [])[0]] == "most of them, as the article says"
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_a_lesson_asks_each_prediction_before_its_build_and_reveals_it_after(notebook):
+    sources = [cell.source for cell in _code(notebook)]
+    for index, source in enumerate(sources):
+        for variable, name in _PREDICTED.findall(source):
+            assert name in prediction_names(), f"{notebook.name}: unknown prediction {name!r}"
+            later = sources[index + 1:]
+            build = next(i for i, cell in enumerate(later) if re.search(r"lesson\.(build_variant|build|run_in)\(", cell))
+            reveal = next(i for i, cell in enumerate(later) if f"{variable}.reveal(" in cell)
+            assert build < reveal, f"{notebook.name}: {name} is revealed after the build that measures it"
+
+
+def test_lessons_1_2_4_and_7_predict_before_their_main_build_and_each_prediction_is_asked_once():
+    asked = {notebook.name[:2]: [name for cell in _code(notebook) for _, name in _PREDICTED.findall(cell.source)]
+             for notebook in LESSONS}
+    assert all(asked[number] for number in ("01", "02", "04", "07")), asked
+    assert sorted(name for names in asked.values() for name in names) == sorted(prediction_names())
 
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
