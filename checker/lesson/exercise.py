@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import exercises
+from ..report import BuildStepSummary, counted_steps
 from .progress import step_of
 
 LineCallback = Callable[[str], None]
@@ -90,6 +91,58 @@ def answer_path(exercise_dir: Path, working_dir: Path | None = None) -> Path:
     return exercise_dir / "Dockerfile"
 
 
+_BUILDKIT_STEP_RE = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) )?(?P<i>\d+)/(?P<n>\d+)\] (?P<text>.*)$", re.S)
+
+
+class StepCounter:
+    """Where a build of one Dockerfile is, counted as the course counts steps everywhere (the learner's own
+    cacheable instructions: :func:`checker.report.counted_steps`), from either builder's progress lines.
+
+    The classic builder's ``Step 7/19 : RUN ...`` numbers every instruction of the file (FROM and ARG
+    included, and the course's LABEL appended); BuildKit's ``[builder 3/6] RUN ...`` counts a stage's graph
+    nodes. Both are mapped back to the file's instructions, so the panel says "step 5 of 15" where the
+    report and the lessons say "... of 15 steps".
+    """
+
+    def __init__(self, dockerfile_text: str) -> None:
+        from ..dockerfile.model import Dockerfile, ParseError
+        from ..dockerfile.parser import parse
+
+        self.model: Dockerfile | None
+        try:
+            self.model = parse(dockerfile_text)
+        except ParseError:
+            self.model = None
+        instructions = self.model.instructions if self.model is not None else ()
+        steps = [BuildStepSummary(instruction.index + 1, f"{instruction.keyword} {instruction.raw}", False, 0.0)
+                 for instruction in instructions]
+        self.counted = [step.number for step in counted_steps(steps)]
+        """The classic builder's step numbers of the counted instructions, in order."""
+
+    @property
+    def total(self) -> int:
+        """How many steps the course counts in this Dockerfile (0 when it does not parse)."""
+        return len(self.counted)
+
+    def position(self, line: str) -> tuple[int, str] | None:
+        """``(step, instruction)`` when ``line`` starts a step: how many counted steps have begun by then
+        (FROM, ARG and the course's LABEL begin none), and the instruction as the builder printed it."""
+        classic = step_of(line)
+        if classic is not None:
+            number, _, instruction = classic
+            return sum(1 for counted in self.counted if counted <= number), instruction
+        match = _BUILDKIT_STEP_RE.match(line.strip())
+        if match is None or self.model is None:
+            return None
+        from ..engine.bkstatus import stage_nodes, step_index
+
+        found = step_index(stage_nodes(self.model), match["stage"] or "", int(match["i"]), int(match["n"]),
+                           match["text"].strip())
+        if found is None:
+            return None
+        return sum(1 for counted in self.counted if counted <= found.index + 1), match["text"].strip()
+
+
 class ExercisePanel:
     """The widgets and their behaviour; :attr:`widget` is what the notebook displays."""
 
@@ -104,6 +157,7 @@ class ExercisePanel:
         self.hints_shown = 0
         self.running = threading.Lock()
         self.lines = 0
+        self.steps: StepCounter | None = None
 
         self.check_button = widgets.Button(description="Check my Dockerfile", button_style="primary",
                                            icon="check", layout=widgets.Layout(width="auto"))
@@ -169,11 +223,12 @@ class ExercisePanel:
     # checking
     def _on_line(self, line: str) -> None:
         self.lines += 1
-        step = step_of(line)
+        step = self.steps.position(line) if self.steps is not None and self.steps.total else None
         if step:
-            self.progress.max = step[1]
+            self.progress.max = self.steps.total  # type: ignore[union-attr]
             self.progress.value = step[0]
-            self.status.value = f"<i>Building: step {step[0]} of {step[1]}</i>"
+            self.status.value = (f"<i>Building: step {step[0]} of {self.progress.max}</i> "
+                                 f"<code>{html.escape(step[1][:80])}</code>")
         if self.lines <= MAX_STREAMED_LINES:
             self.build_output.append_stdout(line.rstrip("\n") + "\n")
         elif self.lines == MAX_STREAMED_LINES + 1:
@@ -194,6 +249,10 @@ class ExercisePanel:
         self.build_output.layout.display = None
         self.progress.layout.visibility = "visible"
         self.progress.value, self.progress.max = 0, 1
+        try:
+            self.steps = StepCounter(self.dockerfile.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            self.steps = None  # the check itself says there is no Dockerfile
         self.status.value = "<i>Starting the build...</i>"
         thread = threading.Thread(target=self._run_check, name="lpi-exercise-check", daemon=True)
         thread.start()
