@@ -94,19 +94,40 @@ def answer_path(exercise_dir: Path, working_dir: Path | None = None) -> Path:
 _BUILDKIT_STEP_RE = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) )?(?P<i>\d+)/(?P<n>\d+)\] (?P<text>.*)$", re.S)
 
 
+def _stages_built(model) -> set[int]:
+    """Indexes of the stages BuildKit builds for the final one: its FROM chain and every stage a
+    ``--from`` names, transitively (BuildKit skips the others; the classic builder builds all)."""
+    wanted, todo = set(), [model.final_stage]
+    while todo:
+        stage = todo.pop()
+        if stage.index in wanted:
+            continue
+        wanted.add(stage.index)
+        if stage.parent is not None:
+            todo.append(model.stages[stage.parent])
+        for instruction in stage.instructions:
+            for ref in instruction.flag_values("from"):
+                found = model.stage_for(ref, before=stage.index)
+                if found is not None:
+                    todo.append(found)
+    return wanted
+
+
 class StepCounter:
     """Where a build of one Dockerfile is, counted as the course counts steps everywhere (the learner's own
     cacheable instructions: :func:`checker.report.counted_steps`), from either builder's progress lines.
 
     The classic builder's ``Step 7/19 : RUN ...`` numbers every instruction of the file (FROM and ARG
     included, and the course's LABEL appended); BuildKit's ``[builder 3/6] RUN ...`` counts a stage's graph
-    nodes. Both are mapped back to the file's instructions, so the panel says "step 5 of 15" where the
-    report and the lessons say "... of 15 steps".
+    nodes, and builds only the stages the final one needs. Both are mapped back to the file's instructions
+    and counted over the steps that builder reports, so the panel says "step 5 of 15" where the report then
+    says "... of 15 steps" (the lessons, on the classic builder, count the same way).
     """
 
     def __init__(self, dockerfile_text: str) -> None:
         from ..dockerfile.model import Dockerfile, ParseError
         from ..dockerfile.parser import parse
+        from ..engine.bkstatus import NODE_KEYWORDS
 
         self.model: Dockerfile | None
         try:
@@ -116,12 +137,19 @@ class StepCounter:
         instructions = self.model.instructions if self.model is not None else ()
         steps = [BuildStepSummary(instruction.index + 1, f"{instruction.keyword} {instruction.raw}", False, 0.0)
                  for instruction in instructions]
-        self.counted = [step.number for step in counted_steps(steps)]
+        self.classic = [step.number for step in counted_steps(steps)]
         """The classic builder's step numbers of the counted instructions, in order."""
+        built = _stages_built(self.model) if self.model is not None else set()
+        self.buildkit = [number for number, instruction in zip(self.classic, [i for i in instructions
+                                                                              if i.index + 1 in self.classic])
+                         if instruction.keyword in NODE_KEYWORDS and instruction.stage in built]
+        """The same for BuildKit: the counted instructions that make a graph node in a stage it builds."""
+        self.counted = self.classic
+        """The step numbers counted for the builder seen so far (the classic builder's until a BuildKit line)."""
 
     @property
     def total(self) -> int:
-        """How many steps the course counts in this Dockerfile (0 when it does not parse)."""
+        """How many steps the course counts in this Dockerfile for the builder seen (0 when it does not parse)."""
         return len(self.counted)
 
     def position(self, line: str) -> tuple[int, str] | None:
@@ -130,6 +158,7 @@ class StepCounter:
         classic = step_of(line)
         if classic is not None:
             number, _, instruction = classic
+            self.counted = self.classic
             return sum(1 for counted in self.counted if counted <= number), instruction
         match = _BUILDKIT_STEP_RE.match(line.strip())
         if match is None or self.model is None:
@@ -140,6 +169,7 @@ class StepCounter:
                            match["text"].strip())
         if found is None:
             return None
+        self.counted = self.buildkit
         return sum(1 for counted in self.counted if counted <= found.index + 1), match["text"].strip()
 
 

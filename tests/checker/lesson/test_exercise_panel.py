@@ -38,19 +38,24 @@ def test_the_panel_counts_the_same_steps_as_the_report_and_the_lessons():
     assert counter.position(" ---> Using cache") is None
 
 
-def test_buildkits_progress_lines_are_mapped_to_the_same_count():
+def test_buildkits_progress_lines_are_counted_over_the_steps_buildkit_reports():
     counter = StepCounter(DOCKERFILE)
-    # BuildKit numbers a stage's graph nodes: its FROM, then RUN, COPY, ADD and WORKDIR.
+    # BuildKit numbers a stage's graph nodes (its FROM, then RUN, COPY, ADD and WORKDIR) and reports no
+    # step for ENV or CMD: the report then says "... of 6 steps", and so does the panel.
     assert counter.position("[builder 3/4] COPY requirements.txt .") == (2, "COPY requirements.txt .")
+    assert counter.total == 6
     assert counter.position("[builder 4/4] RUN pip install -r requirements.txt") == (
         3, "RUN pip install -r requirements.txt")
-    assert counter.position("[stage-1 4/4] COPY . .") == (7, "COPY . .")
+    assert counter.position("[stage-1 4/4] COPY . .") == (6, "COPY . .")
     assert counter.position("[internal] load build definition from Dockerfile") is None
 
 
-def test_a_dockerfile_that_does_not_parse_counts_nothing_and_shows_no_progress():
-    counter = StepCounter("RUN echo no FROM\n")
-    assert counter.total == 0 and counter.position("Step 1/1 : RUN echo no FROM") == (0, "RUN echo no FROM")
+def test_a_stage_buildkit_skips_is_not_counted_for_it():
+    unused = DOCKERFILE.replace("FROM python:${PYTHON_VERSION}-slim\n",
+                                "FROM python:${PYTHON_VERSION}-slim AS tests\nRUN pytest\n"
+                                "FROM python:${PYTHON_VERSION}-slim\n", 1)
+    counter = StepCounter(unused)
+    assert (len(counter.classic), len(counter.buildkit)) == (9, 6)
 
 
 @pytest.mark.parametrize("builder, said", [("buildkit", "Built with BuildKit"),
@@ -75,3 +80,37 @@ def test_the_panels_report_names_the_builder_that_built_the_image_and_the_engine
     assert "Docker 28.5.2" in panel.report.value and "image store containerd" in panel.report.value
     assert (panel.progress.value, panel.progress.max) == (8, 8)
     assert "base image python:3.13-slim: 2 layers" in panel.report.value
+
+
+@pytest.mark.docker
+def test_on_the_real_engine_the_panel_the_report_and_the_layers_agree(engine_ready, run_ids):
+    import re
+    from pathlib import Path
+
+    from checker import engine
+    from checker.lesson.exercise import grade_submission
+
+    solution = Path(__file__).resolve().parents[3] / "solutions" / "01-multi-stage" / "Dockerfile"
+    reports = []
+
+    def grader(exercise_dir, dockerfile, *, on_line, on_phase):
+        reports.append(grade_submission(exercise_dir, dockerfile, on_line=on_line, on_phase=on_phase))
+        return reports[-1]
+
+    panel = ExercisePanel("01", solution, grader=grader)
+    panel.check(wait=True)
+    assert reports, panel.status.value
+    report = reports[0]
+    run_ids.append(report.run_id)
+    assert report.status != "error", report.error
+    counted = re.search(r"\((\d+) of (\d+) steps from cache\)", report.check("builds").message)
+    assert counted, report.check("builds").message
+    assert panel.progress.max == int(counted.group(2)), "the panel's progress counts the steps the report counts"
+    measured = engine.choose_builder(engine_ready).name
+    assert report.build.builder == measured
+    shown = panel.report.value
+    assert f"Built with {'BuildKit' if measured == 'buildkit' else 'the classic builder'} in" in shown
+    layers = shown.split("<summary>Layers</summary>", 1)[1]
+    assert re.search(r"base image python:3\.13-slim: \d+ layers", layers), layers[:400]
+    assert "COPY --from=builder /opt/venv /opt/venv" in layers and "COPY . ." in layers
+    assert not re.search(r"(dir|file):[0-9a-f]{6}", layers), "a layer shows a content digest"
