@@ -126,6 +126,7 @@ def sanitized(report):
         safe.build.log_tail = clean(safe.build.log_tail)
         safe.build.error_lines = [clean(line) for line in safe.build.error_lines]
     if safe.image is not None:
+        safe.image.base_image = clean(safe.image.base_image) if safe.image.base_image is not None else None
         for layer in safe.image.layers:
             layer.created_by = clean(layer.created_by)
             layer.instruction = clean(layer.instruction) if layer.instruction is not None else None

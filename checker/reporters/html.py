@@ -17,7 +17,7 @@ _MARKS = {"pass": f"<span style='color:{_OK}'>&#10004;</span>", "fail": f"<span 
 
 
 #: Characters of a table cell shown before the rest is folded away (:func:`folded`).
-FOLD_WIDTH = 140
+FOLD_WIDTH = 100
 
 
 def _e(text) -> str:
@@ -61,12 +61,13 @@ def render(report, link_base: str = "") -> str:
                  if check.lesson else _e(check.title))
         advice = "" if check.passed or state == "not judged" else (
             f"<br><small><b>Fix:</b> {folded(check.hint)}"
-            + (f"<br><b>Why:</b> {folded(check.why)}" if check.why else "") + "</small>")
+            + (f"<details class='lpi-why'><summary>Why it matters</summary>{_e(check.why)}</details>" if check.why else "")
+            + "</small>")
         said = ("<i>advice, no points:</i> " if state == "advice" else "") + folded(result_text(check))
         rows.append(f"<tr><td>{_MARKS[state]}</td><td><code>{_e(check.id)}</code></td><td>{title}</td>"
                     f"<td style='text-align:right'>{points(check.points)}/{points(check.max_points)}</td>"
                     f"<td style='text-align:left'>{said}{advice}</td></tr>")
-    parts.append("<table><thead><tr><th></th><th>check</th><th>title</th><th>points</th><th style='text-align:left'>"
+    parts.append("<table style='line-height:1.35'><thead><tr><th></th><th>check</th><th>title</th><th>points</th><th style='text-align:left'>"
                  "result</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
     build = report.build
     if build is not None and not build.ok:

@@ -127,8 +127,8 @@ def test_a_long_or_multi_line_cell_is_folded_with_all_of_it_a_click_away():
     html = render(report, "html")
     row = next(row for row in html.split("<tr>") if "<code>app_imports</code>" in row)
     summaries = re.findall(r"<summary>(.*?)</summary>", row)
-    assert len(summaries) == 2, "the message and the hint are each folded"
-    assert all(len(summary) <= FOLD_WIDTH + len("&hellip;") for summary in summaries)
+    assert len(summaries) == 3 and summaries[2] == "Why it matters", "message and hint folded, the why behind a click"
+    assert all(len(summary) <= FOLD_WIDTH + len("&hellip;") for summary in summaries[:2])
     assert "module_39.so" in row, "the whole text is in the row, behind the summary"
     assert "module_39.so" not in summaries[0]
     short = next(row for row in html.split("<tr>") if "<code>image_size</code>" in row)
