@@ -24,15 +24,16 @@ def _e(text) -> str:
     return html.escape(str(text if text is not None else ""))
 
 
-def folded(text, width: int = FOLD_WIDTH) -> str:
+def folded(text, width: int = FOLD_WIDTH, label: str = "") -> str:
     """``text`` escaped for a table cell that stays short: when it is over ``width`` characters or has more
-    than one line, its first line (cut at ``width``) opens a ``<details>`` that holds all of it, lines kept."""
+    than one line, its first line (cut at ``width``) opens a ``<details>`` that holds all of it, lines kept.
+    ``label`` (HTML, such as ``<b>Fix:</b> ``) goes before the text, inside the summary when folded."""
     text = str(text if text is not None else "")
     first = text.strip().split("\n", 1)[0]
     if len(text) <= width and "\n" not in text.strip():
-        return _e(text)
+        return label + _e(text)
     shown = first if len(first) <= width else first[: width - 1].rstrip()
-    return (f"<details class='lpi-fold'><summary>{_e(shown)}&hellip;</summary>"
+    return (f"<details class='lpi-fold'><summary>{label}{_e(shown)}&hellip;</summary>"
             f"<div style='white-space:pre-wrap'>{_e(text)}</div></details>")
 
 
@@ -60,7 +61,7 @@ def render(report, link_base: str = "") -> str:
         title = (f"<a href='{_e(link_base + check.lesson)}' target='_blank'>{_e(check.title)}</a>"
                  if check.lesson else _e(check.title))
         advice = "" if check.passed or state == "not judged" else (
-            f"<br><small><b>Fix:</b> {folded(check.hint)}"
+            f"<br><small>{folded(check.hint, label='<b>Fix:</b> ')}"
             + (f"<details class='lpi-why'><summary>Why it matters</summary>{_e(check.why)}</details>" if check.why else "")
             + "</small>")
         said = ("<i>advice, no points:</i> " if state == "advice" else "") + folded(result_text(check))
