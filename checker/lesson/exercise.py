@@ -91,9 +91,6 @@ def answer_path(exercise_dir: Path, working_dir: Path | None = None) -> Path:
     return exercise_dir / "Dockerfile"
 
 
-_BUILDKIT_STEP_RE = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) )?(?P<i>\d+)/(?P<n>\d+)\] (?P<text>.*)$", re.S)
-
-
 def _stages_built(model) -> set[int]:
     """Indexes of the stages BuildKit builds for the final one: its FROM chain and every stage a
     ``--from`` names, transitively (BuildKit skips the others; the classic builder builds all)."""
@@ -137,11 +134,12 @@ class StepCounter:
         instructions = self.model.instructions if self.model is not None else ()
         steps = [BuildStepSummary(instruction.index + 1, f"{instruction.keyword} {instruction.raw}", False, 0.0)
                  for instruction in instructions]
-        self.classic = [step.number for step in counted_steps(steps)]
+        kept = {step.number for step in counted_steps(steps)}
+        counted = [instruction for instruction in instructions if instruction.index + 1 in kept]
+        self.classic = [instruction.index + 1 for instruction in counted]
         """The classic builder's step numbers of the counted instructions, in order."""
         built = _stages_built(self.model) if self.model is not None else set()
-        self.buildkit = [number for number, instruction in zip(self.classic, [i for i in instructions
-                                                                              if i.index + 1 in self.classic])
+        self.buildkit = [instruction.index + 1 for instruction in counted
                          if instruction.keyword in NODE_KEYWORDS and instruction.stage in built]
         """The same for BuildKit: the counted instructions that make a graph node in a stage it builds."""
         self.counted = self.classic
@@ -160,10 +158,11 @@ class StepCounter:
             number, _, instruction = classic
             self.counted = self.classic
             return sum(1 for counted in self.counted if counted <= number), instruction
-        match = _BUILDKIT_STEP_RE.match(line.strip())
+        from ..engine.bkstatus import _VERTEX_RE, stage_nodes, step_index  # BuildKit's step names, one reader
+
+        match = _VERTEX_RE.match(line.strip())
         if match is None or self.model is None:
             return None
-        from ..engine.bkstatus import stage_nodes, step_index
 
         found = step_index(stage_nodes(self.model), match["stage"] or "", int(match["i"]), int(match["n"]),
                            match["text"].strip())
