@@ -8,8 +8,9 @@ is the JSON schema documented in ``docs/checker.md``; ``summary()`` is plain tex
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from .findings import Finding
 
@@ -18,6 +19,44 @@ from .findings import Finding
 #: 3: ``max_score`` and ``pass_score`` are the judged ones: a check the grading machine could not judge
 #: (``checks[].machine_fault``) is left out of both; ``rubric_max_score`` and ``not_judged_points`` added.
 SCHEMA_VERSION = 3
+
+
+#: How every instruction the course adds to a build starts (its labels, the ``labels`` of the engine's build
+#: call, which the classic builder runs as a last ``LABEL`` step): never a line of the learner's Dockerfile.
+COURSE_LABEL = "LABEL org.lean-python-images."
+
+
+class _HasInstruction(Protocol):
+    @property
+    def instruction(self) -> str: ...
+
+
+_Step = TypeVar("_Step", bound=_HasInstruction)
+
+
+def counted_steps(steps: Iterable[_Step]) -> list[_Step]:
+    """The one step count of the course: the Dockerfile's own cacheable steps, in order.
+
+    ``steps`` are build steps of either type (:class:`checker.engine.BuildStep`, :class:`BuildStepSummary`):
+    anything with an ``instruction``. ``FROM`` and ``ARG`` (which the layer cache never reports as reused) and
+    the ``LABEL`` the course adds to tag its builds are left out, so "N of M steps from cache" means the same in
+    the grader's report, the exercise panel, and the lessons' summary lines, step tables and charts.
+    """
+    return [step for step in steps
+            if not step.instruction.upper().startswith(("FROM ", "ARG ")) and not step.instruction.startswith(COURSE_LABEL)]
+
+
+def cache_summary(steps: Iterable[_HasInstruction]) -> str:
+    """``"N of M steps from cache"`` over :func:`counted_steps` of ``steps`` (each with ``instruction`` and
+    ``cached``)."""
+    counted = counted_steps(steps)
+    return f"{sum(bool(getattr(step, 'cached', False)) for step in counted)} of {len(counted)} steps from cache"
+
+
+def builder_name(builder: str | None) -> str:
+    """A builder's name in a sentence, as Docker's documentation writes it: ``BuildKit``, ``the classic builder``;
+    any other value as it is (``""`` for None)."""
+    return {"buildkit": "BuildKit", "classic": "the classic builder"}.get(builder or "", builder or "")
 
 
 @dataclass
@@ -166,7 +205,8 @@ class BuildSummary:
             failed_step=data.get("failed_step"), log_tail=str(data.get("log_tail") or ""),
             error_lines=list(data.get("error_lines") or []), cause=data.get("cause"), hint=data.get("hint"),
             timed_out=bool(data.get("timed_out")), buildkit_note=data.get("buildkit_note"),
-            failed_line=data.get("failed_line"), builder=str(data.get("builder") or "classic"),
+            builder=str(data.get("builder") or "classic"),
+            failed_line=int(data["failed_line"]) if data.get("failed_line") else None,
             steps=[BuildStepSummary.from_dict(step) for step in data.get("steps") or []],
         )
 
@@ -178,16 +218,20 @@ class LayerSummary:
     size_bytes: int
     """The layer's size in bytes: the sum of its files' sizes in the exported layer tar (``image.measure``)."""
     created_by: str
-    """The instruction that made it (``RUN ...``, ``COPY ...``)."""
+    """The instruction that made it as the engine's history records it (``RUN ...``, ``COPY dir:4f1c... in .``)."""
+    instruction: str | None = None
+    """The line of the learner's Dockerfile that made it (``COPY . .``, continuations joined, spaces collapsed);
+    None for the base image's layers and for a layer no line of the final stage's lineage explains."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report's ``image.layers`` entry."""
-        return {"size_bytes": self.size_bytes, "created_by": self.created_by}
+        return {"size_bytes": self.size_bytes, "created_by": self.created_by, "instruction": self.instruction}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LayerSummary:
         """The inverse of :meth:`to_dict`."""
-        return cls(int(data.get("size_bytes") or 0), str(data.get("created_by") or ""))
+        return cls(int(data.get("size_bytes") or 0), str(data.get("created_by") or ""),
+                   str(data["instruction"]) if data.get("instruction") else None)
 
 
 @dataclass
@@ -211,6 +255,9 @@ class ImageSummary:
     """dive's efficiency over the learner's layers (base excluded): bytes kept / bytes written, 0..1."""
     base_layers: int = 0
     """How many of the first layers are the final stage's base image's."""
+    base_image: str | None = None
+    """The base image those first layers are (the final stage's FROM chain's root, ``python:3.13-slim``);
+    None when no layer is the base image's."""
     filesystem_bytes: int | None = None
     """Bytes of the final filesystem (``docker export``): what the container actually sees."""
     wasted_bytes: int | None = None
@@ -230,7 +277,7 @@ class ImageSummary:
             "filesystem_bytes": self.filesystem_bytes, "wasted_bytes": self.wasted_bytes,
             "reference_size_bytes": self.reference_size_bytes, "baseline_size_bytes": self.baseline_size_bytes,
             "python": self.python, "engine_size_bytes": self.engine_size_bytes, "wasted_files": self.wasted_files,
-            "efficiency": self.efficiency, "base_layers": self.base_layers,
+            "efficiency": self.efficiency, "base_layers": self.base_layers, "base_image": self.base_image,
         }
 
     @classmethod

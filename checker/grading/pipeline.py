@@ -285,7 +285,7 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
     evidence.image = image
     needs = rubric.needs()
     _gather(evidence, run, rubric, staged, model, result, needs, build_timeout)
-    report.image = image_summary(evidence)
+    report.image = image_summary(evidence, model)
     outcomes = {}
     for spec in rubric.checks:
         if spec.kind == "dynamic":

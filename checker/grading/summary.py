@@ -14,6 +14,7 @@ from .. import engine
 from .. import settings as course_settings
 from ..engine import build_errors
 from ..dockerfile import Dockerfile
+from ..dockerfile.history import layer_lines
 from ..report import BaseImageRef, BuildStepSummary, BuildSummary, ImageSummary, LayerSummary
 from ..reporters import clean
 
@@ -213,14 +214,23 @@ def build_gate(build: BuildSummary) -> str:
     return reason[0].upper() + reason[1:] + "."
 
 
-def image_summary(evidence: dynamic.Evidence) -> ImageSummary:
+def image_summary(evidence: dynamic.Evidence, model: Dockerfile | None = None) -> ImageSummary:
     """The report's view of the built image and what the probes measured (sizes in bytes).
 
-    ``evidence.image`` must be set.
+    ``evidence.image`` must be set. With the parsed Dockerfile (``model``) each layer after the base image's is
+    named by the line that made it (:func:`checker.dockerfile.history.layer_lines`, as the lessons name them).
     """
     image = evidence.image
     assert image is not None
     layers = evidence.layers
+    shown = ([LayerSummary(layer.size_bytes, layer.created_by) for layer in layers.layers] if layers is not None
+             else [LayerSummary(layer.size_bytes, layer.created_by) for layer in image.layers])
+    base = min(evidence.base_layers, len(shown))
+    if model is not None and (base or model.final_stage.root_base == "scratch"):
+        # Without the base image's layers recognised, its history would be paired with the learner's lines.
+        own = shown[base:]
+        for layer, line in zip(own, layer_lines([layer.created_by for layer in own], model)):
+            layer.instruction = line
     wasted_files = []
     if layers is not None:
         wasted_files = [
@@ -231,8 +241,7 @@ def image_summary(evidence: dynamic.Evidence) -> ImageSummary:
         ]
     return ImageSummary(
         size_bytes=evidence.size_bytes or 0,
-        layers=([LayerSummary(layer.size_bytes, layer.created_by) for layer in layers.layers] if layers is not None
-                else [LayerSummary(layer.size_bytes, layer.created_by) for layer in image.layers]),
+        layers=shown,
         measure=layers.measure if layers is not None else ImageSummary.measure,
         engine_size_bytes=image.size_bytes,
         filesystem_bytes=(evidence.filesystem.total_bytes if evidence.filesystem
@@ -241,6 +250,7 @@ def image_summary(evidence: dynamic.Evidence) -> ImageSummary:
         wasted_files=wasted_files,
         efficiency=round(layers.efficiency(evidence.base_layers), 4) if layers is not None else None,
         base_layers=evidence.base_layers,
+        base_image=evidence.base_ref if base else None,
         reference_size_bytes=evidence.reference.size_bytes if evidence.reference else None,
         baseline_size_bytes=evidence.baseline.size_bytes if evidence.baseline else None,
         python=evidence.runtime.version if evidence.runtime and evidence.runtime.version else None,

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from .. import engine, probes
 from .. import settings as course_settings
+from ..report import cache_summary as report_cache_summary
+from ..report import counted_steps as report_counted_steps
 from . import cli
 from .context import SAMPLE_APP_DIR, stage
 from .progress import BuildProgress
@@ -32,19 +34,10 @@ LABEL_VARIANT = "org.lean-python-images.lesson.variant"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-#: Instructions the course adds to every lesson build (its labels): never the learner's own lines.
-_COURSE_LABEL = "LABEL org.lean-python-images."
-
-
 def counted_steps(steps: list[engine.BuildStep]) -> list[engine.BuildStep]:
-    """The steps every lesson counts, tables and charts alike: the Dockerfile's own cacheable ones.
-
-    ``FROM`` and ``ARG`` (which the layer cache never reports as reused) and the ``LABEL`` the
-    course adds to tag its images are left out, so "N of M steps from cache" means the same thing
-    in a build's summary line, its step table, the rebuild chart and the cache explorer.
-    """
-    return [step for step in steps
-            if not step.instruction.upper().startswith(("FROM ", "ARG ")) and not step.instruction.startswith(_COURSE_LABEL)]
+    """The steps every lesson counts, tables and charts alike: the Dockerfile's own cacheable ones
+    (the grader's one count, :func:`checker.report.counted_steps`; its report says the same)."""
+    return report_counted_steps(steps)
 
 
 def lesson_tag(name: str) -> str:
@@ -112,8 +105,7 @@ class LessonImage:
 
     def cache_summary(self) -> str:
         """``"N of M steps from cache"`` over :attr:`counted_steps`."""
-        counted = self.counted_steps
-        return f"{sum(step.cached for step in counted)} of {len(counted)} steps from cache"
+        return report_cache_summary(self.result.steps)
 
     def steps_table(self) -> Table:
         """One row per counted step (:func:`counted_steps`): number, instruction (shortened), from cache, seconds."""

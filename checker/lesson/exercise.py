@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import exercises
+from ..report import BuildStepSummary, counted_steps
 from .progress import step_of
 
 LineCallback = Callable[[str], None]
@@ -90,6 +91,87 @@ def answer_path(exercise_dir: Path, working_dir: Path | None = None) -> Path:
     return exercise_dir / "Dockerfile"
 
 
+def _stages_built(model) -> set[int]:
+    """Indexes of the stages BuildKit builds for the final one: its FROM chain and every stage a
+    ``--from`` names, transitively (BuildKit skips the others; the classic builder builds all)."""
+    wanted, todo = set(), [model.final_stage]
+    while todo:
+        stage = todo.pop()
+        if stage.index in wanted:
+            continue
+        wanted.add(stage.index)
+        if stage.parent is not None:
+            todo.append(model.stages[stage.parent])
+        for instruction in stage.instructions:
+            for ref in instruction.flag_values("from"):
+                found = model.stage_for(ref, before=stage.index)
+                if found is not None:
+                    todo.append(found)
+    return wanted
+
+
+class StepCounter:
+    """Where a build of one Dockerfile is, counted as the course counts steps everywhere (the learner's own
+    cacheable instructions: :func:`checker.report.counted_steps`), from either builder's progress lines.
+
+    The classic builder's ``Step 7/19 : RUN ...`` numbers every instruction of the file (FROM and ARG
+    included, and the course's LABEL appended); BuildKit's ``[builder 3/6] RUN ...`` counts a stage's graph
+    nodes, and builds only the stages the final one needs. Both are mapped back to the file's instructions
+    and counted over the steps that builder reports, so the panel says "step 5 of 15" where the report then
+    says "... of 15 steps" (the lessons, on the classic builder, count the same way).
+    """
+
+    def __init__(self, dockerfile_text: str) -> None:
+        from ..dockerfile.model import Dockerfile, ParseError
+        from ..dockerfile.parser import parse
+        from ..engine.bkstatus import NODE_KEYWORDS
+
+        self.model: Dockerfile | None
+        try:
+            self.model = parse(dockerfile_text)
+        except ParseError:
+            self.model = None
+        instructions = self.model.instructions if self.model is not None else ()
+        steps = [BuildStepSummary(instruction.index + 1, f"{instruction.keyword} {instruction.raw}", False, 0.0)
+                 for instruction in instructions]
+        kept = {step.number for step in counted_steps(steps)}
+        counted = [instruction for instruction in instructions if instruction.index + 1 in kept]
+        self.classic = [instruction.index + 1 for instruction in counted]
+        """The classic builder's step numbers of the counted instructions, in order."""
+        built = _stages_built(self.model) if self.model is not None else set()
+        self.buildkit = [instruction.index + 1 for instruction in counted
+                         if instruction.keyword in NODE_KEYWORDS and instruction.stage in built]
+        """The same for BuildKit: the counted instructions that make a graph node in a stage it builds."""
+        self.counted = self.classic
+        """The step numbers counted for the builder seen so far (the classic builder's until a BuildKit line)."""
+
+    @property
+    def total(self) -> int:
+        """How many steps the course counts in this Dockerfile for the builder seen (0 when it does not parse)."""
+        return len(self.counted)
+
+    def position(self, line: str) -> tuple[int, str] | None:
+        """``(step, instruction)`` when ``line`` starts a step: how many counted steps have begun by then
+        (FROM, ARG and the course's LABEL begin none), and the instruction as the builder printed it."""
+        classic = step_of(line)
+        if classic is not None:
+            number, _, instruction = classic
+            self.counted = self.classic
+            return sum(1 for counted in self.counted if counted <= number), instruction
+        from ..engine.bkstatus import _VERTEX_RE, stage_nodes, step_index  # BuildKit's step names, one reader
+
+        match = _VERTEX_RE.match(line.strip())
+        if match is None or self.model is None:
+            return None
+
+        found = step_index(stage_nodes(self.model), match["stage"] or "", int(match["i"]), int(match["n"]),
+                           match["text"].strip())
+        if found is None:
+            return None
+        self.counted = self.buildkit
+        return sum(1 for counted in self.counted if counted <= found.index + 1), match["text"].strip()
+
+
 class ExercisePanel:
     """The widgets and their behaviour; :attr:`widget` is what the notebook displays."""
 
@@ -104,6 +186,7 @@ class ExercisePanel:
         self.hints_shown = 0
         self.running = threading.Lock()
         self.lines = 0
+        self.steps: StepCounter | None = None
 
         self.check_button = widgets.Button(description="Check my Dockerfile", button_style="primary",
                                            icon="check", layout=widgets.Layout(width="auto"))
@@ -169,11 +252,12 @@ class ExercisePanel:
     # checking
     def _on_line(self, line: str) -> None:
         self.lines += 1
-        step = step_of(line)
+        step = self.steps.position(line) if self.steps is not None and self.steps.total else None
         if step:
-            self.progress.max = step[1]
+            self.progress.max = self.steps.total  # type: ignore[union-attr]
             self.progress.value = step[0]
-            self.status.value = f"<i>Building: step {step[0]} of {step[1]}</i>"
+            self.status.value = (f"<i>Building: step {step[0]} of {self.progress.max}</i> "
+                                 f"<code>{html.escape(step[1][:80])}</code>")
         if self.lines <= MAX_STREAMED_LINES:
             self.build_output.append_stdout(line.rstrip("\n") + "\n")
         elif self.lines == MAX_STREAMED_LINES + 1:
@@ -194,6 +278,10 @@ class ExercisePanel:
         self.build_output.layout.display = None
         self.progress.layout.visibility = "visible"
         self.progress.value, self.progress.max = 0, 1
+        try:
+            self.steps = StepCounter(self.dockerfile.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            self.steps = None  # the check itself says there is no Dockerfile
         self.status.value = "<i>Starting the build...</i>"
         thread = threading.Thread(target=self._run_check, name="lpi-exercise-check", daemon=True)
         thread.start()

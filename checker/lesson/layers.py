@@ -3,8 +3,8 @@
 The engine's history lists layers oldest first. The first ones are the base image's; we recognise
 them by comparing with the base image's own history, and report them as one block, because the
 lesson is about the layers *we* add (and about choosing the base). Given the Dockerfile, each added
-layer is named by the line of its final stage that made it (``COPY . .``, not the engine's
-``COPY dir:4f1c… in .``).
+layer is named by the line that made it (``COPY . .``, not the engine's ``COPY dir:4f1c… in .``), as
+the grader's report names them (:mod:`checker.dockerfile.history`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from .. import engine, probes
+from ..dockerfile.history import layer_lines
 from .table import Table, human_bytes
 
 
@@ -45,59 +46,12 @@ def _short_instruction(created_by: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-_KEYWORDS = frozenset({"RUN", "COPY", "ADD", "ENV", "WORKDIR", "CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "USER",
-                       "VOLUME", "ARG", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ONBUILD", "MAINTAINER"})
-
-
-def _keyword(created_by: str) -> str:
-    """The instruction keyword a history entry records (``COPY dir:… in .`` -> COPY; a bare shell command -> RUN)."""
-    text = " ".join(created_by.split())
-    args = re.match(r"^\|(\d+) ", text)
-    if args:
-        text = text.split(" ", int(args.group(1)) + 1)[-1]
-    if "#(nop)" in text:
-        text = text.split("#(nop)", 1)[1].strip()
-    first = text.split(" ", 1)[0].upper() if text else ""
-    return first if first in _KEYWORDS else "RUN"
-
-
-def final_stage_lines(dockerfile: str) -> list[tuple[str, str]]:
-    """``(keyword, line as written)`` for each instruction of the final stage after its ``FROM``.
-
-    Continuation lines are joined and runs of spaces collapsed. A Dockerfile the parser rejects
-    gives an empty list (the layers then keep the engine's names).
-    """
-    from ..dockerfile.model import ParseError
-    from ..dockerfile.parser import parse
-
-    try:
-        stages = parse(dockerfile).stages
-    except ParseError:
-        return []
-    if not stages:
-        return []
-    return [(instruction.keyword, " ".join(f"{instruction.keyword} {instruction.raw}".split()))
-            for instruction in stages[-1].instructions if instruction.keyword != "FROM"]
-
-
 def line_names(layers: "list[engine.Layer] | tuple[engine.Layer, ...]", dockerfile: str) -> list[str | None]:
-    """For each of ``layers`` (the final stage's, oldest first), the Dockerfile line that made it, or None.
+    """For each of ``layers`` (the ones the Dockerfile added, oldest first), the Dockerfile line that made it, or None.
 
-    History entries and instructions are paired in order by keyword; an entry with no instruction
-    left (the ``LABEL`` the course adds to every lesson build) gets None.
+    The grader's report names its layers the same way: :func:`checker.dockerfile.history.layer_lines`.
     """
-    lines = final_stage_lines(dockerfile)
-    names: list[str | None] = []
-    position = 0
-    for layer in layers:
-        keyword = _keyword(layer.created_by)
-        found = next((index for index in range(position, len(lines)) if lines[index][0] == keyword), None)
-        if found is None:
-            names.append(None)
-            continue
-        names.append(lines[found][1])
-        position = found + 1
-    return names
+    return layer_lines([layer.created_by for layer in layers], dockerfile)
 
 
 def measured(info: engine.ImageInfo, *, show: bool = True) -> engine.ImageInfo:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import re
 
+from ..dockerfile.history import without_digests
 from ..findings import Finding
+from ..report import builder_name, cache_summary
 from ..units import human_bytes  # noqa: F401  (re-exported for the reporters)
 
 #: Every format :func:`render` knows, one module each.
@@ -137,8 +139,10 @@ def sanitized(report):
         safe.build.log_tail = clean(safe.build.log_tail)
         safe.build.error_lines = [clean(line) for line in safe.build.error_lines]
     if safe.image is not None:
+        safe.image.base_image = clean(safe.image.base_image) if safe.image.base_image is not None else None
         for layer in safe.image.layers:
             layer.created_by = clean(layer.created_by)
+            layer.instruction = clean(layer.instruction) if layer.instruction is not None else None
         for wasted in safe.image.wasted_files:
             for key in ("path", "added_by", "removed_by"):
                 wasted[key] = clean(wasted.get(key, ""))
@@ -173,11 +177,13 @@ def shown_findings(report) -> list[tuple[Finding, str]]:
 def unscored_findings(report) -> list[Finding]:
     """The error and warning findings of ``report`` no rubric check scores (see :func:`shown_findings`)."""
     return [finding for finding, scoring in shown_findings(report) if scoring.startswith("not scored")]
-def engine_line(facts: dict | None) -> str:
+def engine_line(facts: dict | None, *, builder: bool = True) -> str:
     """The engine's measured facts in one sentence (``""`` when the report has none).
 
     ``Engine: Docker 28.5.2 (API 1.51), image store containerd (snapshotter overlayfs); builders offered:
-    classic, buildkit; graded with the classic builder.``
+    classic, buildkit; graded with BuildKit.`` The builder is the one the facts name (the grading pipeline
+    puts the build's own there); without one, or with ``builder`` False (a view that says it in
+    :func:`build_line`), the sentence names none.
     """
     if not facts:
         return ""
@@ -185,9 +191,45 @@ def engine_line(facts: dict | None) -> str:
     if facts.get("snapshotter"):
         store += f" (snapshotter {facts['snapshotter']})"
     builders = ", ".join(facts.get("builders") or ()) or "?"
+    graded = f"; graded with {builder_name(facts['builder'])}" if builder and facts.get("builder") else ""
     return (f"Engine: Docker {facts.get('version') or facts.get('server_version') or '?'} "
-            f"(API {facts.get('api_version') or '?'}), image store {store}; builders offered: {builders}; "
-            f"graded with the {facts.get('builder') or 'classic'} builder.")
+            f"(API {facts.get('api_version') or '?'}), image store {store}; builders offered: {builders}{graded}.")
+
+
+def build_line(report) -> str:
+    """The build in one sentence, with the builder that ran it (``""`` when no build started):
+    ``Built with BuildKit in 42.0 s (6 of 15 steps from cache).``, or ``Builder: BuildKit (the build failed).``
+
+    The builder is the build's own (:attr:`checker.report.BuildSummary.builder`), and the steps are counted as
+    everywhere in the course (:func:`checker.report.counted_steps`). A view showing it shows the engine's facts
+    with ``engine_line(..., builder=False)`` beside it, so each fact is said once.
+    """
+    build = report.build
+    if build is None:
+        return ""
+    if build.ok:
+        return f"Built with {builder_name(build.builder)} in {build.seconds:.1f} s ({cache_summary(build.steps)})."
+    return f"Builder: {builder_name(build.builder)} (the build failed)."
+
+
+def layer_rows(image) -> list[tuple[str, int]]:
+    """The image's layers as a learner reads them, oldest first: ``(label, size in bytes)``.
+
+    ``image`` is a :class:`checker.report.ImageSummary`. The base image's layers are one row (``base image
+    python:3.13-slim: 3 layers``); each later layer is named by the Dockerfile line that made it
+    (:attr:`checker.report.LayerSummary.instruction`), else by its history entry without content digests
+    (``COPY dir:… in .``). Empty layers (``ENV``, ``WORKDIR`` of an existing folder) are left out.
+    """
+    rows: list[tuple[str, int]] = []
+    base = max(0, min(getattr(image, "base_layers", 0) or 0, len(image.layers)))
+    if base:
+        name = f"base image {image.base_image}" if getattr(image, "base_image", None) else "base image"
+        rows.append((f"{name}: {base} layer{'s' if base != 1 else ''}",
+                     sum(layer.size_bytes for layer in image.layers[:base])))
+    for layer in image.layers[base:]:
+        if layer.size_bytes:
+            rows.append((getattr(layer, "instruction", None) or without_digests(layer.created_by), layer.size_bytes))
+    return rows
 
 
 def engine_size_note(image, facts: dict | None = None) -> str:
@@ -212,9 +254,24 @@ def engine_size_note(image, facts: dict | None = None) -> str:
 
 
 def wasted_lines(image, limit: int = 5) -> list[str]:
-    """The largest hidden files, one line each: ``12.3 MB /path (added by `...`, hidden by `...`)``."""
+    """The largest hidden files, one line each: ``12.3 MB /path (added by `...`, hidden by `...`)``.
+
+    Each layer is named as :func:`layer_rows` names it: the Dockerfile line that made it, or ``the base image
+    python:3.13-slim`` for one of the base image's layers, else its history entry without digests.
+    """
+    def made_by(index, recorded: str) -> str:
+        layers = getattr(image, "layers", None) or []
+        base = getattr(image, "base_layers", 0) or 0
+        if isinstance(index, int) and 0 <= index < len(layers):
+            if index < base:
+                return "the base image" + (f" {image.base_image}" if getattr(image, "base_image", None) else "")
+            if getattr(layers[index], "instruction", None):
+                return f"`{layers[index].instruction[:70]}`"
+        return f"`{without_digests(recorded)[:70]}`"
+
     lines = []
     for wasted in (getattr(image, "wasted_files", None) or [])[:limit]:
-        lines.append(f"{human_bytes(wasted['size_bytes'])} {wasted['path']} (added by `{wasted['added_by'][:70]}`, "
-                     f"hidden by `{wasted['removed_by'][:70]}`)")
+        lines.append(f"{human_bytes(wasted['size_bytes'])} {wasted['path']} "
+                     f"(added by {made_by(wasted.get('added_by_layer'), wasted['added_by'])}, "
+                     f"hidden by {made_by(wasted.get('removed_by_layer'), wasted['removed_by'])})")
     return lines

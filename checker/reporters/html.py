@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points, step_lines,
+from . import (build_line, build_tail, engine_line, engine_size_note, human_bytes, layer_rows, mark, points, step_lines,
                result_text, sanitized, shown_findings, wasted_lines)
 
 _OK = "#1a7f37"
@@ -16,8 +16,25 @@ _MARKS = {"pass": f"<span style='color:{_OK}'>&#10004;</span>", "fail": f"<span 
           "not judged": f"<span style='color:{_GREY}' title='not judged'>&#8211;</span>"}
 
 
+#: Characters of a table cell shown before the rest is folded away (:func:`folded`).
+FOLD_WIDTH = 100
+
+
 def _e(text) -> str:
     return html.escape(str(text if text is not None else ""))
+
+
+def folded(text, width: int = FOLD_WIDTH, label: str = "") -> str:
+    """``text`` escaped for a table cell that stays short: when it is over ``width`` characters or has more
+    than one line, its first line (cut at ``width``) opens a ``<details>`` that holds all of it, lines kept.
+    ``label`` (HTML, such as ``<b>Fix:</b> ``) goes before the text, inside the summary when folded."""
+    text = str(text if text is not None else "")
+    first = text.strip().split("\n", 1)[0]
+    if len(text) <= width and "\n" not in text.strip():
+        return label + _e(text)
+    shown = first if len(first) <= width else first[: width - 1].rstrip()
+    return (f"<details class='lpi-fold'><summary>{label}{_e(shown)}&hellip;</summary>"
+            f"<div style='white-space:pre-wrap'>{_e(text)}</div></details>")
 
 
 def render(report, link_base: str = "") -> str:
@@ -35,19 +52,25 @@ def render(report, link_base: str = "") -> str:
              f"<small>{_e(report.rubric)}: score {points(report.score)}/{points(report.max_score)}, "
              f"pass mark {points(report.pass_score)}"
              + (f"; {points(report.not_judged_points)} points not judged (the grading machine's fault), left out of "
-                f"the maximum" if report.not_judged_points else "") + "</small></div>"]
+                f"the maximum" if report.not_judged_points else "") + "</small>"
+             + "".join(f"<br><small class='lpi-{name}'>{_e(line)}</small>" for name, line in (
+                 ("build", build_line(report)), ("engine", engine_line(report.engine, builder=not build_line(report))))
+                 if line)
+             + "</div>"]
     rows = []
     for check in report.checks:
         state = mark(check)
         title = (f"<a href='{_e(link_base + check.lesson)}' target='_blank'>{_e(check.title)}</a>"
                  if check.lesson else _e(check.title))
         advice = "" if check.passed or state == "not judged" else (
-            f"<br><small><b>Why:</b> {_e(check.why)}<br><b>Fix:</b> {_e(check.hint)}</small>")
-        said = ("<i>advice, no points:</i> " if state == "advice" else "") + _e(result_text(check))
+            f"<br><small>{folded(check.hint, label='<b>Fix:</b> ')}"
+            + (f"<details class='lpi-why'><summary>Why it matters</summary>{_e(check.why)}</details>" if check.why else "")
+            + "</small>")
+        said = ("<i>advice, no points:</i> " if state == "advice" else "") + folded(result_text(check))
         rows.append(f"<tr><td>{_MARKS[state]}</td><td><code>{_e(check.id)}</code></td><td>{title}</td>"
                     f"<td style='text-align:right'>{points(check.points)}/{points(check.max_points)}</td>"
                     f"<td style='text-align:left'>{said}{advice}</td></tr>")
-    parts.append("<table><thead><tr><th></th><th>check</th><th>title</th><th>points</th><th style='text-align:left'>"
+    parts.append("<table style='line-height:1.35'><thead><tr><th></th><th>check</th><th>title</th><th>points</th><th style='text-align:left'>"
                  "result</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
     build = report.build
     if build is not None and not build.ok:
@@ -89,13 +112,11 @@ def render(report, link_base: str = "") -> str:
         hidden = wasted_lines(image)
         if hidden:
             parts.append("<p>Largest hidden files:</p><ul>" + "".join(f"<li>{_e(line)}</li>" for line in hidden) + "</ul>")
-        layer_rows = "".join(
-            f"<tr><td style='text-align:right'>{human_bytes(layer.size_bytes)}</td>"
-            f"<td style='text-align:left'><code>{_e(layer.created_by[:160])}</code></td></tr>"
-            for layer in image.layers if layer.size_bytes
+        rows_html = "".join(
+            f"<tr><td style='text-align:right'>{human_bytes(size)}</td>"
+            f"<td style='text-align:left'><code>{folded(label)}</code></td></tr>"
+            for label, size in layer_rows(image)
         )
-        parts.append(f"<details><summary>Layers</summary><table>{layer_rows}</table></details>")
-    if engine_line(report.engine):
-        parts.append(f"<p><small>{_e(engine_line(report.engine))}</small></p>")
+        parts.append(f"<details><summary>Layers</summary><table>{rows_html}</table></details>")
     parts.append("</div>")
     return "".join(parts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import (build_tail, engine_line, engine_size_note, human_bytes, mark, points, step_lines,
+from . import (build_line, build_tail, engine_line, engine_size_note, human_bytes, mark, points, step_lines,
                result_text, sanitized, shown_findings, wasted_lines)
 
 #: The Markdown mark for each state of a check (:func:`checker.reporters.mark`).
@@ -60,6 +60,8 @@ def render(report) -> str:
         hidden = wasted_lines(report.image)
         if hidden:
             out += ["", "Largest hidden files:", ""] + [f"- {_cell(line)}" for line in hidden]
-    if engine_line(report.engine):
-        out += ["", engine_line(report.engine)]
+    if build_line(report):
+        out += ["", build_line(report)]
+    if engine_line(report.engine, builder=not build_line(report)):
+        out += ["", engine_line(report.engine, builder=not build_line(report))]
     return "\n".join(out) + "\n"

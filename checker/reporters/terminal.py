@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import (build_tail, failed_at, step_lines, engine_line, engine_size_note, human_bytes, mark, points,
+from . import (build_line, build_tail, failed_at, step_lines, engine_line, engine_size_note, human_bytes, layer_rows, mark, points,
                result_text, sanitized, shown_findings, wasted_lines)
 
 #: The terminal's mark and colour for each state of a check (:func:`checker.reporters.mark`).
@@ -85,10 +85,9 @@ def renderable(report):
         layers = Table(title=f"Image {human_bytes(image.size_bytes)} ({image.measure})", title_justify="left",
                        show_header=True)
         layers.add_column("size", justify="right", no_wrap=True)
-        layers.add_column("created by", overflow="ellipsis", no_wrap=True, max_width=100)
-        for layer in image.layers:
-            if layer.size_bytes:
-                layers.add_row(human_bytes(layer.size_bytes), layer.created_by)
+        layers.add_column("made by", overflow="ellipsis", no_wrap=True, max_width=100)
+        for label, size in layer_rows(image):
+            layers.add_row(human_bytes(size), label)
         items.append(layers)
         facts = []
         if image.reference_size_bytes:
@@ -105,8 +104,10 @@ def renderable(report):
             items.append(Text("; ".join(facts)))
         if wasted_lines(image):
             items.append(Text("Largest hidden files:\n" + "\n".join("  " + line for line in wasted_lines(image))))
-    if engine_line(report.engine):
-        items.append(Text(engine_line(report.engine), style="dim"))
+    if build_line(report):
+        items.append(Text(build_line(report), style="dim"))
+    if engine_line(report.engine, builder=not build_line(report)):
+        items.append(Text(engine_line(report.engine, builder=not build_line(report)), style="dim"))
     return Group(*items)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import (build_tail, failed_at, engine_line, engine_size_note, human_bytes, mark, points,
-               result_text, sanitized, shown_findings, step_lines, wasted_lines, where)
+from . import (build_line, build_tail, failed_at, engine_line, engine_size_note, human_bytes, layer_rows, mark,
+               points, result_text, sanitized, shown_findings, step_lines, wasted_lines, where)
 
 #: The text view's mark for each state of a check (:func:`checker.reporters.mark`).
 MARKS = {"pass": "PASS", "fail": "FAIL", "advice": "INFO", "not judged": "----"}
@@ -19,6 +19,8 @@ def render(report) -> str:
         return f"Grading could not happen: {report.error}"
     lines.append(f"{report.verdict}")
     lines.append(f"Rubric: {report.rubric}  ({report.rubric_path})")
+    if build_line(report):
+        lines.append(build_line(report))
     lines.append("")
     width = max((len(check.id) for check in report.checks), default=8)
     for check in report.checks:
@@ -81,18 +83,17 @@ def render(report) -> str:
         if image.efficiency is not None:
             lines.append(f"  efficiency of your layers (kept / written): {image.efficiency:.1%}")
         lines.append("  Layers (newest last):")
-        for layer in image.layers:
-            if layer.size_bytes:
-                lines.append(f"    {human_bytes(layer.size_bytes):>9}  {layer.created_by[:100]}")
+        for label, size in layer_rows(image):
+            lines.append(f"    {human_bytes(size):>9}  {label[:100]}")
     shown = shown_findings(report)
     if shown:
         lines.append("")
         lines.append("Findings (errors and warnings, scored or not):")
         for finding, scoring in shown:
             lines.append(f"  {where(finding)} {finding.rule} {finding.severity}: {finding.shown_message}  [{scoring}]")
-    if engine_line(report.engine):
+    if engine_line(report.engine, builder=not build_line(report)):
         lines.append("")
-        lines.append(engine_line(report.engine))
+        lines.append(engine_line(report.engine, builder=not build_line(report)))
     advice_checks = [check for check in report.failed_checks if check.advice]
     advice = [f for f in report.findings if not f.blocking]
     if advice or advice_checks:

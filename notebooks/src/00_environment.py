@@ -19,7 +19,7 @@
 # |---|---|
 # | **Time** | about 5 minutes |
 # | **Objectives** | Check that a Docker engine answers and which builder it runs. See which base images this machine has, and whether they are the official ones or stand-ins. Know what the lessons will need. |
-# | **Key points** | Every number in this course is measured live on the engine you are using, so yours may differ from the article's and from your neighbour's. This engine uses the *classic* builder. Some images here are honest *stand-ins* for the official ones, and `python:3.13-alpine` may be missing. |
+# | **Key points** | Every number in this course is measured live on the engine you are using, so yours may differ from the article's and from your neighbour's. The lessons build with the *classic* builder; a grade uses the builder this engine offers (BuildKit where it can). Some images here are honest *stand-ins* for the official ones, and `python:3.13-alpine` may be missing. |
 #
 # Nothing in this notebook builds or changes anything; it only looks.
 
@@ -31,13 +31,15 @@
 # laptop and in the course's CI.
 
 # %%
-from checker import lesson
+from checker import engine, lesson
 
 env = lesson.environment()
 print(f"Docker engine {env.engine.server_version} (API {env.engine.api_version}), host: {env.engine.operating_system}")
 store = env.engine.image_store + (f" (snapshotter {env.engine.snapshotter})" if env.engine.snapshotter else "")
 print(f"image store: {store}")
-print(f"builders this engine offers: {', '.join(env.engine.builders)}; the course builds with: classic")
+print(f"builders this engine offers: {', '.join(env.engine.builders)}")
+grade_builder = engine.choose_builder(lesson.settings).name  # what `python -m checker grade` would pick here
+print(f"a grade (Check my Dockerfile, `python -m checker grade`) builds with: {grade_builder}")
 
 # %% [markdown]
 # Measured, not assumed: the version, the image store (`docker info` shows it as *Storage Driver*,
@@ -50,6 +52,8 @@ assert env.engine.server_version not in {"", "?"}, "the engine did not report it
 assert env.engine.image_store not in {"", "?"}, "the engine did not report its image store"
 assert "classic" in env.engine.builders, "the lessons build with the classic builder, which every engine offers"
 assert env.engine.buildkit == ("buildkit" in env.engine.builders)
+assert grade_builder in env.engine.builders, "a grade uses a builder this engine offers"
+assert grade_builder == "classic" or env.engine.buildkit, "BuildKit only where the engine offers it"
 
 # %% [markdown]
 # <a id="the-classic-builder"></a>
@@ -60,15 +64,17 @@ assert env.engine.buildkit == ("buildkit" in env.engine.builders)
 # makes the layer cache easy to watch, which lesson 5 relies on. **BuildKit** (the default of
 # `docker build` since Docker Engine 23.0, on Linux as in Docker Desktop) builds stages in
 # parallel and adds features such as cache mounts
-# (`RUN --mount=type=cache`). The course builds with the classic builder on every engine (the
-# engine's API offers it even where BuildKit is the default, as the line above shows), so lesson 6
-# can only describe those features; everything else you learn applies to both builders.
+# (`RUN --mount=type=cache`). The lessons build with the classic builder on every engine (the
+# engine's API offers it even where BuildKit is the default), because they read its step-by-step
+# output. A grade of your Dockerfile builds the way your own `docker build` would: with BuildKit
+# when this engine offers it, else with the classic builder; the last line above says which one
+# it measured here, and every report names the builder that built the image. Everything else you
+# learn applies to both builders.
 #
-# So write your Dockerfiles for the classic builder: BuildKit-only syntax (`RUN --mount`,
-# heredocs, `COPY --link` or `--chmod`) makes the build here fail, or behave differently, for
-# reasons that have nothing to do with your image. The classic way is a `RUN` with its commands
-# joined by `&&`, `pip install --no-cache-dir` instead of a cache mount, and `COPY --chown`
-# followed by a `RUN chmod`. The course's checker flags such lines.
+# If that line says `classic`, write your Dockerfiles for the classic builder: BuildKit-only
+# syntax (`RUN --mount`, heredocs, `COPY --link` or `--chmod`) cannot be built here. The classic
+# way is a `RUN` with its commands joined by `&&`, `pip install --no-cache-dir` instead of a cache
+# mount, and `COPY --chown` followed by a `RUN chmod`. The course's checker flags such lines.
 
 # %% [markdown]
 # ## The base images
@@ -164,7 +170,8 @@ lesson.self_check("using-cache")
 # %% [markdown]
 # ## Recap
 #
-# * The engine answers, and it runs the **classic builder**: no BuildKit-only syntax here.
+# * The engine answers. The lessons build with the **classic builder**; a grade uses the builder
+#   printed above (BuildKit where this engine offers it), and its report says which one built.
 # * The Python base images are present; stand-ins say so in their labels. Alpine may be missing,
 #   and the lessons say so instead of failing.
 # * Lesson images are kept as a build cache; `python -m checker clean` removes them.

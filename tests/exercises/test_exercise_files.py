@@ -141,8 +141,12 @@ def test_the_exercise_notebook_panel_shows_hints_solution_and_a_streamed_report(
 
     def fake_grader(exercise_dir, dockerfile, *, on_line, on_phase):
         seen.append((exercise_dir.name, dockerfile.name))
-        for number in range(1, 4):
-            on_line(f"Step {number}/3 : RUN something")
+        # The classic builder's lines for this Dockerfile: every instruction, then the course's LABEL.
+        instructions = parse(dockerfile.read_text()).instructions
+        total = len(instructions) + 1
+        for number, instruction in enumerate(instructions, start=1):
+            on_line(f"Step {number}/{total} : {instruction.keyword} {instruction.raw}")
+        on_line(f"Step {total}/{total} : LABEL org.lean-python-images.run=r")
         return FakeReport()
 
     panel = ExercisePanel("03", grader=fake_grader)
@@ -160,8 +164,9 @@ def test_the_exercise_notebook_panel_shows_hints_solution_and_a_streamed_report(
     panel.check(wait=True)
     assert seen == [("03-runtime-deps", "Dockerfile")]
     assert "<table>" in panel.report.value
-    assert (panel.progress.value, panel.progress.max) == (3, 3)
-    assert any("Step 3/3" in out.get("text", "") for out in panel.build_output.outputs)
+    own = [i for i in parse(panel.dockerfile.read_text()).instructions if i.keyword not in ("FROM", "ARG")]
+    assert (panel.progress.value, panel.progress.max) == (len(own), len(own)), "the course's one step count"
+    assert any("LABEL org.lean-python-images.run=r" in out.get("text", "") for out in panel.build_output.outputs)
     assert not panel.check_button.disabled and panel.check_button.description == "Check my Dockerfile"
 
 

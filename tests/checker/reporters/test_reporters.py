@@ -116,7 +116,8 @@ def test_the_terminal_view_shows_the_table_the_fixes_and_the_layers():
     text = terminal.render(graded_report(), width=160)
     assert "Score 26/36" in text
     assert "How to fix: Install libpq5 in the runtime stage." in text
-    assert "COPY dir:def in /opt/venv" in text
+    assert "COPY --from=builder /opt/venv /opt/venv" in text and "base image python:3.13-slim: 2 layers" in text
+    assert "dir:def" not in text
 
 
 def test_exit_codes_follow_the_status():

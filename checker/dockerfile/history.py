@@ -1,0 +1,79 @@
+"""Which line of a Dockerfile made each layer of its image (pure: history text and the parsed file).
+
+An image's history records each layer's instruction as the builder saw it: ``COPY dir:4f1c... in .``
+where the learner wrote ``COPY . .``, ``RUN |1 A=b /bin/sh -c pip ...`` for ``RUN pip ...``. A reader
+wants their own line. The layers the Dockerfile added come after the base image's, in the order
+of the final stage's FROM chain (:attr:`checker.dockerfile.Dockerfile.final_lineage`), so history
+entries and instructions are paired in order by keyword. The lessons' charts and the grader's
+report both name layers this way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .model import Dockerfile, ParseError
+
+#: Instruction keywords a history entry can start with; any other first word is a command a ``SHELL`` ran.
+KEYWORDS = frozenset({"RUN", "COPY", "ADD", "ENV", "WORKDIR", "CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "USER",
+                      "VOLUME", "ARG", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ONBUILD", "MAINTAINER"})
+
+_DIGEST_RE = re.compile(r"\b(file|dir|multi):[0-9a-f]{12,}")
+
+
+def keyword(created_by: str) -> str:
+    """The instruction keyword a history entry records: ``COPY dir:… in .`` -> ``COPY``; a bare command -> ``RUN``.
+
+    Reads raw records too (the classic builder's ``/bin/sh -c #(nop)  COPY ...``, ``|1 A=b ...``).
+    """
+    text = " ".join(created_by.split())
+    args = re.match(r"^\|(\d+) ", text)
+    if args:  # the build args a RUN saw: ``|1 PYTHON_VERSION=3.13 /bin/sh -c ...``
+        text = text.split(" ", int(args.group(1)) + 1)[-1]
+    if "#(nop)" in text:
+        text = text.split("#(nop)", 1)[1].strip()
+    first = text.split(" ", 1)[0].upper() if text else ""
+    return first if first in KEYWORDS else "RUN"
+
+
+def without_digests(created_by: str) -> str:
+    """``created_by`` with the content digests the classic builder writes left out: ``COPY dir:… in /app``."""
+    return _DIGEST_RE.sub(lambda match: f"{match.group(1)}:…", created_by)
+
+
+def lineage_lines(model: Dockerfile) -> list[tuple[str, str]]:
+    """``(keyword, line as written)`` for each instruction after the FROM of every stage in the final stage's
+    FROM chain, root first: the instructions whose layers the final image ships. Continuations are joined and
+    runs of spaces collapsed."""
+    return [(instruction.keyword, " ".join(f"{instruction.keyword} {instruction.raw}".split()))
+            for stage in model.final_lineage for instruction in stage.instructions if instruction.keyword != "FROM"]
+
+
+def layer_lines(created_by: Sequence[str], dockerfile: Dockerfile | str) -> list[str | None]:
+    """For each history entry of ``created_by`` (the layers the Dockerfile added, oldest first, the base
+    image's left out), the Dockerfile line that made it, or None.
+
+    ``dockerfile`` is the parsed file or its text; text the parser rejects names nothing (all None).
+    Entries and instructions are paired in order by keyword; an entry with no instruction left (the
+    ``LABEL`` the course adds to its builds) gets None.
+    """
+    if isinstance(dockerfile, str):
+        from .parser import parse
+
+        try:
+            dockerfile = parse(dockerfile)
+        except ParseError:
+            return [None] * len(created_by)
+    lines = lineage_lines(dockerfile)
+    names: list[str | None] = []
+    position = 0
+    for entry in created_by:
+        wanted = keyword(entry)
+        found = next((index for index in range(position, len(lines)) if lines[index][0] == wanted), None)
+        if found is None:
+            names.append(None)
+            continue
+        names.append(lines[found][1])
+        position = found + 1
+    return names
