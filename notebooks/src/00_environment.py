@@ -71,10 +71,12 @@ assert grade_builder == "classic" or env.engine.buildkit, "BuildKit only where t
 # it measured here, and every report names the builder that built the image. Everything else you
 # learn applies to both builders.
 #
-# If that line says `classic`, write your Dockerfiles for the classic builder: BuildKit-only
-# syntax (`RUN --mount`, heredocs, `COPY --link` or `--chmod`) cannot be built here. The classic
-# way is a `RUN` with its commands joined by `&&`, `pip install --no-cache-dir` instead of a cache
-# mount, and `COPY --chown` followed by a `RUN chmod`. The course's checker flags such lines.
+# If that line says `classic`, BuildKit-only syntax (`RUN --mount`, heredocs, `COPY --link` or
+# `--chmod`) cannot be built here, so the checker does not grade such a Dockerfile on this engine:
+# it says so, names the line, and tells you where it can be graded (an engine with BuildKit, such
+# as the course's `modern-containerd`: `python -m checker engines list`). The classic way is a
+# `RUN` with its commands joined by `&&`, `pip install --no-cache-dir` instead of a cache mount,
+# and `COPY --chown` followed by a `RUN chmod`.
 
 # %% [markdown]
 # ## The base images
