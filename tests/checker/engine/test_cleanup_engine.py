@@ -13,16 +13,19 @@ from checker.engine import containers
 pytestmark = pytest.mark.docker
 
 
+def labelled_container(run_id: str) -> str:
+    """A created (never started) container of the slim image, labelled with run ``run_id``; its id."""
+    settings = course_settings.load()
+    return containers._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
+                              environment=None, labels={course_settings.LABEL_RUN: run_id}, lifetime_s=600,
+                              host_config=containers._host_config(containers.Limits.from_settings(settings), network="none"))
+
+
 def test_when_removing_by_run_prefix_then_matching_containers_and_images_go_and_others_and_kept_ones_stay(tmp_path):
     settings = course_settings.load()
     prefix = f"test-prefix-{uuid.uuid4().hex[:8]}"
     run = course_settings.LABEL_RUN
-    limits = containers.Limits.from_settings(settings)
-
-    def container(run_id: str) -> str:
-        return containers._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
-                                  environment=None, labels={run: run_id}, lifetime_s=600,
-                                  host_config=containers._host_config(limits, network="none"))
+    container = labelled_container
 
     def image(run_id: str, extra: dict[str, str] | None = None) -> str:
         result = engine.build(tmp_path, dockerfile_text=f"FROM {settings.slim_image}\n", labels={run: run_id, **(extra or {})},
@@ -51,16 +54,9 @@ def test_clean_run_removes_only_that_runs_containers_and_an_empty_prefix_is_refu
     import sys
     from pathlib import Path
 
-    settings = course_settings.load()
     prefix = f"class-test-{uuid.uuid4().hex[:8]}"
     run = course_settings.LABEL_RUN
-    limits = containers.Limits.from_settings(settings)
-
-    def container(run_id: str) -> str:
-        return containers._create(settings.slim_image, command=["true"], entrypoint="", user=None, workdir=None,
-                                  environment=None, labels={run: run_id}, lifetime_s=600,
-                                  host_config=containers._host_config(limits, network="none"))
-
+    container = labelled_container
     root = Path(__file__).resolve().parents[3]
     env = {**os.environ, "PYTHONPATH": str(root)}
 
