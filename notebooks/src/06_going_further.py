@@ -296,6 +296,13 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # With BuildKit (the default builder of `docker build` since Docker Engine 23.0, or
 # `DOCKER_BUILDKIT=1` with buildx installed) the same Dockerfile builds; we have not measured its
 # gain here, so we do not quote one.
+#
+# The course's grader does not count such a line against you. Graded on an engine that only has
+# the classic builder, a Dockerfile with BuildKit-only syntax is *not graded*: the report names the
+# line, says that this is the grading machine's limit, and tells you where to grade it instead (an
+# engine with BuildKit, such as the ones `python -m checker engines list` prints, or
+# `--builder buildkit` where the engine offers it). `lean-check lint` names the line too (rule
+# LPI015, advice only).
 
 # %% [markdown]
 # ## 6. Five more habits, in words
