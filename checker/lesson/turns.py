@@ -17,15 +17,21 @@ those facts into the comment and is pure; :func:`your_turn` gathers the facts on
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 from .. import engine
 from .. import settings as course_settings
 from ..lint import LintResult, lint
+from . import cli
 from .builds import LessonImage, build, build_variant
 from .table import human_bytes
 
-__all__ = ["Fault", "FAULTS", "Review", "YourTurn", "review", "your_turn"]
+__all__ = ["FAULTS", "NAME_PREFIX", "Fault", "Review", "YourTurn", "review", "your_turn"]
+
+#: The variant name of every "your turn" build (``your-turn-01`` ...): the learner's images, not the lessons'.
+NAME_PREFIX = "your-turn-"
+_MARKUP = re.compile(r"\*\*(.+?)\*\*|`([^`]+)`")
 
 
 @dataclass(frozen=True)
@@ -158,11 +164,11 @@ class YourTurn:
         """True when the course checks no longer find the lesson's fault."""
         return self.review.fixed
 
-    def _repr_markdown_(self) -> str:
-        return "\n\n".join(self.review.lines)
-
     def _repr_html_(self) -> str:
-        return "".join(f"<p>{html.escape(line).replace('**', '')}</p>" for line in self.review.lines)
+        def markup(found: re.Match[str]) -> str:
+            bold, code = found.groups()
+            return f"<b>{bold}</b>" if bold is not None else f"<code>{code}</code>"
+        return "".join(f"<p>{_MARKUP.sub(markup, html.escape(line, quote=False))}</p>" for line in self.review.lines)
 
     def __str__(self) -> str:
         return str(self.review)
@@ -183,11 +189,13 @@ def your_turn(dockerfile: str, *, lesson: int, show: bool = True,
     findings = lint(dockerfile, with_hadolint=False, build_args=settings.build_args)
     if findings.parse_error is not None:
         return YourTurn(review(lesson, findings, built=False), findings, None)
-    name = f"your-turn-{lesson:02d}"
+    name = f"{NAME_PREFIX}{lesson:02d}"
     image = build(name, dockerfile, label=f"your turn, lesson {lesson}", show=show, settings=settings)
     reference = build_variant(spec.reference, show=False, settings=settings)
     probe_ok = None
     if image.ok and spec.probe:
+        if show:
+            cli.display_command(cli.docker_run(image.tag or "", list(spec.probe)))
         probe_ok = engine.run(image.tag or "", list(spec.probe), timeout_s=60, settings=settings).ok
     error_lines = (image.result.error or "").strip().splitlines()
     result = review(lesson, findings, built=image.ok, build_error=error_lines[-1] if error_lines else "",

@@ -9,7 +9,7 @@ import pytest
 from checker import lesson
 from checker.lint import lint
 from checker.rules import all_rules
-from checker.lesson.turns import FAULTS, review
+from checker.lesson.turns import FAULTS, YourTurn, review
 
 ARGS = lesson.settings.build_args
 
@@ -75,3 +75,11 @@ def test_a_text_that_does_not_parse_says_so_and_nothing_else():
 def test_an_unknown_lesson_is_a_clear_error():
     with pytest.raises(KeyError, match="no 'your turn' for lesson 0; lessons with one: 1, 2, 3, 4, 5, 6, 7"):
         review(0, _lint("FROM scratch\n"), built=True)
+
+
+def test_the_notebook_shows_the_comment_as_html_with_its_emphasis_and_code():
+    findings = _lint(lesson.variant("usr-local").dockerfile())
+    shown = YourTurn(review(3, findings, built=True, size_bytes=2, reference_label="`lpi-lesson/multi-stage:latest`",
+                            reference_bytes=1), findings, None)._repr_html_()
+    assert shown.startswith("<p><b>This still has the fault</b>: the runtime stage copies")
+    assert "<code>lpi-lesson/multi-stage:latest</code>" in shown and "**" not in shown
