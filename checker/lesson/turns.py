@@ -27,10 +27,13 @@ from . import cli
 from .builds import LessonImage, build, build_variant
 from .table import human_bytes
 
-__all__ = ["FAULTS", "NAME_PREFIX", "Fault", "Review", "YourTurn", "review", "your_turn"]
+__all__ = ["BUILD_BREAKERS", "FAULTS", "NAME_PREFIX", "Fault", "Review", "YourTurn", "review", "your_turn"]
 
 #: The variant name of every "your turn" build (``your-turn-01`` ...): the learner's images, not the lessons'.
 NAME_PREFIX = "your-turn-"
+#: Course rules whose findings foresee a failed build (a COPY --from of no stage, a COPY of what .dockerignore
+#: hides, gcc without the C headers): named when a "your turn" build fails.
+BUILD_BREAKERS = ("LPI016", "LPI018", "LPI020")
 _MARKUP = re.compile(r"\*\*(.+?)\*\*|`([^`]+)`")
 
 
@@ -58,8 +61,9 @@ class Fault:
 
 FAULTS: dict[int, Fault] = {f.lesson: f for f in (
     Fault(1, "one stage on the full python image, with recommended packages",
-          "start from the slim image and install without recommended packages (sections \"Recommended packages\" and "
-          "\"Why size matters\")", ("LPI010", "LPI008"), "full-single"),
+          "start from the slim image and install without recommended packages; gcc then needs the C library headers "
+          "named too, libc6-dev (sections \"Recommended packages\" and \"Why size matters\"; lesson 6 shows that trap)",
+          ("LPI010", "LPI008"), "full-single"),
     Fault(2, "the runtime stage does not install the run-time library psycopg2 links against",
           "install it in the runtime stage, the run-time half only (section \"What if the runtime stage forgets libpq5?\")",
           ("LPI003",), "multi-stage", probe=("python", "-c", "import psycopg2"),
@@ -77,7 +81,7 @@ FAULTS: dict[int, Fault] = {f.lesson: f for f in (
           "\"Don't run as root\" and \"Start the app with an exec-form CMD\")", ("LPI012", "LPI011"), "production"),
     Fault(7, "the stage that ships is the stage that assembled the files: its compiler and shell ship too",
           "make the stage that ships start from nothing and receive only the assembled tree (section \"Predict, then build\")",
-          ("LPI002",), "bone", probe=("sh", "-c", "true"), probe_passes_when_fixed=False,
+          ("LPI002",), "bone", probe=("/bin/sh", "-c", "true"), probe_passes_when_fixed=False,
           probe_says="a shell still runs in the image"),
 )}
 
@@ -132,6 +136,9 @@ def review(lesson: int, findings: LintResult, *, built: bool, build_error: str =
         lines.append(f"**Fixed**: the course checks no longer find the fault ({spec.fault}).")
     else:
         lines.append(f"**This still has the fault**: {spec.fault}.")
+    if not built:  # what the rules that foresee a failed build found is its likely cause
+        flagged += [finding for rule in BUILD_BREAKERS if rule in findings.rule_results and rule not in spec.rules
+                    for finding in findings.rule_results[rule].findings if finding.severity in ("error", "warning")]
     for finding in flagged:
         lines.append(f"{finding.rule} (line {finding.shown_line}): {finding.shown_message}")
     if built and probe_ok is not None:

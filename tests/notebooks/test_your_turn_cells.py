@@ -24,7 +24,7 @@ _CALL = re.compile(r"lesson\.your_turn\(my_dockerfile, lesson=(\d+)\)")
 #: A learner's fix of each starting point: the smallest edit that removes the lesson's fault.
 FIXES = {
     1: lambda t: t.replace("FROM python:${PYTHON_VERSION}\n", "FROM python:${PYTHON_VERSION}-slim\n")
-                  .replace("install -y libpq-dev", "install -y --no-install-recommends libpq-dev"),
+                  .replace("install -y libpq-dev gcc", "install -y --no-install-recommends libpq-dev gcc libc6-dev"),
     2: lambda t: t.replace("\nFROM python:${PYTHON_VERSION}-slim\n", "\nFROM python:${PYTHON_VERSION}-slim\n" + RUNTIME_LIBS),
     3: lambda t: lesson.variant("multi-stage").dockerfile(),
     4: lambda t: t.replace("FROM python:${PYTHON_VERSION}\n", "FROM python:${PYTHON_VERSION}-slim\n"),

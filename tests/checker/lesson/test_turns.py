@@ -67,6 +67,15 @@ def test_a_failed_build_is_never_called_fixed_and_names_the_engines_last_words_a
     assert not any(line.startswith("Size:") for line in said.lines)
 
 
+def test_when_lesson_1s_fix_forgets_libc6_dev_the_failed_build_names_the_rule_that_explains_it():
+    text = lesson.variant("full-single").dockerfile().replace("FROM python:${PYTHON_VERSION}\n", "FROM python:${PYTHON_VERSION}-slim\n")
+    text = text.replace("install -y libpq-dev gcc", "install -y --no-install-recommends libpq-dev gcc")
+    said = review(1, _lint(text), built=False, build_error="returned a non-zero code: 1")
+    assert not said.fixed and said.lines[0].startswith("**The build failed**")
+    assert any(line.startswith("LPI020 (line ") for line in said.lines), said.lines
+    assert "libc6-dev" in FAULTS[1].fix
+
+
 def test_a_text_that_does_not_parse_says_so_and_nothing_else():
     said = review(5, _lint("FROM python:3.13-slim\nFROOM x\n"), built=False)
     assert not said.fixed and len(said.lines) == 1 and said.lines[0].startswith("**This Dockerfile does not parse**")
