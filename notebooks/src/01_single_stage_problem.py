@@ -230,11 +230,13 @@ assert monthly == full.size_bytes * fresh_pulls_per_day * days
 # <a id="your-turn-dockerfile"></a>
 # ## Your turn: slim it down
 #
-# The Dockerfile below still has this lesson's fault. It is the Dockerfile of this lesson. Lesson 2 removes the compiler altogether; here, make the single stage lighter with what this lesson measured. Edit the text between
-# the quotes, then run the next cell: it builds your version as `lpi-lesson/your-turn-01` (kept as
-# a cache like the other lesson images; `python -m checker clean` removes it), measures it against
-# the lesson's best image and tells you what the course checks find. Run as it is, it tells you the
-# fault is still there; fix it and run the cell again to see the comment change.
+# The Dockerfile below still has this lesson's fault. It is the Dockerfile of this lesson. Lesson 2
+# removes the compiler altogether; here, make the single stage lighter with what this lesson
+# measured. Edit the text between the quotes, then run the next cell: it builds your version as
+# `lpi-lesson/your-turn-01` (kept as a cache like the other lesson images; `python -m checker clean`
+# removes it), measures it against the lesson's best image and tells you what the course checks
+# find. Run as it is, it tells you the fault is still there; fix it and run the cell again to see
+# the comment change.
 
 # %%
 my_dockerfile = r"""

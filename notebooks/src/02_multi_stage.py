@@ -267,11 +267,12 @@ assert sum(part.size_bytes for part in lesson.parts_of("multi-stage", multi.info
 # <a id="your-turn-dockerfile"></a>
 # ## Your turn: finish the runtime stage
 #
-# The Dockerfile below still has this lesson's fault. It is this lesson's multi-stage Dockerfile with one line too few: it builds, and that is all it does. Edit the text between
-# the quotes, then run the next cell: it builds your version as `lpi-lesson/your-turn-02` (kept as
-# a cache like the other lesson images; `python -m checker clean` removes it), measures it against
-# the lesson's best image and tells you what the course checks find. Run as it is, it tells you the
-# fault is still there; fix it and run the cell again to see the comment change.
+# The Dockerfile below still has this lesson's fault. It is this lesson's multi-stage Dockerfile
+# with one line too few: it builds, and that is all it does. Edit the text between the quotes, then
+# run the next cell: it builds your version as `lpi-lesson/your-turn-02` (kept as a cache like the
+# other lesson images; `python -m checker clean` removes it), measures it against the lesson's best
+# image and tells you what the course checks find. Run as it is, it tells you the fault is still
+# there; fix it and run the cell again to see the comment change.
 
 # %%
 my_dockerfile = r"""

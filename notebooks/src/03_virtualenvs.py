@@ -270,11 +270,12 @@ assert fixed.fields()["pip imported from"].startswith("/fixed/"), "and Python im
 # <a id="your-turn-dockerfile"></a>
 # ## Your turn: make the copy surgical
 #
-# The Dockerfile below still has this lesson's fault. It is the `usr-local` variant you just measured. Edit the text between
-# the quotes, then run the next cell: it builds your version as `lpi-lesson/your-turn-03` (kept as
-# a cache like the other lesson images; `python -m checker clean` removes it), measures it against
-# the lesson's best image and tells you what the course checks find. Run as it is, it tells you the
-# fault is still there; fix it and run the cell again to see the comment change.
+# The Dockerfile below still has this lesson's fault. It is the `usr-local` variant you just
+# measured. Edit the text between the quotes, then run the next cell: it builds your version as
+# `lpi-lesson/your-turn-03` (kept as a cache like the other lesson images; `python -m checker clean`
+# removes it), measures it against the lesson's best image and tells you what the course checks
+# find. Run as it is, it tells you the fault is still there; fix it and run the cell again to see
+# the comment change.
 
 # %%
 my_dockerfile = r"""

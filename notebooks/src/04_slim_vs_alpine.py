@@ -240,11 +240,13 @@ assert release.ok and version.isdigit() and codename.strip("()").isalpha(), \
 # <a id="your-turn-dockerfile"></a>
 # ## Your turn: pick the base
 #
-# The Dockerfile below still has this lesson's fault. It is the multi-stage Dockerfile with a different base under the stage that ships. (The course's base images are its stand-ins, so choose among `python:3.13`, `python:3.13-slim` and `python:3.13-alpine`.) Edit the text between
-# the quotes, then run the next cell: it builds your version as `lpi-lesson/your-turn-04` (kept as
-# a cache like the other lesson images; `python -m checker clean` removes it), measures it against
-# the lesson's best image and tells you what the course checks find. Run as it is, it tells you the
-# fault is still there; fix it and run the cell again to see the comment change.
+# The Dockerfile below still has this lesson's fault. It is the multi-stage Dockerfile with a
+# different base under the stage that ships. (The course's base images are the full, `-slim` and
+# `-alpine` variants of one Python version.) Edit the text between the quotes, then run the next
+# cell: it builds your version as `lpi-lesson/your-turn-04` (kept as a cache like the other lesson
+# images; `python -m checker clean` removes it), measures it against the lesson's best image and
+# tells you what the course checks find. Run as it is, it tells you the fault is still there; fix it
+# and run the cell again to see the comment change.
 
 # %%
 my_dockerfile = r"""

@@ -175,11 +175,12 @@ explorer
 # <a id="your-turn-dockerfile"></a>
 # ## Your turn: put the steps in order
 #
-# The Dockerfile below still has this lesson's fault. It is the `wrong-order` variant: it works, and every edit to the code reinstalls the dependencies. Edit the text between
-# the quotes, then run the next cell: it builds your version as `lpi-lesson/your-turn-05` (kept as
-# a cache like the other lesson images; `python -m checker clean` removes it), measures it against
-# the lesson's best image and tells you what the course checks find. Run as it is, it tells you the
-# fault is still there; fix it and run the cell again to see the comment change.
+# The Dockerfile below still has this lesson's fault. It is the `wrong-order` variant: it works, and
+# every edit to the code reinstalls the dependencies. Edit the text between the quotes, then run the
+# next cell: it builds your version as `lpi-lesson/your-turn-05` (kept as a cache like the other
+# lesson images; `python -m checker clean` removes it), measures it against the lesson's best image
+# and tells you what the course checks find. Run as it is, it tells you the fault is still there;
+# fix it and run the cell again to see the comment change.
 
 # %%
 my_dockerfile = r"""

@@ -401,11 +401,12 @@ assert not any("gcc" in part.label for part in production_parts), "no build tool
 # <a id="your-turn-dockerfile"></a>
 # ## Your turn: take root away
 #
-# The Dockerfile below still has this lesson's fault. It is the production Dockerfile with two of its habits missing. Edit the text between
-# the quotes, then run the next cell: it builds your version as `lpi-lesson/your-turn-06` (kept as
-# a cache like the other lesson images; `python -m checker clean` removes it), measures it against
-# the lesson's best image and tells you what the course checks find. Run as it is, it tells you the
-# fault is still there; fix it and run the cell again to see the comment change.
+# The Dockerfile below still has this lesson's fault. It is the production Dockerfile with two of
+# its habits missing. Edit the text between the quotes, then run the next cell: it builds your
+# version as `lpi-lesson/your-turn-06` (kept as a cache like the other lesson images; `python -m
+# checker clean` removes it), measures it against the lesson's best image and tells you what the
+# course checks find. Run as it is, it tells you the fault is still there; fix it and run the cell
+# again to see the comment change.
 
 # %%
 my_dockerfile = r"""

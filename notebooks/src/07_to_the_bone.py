@@ -255,11 +255,13 @@ assert found[bone.label].stdout.split() == ["None", "None"], "no ldconfig and no
 # <a id="your-turn-dockerfile"></a>
 # ## Your turn: ship only the tree
 #
-# The Dockerfile below still has this lesson's fault. It is the to-the-bone Dockerfile whose last stage starts from the `rootfs` stage instead of from nothing. Edit only the last stage. Edit the text between
-# the quotes, then run the next cell: it builds your version as `lpi-lesson/your-turn-07` (kept as
-# a cache like the other lesson images; `python -m checker clean` removes it), measures it against
-# the lesson's best image and tells you what the course checks find. Run as it is, it tells you the
-# fault is still there; fix it and run the cell again to see the comment change.
+# The Dockerfile below still has this lesson's fault. It is the to-the-bone Dockerfile whose last
+# stage starts from the `rootfs` stage instead of from nothing. Edit only the last stage. Edit the
+# text between the quotes, then run the next cell: it builds your version as `lpi-lesson/your-
+# turn-07` (kept as a cache like the other lesson images; `python -m checker clean` removes it),
+# measures it against the lesson's best image and tells you what the course checks find. Run as it
+# is, it tells you the fault is still there; fix it and run the cell again to see the comment
+# change.
 
 # %%
 my_dockerfile = r"""

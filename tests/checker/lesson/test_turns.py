@@ -52,6 +52,14 @@ def test_lesson_2_flags_a_dev_package_installed_where_the_runtime_library_belong
     assert not said.fixed and any(line.startswith("LPI003") for line in said.lines)
 
 
+def test_lesson_4_is_not_fixed_by_an_alpine_runtime_stage_whose_import_fails():
+    multi = lesson.variant("multi-stage").dockerfile()
+    alpine = multi.replace("\nFROM python:${PYTHON_VERSION}-slim\n", "\nFROM python:${PYTHON_VERSION}-alpine\n")
+    said = review(4, _lint(alpine), built=True, probe_ok=False)
+    assert not said.fixed and any(line.startswith("Measured: `import psycopg2` fails") for line in said.lines)
+    assert review(4, _lint(multi), built=True, probe_ok=True).fixed
+
+
 def test_lesson_7_is_fixed_when_no_shell_runs_in_the_image():
     bone = _lint(lesson.variant("bone").dockerfile())
     assert review(7, bone, built=True, probe_ok=False).fixed
