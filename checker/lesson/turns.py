@@ -111,13 +111,15 @@ def _lesson_fault(lesson: int) -> Fault:
 
 
 def review(lesson: int, findings: LintResult, *, built: bool, build_error: str = "", size_bytes: int | None = None,
-           reference_label: str = "", reference_bytes: int | None = None, probe_ok: bool | None = None) -> Review:
+           reference_label: str = "", reference_bytes: int | None = None, probe_ok: bool | None = None,
+           builder: str = "classic") -> Review:
     """Comment on a "your turn" Dockerfile of ``lesson`` from facts already measured (pure: no engine).
 
     ``findings`` is the grader's lint of the text (course rules); ``built`` whether the image built
     (``build_error``: the engine's last words when not); ``size_bytes`` and ``reference_bytes`` the
     uncompressed sizes in bytes of the learner's image and of the lesson's best image (``reference_label``);
-    ``probe_ok`` whether the lesson's probe command exited 0 (None: no probe ran).
+    ``probe_ok`` whether the lesson's probe command exited 0 (None: no probe ran); ``builder`` the
+    builder that ran the build (``"classic"`` or ``"buildkit"``, as the build result says).
     Raises ``KeyError`` for a lesson without a "your turn".
     """
     spec = _lesson_fault(lesson)
@@ -131,8 +133,9 @@ def review(lesson: int, findings: LintResult, *, built: bool, build_error: str =
     lines: list[str] = []
     if not built:
         lines.append(f"**The build failed**, so nothing could be measured: {build_error.strip() or 'see the log above'}")
-        lines.extend(f"Line {line} needs BuildKit ({feature}); the lessons build with the classic builder."
-                     for line, feature in findings.buildkit_lines)
+        if builder == "classic":
+            lines.extend(f"Line {line} needs BuildKit ({feature}); this build ran on the classic builder."
+                         for line, feature in findings.buildkit_lines)
     elif fixed:
         lines.append(f"**Fixed**: the course checks no longer find the fault ({spec.fault}).")
     else:
@@ -209,5 +212,5 @@ def your_turn(dockerfile: str, *, lesson: int, show: bool = True,
     result = review(lesson, findings, built=image.ok, build_error=error_lines[-1] if error_lines else "",
                     size_bytes=image.size_bytes if image.ok else None,
                     reference_label=f"`{reference.tag}`" if reference.ok else "", probe_ok=probe_ok,
-                    reference_bytes=reference.size_bytes if reference.ok else None)
+                    reference_bytes=reference.size_bytes if reference.ok else None, builder=image.result.builder)
     return YourTurn(result, findings, image, reference)

@@ -73,6 +73,8 @@ def test_a_failed_build_is_never_called_fixed_and_names_the_engines_last_words_a
     assert not said.fixed and said.lines[0] == "**The build failed**, so nothing could be measured: Unknown flag: mount"
     assert any(line.startswith("Line 2 needs BuildKit") for line in said.lines)
     assert not any(line.startswith("Size:") for line in said.lines)
+    on_buildkit = review(6, _lint(text), built=False, build_error="pip failed", builder="buildkit")
+    assert not any("BuildKit" in line for line in on_buildkit.lines)
 
 
 def test_when_lesson_1s_fix_forgets_libc6_dev_the_failed_build_names_the_rule_that_explains_it():
