@@ -21,6 +21,7 @@ module                       idea
 ``lesson.explorers``         the size explorer and the layer-cache explorer (ipywidgets)
 ``lesson.pypi``              which packages have wheels for a platform, asked live of the index
 ``lesson.article``           the figures the multi-stage builds article (course seed) published
+``lesson.turns``             "your turn": a lesson's faulty Dockerfile to edit, built and commented on
 ``lesson.table``             small tables (HTML in Jupyter, text elsewhere) and unit formatting
 ``lesson.exercise``          the exercise notebooks' panel: check, hints, solution (not imported
                              here: ``from checker.lesson.exercise import exercise_panel``)
@@ -50,6 +51,7 @@ from .predictions import Prediction, prediction
 from .quizzes import self_check
 from .table import Table, human_bytes, human_seconds
 from .variants import VARIANTS, Variant, variant
+from .turns import your_turn
 
 __all__ = [
     "CacheExplorer", "LessonImage", "Part", "Prediction", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
@@ -57,7 +59,7 @@ __all__ = [
     "build", "build_variant", "cli", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "measured", "parse_numbers",
     "parts_of", "prediction", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars", "stage",
-    "temporary_context", "value_bars", "variant", "without_host_files",
+    "temporary_context", "value_bars", "variant", "without_host_files", "your_turn",
 ]
 
 settings = course_settings.load()

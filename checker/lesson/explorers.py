@@ -21,6 +21,7 @@ import ipywidgets as w
 from .. import engine
 from .. import settings as course_settings
 from . import cli
+from .turns import NAME_PREFIX as YOUR_TURN
 from .builds import KEEP_VALUE, LABEL_VARIANT, LessonImage, build, build_variant, discard
 from .charts import layer_bars
 from .layers import Part, breakdown, breakdown_table, measured
@@ -41,16 +42,16 @@ def _show(output: w.Output, *objects) -> None:
 
 
 def lesson_images(*, show: bool = True) -> dict[str, engine.ImageInfo]:
-    """The kept lesson images on this engine, by variant name (throwaway builds left out), sized as the
-    grader sizes them (:func:`~checker.lesson.layers.measured`). With ``show``, the equivalent
-    ``docker image ls --filter label=...`` is shown first."""
+    """The kept lesson images on this engine, by variant name (throwaway builds and the learner's "your
+    turn" images left out), sized as the grader sizes them (:func:`~checker.lesson.layers.measured`).
+    With ``show``, the equivalent ``docker image ls --filter label=...`` is shown first."""
     label = f"{course_settings.LABEL_KEEP}={KEEP_VALUE}"
     if show:
         cli.display_command(cli.image_ls(label=label))
     found = {}
     for info in engine.list_images(label):
         name = info.labels.get(LABEL_VARIANT)
-        if name and info.tags and not any("-throwaway" in tag for tag in info.tags):
+        if name and info.tags and not any("-throwaway" in tag for tag in info.tags) and not name.startswith(YOUR_TURN):
             found[name] = measured(info, show=False)
     order = list(VARIANTS)
     return dict(sorted(found.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))

@@ -227,6 +227,45 @@ assert monthly == full.size_bytes * fresh_pulls_per_day * days
 # The probe above counted them in this image. Lesson 2 counts them again after the cure.
 
 # %% [markdown]
+# <a id="your-turn-dockerfile"></a>
+# ## Your turn: slim it down
+#
+# The Dockerfile below still has this lesson's fault. It is the Dockerfile of this lesson. Lesson 2
+# removes the compiler altogether; here, make the single stage lighter with what this lesson
+# measured. Edit the text between the quotes, then run the next cell: it builds your version as
+# `lpi-lesson/your-turn-01` (kept as a cache like the other lesson images; `python -m checker clean`
+# removes it), measures it against the lesson's best image and tells you what the course checks
+# find. Run as it is, it tells you the fault is still there; fix it and run the cell again to see
+# the comment change.
+
+# %%
+my_dockerfile = r"""
+ARG PYTHON_VERSION=3.13
+FROM python:${PYTHON_VERSION}
+
+WORKDIR /app
+
+RUN apt-get update \
+    && apt-get install -y libpq-dev gcc \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+COPY . .
+
+CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]
+"""
+
+# %%
+turn = lesson.your_turn(my_dockerfile, lesson=1)
+turn
+
+# %% jupyter={"source_hidden": true}
+# Whatever the text says now, the comment agrees with the course checks (run as shipped: the fault is found).
+assert turn.fixed != ("still has the fault" in str(turn) or "failed" in str(turn) or "does not parse" in str(turn))
+
+# %% [markdown]
 # ## Self-check
 
 # %%

@@ -264,6 +264,46 @@ explorer
 assert sum(part.size_bytes for part in lesson.parts_of("multi-stage", multi.info)) == multi.size_bytes
 
 # %% [markdown]
+# <a id="your-turn-dockerfile"></a>
+# ## Your turn: finish the runtime stage
+#
+# The Dockerfile below still has this lesson's fault. It is this lesson's multi-stage Dockerfile
+# with one line too few: it builds, and that is all it does. Edit the text between the quotes, then
+# run the next cell: it builds your version as `lpi-lesson/your-turn-02` (kept as a cache like the
+# other lesson images; `python -m checker clean` removes it), measures it against the lesson's best
+# image and tells you what the course checks find. Run as it is, it tells you the fault is still
+# there; fix it and run the cell again to see the comment change.
+
+# %%
+my_dockerfile = r"""
+ARG PYTHON_VERSION=3.13
+FROM python:${PYTHON_VERSION}-slim AS builder
+RUN apt-get update \
+    && apt-get install -y gcc libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /opt/venv
+ENV PATH="/opt/venv/bin:$PATH"
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+FROM python:${PYTHON_VERSION}-slim
+COPY --from=builder /opt/venv /opt/venv
+ENV PATH="/opt/venv/bin:$PATH"
+WORKDIR /app
+COPY . .
+CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]
+"""
+
+# %%
+turn = lesson.your_turn(my_dockerfile, lesson=2)
+turn
+
+# %% jupyter={"source_hidden": true}
+# Whatever the text says now, the comment agrees with the course checks (run as shipped: the fault is found).
+assert turn.fixed != ("still has the fault" in str(turn) or "failed" in str(turn) or "does not parse" in str(turn))
+
+# %% [markdown]
 # ## Self-check
 
 # %%

@@ -296,6 +296,13 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # With BuildKit (the default builder of `docker build` since Docker Engine 23.0, or
 # `DOCKER_BUILDKIT=1` with buildx installed) the same Dockerfile builds; we have not measured its
 # gain here, so we do not quote one.
+#
+# The course's grader does not count such a line against you. Graded on an engine that only has
+# the classic builder, a Dockerfile with BuildKit-only syntax is *not graded*: the report names the
+# line, says that this is the grading machine's limit, and tells you where to grade it instead (an
+# engine with BuildKit, such as the ones `python -m checker engines list` prints, or
+# `--builder buildkit` where the engine offers it). `lean-check lint` names the line too (rule
+# LPI015, advice only).
 
 # %% [markdown]
 # ## 6. Five more habits, in words
@@ -389,6 +396,50 @@ explorer
 production_parts = lesson.parts_of("production", everything["production"])
 assert sum(part.size_bytes for part in production_parts) == production.size_bytes
 assert not any("gcc" in part.label for part in production_parts), "no build tools in the production image"
+
+# %% [markdown]
+# <a id="your-turn-dockerfile"></a>
+# ## Your turn: take root away
+#
+# The Dockerfile below still has this lesson's fault. It is the production Dockerfile with two of
+# its habits missing. Edit the text between the quotes, then run the next cell: it builds your
+# version as `lpi-lesson/your-turn-06` (kept as a cache like the other lesson images; `python -m
+# checker clean` removes it), measures it against the lesson's best image and tells you what the
+# course checks find. Run as it is, it tells you the fault is still there; fix it and run the cell
+# again to see the comment change.
+
+# %%
+my_dockerfile = r"""
+ARG PYTHON_VERSION=3.13
+FROM python:${PYTHON_VERSION}-slim AS builder
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /opt/venv
+ENV PATH="/opt/venv/bin:$PATH"
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+FROM python:${PYTHON_VERSION}-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq5 \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=builder /opt/venv /opt/venv
+ENV PATH="/opt/venv/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY . .
+EXPOSE 8000
+CMD uvicorn main:app --host 0.0.0.0 --port 8000
+"""
+
+# %%
+turn = lesson.your_turn(my_dockerfile, lesson=6)
+turn
+
+# %% jupyter={"source_hidden": true}
+# Whatever the text says now, the comment agrees with the course checks (run as shipped: the fault is found).
+assert turn.fixed != ("still has the fault" in str(turn) or "failed" in str(turn) or "does not parse" in str(turn))
 
 # %% [markdown]
 # ## Self-check

@@ -252,6 +252,86 @@ assert found[bone.label].stdout.split() == ["None", "None"], "no ldconfig and no
 # build against its Python and its C library, which decide which wheels fit.
 
 # %% [markdown]
+# <a id="your-turn-dockerfile"></a>
+# ## Your turn: ship only the tree
+#
+# The Dockerfile below still has this lesson's fault. It is the to-the-bone Dockerfile whose last
+# stage starts from the `rootfs` stage instead of from nothing. Edit only the last stage. Edit the
+# text between the quotes, then run the next cell: it builds your version as `lpi-lesson/your-
+# turn-07` (kept as a cache like the other lesson images; `python -m checker clean` removes it),
+# measures it against the lesson's best image and tells you what the course checks find. Run as it
+# is, it tells you the fault is still there; fix it and run the cell again to see the comment
+# change.
+
+# %%
+my_dockerfile = r"""
+ARG PYTHON_VERSION=3.13
+
+FROM python:${PYTHON_VERSION}-slim AS builder
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+RUN python -m venv --without-pip /opt/venv
+WORKDIR /build
+COPY requirements.txt .
+# As in exercise 04: no pip in the venv, stripped extensions, no test suites, bytecode without sources.
+RUN pip --python /opt/venv/bin/python install --no-cache-dir -r requirements.txt \
+    && find /opt/venv -name '*.so' -exec strip --strip-unneeded {} + \
+    && find /opt/venv -depth -type d \( -name tests -o -name test \) -exec rm -rf {} +
+RUN /opt/venv/bin/python -m compileall -q -b -j 0 /opt/venv/lib \
+    && find /opt/venv/lib -name '*.py' -delete \
+    && find /opt/venv/lib -depth -type d -name __pycache__ -exec rm -rf {} +
+
+
+# Everything the final stage holds, put together under /rootfs (this stage has a shell to do it).
+FROM builder AS rootfs
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN set -eu; \
+    lib=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))'); stdlib="/rootfs$lib"; \
+    mkdir -p /rootfs/tmp /rootfs/etc/ssl/certs; chmod 1777 /rootfs/tmp; \
+    cp -a --parents /usr/local/bin/python /usr/local/bin/python3 "$(readlink -f /usr/local/bin/python3)" \
+        /usr/local/lib/libpython3*.so* "$lib" /opt/venv /rootfs/; \
+    find "$stdlib" -mindepth 1 -maxdepth 1 \( -name test -o -name idlelib -o -name tkinter -o -name turtledemo \
+        -o -name turtle.py -o -name ensurepip -o -name lib2to3 -o -name pydoc_data -o -name pydoc.py -o -name venv \
+        -o -name 'config-3*' -o -name __phello__ -o -name doctest.py -o -name unittest \) -exec rm -rf {} +; \
+    rm -rf "$stdlib"/site-packages/* /rootfs/opt/venv/lib/python3*/site-packages/sqlalchemy/testing; \
+    find "$stdlib/lib-dynload" \( -name '_test*' -o -name 'xx*' -o -name '_tkinter*' -o -name 'readline*' \
+        -o -name '_curses*' -o -name '_dbm*' -o -name '_gdbm*' -o -name '_ctypes_test*' -o -name '_codecs_??.*' \
+        -o -name '_codecs_iso2022*' -o -name '_multibytecodec*' \) -delete; \
+    /usr/local/bin/python3 -m compileall -q -b -j 0 "$stdlib" >/dev/null; \
+    find "$stdlib" -name '*.py' -delete; find "$stdlib" -depth -type d -name __pycache__ -exec rm -rf {} +; \
+    for file in /usr/local/bin/python3 $(find /rootfs/usr/local/lib /rootfs/opt/venv -name '*.so*' -type f); do \
+        ldd "$file" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'; \
+    done | sort -u > /tmp/libraries; \
+    while read -r library; do cp -L --parents "$library" /rootfs/; done < /tmp/libraries; \
+    find /rootfs -type f \( -name '*.so*' -o -name 'python3.*' \) ! -name 'ld-linux*' \
+        -exec strip --strip-unneeded {} +; \
+    cp -L /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/; \
+    printf 'app:x:10001:10001::/nonexistent:/sbin/nologin\n' > /rootfs/etc/passwd; \
+    printf 'app:x:10001:\n' > /rootfs/etc/group
+
+
+FROM rootfs
+ENV PATH="/opt/venv/bin:/usr/local/bin" \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+WORKDIR /app
+COPY . .
+USER 10001
+EXPOSE 8000
+CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]
+"""
+
+# %%
+turn = lesson.your_turn(my_dockerfile, lesson=7)
+turn
+
+# %% jupyter={"source_hidden": true}
+# Whatever the text says now, the comment agrees with the course checks (run as shipped: the fault is found).
+assert turn.fixed != ("still has the fault" in str(turn) or "failed" in str(turn) or "does not parse" in str(turn))
+
+# %% [markdown]
 # ## Self-check
 
 # %%
