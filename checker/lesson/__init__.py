@@ -16,6 +16,7 @@ module                       idea
 ``lesson.charts``            matplotlib: sizes side by side, stacked layers, rebuild times
 ``lesson.quiz``              self-checks with immediate feedback
 ``lesson.quizzes``           the lessons' self-checks, out of the learner's sight
+``lesson.registry``          the one named catalogue self-checks and predictions are registered in
 ``lesson.predictions``       predict, then measure: a guess locked in before a build, answered after
 ``lesson.cli``               the Docker CLI command beside each helper call ("Same in a terminal")
 ``lesson.explorers``         the size explorer and the layer-cache explorer (ipywidgets)

@@ -21,6 +21,7 @@ from typing import Any
 import ipywidgets as w
 
 from .quiz import inline_markdown, plain_text
+from .registry import Registry
 from .table import human_bytes
 
 #: A guess within this factor of the measurement (either way) counts as close.
@@ -170,31 +171,18 @@ def _number_verdict(guess_mb: float, measured_bytes: int) -> Verdict:
     return Verdict(False, f"You predicted {guess_mb:g} MB; the image is {1 / ratio:.1f} times that.")
 
 
-_PREDICTIONS: dict[str, Callable[[], Prediction]] = {}
-
-
-def _prediction(name: str) -> Callable[[Callable[[], Prediction]], Callable[[], Prediction]]:
-    def register(build: Callable[[], Prediction]) -> Callable[[], Prediction]:
-        if name in _PREDICTIONS:
-            raise ValueError(f"two predictions are named {name!r}")
-        _PREDICTIONS[name] = build
-        return build
-
-    return register
+_PREDICTIONS: Registry[Prediction] = Registry("prediction")
+_prediction = _PREDICTIONS.register
 
 
 def prediction_names() -> list[str]:
     """Every prediction's name, in the lessons' order."""
-    return list(_PREDICTIONS)
+    return _PREDICTIONS.names()
 
 
 def prediction(name: str) -> Prediction:
     """A fresh, unanswered prediction ``name``; raises ``KeyError`` naming the known ones."""
-    try:
-        build = _PREDICTIONS[name]
-    except KeyError:
-        raise KeyError(f"no prediction named {name!r}; there are {', '.join(_PREDICTIONS)}") from None
-    return build()
+    return _PREDICTIONS.build(name)
 
 
 # --- lesson 1 -----------------------------------------------------------------------------------

@@ -9,27 +9,19 @@ the explanation and the hints stay out of sight. Text may use Markdown's inline 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from .layers import Part
 from .quiz import Quiz
+from .registry import Registry
 
-_SELF_CHECKS: dict[str, Callable[..., Quiz]] = {}
-
-
-def _self_check(name: str) -> Callable[[Callable[..., Quiz]], Callable[..., Quiz]]:
-    def register(build: Callable[..., Quiz]) -> Callable[..., Quiz]:
-        if name in _SELF_CHECKS:
-            raise ValueError(f"two self-checks are named {name!r}")
-        _SELF_CHECKS[name] = build
-        return build
-
-    return register
+_SELF_CHECKS: Registry[Quiz] = Registry("self-check")
+_self_check = _SELF_CHECKS.register
 
 
 def self_check_names() -> list[str]:
     """Every self-check's name, in the lessons' order."""
-    return list(_SELF_CHECKS)
+    return _SELF_CHECKS.names()
 
 
 def self_check(name: str, *measured) -> Quiz:
@@ -38,11 +30,7 @@ def self_check(name: str, *measured) -> Quiz:
     Raises ``KeyError`` naming the known self-checks when ``name`` is not one of them, and
     ``TypeError`` when the measurements do not fit the question.
     """
-    try:
-        build = _SELF_CHECKS[name]
-    except KeyError:
-        raise KeyError(f"no self-check named {name!r}; there are {', '.join(_SELF_CHECKS)}") from None
-    return build(*measured)
+    return _SELF_CHECKS.build(name, *measured)
 
 
 # --- lesson 0 -----------------------------------------------------------------------------------
