@@ -11,6 +11,9 @@
 
 Writes the figures into ``bench/results.json`` (key ``checker_goals``) and re-renders
 ``bench/RESULTS.md``; exits 1 when a goal is missed, 2 when nothing could be measured.
+``--only grade,lint`` (any of ``grade``, ``class``, ``lint``) measures only those goals and
+prints their verdicts, for a check in a minute or two while working on one: such a partial run
+writes nothing (the record is a whole run's), and exits 1 only when one of those goals is missed.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ APP = REPO / "sample_app"
 GRADE_OVER_BARE = 1.2
 SUBMISSIONS_PER_MINUTE = 30.0
 LINT_OVER_HADOLINT = 1.0
+PARTS = ("grade", "class", "lint")
+"""What ``--only`` may name: the goals' measurements, in the order they run."""
+_GOAL_OF_PART = {"grade": "grade-vs-bare", "class": "class-throughput", "lint": "lint-vs-hadolint"}
 
 
 def goals(measured: dict) -> list[goal_rules.Goal]:
@@ -61,8 +67,9 @@ def goals(measured: dict) -> list[goal_rules.Goal]:
     ]
 
 
-def measure(lab: Lab, *, runs: int = 5, students: int = 30, jobs: int | None = None, say=print) -> dict:
-    """Measure the three figures; returns a JSON-ready dict (errors are recorded, never raised)."""
+def measure(lab: Lab, *, runs: int = 5, students: int = 30, jobs: int | None = None, say=print,
+            parts: tuple[str, ...] = PARTS) -> dict:
+    """Measure the figures of ``parts`` (of :data:`PARTS`); returns a JSON-ready dict (errors are recorded, never raised)."""
     import importlib
 
     from checker.grading import grade
@@ -71,7 +78,20 @@ def measure(lab: Lab, *, runs: int = 5, students: int = 30, jobs: int | None = N
 
     out: dict = {"runs": runs}
     dockerfile = APP / "Dockerfile"
-    say("lint and hadolint")
+    if "lint" in parts:
+        say("lint and hadolint")
+        _lint(out, dockerfile, lint_module, runs)
+    if "grade" in parts:
+        say(f"grade vs bare, {runs} of each in alternation (warm cache)")
+        _grade_vs_bare(out, lab, dockerfile, grade, runs)
+    if "class" in parts:
+        say(f"a class of {students} with grade-class's default jobs (and serially, to compare)")
+        out["classroom"] = classroom(students=students, jobs=jobs)
+    return out
+
+
+def _lint(out: dict, dockerfile: Path, lint_module, runs: int) -> None:
+    """Static lint and hadolint on ``dockerfile``, ``runs`` times each: into ``out`` (or ``lint_error``)."""
     try:
         lint_stat, _ = stats.timed(lambda: lint_module.lint(dockerfile, with_hadolint=False), runs, warmup=1)
         out["lint"] = lint_stat.to_dict()
@@ -85,7 +105,9 @@ def measure(lab: Lab, *, runs: int = 5, students: int = 30, jobs: int | None = N
     except Exception as exc:
         out["lint_error"] = f"{type(exc).__name__}: {exc}"
 
-    say(f"grade vs bare, {runs} of each in alternation (warm cache)")
+
+def _grade_vs_bare(out: dict, lab: Lab, dockerfile: Path, grade, runs: int) -> None:
+    """``runs`` bare runs and grades in alternation, warm cache: into ``out`` (or ``grade_error``)."""
     try:
         context = lab.stage(APP, "grade")
         text = dockerfile.read_text()
@@ -113,10 +135,6 @@ def measure(lab: Lab, *, runs: int = 5, students: int = 30, jobs: int | None = N
         out["grade_over_bare"] = stats.of([g / b for g, b in zip(grade_s, bare_s)], "x").to_dict()
     except Exception as exc:
         out["grade_error"] = f"{type(exc).__name__}: {exc}"
-
-    say(f"a class of {students} with grade-class's default jobs (and serially, to compare)")
-    out["classroom"] = classroom(students=students, jobs=jobs)
-    return out
 
 
 def classroom(*, students: int = 30, jobs: int | None = None) -> dict:
@@ -174,19 +192,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=None, help="grade-class jobs (default: its own default)")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.json and RESULTS.md are")
+    parser.add_argument("--only", default="", metavar="PART[,PART]",
+                        help=f"measure only these of {','.join(PARTS)} and print their verdicts; writes nothing")
     args = parser.parse_args(argv)
+    parts = tuple(part for part in PARTS if part in {p.strip() for p in args.only.split(",")}) if args.only else PARTS
+    unknown = {p.strip() for p in args.only.split(",") if p.strip()} - set(PARTS)
+    if unknown or not parts:
+        parser.error(f"--only takes some of {', '.join(PARTS)} (not {', '.join(sorted(unknown)) or 'nothing'})")
     started = time.perf_counter()
     say = lambda text: print(f"[bench checker {time.perf_counter() - started:5.0f}s] {text}", flush=True)
     lab = Lab(log=say)
     load_start = os.getloadavg()[0]
     try:
-        measured = measure(lab, runs=args.runs, students=args.students, jobs=args.jobs, say=say)
+        measured = measure(lab, runs=args.runs, students=args.students, jobs=args.jobs, say=say, parts=parts)
     finally:
         lab.cleanup()
     measured["seconds"] = round(time.perf_counter() - started, 1)
     measured["machine"] = {**machine(), "load_average_1m_start": load_start, "load_average_1m_end": os.getloadavg()[0]}
     measured["generated"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     judged = goals(measured)
+    if parts != PARTS:  # a partial run: its verdicts only, nothing written
+        judged = [goal for goal in judged if goal.id in {_GOAL_OF_PART[part] for part in parts}]
+        for key in ("grade", "bare", "grade_over_bare", "lint", "hadolint", "lint_over_hadolint"):
+            if key in measured:
+                print(f"  {key}: {report.format_stat(stats.Stat.from_dict(measured[key]))}")
+        for row in measured.get("grade_timings") or []:
+            print(f"  grade phases: {row}")
+        return _verdicts(judged)
     measured["goals"] = [goal.to_dict() for goal in judged]
     results_file = args.out / "results.json"
     try:
@@ -197,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     results_file.write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "RESULTS.md").write_text(report.render(results))
+    return _verdicts(judged)
+
+
+def _verdicts(judged: list[goal_rules.Goal]) -> int:
+    """Print each goal's verdict; 1 when one is missed, else 0."""
     for goal in judged:
         value = "not measured" if goal.value is None else f"{goal.value:.3f}"
         print(f"  goal {goal.id}: {goal.statement}: {value} -> {goal.verdict()} ({goal.subject})")

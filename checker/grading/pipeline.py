@@ -181,6 +181,32 @@ def _grade(report: Report, run: Run, dockerfile: Path, context_dir: Path, exerci
 def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfile: Path, context_dir: Path, text: str,
                      ignore: DockerIgnore | None, model: Dockerfile, linting: _Background, timeout: float | None,
                      on_line: LineCallback | None) -> None:
+    engine.ping()
+    # Two chores the build need not wait for run beside it (each one to three engine calls, slow on a
+    # busy engine): removing the containers of gradings that were killed, and reading the engine's
+    # facts for the report. Both are joined before this returns; the facts where first read.
+    reaping = _Background("reap", lambda task: engine.reap_expired_containers())
+    about = _Background("engine-info", lambda task: engine_info())
+
+    def engine_facts() -> dict[str, Any]:
+        if not report.engine:
+            report.engine = about.join()
+        return report.engine
+
+    try:
+        _stage_build_judge(report, run, rubric, dockerfile, context_dir, text, ignore, model, linting, timeout,
+                           on_line, engine_facts, reaping)
+    finally:
+        reaping.thread.join()
+        about.thread.join()
+        if not report.engine and about.error is None:
+            report.engine = about.result or {}
+
+
+def _stage_build_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfile: Path, context_dir: Path,
+                       text: str, ignore: DockerIgnore | None, model: Dockerfile, linting: _Background,
+                       timeout: float | None, on_line: LineCallback | None, engine_facts: Callable[[], dict[str, Any]],
+                       reaping: _Background) -> None:
     settings = run.settings
 
     build_checks: list = []  # Docker's own build checks (BuildKit only), merged when lint is joined
@@ -196,16 +222,13 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
         return linted
 
 
-    engine.ping()
-    engine.reap_expired_containers()
-    report.engine = engine_info()
     classic = not _builds_with_buildkit(settings)
     if classic:
         # The classic builder stops at BuildKit-only syntax (or, for a heredoc, misreads its body as
         # instructions): the machine's limit, decided from the parsed Dockerfile before building.
         lines = needs_buildkit(model)
         if lines:
-            raise GradingError(classic_cannot_build(lines, report.engine, asked_classic=_asked_classic(settings)))
+            raise GradingError(classic_cannot_build(lines, engine_facts(), asked_classic=_asked_classic(settings)))
     with run.timed("base_images", "Checking the base images"):
         report.base_images = base_images(model)
     missing = [base.ref for base in report.base_images if not base.available]
@@ -242,7 +265,8 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
             settings=settings,
         )
     run.builds.append((result, repository_for(run.run_id)))
-    if report.engine:
+    reaping.join()  # an engine that stopped answering stops the grading, as it would have before the build
+    if engine_facts():
         report.engine["builder"] = result.builder  # measured: the builder that ran this build
     if not result.ok and "code: 137" in (result.error or ""):
         # A step killed (137) may be the engine shutting down (it kills build containers before it
@@ -264,7 +288,7 @@ def _build_and_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerfil
     if refused:  # the classic builder's own words, for syntax the parsed Dockerfile did not show
         said_line, flag = refused
         line = said_line or report.build.failed_line or _line_of(model, flag, report.build.failed_step)
-        raise GradingError(classic_cannot_build([(line, flag)], report.engine, asked_classic=_asked_classic(settings)))
+        raise GradingError(classic_cannot_build([(line, flag)], engine_facts(), asked_classic=_asked_classic(settings)))
     if not result.ok and report.build.cause == "network":
         # The grading machine's own network (TLS, DNS, a refused connection to a package index):
         # not the learner's score. Grading could not happen; the report keeps the build and its lines.

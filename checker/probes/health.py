@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from checker import engine
 from checker import settings as course_settings
 
+POLL_S = 0.05
+"""Seconds between two ``GET`` attempts: the first 200 is seen at most this late (plus the request's own time)."""
+STATUS_EVERY_S = 0.25
+"""Seconds between two looks at the container's state (an inspect on the engine): how late a stopped one is noticed."""
+
 
 @dataclass
 class HealthFacts:
@@ -51,12 +56,15 @@ def probe_health(
 ) -> HealthFacts:
     """Start the image as it is and wait for ``GET path`` to answer 200.
 
-    ``cancel`` (set by the grader on Ctrl-C) ends the wait early; the container is removed
-    whatever happens.
+    ``GET`` is tried every :data:`POLL_S` seconds (so ``seconds`` is the start-up time to that
+    precision, and a grade does not wait on the poll), the container's state looked at every
+    :data:`STATUS_EVERY_S` seconds. ``cancel`` (set by the grader on Ctrl-C) ends the wait early;
+    the container is removed whatever happens.
     """
     facts = HealthFacts(ok=False, port=port, path=path)
     started = time.monotonic()
     cancel = cancel or threading.Event()
+    state_seen = started - STATUS_EVERY_S  # the state is looked at after the first attempt
     try:
         with engine.service(image, port=port, labels=labels, settings=settings) as service:
             last = ""
@@ -73,12 +81,15 @@ def probe_health(
                     last = f"GET {path} answered {status}: {body[:200]}"
                 else:
                     last = body
-                state, exit_code, oom = service.status()
-                if state in {"exited", "dead", "removed"}:
-                    facts.exit_code, facts.oom_killed = exit_code, oom
-                    facts.error = f"The container stopped (exit code {exit_code}{', killed for using too much memory' if oom else ''}) before answering GET {path}."
-                    break
-                if time.monotonic() - started > deadline_s:
+                past_deadline = time.monotonic() - started > deadline_s
+                if past_deadline or time.monotonic() - state_seen >= STATUS_EVERY_S:
+                    state_seen = time.monotonic()
+                    state, exit_code, oom = service.status()
+                    if state in {"exited", "dead", "removed"}:
+                        facts.exit_code, facts.oom_killed = exit_code, oom
+                        facts.error = f"The container stopped (exit code {exit_code}{', killed for using too much memory' if oom else ''}) before answering GET {path}."
+                        break
+                if past_deadline:
                     facts.error = f"No 200 from GET {path} on port {port} within {deadline_s:.0f} s ({last})."
                     loopback = [ip for ip, bound in (service.listening() or []) if bound == port
                                 and (ip.startswith("127.") or ip == "::1")]
@@ -86,7 +97,7 @@ def probe_health(
                         facts.error += (f" The server listens on {loopback[0]}:{port} inside the container, which only the"
                                         f" container itself can reach: bind it to 0.0.0.0 (for example --host 0.0.0.0).")
                     break
-                cancel.wait(0.25)
+                cancel.wait(POLL_S)
             facts.seconds = time.monotonic() - started
             facts.logs = service.logs(limit=8 * 1024)
     except engine.EngineUnavailable:

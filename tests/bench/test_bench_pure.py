@@ -256,3 +256,12 @@ def test_nothing_measured_misses_every_checker_goal_and_still_renders():
     assert not any(goal["met"] for goal in measured["goals"])
     text = "\n".join(report.checker_goals_section(measured))
     assert text.count("MISSED") == 3 and "not measured: RuntimeError: no engine" in text
+
+
+@pytest.mark.parametrize("only", ["nope", "grade,nope", ","])
+def test_bench_checker_only_refuses_a_part_it_does_not_measure(only, capsys):
+    from bench import checker_goals
+
+    with pytest.raises(SystemExit) as stopped:
+        checker_goals.main(["--only", only])
+    assert stopped.value.code == 2 and "--only takes some of grade, class, lint" in capsys.readouterr().err
