@@ -52,10 +52,13 @@ def needs_buildkit(dockerfile: Dockerfile | str | bytes) -> list[tuple[int, str]
 
 
 #: The classic builder's own words (Docker 20.10, measured) for a flag only BuildKit knows:
-#: ``the --mount option requires BuildKit. Refer to ...`` (RUN --mount, COPY --chmod) and
-#: ``dockerfile parse error line 2: Unknown flag: link`` (the others).
+#: ``the --mount option requires BuildKit. Refer to ...`` (RUN --mount, COPY --chmod; also RUN --network on
+#: Docker 28) and ``dockerfile parse error line 2: Unknown flag: link`` (the others on Docker 20.10.24), or
+#: ``dockerfile parse error on line 2: unknown flag: --parents`` (Docker 28.5.2, whose classic builder
+#: accepts and ignores COPY --link and --exclude and ADD --checksum, and runs ``RUN <<EOF`` without its
+#: body: measured, which is why such syntax is refused before building, not left to the builder).
 _REQUIRES_RE = re.compile(r"the --([a-z][a-z-]*) option requires BuildKit")
-_UNKNOWN_FLAG_RE = re.compile(r"(?:dockerfile parse error line (\d+): )?Unknown flag: ([a-z][a-z-]*)")
+_UNKNOWN_FLAG_RE = re.compile(r"(?:dockerfile parse error (?:on )?line (\d+): )?[Uu]nknown flag: (?:--)?([a-z][a-z-]*)")
 
 
 def classic_refusal(text: str) -> tuple[int | None, str] | None:

@@ -152,17 +152,19 @@ def test_when_the_classic_builder_meets_buildkit_syntax_then_it_is_not_graded_an
 
 def test_when_the_classic_builder_refuses_syntax_the_parser_missed_then_its_own_words_stop_the_grading(
         engine_ready, app_context, run_ids, monkeypatch, tmp_path):
-    # As if the parser did not know COPY --link: the build runs, and the engine's "Unknown flag: link" decides.
+    # As if the parser did not know RUN --mount: the build runs, and the engine's "the --mount option requires
+    # BuildKit" decides. (RUN --mount, not COPY --link: Docker 28's classic builder accepts --link and ignores it,
+    # Docker 20.10's refuses it; both refuse --mount.)
     from checker.grading import pipeline
 
     monkeypatch.setenv("LPI_BUILDER", "classic")
     monkeypatch.setattr(pipeline, "needs_buildkit", lambda model: [])
     dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("FROM python:3.13-slim\nWORKDIR /app\nCOPY --link requirements.txt .\n")
+    dockerfile.write_text("FROM python:3.13-slim\nWORKDIR /app\nRUN --mount=type=cache,target=/root/.cache true\n")
     report = grading.grade(dockerfile, context=app_context)
     run_ids.append(report.run_id)
     assert report.status == "error" and report.exit_code == 2, report.verdict
-    assert "only BuildKit understands (line 3: --link)" in report.error, report.error
+    assert "only BuildKit understands (" in report.error and "--mount" in report.error, report.error
 
 
 def test_when_a_build_exceeds_its_deadline_then_it_is_cancelled_and_its_container_removed(engine_ready, app_context, run_ids,

@@ -63,6 +63,9 @@ def test_when_buildkit_words_appear_only_as_arguments_strings_or_comments_then_n
     ("dockerfile parse error line 7: Unknown flag: checksum", (7, "--checksum")),
     ("dockerfile parse error line 3: Unknown flag: network", (3, "--network")),
     ("dockerfile parse error line 4: Unknown flag: keep-git-dir", (4, "--keep-git-dir")),
+    # Docker 28.5.2's classic builder, measured (DOCKER_BUILDKIT=0 docker build on modern-containerd)
+    ("Error response from daemon: dockerfile parse error on line 2: unknown flag: --parents", (2, "--parents")),
+    ("the --network option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/", (None, "--network")),
 ])
 def test_when_the_classic_builder_refuses_a_buildkit_flag_then_its_words_are_recognised(said, expected):
     assert classic_refusal(said) == expected
@@ -70,6 +73,7 @@ def test_when_the_classic_builder_refuses_a_buildkit_flag_then_its_words_are_rec
 
 @pytest.mark.parametrize("said", [
     "dockerfile parse error line 2: Unknown flag: chwon",   # a typo: BuildKit refuses it too, the learner's to fix
+    "dockerfile parse error on line 2: unknown flag: --chwon",
     "dockerfile parse error line 4: unknown instruction: SET",
     "The command '/bin/sh -c pip install x' returned a non-zero code: 1",
     "",
