@@ -332,12 +332,18 @@ class ClassRun:
                                   base_ids=base_ids, grader_digest=self.extra_key)
             cached = self._load_cached(key)
             if cached is not None:
+                graded_for = cached.same_as or cached.student
                 self._reuse(cached, student, results)
-                self.progress(f"{student}: unchanged since the last run, {self._verdict(cached)} (cached)")
+                if graded_for == student:
+                    self.progress(f"{student}: unchanged since the last run, {self._verdict(cached)} (cached)")
+                else:  # a rerun, or another student's identical files: say whose grading this is
+                    self.progress(f"{student}: the same files as {graded_for}'s submission graded before, "
+                                  f"{self._verdict(cached)} (cached)")
             else:
                 todo.append((student, key))
         on = "" if len(self.engines) == 1 else f" on each of {len(self.engines)} engines ({', '.join(e.name for e in self.engines)})"
-        self.progress(f"{len(students)} submission(s), {len(results)} from cache, {len(todo)} to grade with {self.jobs} job(s){on}")
+        self.progress(f"{len(students)} submission(s), {len(results)} from cache, {len(todo)} to grade with {self.jobs} job(s){on} "
+                      f"(run {self.run_id}: `python -m checker clean --run {self.run_id}` removes what it leaves)")
         started = time.monotonic()
         try:
             # A CI runner cancels with SIGTERM: treat it like Ctrl-C, so finished results are kept.
@@ -413,6 +419,8 @@ class ClassRun:
                 raise
 
     def _reuse(self, cached: StudentResult, student: str, results: dict[str, StudentResult]) -> None:
+        original = cached.same_as or cached.student
+        cached.same_as = original if original != student else ""
         cached.student, cached.from_cache = student, True
         self._store(cached, cache=False)
         results[student] = cached

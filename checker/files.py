@@ -9,18 +9,32 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
+def _process_umask() -> int:
+    # Read once, at import (single-threaded): os.umask can only be read by setting it.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: The mode ``open()`` would give a new file here: mkstemp's private 0600 is wrong for reports and
+#: gradebooks a teaching assistant or a web server must read.
+NEW_FILE_MODE = 0o666 & ~_process_umask()
+
+
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8, line ends as given) to ``path``, whole or not at all.
 
     The text goes to a temporary file in the same folder, is flushed to disk, then renamed over
     ``path``: a reader sees the old file or the new one, never half of one, and an interrupt
-    leaves no temporary file behind. Missing parent folders are created. Raises ``OSError``
+    leaves no temporary file behind. The file gets the mode ``open()`` would give it (0644 under
+    the usual umask). Missing parent folders are created. Raises ``OSError``
     when the folder cannot be written.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, NEW_FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
@@ -42,6 +56,7 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, NEW_FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)

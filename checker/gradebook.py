@@ -40,6 +40,9 @@ class StudentResult:
     """One sentence for the student when the rubric could not run (why not, what to do)."""
     from_cache: bool = False
     """True when this result was reused from an earlier run (same key): nothing was rebuilt."""
+    same_as: str = ""
+    """When reused from another student's identical submission: that student (their grading, their
+    report's ``run_id``); ``""`` when this student's own files were graded."""
     report: dict | None = None
     """The grader's full report (its JSON view), when it produced one."""
 
@@ -98,6 +101,8 @@ class StudentResult:
         from .reporters import markdown
 
         lines = [f"# {exercise}: {self.student}", ""]
+        if self.same_as:
+            lines += [f"*The same files as {self.same_as}'s submission: this is that grading.*", ""]
         if self.status != "graded":
             lines.append(f"**Not graded: {self.status}.** {self.message}")
             return "\n".join(lines) + "\n"

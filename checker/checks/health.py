@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from checker.checks.base import Evidence, Outcome, dynamic_check, listing, not_run
 from checker.probes import unreadable
 from checker.probes.command import PERMISSION_FIX
+
+#: The dynamic loader's words when a native extension's shared library is missing (Python re-raises them as
+#: ``ImportError: libpq.so.5: cannot open shared object file: No such file or directory``).
+_MISSING_LIBRARY_RE = re.compile(r"(lib[\w.+-]*\.so(?:\.\d+)*): cannot open shared object file")
 
 
 @dynamic_check("health", lesson="06_going_further.ipynb#exec-form-cmd", needs=("health", "filesystem"),
@@ -45,6 +50,13 @@ def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         kind = "may not use" if command.denied else "cannot start"
         message += f" Why: the command {kind} what it needs, as {command.user}: {command.problem}."
         details.update(chain=command.chain, problem=command.problem)
+    elif (missing := _MISSING_LIBRARY_RE.search(facts.logs)) is not None:
+        # The container died importing a native extension: the fix is a runtime library, not the CMD.
+        library = missing.group(1)
+        message += (f" Why: a native extension cannot load {library}, which the final image lacks (native_libs "
+                    f"names each missing library). Fix: install the runtime package that provides {library} in the "
+                    "final stage (for libpq.so.5: libpq5, with --no-install-recommends), not its -dev package.")
+        details.update(missing_library=library)
     elif command is not None and evidence.filesystem is not None and evidence.image is not None:
         denied = unreadable(evidence.filesystem, command.user, [evidence.image.workdir or "", *evidence.filesystem.venvs])
         if denied:

@@ -21,7 +21,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--standins", action="store_true", help="also remove the provisioned stand-in base images")
     parser.add_argument("--run", dest="run_prefix", metavar="PREFIX", default=None,
                         help="remove only the containers and images of the runs whose id starts with PREFIX "
-                             "(a grade-class run id: class-...); nothing else, build cache included, is touched")
+                             "(a grade-class run id: class-..., printed by grade-class); images kept as the grading "
+                             "build cache stay (it says how many); nothing else is touched")
     parser.set_defaults(run=run)
     return parser
 
@@ -60,8 +61,11 @@ def _clean_runs(prefix: str) -> int:
         return 2
     try:
         removed = engine.remove_by_run_prefix(prefix)
+        kept = engine.kept_by_run_prefix(prefix)
     except engine.EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"removed {removed} container(s) and image(s) of runs {prefix}*")
+    print(f"removed {removed} container(s) and image(s) of runs {prefix}*"
+          + (f"; {kept} image(s) of these runs stay, kept as the grading build cache (within LPI_CACHE_BUDGET): "
+             "`python -m checker clean` removes them with the rest" if kept else ""))
     return 0

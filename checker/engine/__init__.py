@@ -23,6 +23,7 @@ The grading cache policy (which builds to keep, the budget) is not here: see
 from .builders import Builder, BuildKitBuilder, ClassicBuilder, build, build_checks, choose_builder
 from .cleanup import (
     build_cache_bytes,
+    kept_by_run_prefix,
     discard_build,
     list_containers,
     prune_build_cache,
@@ -69,7 +70,7 @@ __all__ = [
     "EngineUnavailable", "ImageInfo", "ImageSummary", "clean_created_by", "ImageUnavailable", "Layer", "Limits", "LineCallback",
     "NoSuchObject", "RunResult", "Service", "StopCheck",
     "build", "build_cache_bytes", "build_checks", "choose_builder", "discard_build", "exported_filesystem", "find_images", "image_exists",
-    "image_info", "info", "inventory", "list_containers", "list_images", "ping", "prune_build_cache", "prune_dangling_images",
+    "image_info", "info", "inventory", "kept_by_run_prefix", "list_containers", "list_images", "ping", "prune_build_cache", "prune_dangling_images",
     "pull", "reap_expired_containers", "remove_by_run_prefix", "remove_container", "remove_containers",
     "remove_image", "remove_images", "remove_stopped_containers", "reset_connection", "run", "saved_image", "service",
     "tag_image",

@@ -92,6 +92,7 @@ _NETWORK_RE = re.compile(
     r"|Could not fetch URL|Connection refused|ConnectionRefusedError|NewConnectionError|Network is unreachable"
     r"|ConnectTimeoutError|Connection timed out|Failed to establish a new connection|Failed to fetch"
     r"|Could not connect to|ProxyError|Read timed out|Temporary failure resolving"
+    r"|invalid peer certificate|All attempts to connect to \S+ failed"
 )
 
 #: Headers of the C library (libc6-dev on Debian), top-level or under sys/, bits/, netinet/, arpa/...
@@ -106,11 +107,13 @@ _LIBC_HEADERS = (
 _INDEX_CONTEXT_RE = re.compile(
     r"Retrying \(Retry\(|Could not fetch URL|HTTPS?ConnectionPool\(host=|/simple/|^\s*(Err|W|E):|Failed to fetch"
     r"|Temporary failure resolving|Could not resolve '|APKINDEX|Could not connect to |pip\._vendor"
+    r"|All attempts to connect to "
 )
 
 #: The words that say best what went wrong with the network, most telling first (the evidence quoted).
 _NETWORK_WORDS = tuple(re.compile(pattern) for pattern in (
-    r"\[SSL: CERTIFICATE_VERIFY_FAILED\][^'\"]*|CERTIFICATE_VERIFY_FAILED|certificate verify failed[^'\"]*",
+    r"\[SSL: CERTIFICATE_VERIFY_FAILED\][^'\"]*|CERTIFICATE_VERIFY_FAILED|certificate verify failed[^'\"]*"
+    r"|invalid peer certificate: \w+",
     r"Failed to establish a new connection: [^'\"]*",
     r"Temporary failure resolving '[^']*'|Could not resolve '[^']*'|Could not resolve host: \S+",
     r"Temporary failure in name resolution|Name or service not known|Connection refused|Network is unreachable",
@@ -285,6 +288,10 @@ def diagnose(log: str) -> BuildDiagnosis:
     # database at build time ("Connection refused") is the learner's to fix.
     index_lines = "\n".join(line for line in output if _NETWORK_RE.search(line) and _INDEX_CONTEXT_RE.search(line))
     if index_lines:
+        # A certificate error is the telling cause even on a line of its own (uv's "Caused by: invalid peer
+        # certificate: UnknownIssuer" under "Failed to fetch"): quote it rather than the fetch that failed.
+        if (match := _NETWORK_WORDS[0].search(text)) is not None:
+            return BuildDiagnosis(lines, _NETWORK_CAUSE, _evidence(text, match))
         match = next(m for pattern in (*_NETWORK_WORDS, _NETWORK_RE) if (m := pattern.search(index_lines)) is not None)
         return BuildDiagnosis(lines, _NETWORK_CAUSE, _evidence(index_lines, match))
     for pattern, cause in _CAUSES:

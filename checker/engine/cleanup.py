@@ -135,6 +135,15 @@ def remove_by_run_prefix(prefix: str) -> int:
     return removed
 
 
+def kept_by_run_prefix(prefix: str) -> int:
+    """How many images of runs whose id starts with ``prefix`` carry the keep label (kept as build cache, so
+    :func:`remove_by_run_prefix` leaves them). Raises EngineUnavailable when the engine does not answer."""
+    run_label = course_settings.LABEL_RUN
+    return sum(1 for row in call(api().images, filters={"label": run_label})
+               if label_value(row.get("Labels") or {}, run_label).startswith(prefix)
+               and course_settings.LABEL_KEEP in (row.get("Labels") or {}))
+
+
 def discard_build(result: BuildResult) -> int:
     """Remove what a build made and nothing it took from the cache; returns images removed.
 

@@ -55,7 +55,7 @@ from ..probes import shipped as probe_shipped
 from .run import LineCallback, Run, build_slot, cleanup, interruptible, new_run_id, repository_for
 from ..rules.buildkit import classic_refusal, needs_buildkit
 from .summary import (base_images, build_gate, build_summary, classic_cannot_build, engine_info, image_summary,
-                      missing_image_message)
+                      missing_image_message, unreachable_index)
 
 LABEL_CACHE_KEY = "org.lean-python-images.cache-key"
 """Label on a reference/baseline image: the digest of what it was built from (to find it again)."""
@@ -292,12 +292,7 @@ def _stage_build_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerf
     if not result.ok and report.build.cause == "network":
         # The grading machine's own network (TLS, DNS, a refused connection to a package index):
         # not the learner's score. Grading could not happen; the report keeps the build and its lines.
-        said = build_errors.diagnose(result.log or result.failed_output).evidence
-        raise GradingError(
-            "The build failed because this grading machine could not reach a package index"
-            + (f" (the log says: {said})" if said else "")
-            + ": that is not your Dockerfile's fault; grade again later or tell whoever runs the grader."
-        )
+        raise GradingError(unreachable_index(build_errors.diagnose(result.log or result.failed_output).evidence))
     evidence = dynamic.Evidence(build=result)
     if not result.ok:
         _score(report, rubric, {"builds": dynamic.REGISTRY["builds"].judge(evidence, {})}, linted,

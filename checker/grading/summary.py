@@ -6,6 +6,7 @@ plus the look-up (and pull, under a deadline) of the base images a Dockerfile na
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -188,6 +189,22 @@ def classic_cannot_build(lines: list[tuple[int, str]], facts: dict[str, Any] | N
             "Grade it on an engine with BuildKit: add `--builder buildkit` where the engine offers it, or set "
             "DOCKER_HOST to an engine that `python -m checker engines list` prints (modern-containerd or "
             "modern-overlay2, Docker 28). Or write the classic equivalent (LPI015 says how).")
+
+
+def unreachable_index(said: str | None) -> str:
+    """Why a build that could not reach a package index is not graded, in one sentence.
+
+    ``said`` is the log's telling words (:func:`checker.engine.build_errors.diagnose`'s evidence), or None.
+    A certificate error gets its own advice: grading again cannot fix it (a TLS-intercepting network whose
+    authority the build's tool does not trust, as uv and poetry did not in this course's trial).
+    """
+    certificate = bool(said) and re.search(r"certificate|SSL", said or "", re.IGNORECASE) is not None
+    return ("The build failed because this grading machine could not reach a package index"
+            + (f" (the log says: {said})" if said else "")
+            + ": that is not your Dockerfile's fault; "
+            + ("a certificate error does not go away by grading again: the machine's network intercepts TLS and "
+               "the tool in this build does not trust its certificate authority, so tell whoever runs the grader."
+               if certificate else "grade again later or tell whoever runs the grader."))
 
 
 def written_step(model: Dockerfile, line: int) -> str | None:

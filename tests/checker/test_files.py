@@ -41,3 +41,19 @@ def test_a_cache_folder_is_kept_within_its_budget_oldest_first_sub_folders_inclu
     assert sorted(path.name for path in removed) == ["0.bin", "1.bin", "2.bin"]
     left = sorted(path.name for path in (tmp_path / "cache").rglob("*.bin"))
     assert left == ["3.bin", "4.bin"] and not list((tmp_path / "cache").rglob("*.tmp"))
+
+
+def test_written_files_get_the_mode_open_would_give_not_mkstemps_private_one(tmp_path):
+    # Gradebooks and reports are read by other people on a shared machine (issue found by a new-user trial).
+    import os
+    import stat
+
+    from checker.files import NEW_FILE_MODE, write_bytes_atomic
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert NEW_FILE_MODE == 0o666 & ~mask
+    write_atomic(tmp_path / "gradebook.csv", "student\n")
+    write_bytes_atomic(tmp_path / "cache.bin", b"x")
+    for name in ("gradebook.csv", "cache.bin"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == NEW_FILE_MODE

@@ -226,3 +226,18 @@ def test_when_the_health_probe_itself_failed_then_health_is_not_judged_at_the_ma
     silent = dynamic.REGISTRY["health"].judge(
         dynamic.Evidence(image=image(), health=HealthFacts(ok=False, error="GET /health got no answer within 30 s.")), {})
     assert not silent.passed and silent.not_judged is None and not silent.machine
+
+
+def test_when_the_container_dies_on_a_missing_shared_library_then_health_says_which_and_to_install_its_runtime_package():
+    # Found by a new-user trial: the app died on libpq.so.5 and health's only advice was the exec-form CMD.
+    from checker.probes import HealthFacts
+
+    logs = ("Traceback (most recent call last):\n  File \"/app/main.py\", line 3, in <module>\n    import psycopg2\n"
+            "ImportError: libpq.so.5: cannot open shared object file: No such file or directory\n")
+    outcome = dynamic.REGISTRY["health"].judge(dynamic.Evidence(image=image(), health=HealthFacts(
+        ok=False, error="The container exited (code 1) before answering.", logs=logs, exit_code=1)), {})
+    assert not outcome.passed and outcome.details["missing_library"] == "libpq.so.5"
+    assert "cannot load libpq.so.5" in outcome.message and "libpq5" in outcome.message
+    other = dynamic.REGISTRY["health"].judge(dynamic.Evidence(image=image(), health=HealthFacts(
+        ok=False, error="GET /health got no answer within 30 s.", logs="Uvicorn running on http://127.0.0.1:8000\n")), {})
+    assert "missing_library" not in other.details and "cannot load" not in other.message

@@ -239,3 +239,22 @@ def test_when_an_engine_named_for_the_class_does_not_answer_then_nothing_is_grad
     with pytest.raises(classroom.ClassroomError, match="not an engine that answers"):
         classroom.resolve_engines(["unix:///nonexistent/engine.sock"])
     assert classroom.resolve_engines(["", " "]) == [classroom.ClassEngine("this engine", "")]
+
+
+def test_when_a_student_hands_in_files_identical_to_anothers_graded_before_then_the_run_says_whose_grading_it_is(
+        tmp_path, calls):
+    subs = tmp_path / "subs"
+    make_submission(subs, "alice", "score=10 max=10 passed=yes")
+    make_submission(subs, "carol", "score=4 max=10 passed=no fail=health")
+    out = tmp_path / "out"
+    run_class(subs, out)
+    (subs / "carol" / "Dockerfile").write_text((subs / "alice" / "Dockerfile").read_text())  # carol copies alice
+    lines: list[str] = []
+    run = classroom.ClassRun(submissions=subs, exercise=exercises.find_exercise("01-multi-stage"), out=out,
+                             grader=[sys.executable, str(FAKE)], progress=lines.append)
+    results = {r.student: r for r in run.run()}
+    assert any(line.startswith("alice: unchanged since the last run") for line in lines), lines
+    assert any(line.startswith("carol: the same files as alice's submission graded before") for line in lines), lines
+    assert results["carol"].same_as == "alice" and results["alice"].same_as == ""
+    assert "same files as alice's submission" in (out / "reports" / "carol.md").read_text()
+    assert len(grader_calls(calls)) == 2, "nothing graded again"

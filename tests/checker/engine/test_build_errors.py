@@ -190,3 +190,42 @@ def test_when_buildkit_go_quotes_a_multi_line_command_then_readable_error_shows_
     assert readable_error(one_line) == one_line
     assert readable_error("E: Unable to locate package libpq-devv") == "E: Unable to locate package libpq-devv"
     assert readable_error(None) is None and readable_error("") == ""
+
+
+#: uv's and poetry's words when a TLS-intercepting proxy's CA is not in their trust store (measured in
+#: this course's new-user trial on Docker 28.5.2: pip trusted it through the stand-in's pip.conf, they did not).
+UV_UNTRUSTED = (
+    "#9 [builder 4/5] RUN --mount=type=cache,target=/root/.cache/uv uv pip install -r requirements.txt\n"
+    "#9 0.412 error: Failed to fetch: `https://pypi.org/simple/sqlalchemy/`\n"
+    "#9 0.412   Caused by: Request failed after 3 retries\n"
+    "#9 0.412   Caused by: error sending request for url (https://pypi.org/simple/sqlalchemy/)\n"
+    "#9 0.412   Caused by: client error (Connect)\n"
+    "#9 0.412   Caused by: invalid peer certificate: UnknownIssuer\n"
+    "#9 ERROR: process \"/bin/sh -c uv pip install -r requirements.txt\" did not complete successfully: exit code: 2\n"
+)
+POETRY_UNREACHABLE = (
+    "#8 [builder 5/6] RUN poetry add --lock fastapi\n"
+    "#8 1.914 Creating virtualenv notes-XDF0t07c-py3.13 in /root/.cache/pypoetry/virtualenvs\n"
+    "#8 3.201 All attempts to connect to pypi.org failed.\n"
+    "#8 3.201 Probable Causes:\n"
+    "#8 3.201     - the server is not responding to requests at the moment\n"
+    "#8 3.201     - the hostname cannot be resolved by your DNS\n"
+    "#8 3.201     - your network is not connected to the internet\n"
+    "#8 ERROR: process \"/bin/sh -c poetry add --lock fastapi\" did not complete successfully: exit code: 123\n"
+)
+
+
+@pytest.mark.parametrize("text, words", [
+    (UV_UNTRUSTED, "invalid peer certificate: UnknownIssuer"),   # the certificate, not the fetch, is quoted
+    (POETRY_UNREACHABLE, "All attempts to connect to pypi.org failed"),
+])
+def test_uv_and_poetry_that_cannot_reach_their_index_are_the_machine_not_the_learner(text, words):
+    diagnosis = diagnose(text)
+    assert diagnosis.cause is not None and diagnosis.cause.id == "network" and diagnosis.cause.environment, diagnosis
+    assert diagnosis.evidence is not None and words in diagnosis.evidence, diagnosis.evidence
+
+
+def test_a_certificate_word_outside_any_package_index_failure_is_not_the_network():
+    # An app's own test that checks certificates at build time and fails is the learner's to read.
+    text = "#7 [5/5] RUN python check_tls.py\n#7 0.3 invalid peer certificate: UnknownIssuer\n#7 ERROR: exit code: 1\n"
+    assert diagnose(text).cause is None

@@ -65,9 +65,16 @@ def test_clean_run_removes_only_that_runs_containers_and_an_empty_prefix_is_refu
                               capture_output=True, text=True, timeout=120)
 
     mine, other = container(f"{prefix}-s1"), container(f"other-{prefix}")
+    settings = course_settings.load()
+    kept = engine.build(root / "sample_app", dockerfile_text=f"FROM {settings.slim_image}\n",
+                        labels={run: f"{prefix}-s2", course_settings.LABEL_KEEP: "cache"},
+                        tag=f"lpi-build/{prefix}-s2:image", timeout_s=120)
+    assert kept.ok, kept.log
     try:
         done = clean("--run", prefix)
         assert done.returncode == 0 and f"runs {prefix}*" in done.stdout, done.stdout + done.stderr
+        assert "1 image(s) of these runs stay, kept as the grading build cache" in done.stdout, done.stdout
+        assert engine.image_exists(kept.image_id), "a kept build is cache: clean --run leaves it and says so"
         left = set(engine.list_containers(run))
         assert mine not in left and other in left
         refused = clean("--run", " ")
@@ -75,3 +82,4 @@ def test_clean_run_removes_only_that_runs_containers_and_an_empty_prefix_is_refu
     finally:
         engine.remove_containers(f"{run}=other-{prefix}")
         engine.remove_by_run_prefix(prefix)
+        engine.remove_image(kept.image_id)

@@ -25,3 +25,14 @@ def test_when_a_from_line_names_the_missing_image_then_the_message_names_that_fr
     model = parse("FROM lpi-no-such-image:1.0 AS base\nFROM base\nCOPY --from=lpi-no-such-image:1.0 /a /a\n")
     message = missing_image_message(model, "lpi-no-such-image:1.0")
     assert message.startswith("The base image lpi-no-such-image:1.0 (FROM on line 1)") and "fix the FROM line" in message
+
+
+def test_an_unreachable_index_is_one_sentence_and_a_certificate_error_is_not_sent_back_to_grade_again():
+    from checker.grading.summary import unreachable_index
+
+    dns = unreachable_index("Temporary failure resolving 'deb.debian.org'")
+    assert "(the log says: Temporary failure resolving 'deb.debian.org')" in dns and "grade again later" in dns
+    cert = unreachable_index("invalid peer certificate: UnknownIssuer")
+    assert "not your Dockerfile's fault" in cert and "grade again later" not in cert
+    assert "does not go away by grading again" in cert and "certificate authority" in cert
+    assert "the log says" not in unreachable_index(None)
