@@ -116,6 +116,13 @@ def prune_dangling_images(label: str) -> int:
     return len([entry for entry in (result or {}).get("ImagesDeleted") or [] if entry.get("Deleted")])
 
 
+def _images_of_runs(prefix: str) -> list[dict]:
+    """The engine's image rows whose run label (``LABEL_RUN``) starts with ``prefix``."""
+    run_label = course_settings.LABEL_RUN
+    return [row for row in call(api().images, filters={"label": run_label})
+            if label_value(row.get("Labels") or {}, run_label).startswith(prefix)]
+
+
 def remove_by_run_prefix(prefix: str) -> int:
     """Remove containers, then images, whose run label (``LABEL_RUN``) starts with ``prefix``.
 
@@ -128,9 +135,8 @@ def remove_by_run_prefix(prefix: str) -> int:
     for row in call(api().containers, all=True, filters={"label": run_label}):
         if label_value(row.get("Labels"), run_label).startswith(prefix):
             removed += _remove_container_quietly(row["Id"])
-    for row in call(api().images, filters={"label": run_label}):
-        labels = row.get("Labels") or {}
-        if label_value(labels, run_label).startswith(prefix) and course_settings.LABEL_KEEP not in labels:
+    for row in _images_of_runs(prefix):
+        if course_settings.LABEL_KEEP not in (row.get("Labels") or {}):
             removed += _remove_image_quietly(row["Id"])
     return removed
 
@@ -138,10 +144,7 @@ def remove_by_run_prefix(prefix: str) -> int:
 def kept_by_run_prefix(prefix: str) -> int:
     """How many images of runs whose id starts with ``prefix`` carry the keep label (kept as build cache, so
     :func:`remove_by_run_prefix` leaves them). Raises EngineUnavailable when the engine does not answer."""
-    run_label = course_settings.LABEL_RUN
-    return sum(1 for row in call(api().images, filters={"label": run_label})
-               if label_value(row.get("Labels") or {}, run_label).startswith(prefix)
-               and course_settings.LABEL_KEEP in (row.get("Labels") or {}))
+    return sum(1 for row in _images_of_runs(prefix) if course_settings.LABEL_KEEP in (row.get("Labels") or {}))
 
 
 def discard_build(result: BuildResult) -> int:
