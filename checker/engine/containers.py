@@ -269,7 +269,14 @@ class Service:
         return found
 
     def get(self, path: str, timeout_s: float = 2.0) -> tuple[int | None, str, str]:
-        """GET ``path``: (status or None, body head (4 KiB) or error, how it was reached)."""
+        """GET ``path``: (status or None, body head (4 KiB) or error, how it was reached).
+
+        An answer counts only when this container is still running after it: the engine hands a
+        stopped container's bridge address (and, on some versions, its published port) to the next
+        container it starts, so once this one has stopped, whatever answers there is somebody else
+        (measured on Docker 20.10 and 28: the next container gets the same bridge address at once).
+        Such an answer gives ``(None, why, "")``.
+        """
         last_error = "no address to reach the container on"
         for host, port, how in self.addresses():
             connection = http.client.HTTPConnection(host, port, timeout=timeout_s)
@@ -277,6 +284,10 @@ class Service:
                 connection.request("GET", path, headers={"Host": "localhost", "Connection": "close"})
                 response = connection.getresponse()
                 body = response.read(4096).decode("utf-8", "replace")
+                state = self.status()[0]
+                if state != "running":
+                    return None, (f"an answer came from {host}:{port} ({how}), but this container had stopped "
+                                  f"({state}): the address is no longer its own, so the answer is not counted"), ""
                 return response.status, body, how
             except (OSError, http.client.HTTPException) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"

@@ -4,7 +4,9 @@ stand-in (no pull) around a small server that logs when each request came."""
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
+import time
 import uuid
 
 import pytest
@@ -79,3 +81,30 @@ def test_when_the_container_exits_at_once_then_the_probe_says_it_stopped_with_it
     assert not found.ok and found.exit_code == 3
     assert "The container stopped (exit code 3)" in (found.error or "")
     assert found.seconds < 10, f"a stopped container is seen within {health.STATUS_EVERY_S} s of a look, not at the deadline"
+
+
+def test_when_a_stopped_container_s_address_is_taken_by_another_then_its_answers_are_not_counted(images, labels):
+    # The engine gives a stopped container's bridge address to the next container it starts
+    # (Docker 20.10 and 28 alike), so a probe that kept asking there would count a stranger's 200:
+    # a class graded two at a time once passed an image that cannot start (exercise 03, no libpq)
+    # on the health of the solution graded beside it.
+    with engine.service(images["exits"], port=8000, labels=labels) as stopped:
+        for _ in range(200):
+            if stopped.status()[0] == "exited":
+                break
+            time.sleep(0.05)
+        assert stopped.status()[0] == "exited"
+        with engine.service(images["serves"], port=8000, labels=labels) as stranger:
+            assert stranger.ip, "the serving container has a bridge address"
+            answered = None
+            for _ in range(100):
+                answered = stranger.get("/health")[0]
+                if answered is not None:
+                    break
+                time.sleep(0.05)
+            assert answered in {200, 503}, "the stranger answers at its own address"
+            # the stopped container as it would look had the engine given it the stranger's address
+            at_stranger = dataclasses.replace(stopped, host_port=None, ip=stranger.ip)
+            status, why, how = at_stranger.get("/health")
+            assert status is None and how == "", (status, why)
+            assert "had stopped" in why and "not counted" in why
