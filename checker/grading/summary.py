@@ -184,11 +184,16 @@ def classic_cannot_build(lines: list[tuple[int, str]], facts: dict[str, Any] | N
                "(no docker-buildx CLI plugin was found)")
     else:
         why = f"{engine_said} builds with the classic builder only (builders offered: {', '.join(offered) or 'classic'})"
+    if asked_classic and "buildkit" in offered:
+        how = ("Grade it with BuildKit, which this engine offers: drop `--builder classic` (and unset "
+               "LPI_BUILDER) or say `--builder buildkit`.")
+    else:
+        how = ("Grade it on an engine with BuildKit: add `--builder buildkit` where the engine offers it, or set "
+               "DOCKER_HOST to an engine that `python -m checker engines list` prints (the course's modern "
+               "engines, modern-containerd or modern-overlay2).")
     return (f"This Dockerfile cannot be graded on this engine: it uses syntax only BuildKit understands ({where}), "
             f"and {why}. That is the grading machine's limit, not a fault of your Dockerfile, so it is not scored. "
-            "Grade it on an engine with BuildKit: add `--builder buildkit` where the engine offers it, or set "
-            "DOCKER_HOST to an engine that `python -m checker engines list` prints (modern-containerd or "
-            "modern-overlay2, Docker 28). Or write the classic equivalent (LPI015 says how).")
+            f"{how} Or write the classic equivalent (LPI015 says how).")
 
 
 def unreachable_index(said: str | None) -> str:

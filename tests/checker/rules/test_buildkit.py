@@ -92,6 +92,10 @@ def test_when_the_classic_builder_cannot_build_then_the_message_names_the_lines_
     forced = classic_cannot_build([(4, "RUN --mount")], {"version": "28.5.2", "builders": ["classic", "buildkit"]},
                                   asked_classic=True)
     assert "the classic builder was asked for" in forced and "Docker 28.5.2" in forced
+    # this engine offers BuildKit: the way out is dropping the request, not another engine
+    assert "drop `--builder classic`" in forced and "engines list" not in forced
+    forced_classic_only = classic_cannot_build([(4, "RUN --mount")], facts, asked_classic=True)
+    assert "drop `--builder classic`" not in forced_classic_only and "engines list" in forced_classic_only
     no_plugin = classic_cannot_build([(0, "--link")], {"version": "28.5.2", "builders": ["classic", "buildkit"]})
     assert "(--link)" in no_plugin and "no docker-buildx CLI plugin" in no_plugin
 
