@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import textwrap
 
 from ..dockerfile.history import without_digests
 from ..findings import Finding
@@ -253,6 +254,14 @@ def engine_size_note(image, facts: dict | None = None) -> str:
             "ours is the files' uncompressed size, the same on every engine")
 
 
+def _shortened(text: str, width: int = 70) -> str:
+    """``text`` on one line, at most ``width`` characters, cut between words with `` …`` when cut."""
+    short = textwrap.shorten(text, width, placeholder=" …")
+    if short.strip("… ") == "":  # one word longer than width
+        short = " ".join(text.split())[:width - 1] + "…"
+    return short
+
+
 def wasted_lines(image, limit: int = 5) -> list[str]:
     """The largest hidden files, one line each: ``12.3 MB /path (added by `...`, hidden by `...`)``.
 
@@ -266,8 +275,8 @@ def wasted_lines(image, limit: int = 5) -> list[str]:
             if index < base:
                 return "the base image" + (f" {image.base_image}" if getattr(image, "base_image", None) else "")
             if getattr(layers[index], "instruction", None):
-                return f"`{layers[index].instruction[:70]}`"
-        return f"`{without_digests(recorded)[:70]}`"
+                return f"`{_shortened(layers[index].instruction)}`"
+        return f"`{_shortened(without_digests(recorded))}`"
 
     lines = []
     for wasted in (getattr(image, "wasted_files", None) or [])[:limit]:

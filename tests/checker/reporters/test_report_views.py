@@ -116,6 +116,20 @@ def test_a_hidden_file_from_a_base_layer_is_said_to_come_from_the_base_image():
     assert "added by the base image python:3.13-slim, hidden by `RUN rm /tmp/*.bin`" in wasted_lines(image)[0]
 
 
+def test_a_long_instruction_behind_a_hidden_file_is_cut_between_words_and_says_so():
+    image = graded_report().image
+    long_run = ("RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev"
+                " && rm -rf /var/lib/apt/lists/*")
+    image.layers = [LayerSummary(10, long_run), LayerSummary(20, "RUN rm /x")]
+    image.base_layers, image.base_image = 0, None
+    image.wasted_files = [{"path": "/x", "size_bytes": 5, "added_by": long_run, "removed_by": "RUN rm /x",
+                           "added_by_layer": 0, "removed_by_layer": 1}]
+    shown = wasted_lines(image)[0]
+    added = shown.split("added by `", 1)[1].split("`", 1)[0]
+    assert added.endswith(" …") and len(added) <= 70, added
+    assert long_run.startswith(added[:-2]) and long_run[len(added) - 2] == " ", "cut where a word ends"
+
+
 def test_a_long_or_multi_line_cell_is_folded_with_all_of_it_a_click_away():
     from checker.reporters.html import FOLD_WIDTH
 
