@@ -195,6 +195,9 @@ class BuildSummary:
             "timed_out": self.timed_out, "buildkit_note": self.buildkit_note, "builder": self.builder,
             "failed_line": self.failed_line,
             "steps": [step.to_dict() for step in self.steps],
+            # the one "K of N steps from cache" of every view (counted_steps), so a script need not redo it
+            "steps_counted": len(counted_steps(self.steps)),
+            "steps_from_cache": sum(step.cached for step in counted_steps(self.steps)),
         }
 
     @classmethod

@@ -73,6 +73,8 @@ def test_a_report_counts_steps_as_the_lessons_do_from_and_arg_and_the_course_lab
     report = graded_report()
     report.build.steps = steps
     assert "(2 of 3 steps from cache)" in build_line(report)
+    as_json = report.to_dict()["build"]
+    assert (as_json["steps_from_cache"], as_json["steps_counted"]) == (2, 3), "the JSON says the same K of N"
 
 
 def test_the_builds_check_counts_the_learners_own_steps_and_names_the_builder():
