@@ -15,6 +15,10 @@ second look, and each one we change keeps its rule id and says why in its messag
   a root USER a later USER overrides; ``USER app``, which LPI012's fix recommends), the
   finding becomes ``info`` and names the course rule. See :data:`COUNTERPARTS`.
 
+* **Shell findings on a heredoc fed to another program.** hadolint lints every RUN body as POSIX
+  ``sh``; a body run by ``bash`` (``RUN <<EOT bash``) or by a program that is no shell (``python3``)
+  gets ShellCheck's portability warnings that do not apply. See :func:`_heredoc_program_reason`.
+
 Then :func:`fold` makes one finding of each same-line duplicate: where a course rule and a hadolint
 rule of :data:`SAME_AS` flag the same line for the same reason, the learner reads one finding that
 names both ids (``same as DL3020``), with the stricter of the two severities.
@@ -24,10 +28,12 @@ Pure: findings and the lint context in, findings out; nothing here runs hadolint
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from collections.abc import Iterable
 
 from checker.dockerfile import Dockerfile, Instruction
+from checker.dockerfile.model import SHELLS
 from checker.findings import SEVERITIES, Finding
 from checker.rules import Context
 
@@ -152,6 +158,9 @@ def _contradiction(ctx: Context, finding: Finding, instruction: Instruction, fla
         return ("the course accepts a user name here (LPI012's fix: USER app, or a numeric id): Docker resolves the "
                 "name from the image's own /etc/passwd; a numeric id is only needed where a platform such as "
                 "Kubernetes' runAsNonRoot must check the user without reading that file")
+    heredoc_reason = _heredoc_program_reason(code, instruction)
+    if heredoc_reason:
+        return heredoc_reason
     if code == "DL3025":
         if instruction.keyword == "HEALTHCHECK":
             return ("a HEALTHCHECK command is not the container's main process and needs no signals, "
@@ -160,6 +169,34 @@ def _contradiction(ctx: Context, finding: Finding, instruction: Instruction, fla
             return ("the course rule LPI011 accepts a shell form that starts with exec: the shell replaces itself with "
                     "the app, which then receives docker stop's SIGTERM")
     return None
+
+
+def _heredoc_program_reason(code: str, instruction: Instruction) -> str | None:
+    """Why a shell finding is false on a RUN whose heredoc body goes to a named program, else None.
+
+    hadolint hands every RUN body to ShellCheck as POSIX ``sh``, also ``RUN <<EOT bash`` (measured
+    with hadolint 2.15: SC3040 on ``set -o pipefail``, DL4006 on a pipe after it). Under bash or zsh,
+    ShellCheck's SC3xxx (features POSIX sh lacks) do not apply, nor DL4006 when the body sets pipefail
+    itself; under a program that is no shell (``python3``) no ShellCheck finding applies.
+    """
+    program = instruction.heredoc_program
+    if not program or program in {"sh", "dash", "ash"}:
+        return None
+    said = (f"the heredoc on line {instruction.line} is run by {program} (RUN <<{instruction.heredocs[0].delimiter} {program}), "
+            "not by /bin/sh")
+    if program not in SHELLS:
+        if code.startswith("SC") or code == "DL4006":
+            return f"{said}: it is {program}'s input, not a shell script, so the shell's checks do not apply"
+        return None
+    if code.startswith("SC3"):
+        return f"{said}, and {code} warns about a feature POSIX sh lacks, which {program} has"
+    if code == "DL4006" and _PIPEFAIL.search("\n".join(doc.body for doc in instruction.heredocs)):
+        return f"{said}, and the body sets pipefail itself"
+    return None
+
+
+#: ``set -o pipefail`` or a ``set`` whose short options join ``-o pipefail`` (``set -euo pipefail``).
+_PIPEFAIL = re.compile(r"(?m)^\s*set\s+(?:-[A-Za-z]*o\s+|-[A-Za-z]+\s+-o\s+)pipefail\b")
 
 
 def _stage_label(ctx: Context, instruction: Instruction) -> str:

@@ -16,6 +16,9 @@ from .packages import PackageInstall, package_installs
 from .shell import Command, split_commands, split_words
 from .syntax import key_value_pairs, substitute, without_heredoc_markers
 
+#: Programs that read a heredoc body as a shell script.
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
+
 
 class ParseError(Exception):
     """The text is not a Dockerfile we can read. ``line`` is 1-based, or None for the whole file."""
@@ -100,6 +103,16 @@ class Instruction:
         return tuple(split_words(self.args))
 
     @cached_property
+    def heredoc_program(self) -> str:
+        """For a RUN with a heredoc: the program its body is fed to (``bash`` for ``RUN <<EOT bash``,
+        ``python3`` for ``RUN <<EOT python3``), by file name; ``""`` when the body is the shell's own
+        script (``RUN <<EOT``) or the instruction has no heredoc."""
+        if self.keyword != "RUN" or not self.heredocs or self.json is not None:
+            return ""
+        head = without_heredoc_markers(self.args).split()
+        return posixpath.basename(head[0]) if head else ""
+
+    @cached_property
     def shell_script(self) -> str:
         """For RUN: the shell text that runs (heredoc bodies fed to a shell included)."""
         if self.json is not None:
@@ -107,9 +120,8 @@ class Instruction:
         script = self.args
         if self.heredocs:
             head = without_heredoc_markers(script).strip()
-            program = posixpath.basename(head.split()[0]) if head.split() else ""
             bodies = "\n".join(doc.body for doc in self.heredocs)
-            if not head or program in {"sh", "bash", "dash", "ash", "zsh"}:
+            if not head or self.heredoc_program in SHELLS:
                 return bodies
             return head + "\n" + bodies
         return script

@@ -267,3 +267,35 @@ def test_real_hadolint_and_the_course_rules_give_one_finding_per_line_and_reason
         on_line = [f.rule for f in findings if f.line == finding.line and f.rule in pair]
         assert len(on_line) == 1, f"line {finding.line} still has both: {on_line}"
         assert "(same as " in finding.message
+
+
+#: RUN heredocs fed to a named program, linted by the real hadolint (which reads every body as POSIX sh):
+#: (Dockerfile text, {(rule, line): severity after reconciliation}).
+HEREDOC_PROGRAMS = [
+    pytest.param("FROM python:3.13-slim\nRUN <<EOT bash\n  set -o pipefail\n  echo hi | cat\nEOT\n",
+                 {("SC3040", 2): "info", ("DL4006", 2): "info"}, id="bash-sets-pipefail"),
+    pytest.param("FROM python:3.13-slim\nRUN <<EOT /bin/bash\n  set -euo pipefail\n  [[ -d /tmp ]] && echo y | cat\nEOT\n",
+                 {("SC3010", 2): "info", ("DL4006", 2): "info"}, id="bash-by-path-set-euo"),
+    pytest.param("FROM python:3.13-slim\nRUN <<EOT bash\n  [[ -d /tmp ]] && echo y | cat\nEOT\n",
+                 {("SC3010", 2): "info", ("DL4006", 2): "warning"}, id="bash-pipe-without-pipefail"),
+    pytest.param("FROM python:3.13-slim\nRUN <<EOT\n  set -o pipefail\n  echo hi\nEOT\n",
+                 {("SC3040", 2): "warning"}, id="plain-heredoc-is-sh"),
+    pytest.param("FROM python:3.13-slim\nRUN <<EOT sh\n  [[ -d /tmp ]] && echo y\nEOT\n",
+                 {("SC3010", 2): "warning"}, id="named-sh"),
+    pytest.param('FROM python:3.13-slim\nRUN <<EOT python3\nimport sys\nif sys.version_info >= (3, 13): print("x")\nEOT\n',
+                 {("SC1072", 2): "info"}, id="python-is-no-shell"),
+    pytest.param("FROM python:3.13-slim\nRUN set -o pipefail && echo hi | cat\n",
+                 {("SC3040", 2): "warning"}, id="no-heredoc-unchanged"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), HEREDOC_PROGRAMS)
+def test_when_a_heredoc_goes_to_a_named_program_then_shell_findings_that_assume_sh_are_advice(text, expected, tmp_path):
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(text + 'USER 10001\nCMD ["python3"]\n')
+    found = {(f.rule, f.line): f for f in lint(dockerfile, buildkit=True).findings if f.source == "hadolint"}
+    for key, severity in expected.items():
+        assert key in found, f"hadolint should flag {key}: {sorted(found)}"
+        assert found[key].severity == severity, (key, found[key].message)
+        if severity == "info":
+            assert "not by /bin/sh" in found[key].message
