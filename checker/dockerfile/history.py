@@ -45,9 +45,19 @@ def without_digests(created_by: str) -> str:
 def lineage_lines(model: Dockerfile) -> list[tuple[str, str]]:
     """``(keyword, line as written)`` for each instruction after the FROM of every stage in the final stage's
     FROM chain, root first: the instructions whose layers the final image ships. Continuations are joined and
-    runs of spaces collapsed."""
-    return [(instruction.keyword, " ".join(f"{instruction.keyword} {instruction.raw}".split()))
+    runs of spaces collapsed; a RUN heredoc's script follows its marker in brackets, its lines joined by
+    ``; `` (``RUN <<EOT bash (set -e; pip install x)``), since the marker alone says nothing of what ran."""
+    return [(instruction.keyword, _as_one_line(instruction))
             for stage in model.final_lineage for instruction in stage.instructions if instruction.keyword != "FROM"]
+
+
+def _as_one_line(instruction) -> str:
+    line = " ".join(f"{instruction.keyword} {instruction.raw}".split())
+    if instruction.keyword == "RUN" and instruction.heredocs:
+        script = "; ".join(" ".join(row.split()) for doc in instruction.heredocs for row in doc.body.splitlines()
+                           if row.strip())
+        line += f" ({script})" if script else ""
+    return line
 
 
 def layer_lines(created_by: Sequence[str], dockerfile: Dockerfile | str) -> list[str | None]:

@@ -62,3 +62,11 @@ def test_the_graders_image_summary_names_its_own_layers_and_its_base_image():
     assert unknown.base_image is None and all(layer.instruction is None for layer in unknown.layers)
     scratch = image_summary(checks.Evidence(image=info), parse("FROM scratch\nADD rootfs.tar /\nCMD [\"sh\"]\n"))
     assert scratch.layers[0].instruction == "ADD rootfs.tar /"
+
+
+def test_a_run_heredoc_layer_is_named_by_its_script_not_by_its_marker_alone():
+    model = parse("FROM python:3.13-slim\nRUN <<EOT bash\n  set -e\n\n  pip install   six\nEOT\n"
+                  "COPY <<EOF /app/settings.txt\nDEBUG=0\nEOF\n")
+    named = layer_lines(["RUN |0 /bin/sh -c bash <<EOT", "COPY heredoc /app/settings.txt"], model)
+    assert named[0] == "RUN <<EOT bash (set -e; pip install six)"
+    assert named[1] == "COPY <<EOF /app/settings.txt", "a COPY heredoc is a file's content, not a script: left out"
