@@ -186,6 +186,9 @@ class BuildSummary:
     """When the Dockerfile uses BuildKit-only syntax: which lines, and that this engine cannot run them."""
     steps: list[BuildStepSummary] = field(default_factory=list)
     """Every step the engine started, in order."""
+    frontend_note: str | None = None
+    """When the grader set the file's ``# syntax=`` directive aside (its frontend image could not be fetched
+    here) and the engine's built-in Dockerfile frontend read the file: which directive, and why; else None."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report's ``build`` object; seconds rounded to milliseconds."""
@@ -198,6 +201,7 @@ class BuildSummary:
             # the one "K of N steps from cache" of every view (counted_steps), so a script need not redo it
             "steps_counted": len(counted_steps(self.steps)),
             "steps_from_cache": sum(step.cached for step in counted_steps(self.steps)),
+            "frontend_note": self.frontend_note,
         }
 
     @classmethod
@@ -211,6 +215,7 @@ class BuildSummary:
             builder=str(data.get("builder") or "classic"),
             failed_line=int(data["failed_line"]) if data.get("failed_line") else None,
             steps=[BuildStepSummary.from_dict(step) for step in data.get("steps") or []],
+            frontend_note=data.get("frontend_note"),
         )
 
 

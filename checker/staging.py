@@ -25,7 +25,7 @@ import stat
 import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -235,6 +235,15 @@ class StagedContext:
         one source file this way, leaving the learner's folder untouched).
         """
         return _spooled(self.entries, overrides)
+
+    def with_dockerfile(self, text: str) -> StagedContext:
+        """A copy of this context that sends ``text`` as the Dockerfile (same name, everything else kept)."""
+        data = text.encode("utf-8")
+        entries = [replace(entry, data=data, path=None, size=len(data)) if entry.arcname == self.dockerfile_name
+                   else entry for entry in self.entries]
+        before = sum(entry.size for entry in self.entries if entry.arcname == self.dockerfile_name)
+        return replace(self, dockerfile_text=text, entries=entries,
+                       total_bytes=self.total_bytes - before + (len(data) if before or self.dockerfile_name in self.names else 0))
 
     def read(self, arcname: str) -> bytes | None:
         """The content of the file sent as ``arcname``; None when no such file is sent."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import tempfile
 import threading
 import time
@@ -44,6 +45,7 @@ from .. import rubric as rubrics
 from . import scoring
 from .. import settings as course_settings
 from ..dockerfile import Dockerfile, ParseError, parse
+from ..dockerfile.frontend import stable_frontend, without_syntax_directive
 from ..engine import build_errors
 from ..report import BuildSummary, Report
 from . import cache_probe, facts
@@ -252,19 +254,45 @@ def _stage_build_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerf
                                        build_args=settings.build_args, settings=settings)
     build_checks.extend(warnings or ())
     build_timeout = float(timeout) if timeout else float(settings.build_timeout_s)
-    with run.timed("build", "Building the image"), build_slot():
-        result = engine.build(
-            context_tar=staged.tar(),
-            dockerfile=staged.dockerfile_name,
-            tag=f"{repository_for(run.run_id)}:image",
-            build_args=settings.build_args,
-            labels={**run.labels,
-                    **({course_settings.LABEL_KEEP: "cache"} if run.keep else {})},
-            timeout_s=build_timeout,
-            on_line=on_line,
-            settings=settings,
-        )
-    run.builds.append((result, repository_for(run.run_id)))
+
+    def build(sent: staging.StagedContext, message: str) -> engine.BuildResult:
+        with run.timed("build", message), build_slot():
+            built = engine.build(
+                context_tar=sent.tar(),
+                dockerfile=sent.dockerfile_name,
+                tag=f"{repository_for(run.run_id)}:image",
+                build_args=settings.build_args,
+                labels={**run.labels,
+                        **({course_settings.LABEL_KEEP: "cache"} if run.keep else {})},
+                timeout_s=build_timeout,
+                on_line=on_line,
+                settings=settings,
+            )
+        run.builds.append((built, repository_for(run.run_id)))
+        return built
+
+    result = build(staged, "Building the image")
+    frontend_note = None
+    stable = None if result.ok else stable_frontend(model)
+    if stable and build_errors.unreachable_frontend(f"{result.error}\n{result.log or ''}"):
+        # docker/dockerfile:1 is the stable channel the built-in frontend belongs to: read the file with
+        # that one rather than not grade it (said in the report); labs or other frontends are not replaced.
+        directive_line, frontend_image = stable
+        staged = staged.with_dockerfile(without_syntax_directive(model))
+        if not build_checks:  # they could not fetch the frontend either
+            with run.timed("build_checks", "Running Docker's build checks"):
+                build_checks.extend(engine.build_checks(staged.tar(), dockerfile=staged.dockerfile_name,
+                                                        build_args=settings.build_args, settings=settings) or ())
+        result = build(staged, "Building with the engine's built-in Dockerfile frontend")
+        frontend_note = (f"Line {directive_line}'s `# syntax={frontend_image}` names a Dockerfile frontend this grading machine cannot "
+                         "fetch (no registry), so the engine's built-in frontend, a release of the same stable "
+                         "channel, read the file instead.")
+        if not result.ok and not result.steps and re.search(r"parse error|unknown flag|unknown instruction",
+                                                            result.error or "", re.IGNORECASE):
+            raise GradingError(
+                f"{frontend_note} It could not read the file ({(result.error or '').strip()[:300]}): the file may use "
+                f"syntax newer than this engine's built-in frontend. That is the grading machine's limit, not your "
+                f"Dockerfile's fault; grade it where {frontend_image} can be fetched.")
     reaping.join()  # an engine that stopped answering stops the grading, as it would have before the build
     if engine_facts():
         report.engine["builder"] = result.builder  # measured: the builder that ran this build
@@ -275,6 +303,7 @@ def _stage_build_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerf
         engine.ping()
     linted = lint_result()
     report.build = build_summary(result, linted.buildkit_lines, model)
+    report.build.frontend_note = frontend_note
     frontend = None if result.ok else build_errors.unreachable_frontend(f"{result.error}\n{result.log or ''}")
     if frontend:
         raise GradingError(

@@ -208,9 +208,10 @@ def build_line(report) -> str:
     build = report.build
     if build is None:
         return ""
+    note = f" {build.frontend_note}" if getattr(build, "frontend_note", None) else ""
     if build.ok:
-        return f"Built with {builder_name(build.builder)} in {build.seconds:.1f} s ({cache_summary(build.steps)})."
-    return f"Builder: {builder_name(build.builder)} (the build failed)."
+        return f"Built with {builder_name(build.builder)} in {build.seconds:.1f} s ({cache_summary(build.steps)}).{note}"
+    return f"Builder: {builder_name(build.builder)} (the build failed).{note}"
 
 
 def layer_rows(image) -> list[tuple[str, int]]:

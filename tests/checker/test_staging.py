@@ -68,6 +68,24 @@ def test_when_the_dockerfile_lives_outside_the_context_then_it_is_sent_under_a_n
     assert staging.OUTSIDE_DOCKERFILE_NAME in ignore.splitlines()
 
 
+@pytest.mark.parametrize("outside", [False, True])
+def test_a_staged_context_sends_another_dockerfile_text_and_leaves_the_rest_and_the_folder_alone(tmp_path, outside):
+    context = tmp_path / "ctx"
+    make(context, {"app.py": "print(1)\n"})
+    where = tmp_path if outside else context
+    make(where, {"Dockerfile": "# syntax=docker/dockerfile:1\nFROM scratch\n"})
+    staged = staging.stage(where / "Dockerfile", context)
+    edited = staged.with_dockerfile("# set aside\nFROM scratch\n")
+    with tarfile.open(fileobj=edited.tar(), mode="r") as tar:
+        assert tar.extractfile(edited.dockerfile_name).read() == b"# set aside\nFROM scratch\n"
+        assert tar.extractfile("app.py").read() == b"print(1)\n"
+    assert edited.dockerfile_text == "# set aside\nFROM scratch\n" and edited.names == staged.names
+    assert edited.total_bytes == staged.total_bytes - len("# syntax=docker/dockerfile:1\n") + len("# set aside\n")
+    assert (where / "Dockerfile").read_text().startswith("# syntax="), "the learner's file is untouched"
+    with tarfile.open(fileobj=staged.tar(), mode="r") as tar:
+        assert tar.extractfile(staged.dockerfile_name).read().startswith(b"# syntax="), "the original context too"
+
+
 def test_when_a_symlink_leaves_the_context_then_staging_refuses_it(tmp_path):
     context = tmp_path / "ctx"
     make(context, {"Dockerfile": "FROM scratch\n"})

@@ -24,6 +24,7 @@ from checker import engine, grading
 from checker import settings as course_settings
 from checker.engine import builders, cgroups
 from checker.grading.summary import build_summary
+from checker.reporters import render
 
 from tests.checker.support import REPO
 
@@ -334,12 +335,32 @@ def test_build_checks_flag_the_legacy_env_form_and_an_undefined_variable(buildki
     assert "LPI011 accepts this line" in found[("JSONArgsRecommended", 4)].message
 
 
-def test_a_syntax_line_on_a_machine_without_a_registry_is_the_machines_fault_and_says_to_delete_it(
+def test_a_labs_syntax_line_on_a_machine_without_a_registry_is_the_machines_fault_and_says_to_delete_it(
         buildkit_engine, run_ids, tmp_path):
-    (tmp_path / "Dockerfile").write_text('# syntax=docker/dockerfile:1\nFROM python:3.13-slim\nRUN echo hi\n'
+    (tmp_path / "Dockerfile").write_text('# syntax=docker/dockerfile:1-labs\nFROM python:3.13-slim\nRUN echo hi\n'
                                          'CMD ["python", "-c", "print(1)"]\n')
     report = grading.grade(tmp_path / "Dockerfile", context=tmp_path, keep_cache=False)
     run_ids.append(report.run_id)
     assert report.status == "error", (report.status, report.verdict)
-    assert "docker/dockerfile:1" in report.error and "delete that line" in report.error
+    assert "docker/dockerfile:1-labs" in report.error and "delete that line" in report.error
     assert "not your Dockerfile's fault" in report.error
+
+
+@pytest.mark.parametrize("directive", ["docker/dockerfile:1", "docker.io/docker/dockerfile:1.7"])
+def test_a_stable_syntax_line_that_cannot_be_fetched_is_read_by_the_built_in_frontend_and_said(
+        buildkit_engine, run_ids, tmp_path, directive):
+    # Most BuildKit tutorials start with this line; here no registry serves the frontend image.
+    body = ("FROM python:3.13-slim\nRUN <<EOT bash\n  set -euo pipefail\n  echo built > /built.txt\nEOT\n"
+            "USER 10001\nCMD [\"python\", \"-c\", \"print(open('/built.txt').read())\"]\n")
+    (tmp_path / "Dockerfile").write_text(f"# syntax={directive}\n# check=error=false\n" + body)
+    report = grading.grade(tmp_path / "Dockerfile", context=tmp_path, keep_cache=False)
+    run_ids.append(report.run_id)
+    assert report.status in {"passed", "failed"}, (report.status, report.error)  # graded, not "error"
+    assert report.build is not None and report.build.ok and report.build.builder == "buildkit"
+    assert report.build.frontend_note and f"`# syntax={directive}`" in report.build.frontend_note
+    assert "built-in frontend" in report.build.frontend_note and "Line 1's" in report.build.frontend_note
+    assert report.build.frontend_note in render(report, "text"), "every view says which frontend read the file"
+    assert report.to_dict()["build"]["frontend_note"] == report.build.frontend_note
+    # the heredoc ran (the built-in frontend read it, not the classic builder's skipping of its body)
+    steps = [step.instruction for step in report.build.steps]
+    assert any(step.startswith("RUN <<EOT") for step in steps), steps
