@@ -215,6 +215,18 @@ def resolve_engines(names: Iterable[str]) -> list[ClassEngine]:
     return engines
 
 
+def _link_base(folder: Path) -> str:
+    """The way from ``folder`` to the repository root (``../../work/course/``), so a report page written
+    there links to the lessons; ``""`` where no relative way exists (another drive)."""
+    from .settings import REPO_ROOT
+
+    try:
+        relative = os.path.relpath(REPO_ROOT, folder.resolve())
+    except ValueError:
+        return ""
+    return "" if relative == "." else relative.replace(os.sep, "/") + "/"
+
+
 def _child_env(engine_: ClassEngine) -> dict[str, str]:
     env = dict(os.environ)
     if engine_.docker_host:
@@ -442,7 +454,8 @@ class ClassRun:
         if cache and result.status in {"graded", "no-dockerfile"}:
             # Timeouts and grader errors are not cached: they may be the machine's fault.
             write_atomic(self.cache_path(result.key), data)
-        write_atomic(self.out / "reports" / f"{result.student}.md", result.markdown(self.exercise.name))
+        write_atomic(self.out / "reports" / f"{result.student}.md",
+                     result.markdown(self.exercise.name, link_base=_link_base(self.out / "reports")))
         write_atomic(self.result_path(result.student), data)
 
     def _write_gradebook(self) -> None:

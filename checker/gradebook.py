@@ -92,11 +92,12 @@ class StudentResult:
             "from_cache": "yes" if self.from_cache else "no",
         }
 
-    def markdown(self, exercise: str) -> str:
+    def markdown(self, exercise: str, link_base: str = "") -> str:
         """The student's report page (``reports/STUDENT.md``): a title, then the grade as the Markdown reporter
         renders it (:mod:`checker.reporters.markdown`, one home for a grade in Markdown), read back from the stored
         report with :meth:`checker.report.Report.from_dict`. Without a report that can be read back: the score
-        line and the failed checks' ids; not graded: why not."""
+        line and the failed checks' ids; not graded: why not. ``link_base`` leads from the page's folder to the
+        repository, for the lesson links (:func:`checker.reporters.markdown.render`)."""
         from .report import Report
         from .reporters import markdown
 
@@ -111,7 +112,7 @@ class StudentResult:
         except (KeyError, TypeError, ValueError, AttributeError):
             report = None  # a report of an older or broken grader: the gradebook's own line below
         if report is not None:
-            return "\n".join(lines) + "\n" + markdown.render(report)
+            return "\n".join(lines) + "\n" + markdown.render(report, link_base=link_base)
         verdict = "passed" if self.passed else "not passed"
         lines.append(f"**Score: {number(self.score)} / {number(self.max_score)} ({verdict})**")
         if self.failed_checks:

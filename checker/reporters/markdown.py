@@ -14,9 +14,13 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def render(report) -> str:
+def render(report, link_base: str = "") -> str:
     """Markdown: a verdict heading, a table of checks and points, what to fix, the failing step (the lines that
-    explain it, a likely cause), every error and warning finding (scored or not), the image size."""
+    explain it, a likely cause), every error and warning finding (scored or not), the image size.
+
+    ``link_base`` goes before each lesson link (``notebooks/...``, relative to the repository): ``""`` where the
+    page is read from the repository root (a pull request, a job summary), ``../../`` for a page two folders down.
+    """
     report = sanitized(report)
     if report.status == "error":
         return f"**Grading could not happen:** {_cell(report.error or '')}\n"
@@ -25,7 +29,7 @@ def render(report) -> str:
     out.append("| | Check | Points | Result |")
     out.append("| --- | --- | --- | --- |")
     for check in report.checks:
-        title = f"[{_cell(check.title)}]({check.lesson})" if check.lesson else _cell(check.title)
+        title = f"[{_cell(check.title)}]({link_base}{check.lesson})" if check.lesson else _cell(check.title)
         state = mark(check)
         said = ("*advice, no points:* " if state == "advice" else "") + _cell(result_text(check))
         out.append(f"| {MARKS[state]} | `{check.id}` {title} | {points(check.points)}/{points(check.max_points)} | {said} |")

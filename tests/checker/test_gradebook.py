@@ -51,3 +51,21 @@ def test_a_report_of_grading_that_could_not_happen_becomes_a_grader_error_with_i
     result = StudentResult.from_report("bob", data, key="k", grade_seconds=1.0)
     assert (result.status, result.message) == ("grader-error", "No engine answers.")
     assert result.image_size_bytes is None and result.build_seconds is None
+
+
+def test_a_report_page_in_a_class_folder_links_to_the_lessons_from_where_it_is(tmp_path):
+    import re
+
+    from checker import classroom
+    from checker.settings import REPO_ROOT
+
+    reports = tmp_path / "class-out" / "reports"
+    reports.mkdir(parents=True)
+    base = classroom._link_base(reports)
+    assert base.endswith("/") and (reports / base).resolve() == REPO_ROOT.resolve()
+    lesson = "notebooks/02_multi_stage.ipynb#the-multi-stage-pattern"
+    made = report(checks=[CheckResult("builds", "Builds", "dynamic", True, 4.0, 4.0, "ok", "", lesson=lesson)])
+    page = StudentResult.from_report("ada", made.to_dict(), key="k", grade_seconds=1.0).markdown("any", link_base=base)
+    links = re.findall(r"\]\(([^)#]+\.ipynb)#[^)]*\)", page)
+    assert links == [base + "notebooks/02_multi_stage.ipynb"], page
+    assert (reports / links[0]).is_file(), "the link leads from the page's folder to the lesson"
