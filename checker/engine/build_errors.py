@@ -163,15 +163,33 @@ _FRONTEND_RE = re.compile(r"(?:failed to resolve source metadata for|failed to s
                           r"|(\S*docker/dockerfile[\w.:@-]*): failed to (?:resolve|do request|authorize)")
 
 
-def unreachable_frontend(text: str) -> str | None:
+#: How a registry that cannot be reached shows in BuildKit's error (DNS, connection, TLS, authorisation).
+_FETCH_FAILED_RE = re.compile(r"failed to (?:resolve source metadata|do request|authorize|fetch)|no such host|"
+                              r"dial tcp|connection refused|i/o timeout|TLS handshake|x509:|certificate", re.IGNORECASE)
+
+
+def unreachable_frontend(text: str, syntax: str | None = None) -> str | None:
     """The Dockerfile frontend image (``docker.io/docker/dockerfile:1``) a BuildKit build could not fetch,
     when ``text`` (its error and log) says so; None otherwise.
 
     A ``# syntax=`` line makes BuildKit pull that image from a registry before reading the file: on a
     grading machine without one, the build fails before any step, through no fault of the Dockerfile.
+    ``syntax`` is the directive's image as written (``ghcr.io/someone/frontend:2``): any frontend, not
+    only Docker's, counts when the error names its repository path beside a failure to reach a registry.
     """
     match = _FRONTEND_RE.search(text or "")
-    return (match.group(1) or match.group(2)).rstrip(":") if match else None
+    if match:
+        return (match.group(1) or match.group(2)).rstrip(":")
+    if syntax and text and _FETCH_FAILED_RE.search(text):
+        name = syntax.split("@", 1)[0]
+        parts = name.split("/")
+        if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+            parts = parts[1:]  # the registry's host: BuildKit's error writes it in its own way
+        path = "/".join(parts)
+        path = path.rsplit(":", 1)[0] if ":" in parts[-1] else path
+        if path and path in text:
+            return syntax
+    return None
 
 
 _QUOTED_PROCESS_RE = re.compile(r'process "((?:[^"\\]|\\.)*)"')

@@ -274,7 +274,8 @@ def _stage_build_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerf
     result = build(staged, "Building the image")
     frontend_note = None
     stable = None if result.ok else stable_frontend(model)
-    if stable and build_errors.unreachable_frontend(f"{result.error}\n{result.log or ''}"):
+    syntax = model.directives.get("syntax")
+    if stable and build_errors.unreachable_frontend(f"{result.error}\n{result.log or ''}", syntax):
         # docker/dockerfile:1 is the stable channel the built-in frontend belongs to: read the file with
         # that one rather than not grade it (said in the report); labs or other frontends are not replaced.
         directive_line, frontend_image = stable
@@ -304,7 +305,7 @@ def _stage_build_judge(report: Report, run: Run, rubric: rubrics.Rubric, dockerf
     linted = lint_result()
     report.build = build_summary(result, linted.buildkit_lines, model)
     report.build.frontend_note = frontend_note
-    frontend = None if result.ok else build_errors.unreachable_frontend(f"{result.error}\n{result.log or ''}")
+    frontend = None if result.ok else build_errors.unreachable_frontend(f"{result.error}\n{result.log or ''}", syntax)
     if frontend:
         raise GradingError(
             f"The Dockerfile's `# syntax=` line asks BuildKit to fetch the Dockerfile frontend {frontend} from a "

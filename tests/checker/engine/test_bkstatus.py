@@ -143,3 +143,21 @@ def test_buildkit_history_lines_read_like_the_classic_ones():
         assert clean("COPY requirements.txt . # buildkit") == "COPY requirements.txt ."
         assert clean("/bin/sh -c #(nop)  ENV A=1") == "ENV A=1"
         assert clean("/bin/sh -c pip install x") == "RUN pip install x"
+
+
+def test_when_one_step_comes_under_two_vertexes_then_it_is_one_step():
+    # Builds side by side (a class graded two at a time): BuildKit reported a shared step twice.
+    parser = StatusParser(parse("FROM python:3.13-slim\nRUN pip install six\nCOPY . .\n"))
+    name = "[2/3] RUN pip install six"
+    feed = [{"vertexes": [{"digest": "sha256:a", "name": name, "started": "2026-11-30T06:15:36.1Z"}]},
+            {"vertexes": [{"digest": "sha256:b", "name": name, "cached": True,
+                           "started": "2026-11-30T06:15:37.0Z", "completed": "2026-11-30T06:15:37.0Z"}]},
+            {"vertexes": [{"digest": "sha256:a", "name": name, "started": "2026-11-30T06:15:36.1Z",
+                           "completed": "2026-11-30T06:15:38.1Z"}]},
+            {"vertexes": [{"digest": "sha256:c", "name": "[3/3] COPY . .", "cached": True}]}]
+    for status in feed:
+        list(parser.feed(json.dumps(status)))
+    assert [step.number for step in parser.steps] == [2, 3]
+    pip = parser.steps[0]
+    assert pip.ran and 1.9 < pip.seconds < 2.1
+    assert parser.steps[1].cached

@@ -180,6 +180,23 @@ def test_a_syntax_line_whose_frontend_cannot_be_fetched_is_recognised_and_named(
     assert unreachable_frontend("") is None
 
 
+def test_a_third_party_frontend_that_cannot_be_fetched_is_the_machines_too_but_only_when_the_error_names_it():
+    from checker.engine.build_errors import unreachable_frontend
+
+    ghcr = ('ERROR: failed to build: failed to solve: failed to do request: Head '
+            '"https://ghcr.io/v2/example/frontend/manifests/2": dial tcp: lookup ghcr.io on 10.0.0.53:53: no such host')
+    assert unreachable_frontend(ghcr, "ghcr.io/example/frontend:2") == "ghcr.io/example/frontend:2"
+    assert unreachable_frontend(ghcr) is None, "without the directive nothing says it was the frontend"
+    local = "failed to solve: localhost:5000/tools/front:1: failed to do request: dial tcp 127.0.0.1:5000: connection refused"
+    assert unreachable_frontend(local, "localhost:5000/tools/front:1") == "localhost:5000/tools/front:1"
+    # the same words about another image (a COPY --from of an image that cannot be pulled) are not the frontend's
+    other = 'failed to do request: Head "https://ghcr.io/v2/example/tools/manifests/1": dial tcp: no such host'
+    assert unreachable_frontend(other, "ghcr.io/example/frontend:2") is None
+    # the frontend named, but the failure is the learner's own step
+    step = "process \"/bin/sh -c echo example/frontend\" did not complete successfully: exit code: 1"
+    assert unreachable_frontend(step, "ghcr.io/example/frontend:2") is None
+
+
 def test_when_buildkit_go_quotes_a_multi_line_command_then_readable_error_shows_its_lines_as_lines():
     from checker.engine.build_errors import readable_error
 

@@ -335,14 +335,15 @@ def test_build_checks_flag_the_legacy_env_form_and_an_undefined_variable(buildki
     assert "LPI011 accepts this line" in found[("JSONArgsRecommended", 4)].message
 
 
-def test_a_labs_syntax_line_on_a_machine_without_a_registry_is_the_machines_fault_and_says_to_delete_it(
-        buildkit_engine, run_ids, tmp_path):
-    (tmp_path / "Dockerfile").write_text('# syntax=docker/dockerfile:1-labs\nFROM python:3.13-slim\nRUN echo hi\n'
+@pytest.mark.parametrize("directive", ["docker/dockerfile:1-labs", "ghcr.io/example/frontend:2"])
+def test_a_labs_or_other_syntax_line_on_a_machine_without_a_registry_is_the_machines_fault_and_says_to_delete_it(
+        buildkit_engine, run_ids, tmp_path, directive):
+    (tmp_path / "Dockerfile").write_text(f'# syntax={directive}\nFROM python:3.13-slim\nRUN echo hi\n'
                                          'CMD ["python", "-c", "print(1)"]\n')
     report = grading.grade(tmp_path / "Dockerfile", context=tmp_path, keep_cache=False)
     run_ids.append(report.run_id)
     assert report.status == "error", (report.status, report.verdict)
-    assert "docker/dockerfile:1-labs" in report.error and "delete that line" in report.error
+    assert directive in report.error and "delete that line" in report.error
     assert "not your Dockerfile's fault" in report.error
 
 
