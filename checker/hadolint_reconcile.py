@@ -34,6 +34,7 @@ from collections.abc import Iterable
 
 from checker.dockerfile import Dockerfile, Instruction
 from checker.dockerfile.model import SHELLS
+from checker.dockerfile.syntax import without_heredoc_markers
 from checker.findings import SEVERITIES, Finding
 from checker.rules import Context
 
@@ -182,7 +183,8 @@ def _heredoc_program_reason(code: str, instruction: Instruction) -> str | None:
     program = instruction.heredoc_program
     if not program or program in {"sh", "dash", "ash"}:
         return None
-    said = (f"the heredoc on line {instruction.line} is run by {program} (RUN <<{instruction.heredocs[0].delimiter} {program}), "
+    head = " ".join(without_heredoc_markers(instruction.args).split())
+    said = (f"the heredoc on line {instruction.line} is run by {program} (RUN <<{instruction.heredocs[0].delimiter} {head}), "
             "not by /bin/sh")
     if program not in SHELLS:
         if code.startswith("SC") or code == "DL4006":

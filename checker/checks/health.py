@@ -13,6 +13,8 @@ from checker.probes.command import PERMISSION_FIX
 #: The dynamic loader's words when a native extension's shared library is missing (Python re-raises them as
 #: ``ImportError: libpq.so.5: cannot open shared object file: No such file or directory``).
 _MISSING_LIBRARY_RE = re.compile(r"(lib[\w.+-]*\.so(?:\.\d+)*): cannot open shared object file")
+#: A line where Python names the exception that ended it: ``ImportError: libpq.so.5: cannot open ...``.
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\b(?::|$)")
 
 
 @dynamic_check("health", lesson="06_going_further.ipynb#exec-form-cmd", needs=("health", "filesystem"),
@@ -40,7 +42,8 @@ def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
         return Outcome(True, f"GET {facts.path} answered 200 after {facts.seconds:.1f} s (port {facts.port}, "
                              f"reached via {facts.reached_via}).", {"seconds": round(facts.seconds, 3)})
     logs = [line.strip() for line in facts.logs.strip().splitlines() if line.strip() and "<" not in line[:3]]
-    tail = " | ".join(logs[-2:])
+    raised = [line for line in logs if _EXCEPTION_LINE.match(line)]
+    tail = raised[-1] if raised else " | ".join(logs[-2:])  # a traceback's last line says what went wrong
     details: dict[str, object] = {"status": facts.status, "exit_code": facts.exit_code, "logs": facts.logs[-2000:]}
     message = f"{facts.error}" + (f" Last output: {tail}" if tail else "")
     command = evidence.command

@@ -182,7 +182,7 @@ def engine_line(facts: dict | None, *, builder: bool = True) -> str:
     """The engine's measured facts in one sentence (``""`` when the report has none).
 
     ``Engine: Docker 28.5.2 (API 1.51), image store containerd (snapshotter overlayfs); builders offered:
-    classic, buildkit; graded with BuildKit.`` The builder is the one the facts name (the grading pipeline
+    classic, BuildKit (through the buildx plugin); graded with BuildKit.`` The builder is the one the facts name (the grading pipeline
     puts the build's own there); without one, or with ``builder`` False (a view that says it in
     :func:`build_line`), the sentence names none.
     """
@@ -191,7 +191,12 @@ def engine_line(facts: dict | None, *, builder: bool = True) -> str:
     store = facts.get("image_store") or facts.get("storage_driver") or "?"
     if facts.get("snapshotter"):
         store += f" (snapshotter {facts['snapshotter']})"
-    builders = ", ".join(facts.get("builders") or ()) or "?"
+    offered = list(facts.get("builders") or ())
+    # "buildx" in the facts means the buildx CLI plugin that drives BuildKit was found here: said as such
+    builders = ", ".join({"classic": "classic", "buildkit": "BuildKit"}.get(name, name) for name in offered
+                         if name != "buildx") or "?"
+    if "buildx" in offered:
+        builders += " (through the buildx plugin)"
     graded = f"; graded with {builder_name(facts['builder'])}" if builder and facts.get("builder") else ""
     return (f"Engine: Docker {facts.get('version') or facts.get('server_version') or '?'} "
             f"(API {facts.get('api_version') or '?'}), image store {store}; builders offered: {builders}{graded}.")

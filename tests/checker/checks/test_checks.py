@@ -241,3 +241,17 @@ def test_when_the_container_dies_on_a_missing_shared_library_then_health_says_wh
     other = dynamic.REGISTRY["health"].judge(dynamic.Evidence(image=image(), health=HealthFacts(
         ok=False, error="GET /health got no answer within 30 s.", logs="Uvicorn running on http://127.0.0.1:8000\n")), {})
     assert "missing_library" not in other.details and "cannot load" not in other.message
+
+
+def test_when_the_app_dies_with_a_traceback_then_health_quotes_the_exception_line_not_the_code_line_above_it():
+    # From the third trial: "Last output: ) | ImportError: ..." quoted the end of a code line.
+    from checker.probes import HealthFacts
+
+    logs = ("Traceback (most recent call last):\n  File \"/app/main.py\", line 3, in <module>\n"
+            "    app = create_app(\n          ^^^^^^^^^^^\n)\nModuleNotFoundError: No module named 'fastapi'\n")
+    outcome = dynamic.REGISTRY["health"].judge(dynamic.Evidence(image=image(), health=HealthFacts(
+        ok=False, error="The container stopped (exit code 1) before answering GET /health.", logs=logs, exit_code=1)), {})
+    assert "Last output: ModuleNotFoundError: No module named 'fastapi'" in outcome.message, outcome.message
+    plain = dynamic.REGISTRY["health"].judge(dynamic.Evidence(image=image(), health=HealthFacts(
+        ok=False, error="GET /health got no answer within 30 s.", logs="starting\nlistening on 127.0.0.1:8000\n")), {})
+    assert "Last output: starting | listening on 127.0.0.1:8000" in plain.message
