@@ -38,6 +38,18 @@ def _line(warning: dict) -> int:
         return 0
 
 
+def _errors_on(model: Dockerfile | None) -> int | None:
+    """The line of a ``# check=`` directive that sets ``error=true`` (build-check warnings fail the build), else None.
+
+    Its value is ``;``-separated ``key=value`` pairs (``skip=A,B;error=true``), as in the Dockerfile reference,
+    "Parser directives: check"; skipped checks never reach here (BuildKit does not report them).
+    """
+    if model is None or "check" not in model.directives:
+        return None
+    pairs = dict(part.split("=", 1) for part in model.directives["check"].split(";") if "=" in part)
+    return model.directive_lines.get("check", 1) if pairs.get("error", "").strip().lower() == "true" else None
+
+
 def findings_from_checks(warnings: Iterable[dict], course: Iterable[Finding], model: Dockerfile | None = None) -> list[Finding]:
     """Findings (``source="buildkit"``, severity ``info``) for BuildKit's check ``warnings``.
 
@@ -48,6 +60,7 @@ def findings_from_checks(warnings: Iterable[dict], course: Iterable[Finding], mo
     """
     flagged = {(finding.rule, finding.line) for finding in course}
     by_line = {instruction.line: instruction for instruction in model.instructions} if model is not None else {}
+    strict = _errors_on(model)
     found: list[Finding] = []
     seen: set[tuple[str, int, str]] = set()
     for warning in warnings:
@@ -67,6 +80,8 @@ def findings_from_checks(warnings: Iterable[dict], course: Iterable[Finding], mo
             continue
         seen.add(key)
         url = str(warning.get("url") or "")
-        found.append(Finding(rule=name, severity="info", line=line, message=message, source="buildkit",
-                             hint=f"Docker's build check {name}: {url}" if url else None))
+        if strict:
+            message += f" The file's `# check=error=true` (line {strict}) makes this fail the build."
+        found.append(Finding(rule=name, severity="error" if strict else "info", line=line, message=message,
+                             source="buildkit", hint=f"Docker's build check {name}: {url}" if url else None))
     return sorted(found, key=Finding.sort_key)

@@ -177,7 +177,7 @@ class BuildSummary:
     gcc, apt, apk, sh, ranked, each with a line of context), in log order; empty when none is marked."""
     cause: str | None = None
     """A well-known cause recognised in the log: ``pg_config``, ``libc6_dev``, ``python_headers``,
-    ``apt_package``, ``no_gcc`` or ``network`` (the grading machine's); None when none is recognised."""
+    ``apt_package``, ``no_gcc``, ``build_checks`` or ``network`` (the grading machine's); None when none is recognised."""
     hint: str | None = None
     """How to fix that cause, in a sentence or two; None without a cause."""
     timed_out: bool = False

@@ -143,6 +143,11 @@ _CAUSES: tuple[tuple[re.Pattern[str], Cause], ...] = (
         "no_gcc",
         "A package compiles C code and there is no compiler: install gcc and libc6-dev in the build stage "
         "(apt-get install --no-install-recommends gcc libc6-dev), then copy only the result to the runtime stage.")),
+    (re.compile(r"lint violation found for rules?: ([\w, ]+)"), Cause(
+        "build_checks",
+        "The Dockerfile's `# check=error=true` directive makes Docker's own build checks fail the build, and "
+        "{rules} found something: fix what the build-check findings say (each names its line), or drop "
+        "error=true to keep them as warnings.")),
     (re.compile(r"E: Unable to locate package (\S+)|E: Package '([^']+)' has no installation candidate"
                 r"|^\s*(\S+) \(no such package\)", re.MULTILINE), Cause(
         "apt_package",
@@ -320,6 +325,8 @@ def diagnose(log: str) -> BuildDiagnosis:
 
 def _with_header(cause: Cause, match: re.Match[str]) -> Cause:
     """``cause`` with ``{header}`` in its hint replaced by the header the match names."""
+    if "{rules}" in cause.hint:
+        return Cause(cause.id, cause.hint.format(rules=" ".join(match.group(1).split()).rstrip(",")), cause.environment)
     if "{header}" not in cause.hint:
         return cause
     header = next((group for group in match.groups() if group and group.endswith(".h")), None)

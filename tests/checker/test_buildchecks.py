@@ -39,3 +39,14 @@ def test_where_the_course_accepts_cmd_exec_the_finding_says_why():
                "location": {"ranges": [{"start": {"line": 2}}]}}
     found = findings_from_checks([warning], [], parse("FROM python:3.13-slim\nCMD exec python app.py\n"))
     assert len(found) == 1 and "LPI011 accepts this line" in found[0].message
+
+
+def test_under_check_error_true_a_build_check_is_an_error_that_names_the_directive():
+    # From the third trial: the build stopped on "lint violation found" and the finding said "info".
+    text = (RECORDED / "checks.Dockerfile").read_text()
+    strict = parse("# check=skip=StageNameCasing;error=true\n" + text)
+    found = findings_from_checks(_warnings(), [], strict)
+    assert found and all(finding.severity == "error" for finding in found)
+    assert all("`# check=error=true` (line 1) makes this fail the build" in finding.message for finding in found)
+    lenient = findings_from_checks(_warnings(), [], parse("# check=error=false\n" + text))
+    assert all(finding.severity == "info" for finding in lenient)

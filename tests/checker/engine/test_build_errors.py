@@ -246,3 +246,13 @@ def test_a_certificate_word_outside_any_package_index_failure_is_not_the_network
     # An app's own test that checks certificates at build time and fails is the learner's to read.
     text = "#7 [5/5] RUN python check_tls.py\n#7 0.3 invalid peer certificate: UnknownIssuer\n#7 ERROR: exit code: 1\n"
     assert diagnose(text).cause is None
+
+
+def test_a_build_stopped_by_check_error_true_is_explained_with_the_rules_that_fired():
+    from checker.engine.build_errors import diagnose
+
+    said = diagnose("ERROR: failed to build: failed to solve: lint violation found for rules: FromAsCasing, "
+                    "ConsistentInstructionCasing\n")
+    assert said.cause is not None and said.cause.id == "build_checks" and not said.cause.environment
+    assert "FromAsCasing, ConsistentInstructionCasing found something" in said.cause.hint
+    assert "`# check=error=true`" in said.cause.hint
