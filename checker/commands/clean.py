@@ -22,7 +22,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--run", dest="run_prefix", metavar="PREFIX", default=None,
                         help="remove only the containers and images of the runs whose id starts with PREFIX "
                              "(a grade-class run id: class-..., printed by grade-class); images kept as the grading "
-                             "build cache stay (it says how many); nothing else is touched")
+                             "build cache stay (it says how many) unless --with-cache; nothing else is touched")
+    parser.add_argument("--with-cache", action="store_true",
+                        help="with --run: also remove those runs' images kept as the grading build cache")
     parser.set_defaults(run=run)
     return parser
 
@@ -30,7 +32,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Remove what the checker created (and stand-ins with ``--standins``); 0, or 2 on an engine error."""
     if args.run_prefix is not None:
-        return _clean_runs(args.run_prefix)
+        return _clean_runs(args.run_prefix, with_cache=args.with_cache)
+    if args.with_cache:
+        print("error: --with-cache goes with --run PREFIX (clean without --run removes the cache anyway)", file=sys.stderr)
+        return 2
     owner = f"{course_settings.LABEL_OWNER}={course_settings.OWNER_VALUE}"
     try:
         containers = engine.remove_containers(owner) + engine.reap_expired_containers()
@@ -54,18 +59,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _clean_runs(prefix: str) -> int:
+def _clean_runs(prefix: str, *, with_cache: bool = False) -> int:
     """Remove what the runs under ``prefix`` left; 0, or 2 on an empty prefix or an engine error."""
     if not prefix.strip():
         print("error: --run needs a run id prefix (for example class-20261130T093000-ab12cd)", file=sys.stderr)
         return 2
     try:
-        removed = engine.remove_by_run_prefix(prefix)
+        removed = engine.remove_by_run_prefix(prefix, with_cache=with_cache)
         kept = engine.kept_by_run_prefix(prefix)
     except engine.EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"removed {removed} container(s) and image(s) of runs {prefix}*"
           + (f"; {kept} image(s) of these runs stay, kept as the grading build cache (within LPI_CACHE_BUDGET): "
-             "`python -m checker clean` removes them with the rest" if kept else ""))
+             f"`python -m checker clean --run {prefix} --with-cache` removes them too" if kept else ""))
     return 0

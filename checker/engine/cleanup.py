@@ -123,12 +123,12 @@ def _images_of_runs(prefix: str) -> list[dict]:
             if label_value(row.get("Labels") or {}, run_label).startswith(prefix)]
 
 
-def remove_by_run_prefix(prefix: str) -> int:
+def remove_by_run_prefix(prefix: str, *, with_cache: bool = False) -> int:
     """Remove containers, then images, whose run label (``LABEL_RUN``) starts with ``prefix``.
 
-    Images that also carry the keep label (``LABEL_KEEP``) stay. Returns how many containers and
-    images were removed together; refusals are skipped. Raises EngineUnavailable when the engine
-    does not answer.
+    Images that also carry the keep label (``LABEL_KEEP``) stay, unless ``with_cache``. Returns how
+    many containers and images were removed together; refusals are skipped. Raises EngineUnavailable
+    when the engine does not answer.
     """
     run_label = course_settings.LABEL_RUN
     removed = 0
@@ -136,7 +136,7 @@ def remove_by_run_prefix(prefix: str) -> int:
         if label_value(row.get("Labels"), run_label).startswith(prefix):
             removed += _remove_container_quietly(row["Id"])
     for row in _images_of_runs(prefix):
-        if course_settings.LABEL_KEEP not in (row.get("Labels") or {}):
+        if with_cache or course_settings.LABEL_KEEP not in (row.get("Labels") or {}):
             removed += _remove_image_quietly(row["Id"])
     return removed
 

@@ -77,9 +77,18 @@ def test_clean_run_removes_only_that_runs_containers_and_an_empty_prefix_is_refu
         assert engine.image_exists(kept.image_id), "a kept build is cache: clean --run leaves it and says so"
         left = set(engine.list_containers(run))
         assert mine not in left and other in left
+        assert f"clean --run {prefix} --with-cache" in done.stdout, "it says how to remove them too"
         refused = clean("--run", " ")
         assert refused.returncode == 2 and "needs a run id prefix" in refused.stderr and "Traceback" not in refused.stderr
+        alone = clean("--with-cache")
+        assert alone.returncode == 2 and "goes with --run" in alone.stderr
+        assert engine.image_exists(kept.image_id), "a refused clean removes nothing"
+        everything = clean("--run", prefix, "--with-cache")
+        assert everything.returncode == 0, everything.stdout + everything.stderr
+        assert not engine.image_exists(kept.image_id), "--with-cache removes the run's kept build too"
+        assert other in set(engine.list_containers(run)), "and still nothing of other runs"
     finally:
         engine.remove_containers(f"{run}=other-{prefix}")
         engine.remove_by_run_prefix(prefix)
-        engine.remove_image(kept.image_id)
+        if engine.image_exists(kept.image_id):
+            engine.remove_image(kept.image_id)
