@@ -27,7 +27,7 @@ EXERCISES = sorted(p.parent.name for p in (ROOT / "exercises").glob("[0-9][0-9]-
 def answers(exercise: str, scratch: Path) -> dict[str, Path]:
     """Student name -> folder holding the answer (Dockerfile and maybe .dockerignore).
 
-    Exercise 05 also gets the answer its hints lead to, written under ``scratch``.
+    Exercise 06 also gets the answer its hints lead to, written under ``scratch``.
     """
     found = {"solution": ROOT / "solutions" / exercise, "starter": ROOT / "exercises" / exercise}
     if exercise == CAPSTONE.name:
