@@ -81,7 +81,8 @@ def test_rubric_loads_with_the_checkers_format_and_the_pass_mark_is_reachable(ex
 
 def course_dockerfiles() -> list[Path]:
     files = [e / "Dockerfile" for e in EXERCISES] + [exercises.solution_dir(e) / "Dockerfile" for e in EXERCISES]
-    return files + [w / "Dockerfile" for w in wrong_answers()]
+    right = sorted(p.parent for p in (ROOT / "tests" / "exercises" / "right").glob("*/*/Dockerfile"))
+    return files + [w / "Dockerfile" for w in wrong_answers() + right]
 
 
 @pytest.mark.parametrize("path", course_dockerfiles(), ids=lambda p: str(p.relative_to(ROOT)))
