@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             say("2b. import time with and without .pyc")
             _section(results, "import", lambda: measure.import_time(lab, results, built))
         if "bone" not in skip:
-            say("2c. the bone image (solutions/06-to-the-bone)")
+            say("2c. the bone image (solutions/08-to-the-bone)")
             _section(results, "bone", lambda: measure.bone(lab, results, built))
         if "rebuild" not in skip:
             say("3. rebuild cost")
@@ -149,7 +149,7 @@ def _goals(results: dict, ci_requested: bool) -> list[goal_rules.Goal]:
         goal_rules.size_ratio_goal(0.15, bound.get("reference_over_full"), bound.get("best_over_full"),
                                    best_name if sizes.get("best", {}).get("size") else None),
         goal_rules.at_most("bone-vs-full", "bone image / single-stage full image <= 0.08",
-                           (results.get("bone") or {}).get("over_full"), 0.08, "solutions/06-to-the-bone/Dockerfile"),
+                           (results.get("bone") or {}).get("over_full"), 0.08, "solutions/08-to-the-bone/Dockerfile"),
         goal_rules.at_most("bench-duration", "bench wall time without --ci-cost (s) <= 1200", results.get("bench_s"),
                            BENCH_BUDGET_S, "this run, sections 1-4 without the opt-in class throughput (make bench's own part)"),
     ]

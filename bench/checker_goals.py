@@ -153,7 +153,7 @@ def classroom(*, students: int = 30, jobs: int | None = None) -> dict:
     default_jobs = parameters["jobs"].default
     ahead = parameters["ahead"].default if "ahead" in parameters else 0
     jobs = jobs or default_jobs
-    exercise = exercises.find_exercise("03-runtime-deps")
+    exercise = exercises.find_exercise("04-runtime-deps")
     try:
         with tempfile.TemporaryDirectory(prefix="lpi-bench-class-") as tmp:
             work = Path(tmp)

@@ -1,6 +1,6 @@
 """Benchmark: grading throughput of `grade-class` for a class of 30 mixed submissions.
 
-    python bench/classroom.py [--students 30] [--jobs 2] [--exercise 03-runtime-deps]
+    python bench/classroom.py [--students 30] [--jobs 2] [--exercise 04-runtime-deps]
 
 One run measures, on warm base images and a warm build cache:
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--exercise", default="03-runtime-deps")
+    parser.add_argument("--exercise", default="04-runtime-deps")
     args = parser.parse_args(argv)
     exercise = exercises.find_exercise(args.exercise)
     with tempfile.TemporaryDirectory(prefix="lpi-bench-class-") as tmp:

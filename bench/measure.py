@@ -389,16 +389,16 @@ def signature_of(fn) -> str:
         return "?"
 
 
-# -- 2c: the bone image (exercise 06's reference answer, lesson 7) -----------------------------
+# -- 2c: the bone image (exercise 08's reference answer, lesson 7) -----------------------------
 
 
 def bone(lab: Lab, results: dict, built: dict[str, Built], runs: int = SLOW_RUNS) -> None:
-    """solutions/06-to-the-bone beside the reference: size, its ratios, import time, cold start to /health 200.
+    """solutions/08-to-the-bone beside the reference: size, its ratios, import time, cold start to /health 200.
 
     Builds the reference and the single-stage full image itself (from cache) when the sizes
     section did not run, so ``--skip sizes,bound,import,rebuild,checker`` measures this part alone.
     """
-    path = REPO / "solutions" / "06-to-the-bone" / "Dockerfile"
+    path = REPO / "solutions" / "08-to-the-bone" / "Dockerfile"
     rel = path.relative_to(REPO).as_posix()
     out: dict = {"dockerfile": rel, "note": f"cold start: container start to the first GET /health 200, {runs} runs "
                  "each, the bone image and the reference alternating; import time as in 2b, measured here for both"}

@@ -3,7 +3,7 @@
 The library API::
 
     import checker
-    report = checker.grade("Dockerfile", context=".", exercise="01")   # build, probe, score
+    report = checker.grade("Dockerfile", context=".", exercise="02")   # build, probe, score
     report.passed, report.score, report.checks, report.to_dict()
     result = checker.lint("Dockerfile")                                # static only, no engine
 

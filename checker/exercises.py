@@ -44,7 +44,7 @@ class ExerciseError(RubricError):
 
 
 def find_exercise(name: str | Path, exercises_dir: Path = EXERCISES_DIR) -> Path:
-    """The exercise folder named ``name`` or whose name contains it (``01``, ``multi-stage``).
+    """The exercise folder named ``name`` or whose name contains it (``02``, ``multi-stage``).
 
     An exercise folder is one with a ``rubric.toml``. A ``Path`` to such a folder is returned
     as is. Raises :class:`ExerciseError` when no exercise or several match.
@@ -53,7 +53,7 @@ def find_exercise(name: str | Path, exercises_dir: Path = EXERCISES_DIR) -> Path
         return name
     name = str(name).strip().strip("/")
     if not name:
-        raise ExerciseError("--exercise needs a name (for example 01 or multi-stage).")
+        raise ExerciseError("--exercise needs a name (for example 02 or multi-stage).")
     if not exercises_dir.is_dir():
         raise ExerciseError(COURSE_MISSING if COURSE_MISSING and exercises_dir == EXERCISES_DIR
                             else f"There is no exercises folder at {exercises_dir}.")

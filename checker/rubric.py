@@ -4,11 +4,11 @@ A rubric is a TOML file (``exercises/NN-name/rubric.toml``, or ``checker/rubrics
 for the sample app)::
 
     [rubric]
-    title = "Exercise 01: multi-stage build"
+    title = "Exercise 02: multi-stage build"
     pass_mark = 70                 # percent of the maximum score needed to pass
 
     [reference]                    # the exercise's solution, built on the same engine (optional)
-    dockerfile = "../../solutions/01-multi-stage/Dockerfile"
+    dockerfile = "../../solutions/02-multi-stage/Dockerfile"
     context = "../../sample_app"   # optional: the submission's context when left out
 
     [baseline]                     # the naive single-stage build (optional)

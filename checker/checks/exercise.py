@@ -1,4 +1,4 @@
-"""Dynamic checks that exercise 04 (smaller still) needs: .pyc files kept, no pip beside the app.
+"""Dynamic checks that exercise 07 (smaller still) needs: .pyc files kept, no pip beside the app.
 
 They register with :func:`checker.checks.dynamic_check` like every dynamic check and read only
 the filesystem scan, so they are pure and testable with a fake :class:`FilesystemFacts`.

@@ -26,7 +26,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "sample app plus those two files, the rubric is exercises/EXERCISE/rubric.toml."
         ),
     )
-    parser.add_argument("exercise", metavar="EXERCISE", help="exercise name or part of it (01, multi-stage)")
+    parser.add_argument("exercise", metavar="EXERCISE", help="exercise name or part of it (02, multi-stage)")
     parser.add_argument("folder", metavar="FOLDER", type=Path, nargs="?", default=None,
                         help="the folder holding your Dockerfile, or the Dockerfile (default: the exercise's folder)")
     add_report_options(parser)

@@ -29,7 +29,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("submissions", type=Path, help="folder with one sub-folder per student")
-    parser.add_argument("--exercise", required=True, help="exercise name or part of it (01, multi-stage, 01-multi-stage)")
+    parser.add_argument("--exercise", required=True, help="exercise name or part of it (02, multi-stage, 02-multi-stage)")
     parser.add_argument("--jobs", type=int, default=_default_jobs(), help="builds at once, with one more grading started ahead (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, help="where results go (default: SUBMISSIONS/_grades)")
     parser.add_argument("--shard", default=None, metavar="i/n",

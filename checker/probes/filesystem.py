@@ -192,6 +192,14 @@ def scan_filesystem(
     so_files: list[str] = []
     hard_links: dict[str, str] = {}
     keep = frozenset(keep_files)
+
+    def content(tar: tarfile.TarFile, member: tarfile.TarInfo, path: str, limit: int = -1) -> bytes:
+        # A file a rubric keeps was read already, and a tar stream cannot seek back to read it again.
+        if path in facts.shipped.kept:
+            return facts.shipped.kept[path] if limit < 0 else facts.shipped.kept[path][:limit]
+        handle = tar.extractfile(member)
+        return handle.read(limit) if handle is not None else b""
+
     with engine.exported_filesystem(image, labels=labels) as stream:
         with tarfile.open(fileobj=stream, mode="r|") as tar:
             for member in tar:
@@ -237,19 +245,13 @@ def scan_filesystem(
                     elf_candidate = ((_SO_RE.search(name) or _PYTHON_NAME_RE.match(name)) and member.size >= 64
                                      and path not in facts.shipped.kept)
                     if path == LD_SO_CACHE and member.size < 16 * 1024 * 1024:
-                        handle = tar.extractfile(member)
-                        facts.loader_cache = read_ld_so_cache(handle.read() if handle else b"")
+                        facts.loader_cache = read_ld_so_cache(content(tar, member, path))
                     elif _LOADER_CONF_RE.match(path) and member.size < 1024 * 1024:
-                        handle = tar.extractfile(member)
-                        facts.loader_config[path] = handle.read().decode("utf-8", "replace") if handle else ""
-                    if path in facts.shipped.kept:  # read once already (a tar stream cannot seek back)
-                        facts.accounts[path] = facts.shipped.kept[path].decode("utf-8", "replace")
-                    elif path in _ACCOUNT_FILES and member.size < 1024 * 1024:
-                        handle = tar.extractfile(member)
-                        facts.accounts[path] = handle.read().decode("utf-8", "replace") if handle else ""
+                        facts.loader_config[path] = content(tar, member, path).decode("utf-8", "replace")
+                    if path in facts.shipped.kept or (path in _ACCOUNT_FILES and member.size < 1024 * 1024):
+                        facts.accounts[path] = content(tar, member, path).decode("utf-8", "replace")
                     if name == "pyvenv.cfg" and member.size < 64 * 1024:
-                        handle = tar.extractfile(member)
-                        facts.venvs[directory] = handle.read().decode("utf-8", "replace") if handle else ""
+                        facts.venvs[directory] = content(tar, member, path).decode("utf-8", "replace")
                     elif elf_candidate:  # read whole, once: the first bytes are kept on the way
                         head, dynamic = _read_elf(tar, member)
                         if dynamic is not None:
@@ -257,9 +259,7 @@ def scan_filesystem(
                         if directory in path_dirs:
                             facts.heads[path] = head
                     elif directory in path_dirs and member.size > 0:
-                        handle = tar.extractfile(member)
-                        if handle is not None:
-                            facts.heads[path] = handle.read(256)
+                        facts.heads[path] = content(tar, member, path, 256)
     for link, target in hard_links.items():
         if target in facts.dynamic:
             facts.dynamic[link] = facts.dynamic[target]

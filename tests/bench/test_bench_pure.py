@@ -203,7 +203,7 @@ def test_the_table_is_marked_as_generated():
 
 def test_the_bone_image_is_shown_beside_the_reference_with_its_ratios_import_time_and_cold_start():
     s = stats.of
-    bone = {"dockerfile": "solutions/06-to-the-bone/Dockerfile", "note": "3 runs", "size_bytes": 58.7e6,
+    bone = {"dockerfile": "solutions/08-to-the-bone/Dockerfile", "note": "3 runs", "size_bytes": 58.7e6,
             "reference_bytes": 187e6, "full_bytes": 1046e6, "over_full": 58.7e6 / 1046e6, "bound_bytes": 187e6,
             "over_bound": 58.7e6 / 187e6, "import_time": s([0.5] * 5, "s").to_dict(),
             "reference_import_time": s([0.6] * 5, "s").to_dict(),
@@ -217,9 +217,9 @@ def test_the_bone_image_is_shown_beside_the_reference_with_its_ratios_import_tim
 
 
 def test_a_bone_image_that_could_not_be_measured_says_why():
-    text = report.render(_results(bone={"dockerfile": "solutions/06-to-the-bone/Dockerfile",
-                                        "error": "not measured: solutions/06-to-the-bone/Dockerfile does not exist"}))
-    assert "not measured: solutions/06-to-the-bone/Dockerfile does not exist" in text
+    text = report.render(_results(bone={"dockerfile": "solutions/08-to-the-bone/Dockerfile",
+                                        "error": "not measured: solutions/08-to-the-bone/Dockerfile does not exist"}))
+    assert "not measured: solutions/08-to-the-bone/Dockerfile does not exist" in text
 
 
 def _checker_measured(ratio: float, rate: float | None, agree: bool, lint: float) -> dict:

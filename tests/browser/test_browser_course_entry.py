@@ -49,5 +49,5 @@ def test_a_lessons_recap_link_opens_its_exercise(lab):
     lab.open("notebooks/02_multi_stage.ipynb")
     notebook = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     recap = notebook.locator(".jp-MarkdownCell .jp-RenderedMarkdown", has_text="Exercises:").last
-    lab.follow_link(recap, "03-runtime-deps")
-    assert lab.opened_path("03-runtime-deps.ipynb") == "exercises/03-runtime-deps/03-runtime-deps.ipynb"
+    lab.follow_link(recap, "04-runtime-deps")
+    assert lab.opened_path("04-runtime-deps.ipynb") == "exercises/04-runtime-deps/04-runtime-deps.ipynb"

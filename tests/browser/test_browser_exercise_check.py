@@ -1,6 +1,6 @@
 """An exercise, as a learner does it: press "Check my Dockerfile", read the report, fix, check again.
 
-Grading builds the learner's image on the real engine. Exercise 03 (runtime deps) is the
+Grading builds the learner's image on the real engine. Exercise 04 (runtime deps) is the
 cheapest honest one: its starter and its solution share the build stage (psycopg2 compiled
 once, then cached), and they differ only in what the runtime stage installs, which the
 checker catches (compiler shipped; and without libpq5 the app would not even import).
@@ -18,7 +18,7 @@ from labserver import REPO_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1500)]
 
-EXERCISE = "03-runtime-deps"
+EXERCISE = "04-runtime-deps"
 BUTTON = "Check my Dockerfile"
 #: One grading builds and probes an image: generous, because the first build compiles psycopg2.
 CHECK_TIMEOUT_MS = 600_000
@@ -79,7 +79,7 @@ def test_check_button_shows_progress_then_a_scored_report_and_passes_once_fixed(
     course_starter = (REPO_ROOT / "exercises" / EXERCISE / "Dockerfile").read_text()
 
     lab.follow_link(lab.open_start_page(), EXERCISE)
-    lab.wait_for_tab(f"{EXERCISE}.ipynb", "Exercise 03")
+    lab.wait_for_tab(f"{EXERCISE}.ipynb", "Exercise 04")
     lab.wait_for_kernel()
     lab.run_all(timeout_s=120)
     assert lab.tracebacks() == []

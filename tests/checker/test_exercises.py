@@ -18,16 +18,16 @@ def make_exercises(root: Path, *names: str) -> Path:
 
 
 def test_an_exercise_is_found_by_its_name_or_a_unique_part_of_it(tmp_path):
-    root = make_exercises(tmp_path, "01-multi-stage", "02-cache-order")
-    assert exercises.find_exercise("01-multi-stage", root).name == "01-multi-stage"
-    assert exercises.find_exercise("cache", root).name == "02-cache-order"
-    assert exercises.find_exercise(root / "02-cache-order", root).name == "02-cache-order"
+    root = make_exercises(tmp_path, "02-multi-stage", "05-cache-order")
+    assert exercises.find_exercise("02-multi-stage", root).name == "02-multi-stage"
+    assert exercises.find_exercise("cache", root).name == "05-cache-order"
+    assert exercises.find_exercise(root / "05-cache-order", root).name == "05-cache-order"
 
 
 def test_exercise_names_resolve_to_exactly_one_exercise(tmp_path):
-    root = make_exercises(tmp_path, "01-multi-stage", "02-cache-order", "12-multi-arch")
-    assert exercises.find_exercise("cache", root).name == "02-cache-order"
-    assert exercises.find_exercise("01-multi-stage", root).name == "01-multi-stage"
+    root = make_exercises(tmp_path, "02-multi-stage", "05-cache-order", "12-multi-arch")
+    assert exercises.find_exercise("cache", root).name == "05-cache-order"
+    assert exercises.find_exercise("02-multi-stage", root).name == "02-multi-stage"
     with pytest.raises(exercises.ExerciseError, match="several"):
         exercises.find_exercise("multi", root)
 
@@ -35,14 +35,14 @@ def test_exercise_names_resolve_to_exactly_one_exercise(tmp_path):
 @pytest.mark.parametrize("name, message", [("99", "No exercise matches"), ("0", "matches several"),
                                            ("  ", "needs a name")])
 def test_when_no_single_exercise_matches_then_the_error_says_why(tmp_path, name, message):
-    root = make_exercises(tmp_path, "01-multi-stage", "02-cache-order")
+    root = make_exercises(tmp_path, "02-multi-stage", "05-cache-order")
     with pytest.raises(exercises.ExerciseError, match=message) as raised:
         exercises.find_exercise(name, root)
     assert isinstance(raised.value, rubric.RubricError), "the grade command reports it as a rubric problem"
 
 
 def test_the_course_exercises_have_their_solutions():
-    exercise = exercises.find_exercise("01")
+    exercise = exercises.find_exercise("02")
     assert exercise.parent == exercises.EXERCISES_DIR
     assert (exercises.solution_dir(exercise) / "Dockerfile").is_file()
 
@@ -60,9 +60,9 @@ def test_an_answer_is_graded_in_the_assembled_context_with_the_exercises_rubric(
         return Report(dockerfile=str(dockerfile), context=str(context), rubric="r", rubric_path=str(rubric))
 
     monkeypatch.setattr("checker.grading.grade", fake_grade)
-    report = exercises.grade_answer("03", answer, on_line=print, timeout=5)
+    report = exercises.grade_answer("04", answer, on_line=print, timeout=5)
     assert isinstance(report, Report)
-    assert seen["rubric"] == exercises.find_exercise("03") / "rubric.toml"
+    assert seen["rubric"] == exercises.find_exercise("04") / "rubric.toml"
     assert seen["dockerfile"] == "FROM scratch\n" and seen["on_line"] is print and seen["options"] == {"timeout": 5}
     assert "main.py" in seen["names"] and "notes.txt" not in seen["names"]
     assert not Path(report.context).exists(), "the temporary context is removed afterwards"
@@ -70,7 +70,7 @@ def test_an_answer_is_graded_in_the_assembled_context_with_the_exercises_rubric(
 
 def test_when_the_answer_has_no_regular_dockerfile_then_it_is_not_graded(tmp_path):
     with pytest.raises(exercises.ExerciseError, match="There is no Dockerfile in"):
-        exercises.grade_answer("01", tmp_path)
+        exercises.grade_answer("02", tmp_path)
     (tmp_path / "Dockerfile").symlink_to("/etc/passwd")
     with pytest.raises(exercises.ExerciseError):
         exercises.answer_dockerfile(tmp_path)

@@ -23,8 +23,8 @@ def test_a_graded_report_becomes_the_students_line():
     assert result.failed_checks == ["health"]
     assert (result.image_size_bytes, result.build_seconds) == (180_000_000, 3.25)
     assert gradebook_csv([result]).splitlines()[1] == "ada,graded,6,10,no,health,180.0,3.2,no"
-    page = result.markdown("01-multi-stage")
-    assert page.startswith("# 01-multi-stage: ada") and "| ❌ | `health` Health | 0/6 | no \\| answer |" in page
+    page = result.markdown("02-multi-stage")
+    assert page.startswith("# 02-multi-stage: ada") and "| ❌ | `health` Health | 0/6 | no \\| answer |" in page
 
 
 def test_a_students_page_is_the_markdown_reporters_view_of_the_stored_report():
@@ -36,13 +36,13 @@ def test_a_students_page_is_the_markdown_reporters_view_of_the_stored_report():
                   score=0.0, verdict="Score 0: the image did not build.", image=None)
     result = StudentResult.from_report("ada", made.to_dict(), key="k", grade_seconds=9.0)
     assert result.failed_checks == ["builds"], "a check that was not judged is not a failed check"
-    assert result.markdown("01-multi-stage") == "# 01-multi-stage: ada\n\n" + markdown.render(made)
-    assert "not judged: the image did not build" in result.markdown("01-multi-stage")
+    assert result.markdown("02-multi-stage") == "# 02-multi-stage: ada\n\n" + markdown.render(made)
+    assert "not judged: the image did not build" in result.markdown("02-multi-stage")
 
 
 def test_a_stored_report_that_cannot_be_read_back_still_gives_a_page_with_the_score():
     result = StudentResult("ada", "graded", 3.0, 10.0, failed_checks=["health"], report={"checks": [{"title": "no id"}]})
-    page = result.markdown("01-multi-stage")
+    page = result.markdown("02-multi-stage")
     assert "**Score: 3 / 10 (not passed)**" in page and "`health`" in page
 
 

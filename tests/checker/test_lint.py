@@ -62,7 +62,7 @@ def test_when_the_course_sample_app_is_linted_with_its_own_dockerignore_then_lpi
     # Issue 16, kind 3: **/__pycache__ keeps out all the bytecode CPython writes; no **/*.pyc needed.
     sample = Path(__file__).resolve().parents[2] / "sample_app"
     assert "**/*.pyc" not in (sample / ".dockerignore").read_text().split()
-    for dockerfile in ("Dockerfile", "../solutions/05-production-ready/Dockerfile"):
+    for dockerfile in ("Dockerfile", "../solutions/06-production-ready/Dockerfile"):
         result = lint(sample / dockerfile, context_dir=sample, with_hadolint=False)
         assert result.rule_results["LPI013"].findings == (), dockerfile
 

@@ -88,15 +88,15 @@ def test_a_declarative_kind_may_be_listed_several_times_by_name_and_keeps_its_pa
 def test_every_shipped_rubric_loads_and_exercise_05_uses_a_declarative_check():
     for path in sorted((REPO / "exercises").glob("*/rubric.toml")) + [rubrics.DEFAULT_RUBRIC]:
         rubrics.load(path)
-    ex05 = rubrics.resolve(exercise="05")
-    assert any(check.resolved().id == "command" for check in ex05.checks)
-    assert ex05.params("healthcheck")["must_exist"] is True, "exercise 05's README counts a HEALTHCHECK"
+    ex06 = rubrics.resolve(exercise="06")
+    assert any(check.resolved().id == "command" for check in ex06.checks)
+    assert ex06.params("healthcheck")["must_exist"] is True, "exercise 06's README counts a HEALTHCHECK"
     assert rubrics.load(rubrics.DEFAULT_RUBRIC).params("healthcheck")["must_exist"] is False, "advice by default"
 
 
 def test_an_exercise_name_resolves_to_that_exercises_rubric():
     # Finding the exercise is checker.exercises.find_exercise's job (tests/checker/test_exercises.py).
-    assert rubrics.resolve(exercise="cache").path.parent.name == "02-cache-order"
+    assert rubrics.resolve(exercise="cache").path.parent.name == "05-cache-order"
     with pytest.raises(rubrics.RubricError, match="No exercise matches"):
         rubrics.resolve(exercise="99-no-such-exercise")
 

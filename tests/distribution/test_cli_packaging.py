@@ -42,7 +42,7 @@ def test_when_lpi_course_dir_has_no_course_then_grade_says_what_to_set(tmp_path)
 
 
 def test_when_lpi_course_dir_has_no_course_then_an_exercise_lookup_says_what_to_set(tmp_path):
-    done = lean_check("grade", str(REPO / "sample_app" / "Dockerfile"), "--exercise", "01", "--quiet",
+    done = lean_check("grade", str(REPO / "sample_app" / "Dockerfile"), "--exercise", "02", "--quiet",
                       env={"LPI_COURSE_DIR": str(tmp_path)})
     assert done.returncode == 2 and "LPI_COURSE_DIR" in done.stderr, done.stderr
 

@@ -29,8 +29,8 @@ REQUIRED = (
     "checker/_data/sample_app/Dockerfile.single",
     "checker/_data/sample_app/requirements.txt",
     "checker/_data/sample_app/main.py",
-    "checker/_data/exercises/01-multi-stage/rubric.toml",
-    "checker/_data/solutions/01-multi-stage/Dockerfile",
+    "checker/_data/exercises/02-multi-stage/rubric.toml",
+    "checker/_data/solutions/02-multi-stage/Dockerfile",
 )
 
 
@@ -91,7 +91,7 @@ def test_the_installed_wheel_lints_with_hadolint_and_grades_the_sample_app_outsi
     assert "WITHOUT hadolint" not in linted.stderr
 
     unknown = run([str(lean_check), "grade", "app/Dockerfile", "--exercise", "no-such-exercise", "--quiet"], timeout=120, **outside)
-    assert unknown.returncode == 2 and "01-multi-stage" in unknown.stderr, unknown.stderr
+    assert unknown.returncode == 2 and "02-multi-stage" in unknown.stderr, unknown.stderr
 
     graded = run([str(lean_check), "grade", "app/Dockerfile", "--context", "app", "--format", "json", "--quiet"],
                  timeout=1800, **outside)

@@ -13,7 +13,7 @@ from pathlib import Path
 from checker.lesson.exercise import hint_levels
 
 ROOT = Path(__file__).resolve().parents[2]
-CAPSTONE = ROOT / "exercises" / "05-production-ready"
+CAPSTONE = ROOT / "exercises" / "06-production-ready"
 
 
 def hint_listings(exercise: Path, level: str) -> list[str]:
@@ -23,9 +23,9 @@ def hint_listings(exercise: Path, level: str) -> list[str]:
 
 
 def capstone_hint_dockerignore() -> str:
-    """The .dockerignore that exercise 05's Level 2 hint tells the learner to write."""
+    """The .dockerignore that exercise 06's Level 2 hint tells the learner to write."""
     listings = hint_listings(CAPSTONE, "Level 2")
-    assert len(listings) == 1, "exercise 05's Level 2 hint shows exactly one listing, the .dockerignore"
+    assert len(listings) == 1, "exercise 06's Level 2 hint shows exactly one listing, the .dockerignore"
     return listings[0]
 
 

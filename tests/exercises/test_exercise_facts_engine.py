@@ -1,4 +1,4 @@
-"""On the real engine: the facts exercise 04's README states about the slim base image hold.
+"""On the real engine: the facts exercise 07's README states about the slim base image hold.
 
 Each runs in a network-less container of the course's slim image; pip installs its own bundled
 wheel (ensurepip's), so no index is needed.
@@ -19,7 +19,7 @@ OFFLINE = ("--no-cache-dir --no-index --find-links "
 
 
 def test_pythondontwritebytecode_does_not_stop_pip_compiling_the_pyc_files(docker_client):
-    # Exercise 04: "PYTHONDONTWRITEBYTECODE=1 saves nothing: pip compiles the .pyc files at install time".
+    # Exercise 07: "PYTHONDONTWRITEBYTECODE=1 saves nothing: pip compiles the .pyc files at install time".
     probe = run_in(course_settings.load().slim_image, f"""
 python -m venv --without-pip /with && python -m venv --without-pip /without
 PYTHONDONTWRITEBYTECODE=1 pip --python /with/bin/python install -q {OFFLINE} pip > /dev/null 2>&1
@@ -33,7 +33,7 @@ echo "without: $(find /without -name '*.pyc' | wc -l)"
 
 
 def test_a_glob_in_docker_run_needs_a_shell_in_the_container(docker_client):
-    # Exercise 04: `docker run IMAGE du -sh .../site-packages/*` cannot work; `sh -c '...'` does.
+    # Exercise 07: `docker run IMAGE du -sh .../site-packages/*` cannot work; `sh -c '...'` does.
     image = course_settings.load().slim_image
     bare = engine.run(image, ["du", "-sh", f"{SITE}/*"], settings=course_settings.load())
     shelled = engine.run(image, ["sh", "-c", f"du -sh {SITE}/*"], settings=course_settings.load())

@@ -8,6 +8,8 @@ rubric has.
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -22,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = sorted(p.parent for p in (ROOT / "exercises").glob("[0-9][0-9]-*/rubric.toml"))
 WRONG = ROOT / "tests" / "exercises" / "wrong"
 NAMES = [p.name for p in EXERCISES]
-EXPECTED = ["01-multi-stage", "02-cache-order", "03-runtime-deps", "04-smaller-still", "05-production-ready",
-            "06-to-the-bone"]
+#: One exercise per lesson that teaches a skill, numbered after its lesson (lesson 1 shows the problem only).
+EXPECTED = ["02-multi-stage", "03-virtualenv", "04-runtime-deps", "05-cache-order", "06-production-ready",
+            "07-smaller-still", "08-to-the-bone"]
 
 
 def rubric(exercise: Path) -> dict:
@@ -38,7 +41,7 @@ def wrong_answers() -> list[Path]:
     return sorted(p.parent for p in WRONG.glob("*/*/Dockerfile"))
 
 
-def test_the_six_exercises_exist_in_teaching_order():
+def test_the_seven_exercises_exist_in_lesson_order():
     assert NAMES == EXPECTED
 
 
@@ -78,7 +81,8 @@ def test_rubric_loads_with_the_checkers_format_and_the_pass_mark_is_reachable(ex
 
 def course_dockerfiles() -> list[Path]:
     files = [e / "Dockerfile" for e in EXERCISES] + [exercises.solution_dir(e) / "Dockerfile" for e in EXERCISES]
-    return files + [w / "Dockerfile" for w in wrong_answers()]
+    right = sorted(p.parent for p in (ROOT / "tests" / "exercises" / "right").glob("*/*/Dockerfile"))
+    return files + [w / "Dockerfile" for w in wrong_answers() + right]
 
 
 @pytest.mark.parametrize("path", course_dockerfiles(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -86,7 +90,7 @@ def test_course_dockerfiles_declare_the_python_version_before_the_first_from(pat
     dockerfile = parse(path.read_text())
     assert [arg.name for arg in dockerfile.global_args] == ["PYTHON_VERSION"]
     assert dockerfile.global_args[0].default == "3.13"
-    # Exercise 06's final stage starts from nothing (scratch); every other stage from the course's python.
+    # Exercise 08's final stage starts from nothing (scratch); every other stage from the course's python.
     assert all(stage.base.startswith("python:${PYTHON_VERSION}") or stage.base == "scratch"
                or stage.base in {s.name for s in dockerfile.stages} for stage in dockerfile.stages)
 
@@ -98,17 +102,17 @@ def builder_prefix(path: Path) -> list[str]:
 
 def test_solutions_share_their_build_stage_with_the_reference_so_the_cache_is_shared():
     reference = builder_prefix(ROOT / "sample_app" / "Dockerfile")
-    for name in ("01-multi-stage", "02-cache-order", "03-runtime-deps"):
+    for name in ("02-multi-stage", "03-virtualenv", "04-runtime-deps", "05-cache-order"):
         assert builder_prefix(ROOT / "solutions" / name / "Dockerfile") == reference, name
-    smaller = builder_prefix(ROOT / "solutions" / "04-smaller-still" / "Dockerfile")
-    capstone = builder_prefix(ROOT / "solutions" / "05-production-ready" / "Dockerfile")
+    smaller = builder_prefix(ROOT / "solutions" / "07-smaller-still" / "Dockerfile")
+    capstone = builder_prefix(ROOT / "solutions" / "06-production-ready" / "Dockerfile")
     # 04 adds one step (bytecode without sources) after the builder it shares with 05.
     assert smaller[: len(capstone)] == capstone and len(smaller) == len(capstone) + 1
     assert smaller[0] == reference[0], "the apt layer is the same in every builder"
 
 
-def test_solution_04_keeps_pyc_files_and_trims_in_the_build_stage():
-    text = (ROOT / "solutions/04-smaller-still/Dockerfile").read_text()
+def test_solution_07_keeps_pyc_files_and_trims_in_the_build_stage():
+    text = (ROOT / "solutions/07-smaller-still/Dockerfile").read_text()
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     assert "PYTHONDONTWRITEBYTECODE" not in code and "--no-compile" not in code
     assert "--without-pip" in code and "strip" in code
@@ -149,7 +153,7 @@ def test_the_exercise_notebook_panel_shows_hints_solution_and_a_streamed_report(
         on_line(f"Step {total}/{total} : LABEL org.lean-python-images.run=r")
         return FakeReport()
 
-    panel = ExercisePanel("03", grader=fake_grader)
+    panel = ExercisePanel("04", grader=fake_grader)
     assert panel.hint_button.description == "Show a hint"
     panel.next_hint()
     assert "Level 1" in panel.hint_area.value and "Level 2" not in panel.hint_area.value
@@ -157,12 +161,12 @@ def test_the_exercise_notebook_panel_shows_hints_solution_and_a_streamed_report(
     panel.next_hint()
     assert panel.hint_button.disabled
     panel.solution_toggle.value = True
-    assert "libpq5" in panel.solution_area.value and "solutions/03-runtime-deps/Dockerfile" in panel.solution_area.value
+    assert "libpq5" in panel.solution_area.value and "solutions/04-runtime-deps/Dockerfile" in panel.solution_area.value
     panel.solution_toggle.value = False
     assert panel.solution_area.value == ""
 
     panel.check(wait=True)
-    assert seen == [("03-runtime-deps", "Dockerfile")]
+    assert seen == [("04-runtime-deps", "Dockerfile")]
     assert "<table>" in panel.report.value
     own = [i for i in parse(panel.dockerfile.read_text()).instructions if i.keyword not in ("FROM", "ARG")]
     assert (panel.progress.value, panel.progress.max) == (len(own), len(own)), "the course's one step count"
@@ -177,7 +181,7 @@ def test_when_the_check_cannot_run_the_panel_says_why_instead_of_raising():
     def broken(exercise_dir, dockerfile, *, on_line, on_phase):
         raise RuntimeError("No Docker engine answers")
 
-    panel = ExercisePanel("01", grader=broken)
+    panel = ExercisePanel("02", grader=broken)
     panel.check(wait=True)
     assert "could not run" in panel.status.value and "No Docker engine answers" in panel.status.value
     assert not panel.check_button.disabled
@@ -189,12 +193,12 @@ def instructions(path: Path) -> list[str]:
 
 def test_starters_that_reuse_an_earlier_file_stay_in_sync_with_it():
     # 04 starts from 03's answer; the capstone starts from the very first starter.
-    assert instructions(ROOT / "exercises/04-smaller-still/Dockerfile") == instructions(ROOT / "solutions/03-runtime-deps/Dockerfile")
-    assert instructions(ROOT / "exercises/05-production-ready/Dockerfile") == instructions(ROOT / "exercises/01-multi-stage/Dockerfile")
+    assert instructions(ROOT / "exercises/07-smaller-still/Dockerfile") == instructions(ROOT / "solutions/04-runtime-deps/Dockerfile")
+    assert instructions(ROOT / "exercises/06-production-ready/Dockerfile") == instructions(ROOT / "exercises/02-multi-stage/Dockerfile")
 
 
 def test_the_capstone_solution_ships_a_dockerignore_and_the_context_takes_it(tmp_path):
-    solution = ROOT / "solutions/05-production-ready"
+    solution = ROOT / "solutions/06-production-ready"
     assert (solution / ".dockerignore").is_file()
     context = exercises.assemble_context(solution, tmp_path / "ctx")
     assert (context / ".dockerignore").read_text() == (solution / ".dockerignore").read_text()
@@ -204,7 +208,7 @@ def test_the_capstone_hints_lines_are_the_ones_the_solution_uses():
     from checker.lesson.exercise import hint_levels
     from exercise_hints import CAPSTONE, hint_listings
 
-    solution = (ROOT / "solutions/05-production-ready/Dockerfile").read_text()
+    solution = (ROOT / "solutions/06-production-ready/Dockerfile").read_text()
     level2 = dict(hint_levels(CAPSTONE))["Level 2"]
     useradd = level2.split("(`", 1)[1].split("`)", 1)[0]
     assert useradd.startswith("useradd ") and f"RUN {useradd}" in solution
@@ -241,7 +245,7 @@ def test_a_docker_run_with_a_glob_in_the_exercises_text_runs_it_through_a_shell(
     # `docker run IMAGE du -sh dir/*` cannot work: docker execs du directly, so no shell in the container expands the *.
     texts = [p for e in EXERCISES for p in (e / "README.md", e / "hints.md")]
     runs = [line for path in texts for line in path.read_text().splitlines() if "docker run" in line and "*" in line]
-    assert runs, "exercise 04 shows how to weigh each package with docker run"
+    assert runs, "exercise 07 shows how to weigh each package with docker run"
     for line in runs:
         command = line.split("docker run", 1)[1]
         assert "sh -c '" in command and command.index("sh -c '") < command.index("*"), line
@@ -277,3 +281,94 @@ def test_an_exercise_notebook_neither_names_its_solution_nor_sends_the_learner_t
     assert f"solutions/{exercise}" not in text, "the solution's path is on the learner's first screen"
     assert f"in `{exercise}.ipynb`" not in text, "the notebook tells the learner to go to the notebook they are in"
     assert f"python -m checker check {exercise}" in text, "the terminal equivalent of the check button is shown"
+
+
+#: How a README states each check the course's rubrics grade: phrases its text must hold (case and
+#: Markdown emphasis ignored). A rubric check with no entry here fails the test below, so a check
+#: added to a rubric comes with the README line that tells the learner about it.
+README_WORDING: dict[str, tuple[str, ...]] = {
+    "builds": ("builds",),
+    "health": ("`GET /health`",),
+    "LPI001": ("build stage",),
+    "LPI003": ("-dev",),
+    "LPI005": ("`COPY . .`", "before the dependency install"),
+    "LPI007": ("apt lists removed in the same layer",),
+    "LPI008": ("--no-install-recommends",),
+    "LPI009": ("pinned", "never `latest`"),
+    "LPI010": ("slim",),
+    "LPI011": ("exec-form `CMD`",),
+    "LPI012": ("`USER`", "unprivileged user"),
+    "LPI013": ("`.dockerignore`", "`.git`", "`venv`", "`**/__pycache__`", "`.pytest_cache`"),
+    "LPI014": ("no secret", "`ARG` or `ENV`"),
+    "no_compilers": ("no compiler",),
+    "no_headers": ("headers",),
+    "native_libs": ("shared librar",),
+    "cache_reuse": ("dependency install", "from the cache"),
+    "image_user": ("non-root", "user"),
+    "healthcheck": ("`HEALTHCHECK`",),
+    "no_secret_files": ("no `.env`", "keys", "caches"),
+    "command:app-imports": ("module importing as the image's user",),
+    "pyc_kept": ("`.pyc` files",),
+    "no_pip_in_app_env": ("no `pip` inside `/opt/venv`",),
+    "wasted_bytes": ("deleted in a later layer",),
+    "app_imports": ("the app imports",),
+    "command:ca-bundle": ("CA bundle", "`SSL_CERT_FILE`"),
+    "file_absent:shell": ("no shell", "`/bin/sh`"),
+    "file_absent:package-manager": ("no package manager", "`dpkg`"),
+    "same_python": ("the same python",),
+    "image_size": (),  # its thresholds are checked by the test below
+    "file_exists:venv": ("`/opt/venv/pyvenv.cfg`",),
+    "command:venv-on-path": ("`python` on the image's `PATH` is the venv's", "prints `/opt/venv`"),
+    "file_contains:venv-scripts": ("`/opt/venv/bin/uvicorn`", "`#!/opt/venv/bin/python`"),
+    "file_absent:system-site-packages": ("`/usr/local/lib/python3*/site-packages/fastapi`",),
+}
+
+
+def plain_words(readme: str) -> str:
+    """A README as one line of lower-case words, without bold marks (``**/__pycache__`` kept)."""
+    return " ".join(re.sub(r"(?<!`)\*\*(?!/)", "", readme).split()).lower()
+
+
+def threshold_wordings(check) -> list[str]:
+    """How a README states a check's numeric thresholds (size ratios, shares, byte limits)."""
+    params = check.params or {}
+    if check.id == "image_size":
+        wordings = [size_limit_in_words(float(params["max_ratio_to_reference"]))]
+        baseline = float(params["max_ratio_to_baseline"])
+        wordings.append("at most half" if baseline == 0.5 else f"at most {baseline:g} of")
+        return wordings
+    if check.id == "pyc_kept":
+        return [f"at least {round(float(params['min_fraction']) * 100)} %"]
+    if check.id == "wasted_bytes":
+        return [f"at most {float(params['max_bytes']) / 1e6:g} mb"]
+    return []
+
+
+def unstated(exercise: Path, readme: str) -> list[str]:
+    """The rubric's checks and thresholds that ``readme`` does not state, as "check id: phrase"."""
+    from checker import rubric as rubrics
+
+    words, missing = plain_words(readme), []
+    for check in rubrics.load(exercise / "rubric.toml").checks:
+        assert check.id in README_WORDING, f"{exercise.name}: add how the README states {check.id} to README_WORDING"
+        wanted = [phrase.lower() for phrase in README_WORDING[check.id]] + threshold_wordings(check)
+        missing += [f"{check.id}: {phrase!r}" for phrase in wanted if phrase not in words]
+    return missing
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=NAMES)
+def test_each_readme_states_every_check_its_rubric_grades_and_its_thresholds(exercise):
+    missing = unstated(exercise, (exercise / "README.md").read_text())
+    assert not missing, f"{exercise.name}'s README does not state: " + "; ".join(missing)
+
+
+def test_a_readme_that_leaves_a_check_out_fails_the_wording_test():
+    # The guard of the test above: exercise 03's README without its PATH requirement, or its size
+    # limits changed in exercise 02's, is caught.
+    venv = ROOT / "exercises" / "03-virtualenv"
+    assert unstated(venv, (venv / "README.md").read_text()) == []
+    edited = (venv / "README.md").read_text().replace("prints `/opt/venv`", "prints the venv's path")
+    assert unstated(venv, edited) == ["command:venv-on-path: 'prints `/opt/venv`'"]
+    multi = ROOT / "exercises" / "02-multi-stage"
+    edited = (multi / "README.md").read_text().replace("at most half", "at most 60 %")
+    assert unstated(multi, edited) == ["image_size: 'at most half'"]

@@ -21,13 +21,15 @@ pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[2]
 WRONG = ROOT / "tests" / "exercises" / "wrong"
+#: Other correct answers, each of which must score full marks (e.g. the capstone without lesson 7's trims).
+RIGHT = ROOT / "tests" / "exercises" / "right"
 EXERCISES = sorted(p.parent.name for p in (ROOT / "exercises").glob("[0-9][0-9]-*/rubric.toml"))
 
 
 def answers(exercise: str, scratch: Path) -> dict[str, Path]:
     """Student name -> folder holding the answer (Dockerfile and maybe .dockerignore).
 
-    Exercise 05 also gets the answer its hints lead to, written under ``scratch``.
+    Exercise 06 also gets the answer its hints lead to, written under ``scratch``.
     """
     found = {"solution": ROOT / "solutions" / exercise, "starter": ROOT / "exercises" / exercise}
     if exercise == CAPSTONE.name:
@@ -35,6 +37,9 @@ def answers(exercise: str, scratch: Path) -> dict[str, Path]:
     for folder in sorted((WRONG / exercise).glob("*/")):
         if (folder / "Dockerfile").is_file():
             found[f"wrong-{folder.name}"] = folder
+    for folder in sorted((RIGHT / exercise).glob("*/")):
+        if (folder / "Dockerfile").is_file():
+            found[f"right-{folder.name}"] = folder
     return found
 
 
@@ -81,6 +86,18 @@ def test_the_solution_scores_full_marks(graded, exercise):
 def test_following_the_capstones_hints_scores_full_marks(graded):
     # The hint's .dockerignore once lacked venv, **/__pycache__ and .pytest_cache: LPI013 failed, two points below the pass mark.
     result = graded(CAPSTONE.name)["followed-the-hints"]
+    assert result.status == "graded", explain(result)
+    assert result.passed and result.score == result.max_score > 0, explain(result)
+
+
+RIGHT_CASES = [(p.parent.name, p.name) for p in sorted(RIGHT.glob("*/*/")) if (p / "Dockerfile").is_file()]
+
+
+@pytest.mark.parametrize(("exercise", "answer"), RIGHT_CASES, ids=[f"{e}/{a}" for e, a in RIGHT_CASES])
+def test_another_correct_answer_scores_full_marks(graded, exercise, answer):
+    # 06's size limit is relative to a reference with lesson 7's trims: an answer made of what
+    # lessons 2 to 6 teach must still fit it, since exercise 07 comes after.
+    result = graded(exercise)[f"right-{answer}"]
     assert result.status == "graded", explain(result)
     assert result.passed and result.score == result.max_score > 0, explain(result)
 

@@ -148,8 +148,8 @@ def copy_link_problems(files: set[str]) -> list[str]:
 def test_every_relative_link_in_the_learners_copy_opens_a_file_of_the_copy():
     """The lesson list, the lessons, the exercises: `make lab` serves exactly these files."""
     files = set(_lab_script().course_files())
-    assert {"notebooks/README.md", "notebooks/00_environment.ipynb", "exercises/01-multi-stage/01-multi-stage.ipynb",
-            "exercises/01-multi-stage/Dockerfile", "sample_app/requirements.txt"} <= files
+    assert {"notebooks/README.md", "notebooks/00_environment.ipynb", "exercises/02-multi-stage/02-multi-stage.ipynb",
+            "exercises/02-multi-stage/Dockerfile", "sample_app/requirements.txt"} <= files
     problems = copy_link_problems(files)
     assert not problems, "\n".join(problems)
 

@@ -32,7 +32,7 @@ def final_user_and_created_uid(text: str) -> tuple[str, str]:
 DOCKERFILES = {
     "sample_app/Dockerfile": lambda: (SAMPLE_APP_DIR / "Dockerfile").read_text(),
     "lesson 6's production variant": lambda: variant("production").dockerfile(),
-    "solutions/05-production-ready/Dockerfile": lambda: (ROOT / "solutions/05-production-ready/Dockerfile").read_text(),
+    "solutions/06-production-ready/Dockerfile": lambda: (ROOT / "solutions/06-production-ready/Dockerfile").read_text(),
 }
 
 

@@ -33,7 +33,7 @@ def make_submission(root: Path, student: str, directives: str, *, dockerignore: 
 
 def run_class(submissions: Path, out: Path, **kwargs) -> list[classroom.StudentResult]:
     run = classroom.ClassRun(
-        submissions=submissions, exercise=exercises.find_exercise("01-multi-stage"), out=out,
+        submissions=submissions, exercise=exercises.find_exercise("02-multi-stage"), out=out,
         grader=[sys.executable, str(FAKE)], progress=lambda line: None, **kwargs,
     )
     return run.run()
@@ -80,7 +80,7 @@ def test_when_a_class_is_graded_then_the_gradebook_has_one_verdict_per_student(t
     assert "fell over" in by_name["cyd"].message
     for student in book:
         assert (out / "results" / f"{student}.json").is_file()
-        assert (out / "reports" / f"{student}.md").read_text().startswith(f"# 01-multi-stage: {student}")
+        assert (out / "reports" / f"{student}.md").read_text().startswith(f"# 02-multi-stage: {student}")
 
 
 def test_when_the_class_is_graded_again_then_unchanged_submissions_are_not_regraded(tmp_path, calls):
@@ -151,7 +151,7 @@ def test_when_grade_class_is_interrupted_then_finished_results_survive_and_a_rer
         make_submission(subs, f"s{number}", "score=6 max=6 sleep=1")
     out = tmp_path / "out"
     env = {**os.environ, "LPI_GRADER_COMMAND": f"{sys.executable} {FAKE}", "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "checker", "grade-class", str(subs), "--exercise", "01", "--jobs", "2", "--out", str(out)]
+    command = [sys.executable, "-m", "checker", "grade-class", str(subs), "--exercise", "02", "--jobs", "2", "--out", str(out)]
     child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and len(list((out / "results").glob("*.json"))) < 2:
@@ -212,7 +212,7 @@ def test_when_a_class_is_spread_over_engines_then_each_engine_grades_with_its_ow
         make_submission(subs, f"s{number}", f"score={number % 7} max=6 passed={'yes' if number % 2 else 'no'} sleep=0.4")
     engines = [classroom.ClassEngine("a", "unix:///nonexistent/a.sock"), classroom.ClassEngine("b", "unix:///nonexistent/b.sock")]
     lines: list[str] = []
-    run = classroom.ClassRun(submissions=subs, exercise=exercises.find_exercise("01-multi-stage"), out=tmp_path / "two",
+    run = classroom.ClassRun(submissions=subs, exercise=exercises.find_exercise("02-multi-stage"), out=tmp_path / "two",
                              grader=[sys.executable, str(FAKE)], progress=lines.append, jobs=1, ahead=1, engines=engines)
     spread = {r.student: (r.status, r.score, r.passed) for r in run.run()}
     one = {r.student: (r.status, r.score, r.passed) for r in run_class(subs, tmp_path / "one", jobs=1)}
@@ -250,7 +250,7 @@ def test_when_a_student_hands_in_files_identical_to_anothers_graded_before_then_
     run_class(subs, out)
     (subs / "carol" / "Dockerfile").write_text((subs / "alice" / "Dockerfile").read_text())  # carol copies alice
     lines: list[str] = []
-    run = classroom.ClassRun(submissions=subs, exercise=exercises.find_exercise("01-multi-stage"), out=out,
+    run = classroom.ClassRun(submissions=subs, exercise=exercises.find_exercise("02-multi-stage"), out=out,
                              grader=[sys.executable, str(FAKE)], progress=lines.append)
     results = {r.student: r for r in run.run()}
     assert any(line.startswith("alice: unchanged since the last run") for line in lines), lines

@@ -33,7 +33,7 @@ def test_the_workflow_reports_through_the_classroom_reporter_with_the_grade_step
 @pytest.mark.docker
 def test_the_grade_step_writes_the_points_of_the_starter_for_the_reporter(tmp_path, docker_client):
     output = tmp_path / "github_output"
-    env = {**os.environ, "EXERCISE": "03-runtime-deps", "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output),
+    env = {**os.environ, "EXERCISE": "04-runtime-deps", "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output),
            "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": str(ROOT)}
     try:
         result = subprocess.run(["bash", "-e", "-c", grade_step()["run"]], cwd=ROOT, env=env,

@@ -1,4 +1,4 @@
-"""grade-class on the real engine: a generated class of 12 mixed submissions for exercise 03.
+"""grade-class on the real engine: a generated class of 12 mixed submissions for exercise 04.
 
 The class mixes right answers in two styles, wrong answers, a starter, an empty folder, a file
 that is not a Dockerfile, a build that never ends and a build that tries to eat the machine's
@@ -27,7 +27,7 @@ from checker import settings as course_settings
 pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[3]
-EXERCISE = "03-runtime-deps"
+EXERCISE = "04-runtime-deps"
 WRONG = ROOT / "tests" / "exercises" / "wrong" / EXERCISE
 #: Seconds one submission may take in the class run (only the endless one should reach it).
 CLASS_TIMEOUT = os.environ.get("LPI_TEST_CLASS_TIMEOUT", "240")
@@ -73,13 +73,13 @@ def make_class(root: Path) -> Path:
         "s09-not-a-dockerfile": NOT_A_DOCKERFILE,
         "s10-build-essential": (WRONG / "build-essential-in-runtime" / "Dockerfile").read_text(),
         "s11-memory-hog": MEMORY_HOG,
-        "s12-capstone-style": (ROOT / "solutions" / "05-production-ready" / "Dockerfile").read_text(),
+        "s12-capstone-style": (ROOT / "solutions" / "06-production-ready" / "Dockerfile").read_text(),
     }
     for student in EXPECTED:
         (subs / student).mkdir(parents=True)
         if student in texts:
             (subs / student / "Dockerfile").write_text(texts[student])
-    shutil.copyfile(ROOT / "solutions" / "05-production-ready" / ".dockerignore", subs / "s12-capstone-style" / ".dockerignore")
+    shutil.copyfile(ROOT / "solutions" / "06-production-ready" / ".dockerignore", subs / "s12-capstone-style" / ".dockerignore")
     return subs
 
 

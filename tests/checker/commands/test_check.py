@@ -23,7 +23,7 @@ def test_when_the_exercise_is_unknown_then_check_exits_2_with_one_sentence():
 
 
 def test_when_the_folder_has_no_dockerfile_then_check_exits_2_with_one_sentence(tmp_path):
-    completed = lean_check("check", "01", str(tmp_path))
+    completed = lean_check("check", "02", str(tmp_path))
     assert completed.returncode == 2 and completed.stdout == ""
     assert completed.stderr == f"lean-check check: There is no Dockerfile in {tmp_path} (a regular file named Dockerfile).\n"
 
@@ -62,7 +62,7 @@ def test_check_prints_the_dockerignore_note_before_grading_unless_quiet(tmp_path
     (tmp_path / "Dockerfile").write_text("FROM python:3.13-slim\n")
     monkeypatch.setattr(exercises, "grade_answer", lambda *args, **kwargs: Report(
         dockerfile="Dockerfile", context=".", rubric="r", rubric_path="r.toml", status="passed", passed=True))
-    args = argparse.Namespace(exercise="01", folder=tmp_path, quiet=False, timeout=None, no_keep=True, format="json",
+    args = argparse.Namespace(exercise="02", folder=tmp_path, quiet=False, timeout=None, no_keep=True, format="json",
                               output=tmp_path / "report.json", command="check")
     assert check.run(args) == 0
     assert capsys.readouterr().err == f"lean-check check: {check.dockerignore_note(tmp_path)}\n"

@@ -74,7 +74,7 @@ def test_the_panels_report_names_the_builder_that_built_the_image_and_the_engine
         report.engine["builder"] = builder
         return report
 
-    panel = ExercisePanel("01", dockerfile, grader=grader)
+    panel = ExercisePanel("02", dockerfile, grader=grader)
     panel.check(wait=True)
     assert said in panel.report.value
     assert "Docker 28.5.2" in panel.report.value and "image store containerd" in panel.report.value
@@ -90,14 +90,14 @@ def test_on_the_real_engine_the_panel_the_report_and_the_layers_agree(engine_rea
     from checker import engine
     from checker.lesson.exercise import grade_submission
 
-    solution = Path(__file__).resolve().parents[3] / "solutions" / "01-multi-stage" / "Dockerfile"
+    solution = Path(__file__).resolve().parents[3] / "solutions" / "02-multi-stage" / "Dockerfile"
     reports = []
 
     def grader(exercise_dir, dockerfile, *, on_line, on_phase):
         reports.append(grade_submission(exercise_dir, dockerfile, on_line=on_line, on_phase=on_phase))
         return reports[-1]
 
-    panel = ExercisePanel("01", solution, grader=grader)
+    panel = ExercisePanel("02", solution, grader=grader)
     panel.check(wait=True)
     assert reports, panel.status.value
     report = reports[0]

@@ -26,10 +26,10 @@ def test_a_variant_build_reads_its_dockerfile_from_standard_input_with_the_real_
 
 def test_a_variant_read_from_a_file_names_that_file_and_its_target():
     command = cli.docker_build(tag="lpi-lesson/bone-rootfs:latest", context=SAMPLE_APP_DIR,
-                               dockerfile_path=SAMPLE_APP_DIR / "../solutions/06-to-the-bone/Dockerfile",
+                               dockerfile_path=SAMPLE_APP_DIR / "../solutions/08-to-the-bone/Dockerfile",
                                dockerfile_text="ignored when a path is given", target="rootfs", builder="buildkit")
     assert shlex.split(command.text) == ["docker", "build", "-t", "lpi-lesson/bone-rootfs:latest", "--target", "rootfs",
-                                         "-f", "solutions/06-to-the-bone/Dockerfile", "sample_app"]
+                                         "-f", "solutions/08-to-the-bone/Dockerfile", "sample_app"]
 
 
 def test_the_classic_builder_is_asked_for_with_docker_buildkit_0():

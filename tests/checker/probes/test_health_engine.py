@@ -86,7 +86,7 @@ def test_when_the_container_exits_at_once_then_the_probe_says_it_stopped_with_it
 def test_when_a_stopped_container_s_address_is_taken_by_another_then_its_answers_are_not_counted(images, labels):
     # The engine gives a stopped container's bridge address to the next container it starts
     # (Docker 20.10 and 28 alike), so a probe that kept asking there would count a stranger's 200:
-    # a class graded two at a time once passed an image that cannot start (exercise 03, no libpq)
+    # a class graded two at a time once passed an image that cannot start (exercise 04, no libpq)
     # on the health of the solution graded beside it.
     with engine.service(images["exits"], port=8000, labels=labels) as stopped:
         for _ in range(200):

@@ -135,7 +135,7 @@ def test_every_format_the_cli_offers_has_a_reporter():
         assert isinstance(render(graded_report(), fmt), str)
 
 
-@pytest.mark.parametrize("folder, base", [(".", ""), ("notebooks", "../"), ("exercises/04-smaller-still", "../../")])
+@pytest.mark.parametrize("folder, base", [(".", ""), ("notebooks", "../"), ("exercises/07-smaller-still", "../../")])
 def test_in_a_notebook_lesson_links_start_from_the_notebooks_folder(monkeypatch, folder, base):
     # JupyterLab resolves a link in an output from the notebook's folder, where its kernel runs.
     from checker.settings import REPO_ROOT
