@@ -15,7 +15,7 @@ from checker.probes.command import PERMISSION_FIX
 _MISSING_LIBRARY_RE = re.compile(r"(lib[\w.+-]*\.so(?:\.\d+)*): cannot open shared object file")
 
 
-@dynamic_check("health", lesson="06_going_further.ipynb#exec-form-cmd", needs=("health", "filesystem"),
+@dynamic_check("health", lesson="06_safer_images.ipynb#exec-form-cmd", needs=("health", "filesystem"),
                path="/health", port=8000, deadline_s=30)
 def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """The container starts and answers GET /health.
