@@ -188,15 +188,16 @@ def healthcheck_line(path: str = HEALTH_PATH) -> str:
             f"urllib.request.urlopen('http://127.0.0.1:8000{path}', timeout=2)\"]\n")
 
 
-_HEALTHY = (
-    "# The production image, plus a HEALTHCHECK the engine runs inside the container every second.\n"
-    + _PRODUCTION + healthcheck_line()
-)
+def _with_healthcheck(comment: str, path: str) -> str:
+    """The production Dockerfile with ``comment`` on top and a HEALTHCHECK for ``path`` just before its CMD."""
+    assert _PRODUCTION.endswith(SERVE)
+    return comment + _PRODUCTION.removesuffix(SERVE) + healthcheck_line(path) + SERVE
 
-_UNHEALTHY = (
-    "# The same, but the check asks for a path the app does not serve: every check fails.\n"
-    + _PRODUCTION + healthcheck_line(WRONG_HEALTH_PATH)
-)
+
+_HEALTHY = _with_healthcheck(
+    "# The production image, plus a HEALTHCHECK the engine runs inside the container every second.\n", HEALTH_PATH)
+_UNHEALTHY = _with_healthcheck(
+    "# The same, but the check asks for a path the app does not serve: every check fails.\n", WRONG_HEALTH_PATH)
 
 _ALPINE_MULTI = (
     "# The same two stages on Alpine (musl libc). apk's build-base is Alpine's gcc + libc headers.\n"
