@@ -266,8 +266,8 @@ assert healthy.final == "healthy", f"the check should pass: {healthy.last_output
 assert healthy.seconds_to("healthy") < 90
 
 # %% [markdown]
-# Measured above: the status went from `starting` to `healthy` as soon as the first check passed,
-# the time it took being the app's start-up plus at most one interval. Now the same image with a
+# Measured above: the status went from `starting` to `healthy` at the first check that passed;
+# the time it took is mostly the app's own start-up, plus up to one interval. Now the same image with a
 # mistake in the check: it asks for `/healthz`, a path the app does not serve (404), so every check
 # fails. Before you build it, predict:
 
@@ -280,7 +280,8 @@ sick_image = lesson.build_variant("healthcheck-wrong-path")
 sick = lesson.watch_health(sick_image.tag, until=("unhealthy",), deadline_s=90, settings=settings, show=False)
 for at, status in sick.changes:
     print(f"{at:5.1f} s after the start: {status}")
-print(f"the container itself: {sick.state}; the last check printed: {sick.last_output()[-160:]}")
+last_line = (sick.last_output().splitlines() or [""])[-1]
+print(f"the container itself: {sick.state}; the last check ended with: {last_line}")
 
 # %% jupyter={"source_hidden": true}
 assert sick_image.ok, sick_image.error_tail()
