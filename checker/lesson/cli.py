@@ -139,6 +139,9 @@ def docker_build(
     if not dockerignore:
         notes.append("the lesson sent the context without applying .dockerignore; docker build always applies it, "
                      "so move the file aside to do the same")
+    if secrets:
+        notes.append(f"set the environment variable{'s' if len(secrets) > 1 else ''} {', '.join(secrets)} to the "
+                     "secret's value first")
     return Command((line,), "; ".join(notes))
 
 

@@ -39,6 +39,7 @@ def test_a_build_with_a_secret_names_it_and_the_classic_builder_refuses_one():
     command = cli.docker_build(tag="t:latest", context=SAMPLE_APP_DIR, dockerfile_text="FROM x\n", builder="buildkit",
                                secrets=["index_token"])
     assert "--secret id=index_token,env=index_token" in command.text
+    assert "set the environment variable index_token" in command.note
     with pytest.raises(ValueError, match="need BuildKit"):
         cli.docker_build(tag="t:latest", context=SAMPLE_APP_DIR, dockerfile_text="FROM x\n", secrets=["index_token"])
 
