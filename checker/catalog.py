@@ -33,7 +33,7 @@ from typing import Any
 #: The course's notebooks, by stem: a lesson link must name one of them.
 LESSONS = (
     "00_environment", "01_single_stage_problem", "02_multi_stage", "03_virtualenvs",
-    "04_slim_vs_alpine", "05_layer_cache", "06_going_further",
+    "04_slim_vs_alpine", "05_layer_cache", "06_safer_images", "07_smaller_and_faster", "08_to_the_bone",
 )
 KINDS = ("static", "dynamic", "hadolint")
 HADOLINT_ID = "hadolint"
@@ -78,7 +78,7 @@ HADOLINT = Entry(
     title="hadolint finds no problems",
     rationale="hadolint encodes the Dockerfile best practices of the wider community.",
     fix="Read each hadolint finding and its wiki page (DLxxxx).",
-    lesson="notebooks/06_going_further.ipynb",
+    lesson="notebooks/06_safer_images.ipynb",
     params=MappingProxyType({"fail_on": ["error"]}),
 )
 

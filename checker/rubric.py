@@ -82,7 +82,7 @@ class CheckSpec:
     fix: str | None = None
     """The rubric's own fix hint for this check (an exercise's words); None: the catalogue's."""
     lesson: str | None = None
-    """The rubric's own lesson link (``notebooks/07_to_the_bone.ipynb``, optionally ``#anchor``); None: the catalogue's."""
+    """The rubric's own lesson link (``notebooks/08_to_the_bone.ipynb``, optionally ``#anchor``); None: the catalogue's."""
 
     def resolved(self) -> catalog.Entry:
         """The catalogue entry: the one kept at parse time, else looked up (raises :class:`KeyError`)."""

@@ -215,7 +215,7 @@ def _config(evidence: Evidence) -> dict[str, Any]:
             "cmd": list(image.cmd or ()), "workdir": image.workdir}
 
 
-@dynamic_check("metadata", lesson="06_going_further.ipynb#exec-form-cmd", needs=("build",),
+@dynamic_check("metadata", lesson="06_safer_images.ipynb#exec-form-cmd", needs=("build",),
                validate=_validate_metadata, repeatable=True, **{key: None for key in _METADATA_KEYS})
 def metadata(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """The image's config has the values the rubric names.
@@ -255,7 +255,7 @@ def metadata(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
 _NOT_FOUND_RE = re.compile(r'exec: "[^"]*": (?:executable file not found|stat [^:]*: no such file or directory)')
 
 
-@dynamic_check("command", lesson="06_going_further.ipynb#exec-form-cmd", needs=("build", "commands"),
+@dynamic_check("command", lesson="06_safer_images.ipynb#exec-form-cmd", needs=("build", "commands"),
                validate=_validate_command, repeatable=True, run=None, deadline_s=10, exit_code=0, stdout=None,
                stderr=None)
 def command(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:

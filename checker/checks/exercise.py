@@ -77,7 +77,7 @@ def _installed_roots(evidence: Evidence) -> tuple[FilesystemFacts, list[str]] | 
     return fs, roots
 
 
-@dynamic_check("pyc_kept", lesson="06_going_further.ipynb#keep-the-bytecode", needs=("filesystem",), min_fraction=0.9)
+@dynamic_check("pyc_kept", lesson="07_smaller_and_faster.ipynb#keep-the-bytecode", needs=("filesystem",), min_fraction=0.9)
 def pyc_kept(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """The installed packages keep their compiled .pyc files.
 
@@ -109,7 +109,7 @@ def pyc_kept(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     return Outcome(True, f"The packages keep their .pyc files ({summary}).", details)
 
 
-@dynamic_check("no_pip_in_app_env", lesson="06_going_further.ipynb#no-pip-at-run-time", needs=("filesystem",))
+@dynamic_check("no_pip_in_app_env", lesson="07_smaller_and_faster.ipynb#no-pip-at-run-time", needs=("filesystem",))
 def no_pip_in_app_env(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """No pip next to the app's packages.
 

@@ -17,7 +17,7 @@ _MISSING_LIBRARY_RE = re.compile(r"(lib[\w.+-]*\.so(?:\.\d+)*): cannot open shar
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\b(?::|$)")
 
 
-@dynamic_check("health", lesson="06_going_further.ipynb#exec-form-cmd", needs=("health", "filesystem"),
+@dynamic_check("health", lesson="06_safer_images.ipynb#exec-form-cmd", needs=("health", "filesystem"),
                path="/health", port=8000, deadline_s=30)
 def health(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """The container starts and answers GET /health.

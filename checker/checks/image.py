@@ -15,7 +15,7 @@ from checker.checks.base import Evidence, Outcome, dynamic_check, human_bytes, l
 from checker.probes import DEFAULT_PATH, resolve_user
 
 
-@dynamic_check("image_user", lesson="06_going_further.ipynb#run-as-a-non-root-user", needs=("build", "filesystem"))
+@dynamic_check("image_user", lesson="06_safer_images.ipynb#run-as-a-non-root-user", needs=("build", "filesystem"))
 def image_user(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """The built image runs as a non-root user.
 
@@ -40,7 +40,7 @@ def image_user(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     return Outcome(True, f"The image runs as uid {uid}: {how}.", details)
 
 
-@dynamic_check("no_secret_files", lesson="06_going_further.ipynb#keep-secrets-out", needs=("filesystem",))
+@dynamic_check("no_secret_files", lesson="06_safer_images.ipynb#keep-secrets-out", needs=("filesystem",))
 def no_secret_files(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """No secrets or host leftovers in the final image.
 
@@ -65,7 +65,7 @@ def no_secret_files(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
                    {"files": [{"path": path, "bytes": size, "why": why} for path, (size, why) in sorted(found.items())]})
 
 
-@dynamic_check("no_new_setuid", lesson="06_going_further.ipynb#run-as-a-non-root-user", needs=("filesystem",))
+@dynamic_check("no_new_setuid", lesson="06_safer_images.ipynb#run-as-a-non-root-user", needs=("filesystem",))
 def no_new_setuid(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """Your layers add no setuid or setgid file.
 
@@ -90,7 +90,7 @@ def no_new_setuid(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
                    {"files": [{"path": path, "bits": bits} for path, bits in sorted(added.items())]})
 
 
-@dynamic_check("healthcheck", lesson="06_going_further.ipynb#exec-form-cmd", needs=("build",), must_exist=False)
+@dynamic_check("healthcheck", lesson="06_safer_images.ipynb#healthcheck", needs=("build",), must_exist=False)
 def healthcheck(evidence: Evidence, params: Mapping[str, Any]) -> Outcome:
     """The image declares a HEALTHCHECK.
 

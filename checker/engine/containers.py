@@ -255,6 +255,22 @@ class Service:
             return "removed", None, False
         return str(state.get("Status")), state.get("ExitCode"), bool(state.get("OOMKilled"))
 
+    def health(self) -> tuple[str | None, tuple[dict, ...]]:
+        """The engine's verdict on the image's HEALTHCHECK: (status, last checks).
+
+        status is ``"starting"``, ``"healthy"`` or ``"unhealthy"`` (the container's
+        ``State.Health.Status``), None when the image declares no HEALTHCHECK or the container is
+        gone; the checks are the engine's latest results, oldest first, each a dict with ``Start``,
+        ``End``, ``ExitCode`` and ``Output``. Raises EngineError when the engine cannot say.
+        """
+        try:
+            with translated("Could not inspect a service container"):
+                state = api().inspect_container(self.container_id).get("State", {})
+        except NoSuchObject:
+            return None, ()
+        health = state.get("Health") or {}
+        return (str(health["Status"]) if health.get("Status") else None), tuple(health.get("Log") or ())
+
     def logs(self, limit: int = 16 * 1024) -> str:
         """Its stdout and stderr, at most ``limit`` bytes (the tail)."""
         return _logs(self.container_id, limit=limit)

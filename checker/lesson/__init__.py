@@ -12,6 +12,7 @@ module                       idea
 ``lesson.builds``            build with visible progress, tag ``lpi-lesson/<name>``, keep as cache
 ``lesson.progress``          the progress bar and status line a build updates step by step
 ``lesson.probe``             run a shell snippet inside an image and read its output
+``lesson.health``            start an image and watch the engine's HEALTHCHECK status settle
 ``lesson.layers``            attribute an image's bytes to its base and to each added layer
 ``lesson.charts``            matplotlib: sizes side by side, stacked layers, rebuild times
 ``lesson.quiz``              self-checks with immediate feedback
@@ -45,6 +46,7 @@ from .builds import LessonImage, build, build_variant, discard, lesson_tag
 from .charts import layer_bars, layer_stack, rebuild_times, size_bars, value_bars
 from .context import SAMPLE_APP_DIR, add_developer_clutter, context_size, stage, temporary_context
 from .explorers import CacheExplorer, SizeExplorer, lesson_images, parts_of
+from .health import HealthWatch, watch_health
 from .layers import Part, breakdown, breakdown_table, measured
 from .probe import ProbeResult, parse_numbers, run_in
 from .quiz import Quiz, self_test
@@ -55,12 +57,12 @@ from .variants import VARIANTS, Variant, variant
 from .turns import your_turn
 
 __all__ = [
-    "CacheExplorer", "LessonImage", "Part", "Prediction", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
+    "CacheExplorer", "HealthWatch", "LessonImage", "Part", "Prediction", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
     "VARIANTS", "Variant", "add_developer_clutter", "article", "base_images", "breakdown", "breakdown_table",
     "build", "build_variant", "cli", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "measured", "parse_numbers",
     "parts_of", "prediction", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars", "stage",
-    "temporary_context", "value_bars", "variant", "without_host_files", "your_turn",
+    "temporary_context", "value_bars", "variant", "watch_health", "without_host_files", "your_turn",
 ]
 
 settings = course_settings.load()

@@ -174,6 +174,7 @@ def build(
     show: bool = True,
     settings: course_settings.Settings | None = None,
     dockerfile_path: str | Path | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> LessonImage:
     """Build ``dockerfile`` against a staged copy of ``source`` and tag it ``lpi-lesson/<name>``.
 
@@ -182,10 +183,12 @@ def build(
     so it never replaces a kept image; call :func:`discard` on it afterwards. With ``show``, the
     equivalent ``docker build`` (:func:`checker.lesson.cli.docker_build`) is shown before the
     progress; ``dockerfile_path`` names the file ``dockerfile`` was read from, for that command.
+    ``secrets`` (id -> value) are offered to ``RUN --mount=type=secret`` and need
+    ``settings.builder == "buildkit"`` (the classic builder raises ValueError).
     """
     settings = settings or course_settings.load()
     if settings.builder == "auto":
-        # The lessons read the classic builder's per-step images and log lines (lesson 6 inspects a
+        # The lessons read the classic builder's per-step images and log lines (lesson 7 inspects a
         # builder stage's step image); BuildKit keeps no step images. They build with the classic
         # builder unless LPI_BUILDER names one.
         settings = replace(settings, builder="classic")
@@ -199,7 +202,8 @@ def build(
     if show:
         cli.display_command(cli.docker_build(tag=tag, context=source, dockerfile_path=dockerfile_path, dockerfile_text=dockerfile,
                                   build_args=settings.build_args, target=target, nocache=nocache,
-                                  builder=settings.builder, edited=sorted(edits or {}), dockerignore=dockerignore))
+                                  builder=settings.builder, edited=sorted(edits or {}), dockerignore=dockerignore,
+                                  secrets=sorted(secrets or {})))
     progress = BuildProgress(f"{label or name} ({tag})") if show else None
     with tempfile.TemporaryDirectory(prefix="lpi-lesson-") as tmp:
         context = stage(Path(tmp) / "context", source=source, dockerignore=dockerignore, edits=edits)
@@ -213,6 +217,7 @@ def build(
             nocache=nocache,
             on_line=progress.line if progress else None,
             settings=settings,
+            secrets=dict(secrets) if secrets else None,
         )
     info = engine.image_info(result.image_id) if result.ok and result.image_id else None
     image = LessonImage(name, label or name, tag if result.ok else None, dockerfile, base_ref, result, info)

@@ -96,6 +96,7 @@ def docker_build(
     builder: str = "classic",
     edited: Sequence[str] = (),
     dockerignore: bool = True,
+    secrets: Sequence[str] = (),
 ) -> Command:
     """The ``docker build`` of one lesson build.
 
@@ -104,14 +105,20 @@ def docker_build(
     ``classic`` prefixes ``DOCKER_BUILDKIT=0`` (the classic builder, which ``docker build`` on
     Docker 23.0 and later uses only when asked); ``buildkit`` needs no prefix. ``edited`` names
     files the helper changed in its copy of the context, and ``dockerignore=False`` says the helper
-    sent the context without applying ``.dockerignore``: both become the note. Raises ValueError
-    without a Dockerfile, or for another builder.
+    sent the context without applying ``.dockerignore``: both become the note. ``secrets`` are the
+    ids offered to ``RUN --mount=type=secret``, each read from the environment variable of the
+    same name (``--secret id=NAME,env=NAME``; BuildKit only). Raises ValueError without a
+    Dockerfile, for another builder, or for secrets with the classic builder.
     """
     if builder not in ("classic", "buildkit"):
         raise ValueError(f"builder must be 'classic' or 'buildkit', got {builder!r}")
     if dockerfile_path is None and dockerfile_text is None:
         raise ValueError("docker_build needs dockerfile_path or dockerfile_text")
+    if secrets and builder != "buildkit":
+        raise ValueError("build secrets (--secret) need BuildKit; the classic builder has none")
     argv = ["docker", "build", "-t", tag]
+    for secret in secrets:
+        argv += ["--secret", f"id={secret},env={secret}"]
     for name, value in (build_args or {}).items():
         argv += ["--build-arg", f"{name}={value}"]
     if target:
@@ -132,6 +139,9 @@ def docker_build(
     if not dockerignore:
         notes.append("the lesson sent the context without applying .dockerignore; docker build always applies it, "
                      "so move the file aside to do the same")
+    if secrets:
+        notes.append(f"set the environment variable{'s' if len(secrets) > 1 else ''} {', '.join(secrets)} to the "
+                     "secret's value first")
     return Command((line,), "; ".join(notes))
 
 
@@ -153,6 +163,20 @@ def docker_service(image: str, port: int, path: str = "/health", name: str = "lp
         f'curl "http://$(docker port {shlex.quote(name)} {port})"{shlex.quote(path)}',
         command_line(["docker", "stop", name]),
     ), "the container needs a moment to start: repeat the curl until it answers")
+
+
+def docker_health(image: str, port: int, name: str = "lpi-health") -> Command:
+    """Start ``image`` in the background, read its health status as the engine reports it, then remove it.
+
+    ``docker inspect --format '{{.State.Health.Status}}'`` prints ``starting``, then ``healthy``
+    or ``unhealthy``; ``docker ps`` shows the same in its STATUS column.
+    """
+    return Command((
+        command_line(["docker", "run", "--rm", "-d", "--name", name, "-p", f"127.0.0.1::{port}", image]),
+        command_line(["docker", "inspect", "--format", "{{.State.Health.Status}}", name]),
+        command_line(["docker", "ps", "--filter", f"name={name}"]),
+        command_line(["docker", "stop", name]),
+    ), "repeat the inspect line: the status changes as the engine runs the checks")
 
 
 def image_ls(label: str | None = None, repository: str | None = None) -> Command:

@@ -250,7 +250,48 @@ def _musl_compiles() -> Prediction:
     )
 
 
+# --- lesson 6 -----------------------------------------------------------------------------------
+
+UNHEALTHY_OPTIONS = [
+    "it restarts the container",
+    "it stops the container",
+    "nothing: the container keeps running, marked unhealthy",
+]
+
+
+def _settle_unhealthy(state: str) -> tuple[int, str]:
+    """``state``: the container's own state (``docker inspect``'s ``State.Status``) once it was unhealthy."""
+    if state == "running":
+        return 2, ("Docker only *reports* health: the container still runs. Acting on it is the job of "
+                   "whatever runs the container (Compose, Swarm, a platform).")
+    if state == "restarting":
+        return 0, f"The container was {state}."
+    return 1, f"The container was {state}."
+
+
+@_prediction("unhealthy-action")
+def _unhealthy_action() -> Prediction:
+    """Settled by the container's state once its health status is ``unhealthy`` (see :func:`_settle_unhealthy`)."""
+    return Prediction(
+        "The next image's check asks for a path the app does not serve, so every check fails. Once the engine "
+        "marks the container *unhealthy*, what will Docker do with it?",
+        options=UNHEALTHY_OPTIONS,
+        settle=_settle_unhealthy,
+    )
+
+
 # --- lesson 7 -----------------------------------------------------------------------------------
+
+@_prediction("pip-cache-weight")
+def _pip_cache_weight() -> Prediction:
+    return Prediction(
+        "How many MB will pip's cache add to the `pip install` layer, compared with `--no-cache-dir`? "
+        "Type your guess in MB, then lock it in.",
+        settle=lambda size: "That is the weight `--no-cache-dir` keeps out of the layer, as the next cells break down.",
+    )
+
+
+# --- lesson 8 -----------------------------------------------------------------------------------
 
 @_prediction("bone-size")
 def _bone_size() -> Prediction:

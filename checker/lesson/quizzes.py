@@ -228,6 +228,28 @@ def _deleted_secret() -> Quiz:
     )
 
 
+@_self_check("healthcheck-on-kubernetes")
+def _healthcheck_on_kubernetes() -> Quiz:
+    return Quiz(
+        "Your image declares a `HEALTHCHECK` and runs on Kubernetes. The app hangs and the check starts failing. "
+        "What acts on it?",
+        ["Docker restarts the container after three failed checks",
+         "Nothing: Kubernetes ignores the image's HEALTHCHECK; its own liveness and readiness probes decide",
+         "The kubelet reads the unhealthy status and restarts the pod"],
+        answer=1,
+        why="A HEALTHCHECK only *reports* (`docker ps`, `docker inspect`); Compose, Swarm or another platform may act "
+            "on it. Kubernetes never runs it: declare `livenessProbe` and `readinessProbe` in the pod spec.",
+        hints={
+            "Docker restarts the container after three failed checks":
+                "The unhealthy container above kept running: the engine reports health, it does not act on it.",
+            "The kubelet reads the unhealthy status and restarts the pod":
+                "The kubelet runs the probes of the pod spec, not the image's HEALTHCHECK.",
+        },
+    )
+
+
+# --- lesson 7 -----------------------------------------------------------------------------------
+
 @_self_check("missing-assert-h")
 def _missing_assert_h() -> Quiz:
     return Quiz(
@@ -244,7 +266,7 @@ def _missing_assert_h() -> Quiz:
     )
 
 
-# --- lesson 7 -----------------------------------------------------------------------------------
+# --- lesson 8 -----------------------------------------------------------------------------------
 
 @_self_check("no-shell-debug")
 def _no_shell_debug() -> Quiz:

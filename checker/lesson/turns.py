@@ -1,6 +1,6 @@
 """Your turn: each lesson's small Dockerfile that the learner edits, builds and has commented on.
 
-Each lesson 1-7 ends with a code cell holding a Dockerfile as a string, written with that lesson's
+Each lesson 1-8 ends with a code cell holding a Dockerfile as a string, written with that lesson's
 fault in it (a single stage on the full image, a runtime stage without ``libpq5``...), and one call,
 ``lesson.your_turn(text, lesson=N)``, that builds it with the lessons' own helper (tag
 ``lpi-lesson/your-turn-NN``, kept and cleaned like every lesson image) and comments on it from
@@ -10,7 +10,7 @@ that matter for the lesson still find the fault. The comment changes when the le
 Nothing here judges a Dockerfile on its own: the static findings are the grader's pure lint
 (:func:`checker.lint.lint`, course rules only), the sizes are :attr:`LessonImage.size_bytes` (the
 grader's measure), and a lesson whose fault only shows at run time (lesson 2's forgotten ``libpq5``,
-lesson 7's shell) runs one command in the image, as the lesson itself does. :func:`review` turns
+lesson 8's shell) runs one command in the image, as the lesson itself does. :func:`review` turns
 those facts into the comment and is pure; :func:`your_turn` gathers the facts on the engine.
 """
 
@@ -42,7 +42,7 @@ class Fault:
     """What one lesson's "your turn" Dockerfile gets wrong, and how the course notices."""
 
     lesson: int
-    """The lesson number, 1 to 7."""
+    """The lesson number, 1 to 8."""
     fault: str
     """The fault in a few words, completing "this still has the fault: ..."."""
     fix: str
@@ -62,7 +62,7 @@ class Fault:
 FAULTS: dict[int, Fault] = {f.lesson: f for f in (
     Fault(1, "one stage on the full python image, with recommended packages",
           "start from the slim image and install without recommended packages; gcc then needs the C library headers "
-          "named too, libc6-dev (sections \"Recommended packages\" and \"Why size matters\"; lesson 6 shows that trap)",
+          "named too, libc6-dev (sections \"Recommended packages\" and \"Why size matters\"; lesson 7 shows that trap)",
           ("LPI010", "LPI008"), "full-single"),
     Fault(2, "the runtime stage does not install the run-time library psycopg2 links against",
           "install it in the runtime stage, the run-time half only (section \"What if the runtime stage forgets libpq5?\")",
@@ -80,7 +80,12 @@ FAULTS: dict[int, Fault] = {f.lesson: f for f in (
     Fault(6, "the container runs as root, and CMD is in shell form",
           "add a system user with a fixed uid and switch to it by number; write CMD as a JSON list (sections "
           "\"Don't run as root\" and \"Start the app with an exec-form CMD\")", ("LPI012", "LPI011"), "production"),
-    Fault(7, "the stage that ships is the stage that assembled the files: its compiler and shell ship too",
+    Fault(7, "the runtime stage installs libpq5 with its recommended packages, and the venv it copies carries pip",
+          "ask apt for exactly the package you name, and create the venv without pip, filling it from outside "
+          "(sections \"`--no-install-recommends`, and its trap\" and \"No pip at run time\")", ("LPI008",), "production",
+          probe=("python", "-c", "import pip"), probe_passes_when_fixed=False,
+          probe_says="`import pip` still works in the image"),
+    Fault(8, "the stage that ships is the stage that assembled the files: its compiler and shell ship too",
           "make the stage that ships start from nothing and receive only the assembled tree (section \"Predict, then build\")",
           ("LPI002",), "bone", probe=("/bin/sh", "-c", "true"), probe_passes_when_fixed=False,
           probe_says="a shell still runs in the image"),

@@ -25,7 +25,7 @@ BUILD_TOOLS = (
     "    && apt-get install -y gcc libpq-dev \\\n"
     "    && rm -rf /var/lib/apt/lists/*\n"
 )
-#: The same, without recommended packages: smaller, and missing the C library headers (lesson 6).
+#: The same, without recommended packages: smaller, and missing the C library headers (lesson 7).
 BUILD_TOOLS_NO_RECOMMENDS = (
     "RUN apt-get update \\\n"
     "    && apt-get install -y --no-install-recommends gcc libpq-dev \\\n"
@@ -174,6 +174,31 @@ _BUILDKIT_CACHE_MOUNT = (
     + "\n" + _PRODUCTION_RUNTIME
 )
 
+#: The production image's health check: Python's own urllib (slim has no curl), every second so that
+#: a lesson sees it settle in seconds (a real service checks far less often, e.g. every 30 s).
+HEALTH_PATH = "/health"
+#: A path the sample app does not serve: its check fails (404).
+WRONG_HEALTH_PATH = "/healthz"
+
+
+def healthcheck_line(path: str = HEALTH_PATH) -> str:
+    """A ``HEALTHCHECK`` in exec form asking the app on port 8000 for ``path`` (exit 0 only on a 2xx/3xx answer)."""
+    return ("HEALTHCHECK --interval=1s --timeout=2s --start-period=5s --retries=3 \\\n"
+            '    CMD ["python", "-c", "import urllib.request; '
+            f"urllib.request.urlopen('http://127.0.0.1:8000{path}', timeout=2)\"]\n")
+
+
+def _with_healthcheck(comment: str, path: str) -> str:
+    """The production Dockerfile with ``comment`` on top and a HEALTHCHECK for ``path`` just before its CMD."""
+    assert _PRODUCTION.endswith(SERVE)
+    return comment + _PRODUCTION.removesuffix(SERVE) + healthcheck_line(path) + SERVE
+
+
+_HEALTHY = _with_healthcheck(
+    "# The production image, plus a HEALTHCHECK the engine runs inside the container every second.\n", HEALTH_PATH)
+_UNHEALTHY = _with_healthcheck(
+    "# The same, but the check asks for a path the app does not serve: every check fails.\n", WRONG_HEALTH_PATH)
+
 _ALPINE_MULTI = (
     "# The same two stages on Alpine (musl libc). apk's build-base is Alpine's gcc + libc headers.\n"
     + _HEADER
@@ -200,22 +225,26 @@ VARIANTS: dict[str, Variant] = {
                 "no venv: pip install --prefix=/install, copied onto /usr/local", _PREFIX),
         Variant("wrong-order", "multi-stage, source before install", "slim", "05",
                 "COPY . . before pip install in the builder", _WRONG_ORDER),
-        Variant("no-recommends-trap", "--no-install-recommends without libc6-dev", "slim", "06",
+        Variant("no-recommends-trap", "--no-install-recommends without libc6-dev", "slim", "07",
                 "gcc without the C library headers: psycopg2 cannot compile", _TRAP),
         Variant("production", "production-ready", "slim", "06",
                 "multi-stage, no recommends, no pip cache, non-root user", _PRODUCTION),
-        Variant("production-builder", "builder, --no-cache-dir", "slim", "06",
+        Variant("healthcheck", "production + HEALTHCHECK", "slim", "06",
+                "the production image with a HEALTHCHECK asking GET /health", _HEALTHY),
+        Variant("healthcheck-wrong-path", "HEALTHCHECK on a wrong path", "slim", "06",
+                "the production image with a HEALTHCHECK asking a path the app does not serve", _UNHEALTHY),
+        Variant("production-builder", "builder, --no-cache-dir", "slim", "07",
                 "the production Dockerfile's builder stage", _PRODUCTION, target="builder"),
-        Variant("pip-cache-builder", "builder, pip cache kept", "slim", "06",
+        Variant("pip-cache-builder", "builder, pip cache kept", "slim", "07",
                 "the builder stage when pip keeps its cache", _PIP_CACHE, target="builder"),
-        Variant("buildkit-cache-mount", "BuildKit cache mount", "slim", "06",
+        Variant("buildkit-cache-mount", "BuildKit cache mount", "slim", "07",
                 "RUN --mount=type=cache: needs BuildKit", _BUILDKIT_CACHE_MOUNT),
-        Variant("bone", "to the bone, FROM scratch", "slim", "07",
-                "solutions/06-to-the-bone/Dockerfile: only what the app needs, no shell, no package manager",
-                source_file="../solutions/06-to-the-bone/Dockerfile"),
-        Variant("bone-rootfs", "to the bone, its rootfs stage (debug)", "slim", "07",
+        Variant("bone", "to the bone, FROM scratch", "slim", "08",
+                "solutions/08-to-the-bone/Dockerfile: only what the app needs, no shell, no package manager",
+                source_file="../solutions/08-to-the-bone/Dockerfile"),
+        Variant("bone-rootfs", "to the bone, its rootfs stage (debug)", "slim", "08",
                 "the stage that assembles /rootfs: the same files, plus the builder's shell to look at them",
-                source_file="../solutions/06-to-the-bone/Dockerfile", target="rootfs"),
+                source_file="../solutions/08-to-the-bone/Dockerfile", target="rootfs"),
         Variant("alpine-multi", "alpine, multi-stage + venv", "alpine", "04",
                 "the multi-stage build on python:*-alpine (musl)", _ALPINE_MULTI),
     )

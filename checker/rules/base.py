@@ -4,7 +4,7 @@ A rule is one function in its own module, named after the rule (``checker/rules/
 Its docstring is its documentation, in fixed sections (the ruff habit), so the rule table and
 the learner-facing hints are generated from the code and never drift::
 
-    @rule("LPI012", severity="error", lesson="06_going_further.ipynb#run-as-a-non-root-user", family="runtime")
+    @rule("LPI012", severity="error", lesson="06_safer_images.ipynb#run-as-a-non-root-user", family="runtime")
     def non_root_user(ctx: Context) -> Iterator[Flag]:
         \"\"\"Run as a non-root user.
 

@@ -13,7 +13,7 @@ from checker.rules.base import Context, Flag, rule
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
 
 
-@rule("LPI011", severity="warning", lesson="06_going_further.ipynb#exec-form-cmd", family="runtime")
+@rule("LPI011", severity="warning", lesson="06_safer_images.ipynb#exec-form-cmd", family="runtime")
 def exec_form_command(ctx: Context) -> Iterator[Flag]:
     """Start the app with an exec-form CMD or ENTRYPOINT.
 

@@ -22,7 +22,7 @@ def _non_root_by_default(ref: str) -> bool:
     return parsed.repository.startswith(_NON_ROOT_IMAGES)
 
 
-@rule("LPI012", severity="error", lesson="06_going_further.ipynb#run-as-a-non-root-user", family="runtime")
+@rule("LPI012", severity="error", lesson="06_safer_images.ipynb#run-as-a-non-root-user", family="runtime")
 def non_root_user(ctx: Context) -> Iterator[Flag]:
     """Run as a non-root user.
 

@@ -31,7 +31,7 @@ def is_secret_name(name: str) -> bool:
     return any(a in parts and b in parts and parts.index(a) < parts.index(b) for a, b in _SECRET_PAIRS)
 
 
-@rule("LPI014", severity="error", lesson="06_going_further.ipynb#keep-secrets-out", family="security")
+@rule("LPI014", severity="error", lesson="06_safer_images.ipynb#keep-secrets-out", family="security")
 def no_secrets_in_dockerfile(ctx: Context) -> Iterator[Flag]:
     """Keep secrets out of ARG and ENV.
 

@@ -11,7 +11,7 @@ from checker.rules.base import Context, Flag, rule
 _ARCHIVE_RE = re.compile(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst)$", re.IGNORECASE)
 
 
-@rule("LPI017", severity="style", lesson="06_going_further.ipynb#copy-not-add", family="layers")
+@rule("LPI017", severity="style", lesson="06_safer_images.ipynb#copy-not-add", family="layers")
 def copy_not_add(ctx: Context) -> Iterator[Flag]:
     """Use COPY, not ADD, for local files.
 

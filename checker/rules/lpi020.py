@@ -92,7 +92,7 @@ def _stage_problem(dockerfile: Dockerfile, stage: Stage) -> tuple[_Compiler, Ins
     return None
 
 
-@rule("LPI020", severity="error", lesson="06_going_further.ipynb#the-no-install-recommends-trap", family="packages")
+@rule("LPI020", severity="error", lesson="07_smaller_and_faster.ipynb#the-no-install-recommends-trap", family="packages")
 def compiler_with_libc_headers(ctx: Context) -> Iterator[Flag]:
     """Install the C library headers with the compiler.
 

@@ -82,7 +82,7 @@ def _message(name: str, instruction: Instruction, stage: Stage, defined: set[str
             f"before this line, so it expands to an empty string (BuildKit's UndefinedVar).{maybe}")
 
 
-@rule("LPI021", severity="warning", lesson="06_going_further.ipynb#keep-secrets-out", family="syntax")
+@rule("LPI021", severity="warning", lesson="06_safer_images.ipynb#keep-secrets-out", family="syntax")
 def undefined_variable(ctx: Context) -> Iterator[Flag]:
     """Every variable an instruction uses is defined.
 

@@ -23,7 +23,7 @@ def key_value_fix(keyword: str, args: str) -> str:
     return f"{keyword} {name}={quoted}"
 
 
-@rule("LPI022", severity="warning", lesson="06_going_further.ipynb#exec-form-cmd", family="syntax")
+@rule("LPI022", severity="warning", lesson="06_safer_images.ipynb#exec-form-cmd", family="syntax")
 def legacy_key_value(ctx: Context) -> Iterator[Flag]:
     """ENV and LABEL use the key=value form.
 

@@ -10,7 +10,7 @@ from checker.rules.base import Context, Flag, rule
 _PORT = re.compile(r"^(?P<ports>\d+(?:-\d+)?|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)(?:/(?P<proto>[A-Za-z]+))?$")
 
 
-@rule("LPI024", severity="warning", lesson="06_going_further.ipynb#exec-form-cmd", family="syntax")
+@rule("LPI024", severity="warning", lesson="06_safer_images.ipynb#exec-form-cmd", family="syntax")
 def expose_format(ctx: Context) -> Iterator[Flag]:
     """EXPOSE names container ports in lower-case protocols.
 

@@ -18,7 +18,7 @@ _VARIABLE_RE = re.compile(r"(?<![\\$])\$(\{[A-Za-z_][A-Za-z0-9_]*[^}]*\}|[A-Za-z
 REPLACED_IN = "ADD, COPY, ENV, EXPOSE, FROM, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR"
 
 
-@rule("LPI027", severity="warning", lesson="06_going_further.ipynb#exec-form-cmd", family="runtime")
+@rule("LPI027", severity="warning", lesson="06_safer_images.ipynb#exec-form-cmd", family="runtime")
 def literal_variable_in_exec_form(ctx: Context) -> Iterator[Flag]:
     """Exec form does not expand variables.
 

@@ -179,5 +179,5 @@ lesson.self_check("using-cache")
 # * Lesson images are kept as a build cache; `python -m checker clean` removes them.
 #
 # **Next:** [1 · The single-stage problem](01_single_stage_problem.ipynb). The exercises live in
-# [`../exercises/`](../exercises/README.md); the first is [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb).
+# [`../exercises/`](../exercises/README.md); the first is [`02-multi-stage`](../exercises/02-multi-stage/02-multi-stage.ipynb).
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

@@ -130,7 +130,7 @@ assert apt_layer < largest_own.size_bytes, "on the full image, installing gcc an
 # add. On a slim base the same line brings in the compiler and all its recommendations.
 # `apt-get install -y --no-install-recommends ...` installs only the packages you name and what
 # they strictly depend on, so the image holds what the Dockerfile says.
-# [Lesson 6](06_going_further.ipynb) measures the difference, and shows the trap that comes with it.
+# [Lesson 7](07_smaller_and_faster.ipynb) measures the difference, and shows the trap that comes with it.
 
 # %% [markdown]
 # ## Inside the image: a build toolchain nobody uses at run time
@@ -284,6 +284,6 @@ lesson.self_check("largest-own-layer", own)
 # * Size costs pull time on every fresh machine, registry storage and transfer, and security
 #   exposure.
 #
-# **Exercise:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) starts from this Dockerfile.
+# **Exercise:** [`02-multi-stage`](../exercises/02-multi-stage/02-multi-stage.ipynb), after lesson 2, starts from this Dockerfile.
 # **Next:** [2 · Multi-stage builds](02_multi_stage.ipynb) removes the toolchain from what you ship.
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

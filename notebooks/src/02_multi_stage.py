@@ -319,7 +319,6 @@ lesson.self_check("why-libpq5")
 # * Measured here: the multi-stage image is a fraction of the single-stage one, and the slim
 #   single-stage image sits between the two, as in the article.
 #
-# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) and
-# [`03-runtime-deps`](../exercises/03-runtime-deps/03-runtime-deps.ipynb).
+# **Exercise:** [`02-multi-stage`](../exercises/02-multi-stage/02-multi-stage.ipynb).
 # **Next:** [3 · Why a virtualenv](03_virtualenvs.ipynb).
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

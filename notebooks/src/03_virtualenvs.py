@@ -326,7 +326,6 @@ lesson.self_check("prefix-already-satisfied")
 #   `--ignore-installed` (or use `--target`).
 # * Builder and runtime must share the Python version and path.
 #
-# **Exercises:** [`01-multi-stage`](../exercises/01-multi-stage/01-multi-stage.ipynb) and
-# [`03-runtime-deps`](../exercises/03-runtime-deps/03-runtime-deps.ipynb).
+# **Exercise:** [`03-virtualenv`](../exercises/03-virtualenv/03-virtualenv.ipynb).
 # **Next:** [4 · Slim or Alpine?](04_slim_vs_alpine.ipynb)
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

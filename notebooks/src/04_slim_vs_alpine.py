@@ -300,6 +300,6 @@ lesson.self_check("psycopg2-compiles")
 # * Whichever base you choose, pin its version, never `latest`: a tag such as `3.13-slim`, better
 #   one that names the Debian release too (`3.13-slim-trixie`), or a digest (`@sha256:...`).
 #
-# **Exercise:** [`04-smaller-still`](../exercises/04-smaller-still/04-smaller-still.ipynb).
+# **Exercise:** [`04-runtime-deps`](../exercises/04-runtime-deps/04-runtime-deps.ipynb).
 # **Next:** [5 · The layer cache](05_layer_cache.ipynb).
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

@@ -132,7 +132,7 @@ for image in (right_after, wrong_after, unchanged):
 # folder; write `**/__pycache__` for the ones deeper down. The reverse mistake fails loudly: a
 # file the Dockerfile copies by name (say `requirements.txt`) must not match a pattern, or the
 # `COPY` fails with "not found" although the file is on your disk; a `!requirements.txt` line
-# after the pattern lets it back in. [Lesson 6](06_going_further.ipynb) measures what the file
+# after the pattern lets it back in. [Lesson 6](06_safer_images.ipynb) measures what the file
 # keeps out of the context, secrets included.
 
 # %% [markdown]
@@ -169,7 +169,7 @@ explorer
 # running container, so that cache is dead weight: install with `pip install --no-cache-dir` (or
 # set `PIP_NO_CACHE_DIR=1`), as every Dockerfile you have built so far does. In a multi-stage
 # build it matters less, because the cache stays behind in the builder;
-# [lesson 6](06_going_further.ipynb) measures both cases.
+# [lesson 7](07_smaller_and_faster.ipynb) measures both cases.
 
 # %% [markdown]
 # <a id="your-turn-dockerfile"></a>
@@ -234,6 +234,6 @@ lesson.self_check("stale-apt-layer")
 # * Layers only add: delete temporary files (apt lists, pip's cache) in the `RUN` that made them.
 # * The cache compares text, not freshness: schedule uncached rebuilds for updates.
 #
-# **Exercise:** [`02-cache-order`](../exercises/02-cache-order/02-cache-order.ipynb).
-# **Next:** [6 · Going further](06_going_further.ipynb).
+# **Exercise:** [`05-cache-order`](../exercises/05-cache-order/05-cache-order.ipynb).
+# **Next:** [6 · Safer images](06_safer_images.ipynb).
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.

@@ -77,9 +77,9 @@ def test_size_explorer_is_a_widget_and_redraws_when_another_image_is_chosen(less
     lesson.shot("size-explorer-after", target=explorer)
 
 
-def test_going_further_size_explorer_lists_the_engines_lesson_images_and_draws_the_chosen_one(lesson, lab):
-    """Lesson 06's explorer lists every kept lesson image; lesson 02 (above) has kept three of them."""
-    lab.open("notebooks/06_going_further.ipynb")
+def test_smaller_and_faster_size_explorer_lists_the_engines_lesson_images_and_draws_the_chosen_one(lesson, lab):
+    """Lesson 07's explorer lists every kept lesson image; lesson 02 (above) has kept three of them."""
+    lab.open("notebooks/07_smaller_and_faster.ipynb")
     lab.run_cell(lab.cell_containing("from checker import"), timeout_s=120)
     cell = lab.cell_containing("explorer = lesson.SizeExplorer()")
     lab.run_cell(cell, timeout_s=120)
@@ -97,4 +97,4 @@ def test_going_further_size_explorer_lists_the_engines_lesson_images_and_draws_t
     after = lab.image_report(drawn)
     assert after.all_decoded, after.sizes
     assert "layer" in drawn.inner_text(), "the layer table is missing"
-    lab.shot("lesson-06-size-explorer", target=explorer)
+    lab.shot("lesson-07-size-explorer", target=explorer)

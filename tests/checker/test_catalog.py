@@ -138,4 +138,4 @@ def test_the_rules_table_reads_the_catalogue():
     table = catalog.rules_table().splitlines()
     assert table[0].startswith("| Rule | Title | Severity")
     assert len(table) == 2 + len(catalog.by_kind("static"))
-    assert "[LPI012](notebooks/06_going_further.ipynb#run-as-a-non-root-user)" in table[2 + 11]
+    assert "[LPI012](notebooks/06_safer_images.ipynb#run-as-a-non-root-user)" in table[2 + 11]

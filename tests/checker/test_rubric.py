@@ -150,7 +150,7 @@ def test_static_rules_score_from_the_lint_results(tmp_path):
                     dockerfile="FROM python:3.13-slim\nCMD [\"python\"]\n")
     lpi012 = report.check("LPI012")
     assert not lpi012.passed and lpi012.points == 0 and "USER" in lpi012.message
-    assert lpi012.lesson.startswith("notebooks/06_going_further.ipynb")
+    assert lpi012.lesson.startswith("notebooks/06_safer_images.ipynb")
 
 
 def test_every_dynamic_check_documents_why_how_and_where_to_learn():

@@ -24,9 +24,9 @@ def _cells(notebook) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
 
 
-def test_there_are_lessons_00_to_06():
+def test_there_are_lessons_00_to_08():
     numbers = [path.name[:2] for path in LESSONS]
-    assert numbers == [f"{n:02d}" for n in range(8)], numbers
+    assert numbers == [f"{n:02d}" for n in range(9)], numbers
 
 
 def test_every_notebook_has_a_py_percent_twin_and_every_twin_a_notebook():

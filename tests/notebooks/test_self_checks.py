@@ -34,6 +34,8 @@ SETTLED = {
     "full-single-size": ((1_200_000_000,), None),
     "share-removed": ((0.8,), "more than three quarters"),
     "musl-compiles": ((30, ["psycopg2"], ["psycopg2"]), "only those that compile on slim (glibc) too"),
+    "unhealthy-action": (("running",), "nothing: the container keeps running, marked unhealthy"),
+    "pip-cache-weight": ((3_000_000,), None),
     "bone-size": ((61_000_000,), None),
 }
 _PREDICTED = re.compile(r"""(\w+) = lesson\.prediction\(\s*["']([^"']+)["']""")
@@ -123,6 +125,13 @@ def test_a_prediction_the_lesson_could_not_measure_says_so():
     assert "Not measured here" in guess.reveal(None).text and guess.verdict is None
 
 
+def test_the_unhealthy_prediction_follows_the_container_state_measured():
+    guess = lesson.prediction("unhealthy-action")
+    assert guess.options[guess.settle("running")[0]].startswith("nothing")
+    assert guess.options[guess.settle("restarting")[0]] == "it restarts the container"
+    assert guess.options[guess.settle("exited")[0]] == "it stops the container"
+
+
 def test_the_musl_prediction_follows_what_the_index_answered():
     options = lesson.prediction("musl-compiles").options
     settle = lesson.prediction("musl-compiles").settle
@@ -143,10 +152,10 @@ def test_a_lesson_asks_each_prediction_before_its_build_and_reveals_it_after(not
             assert build < reveal, f"{notebook.name}: {name} is revealed after the build that measures it"
 
 
-def test_lessons_1_2_4_and_7_predict_before_their_main_build_and_each_prediction_is_asked_once():
+def test_lessons_1_2_4_6_7_and_8_predict_before_their_main_build_and_each_prediction_is_asked_once():
     asked = {notebook.name[:2]: [name for cell in _code(notebook) for _, name in _PREDICTED.findall(cell.source)]
              for notebook in LESSONS}
-    assert all(asked[number] for number in ("01", "02", "04", "07")), asked
+    assert all(asked[number] for number in ("01", "02", "04", "06", "07", "08")), asked
     assert sorted(name for names in asked.values() for name in names) == sorted(prediction_names())
 
 

@@ -32,10 +32,13 @@ FIXES = {
     6: lambda t: t.replace("COPY --from=builder", "RUN useradd --system --uid 10001 app\nCOPY --from=builder")
                   .replace("CMD uvicorn main:app --host 0.0.0.0 --port 8000",
                            'USER 10001\nCMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]'),
-    7: lambda t: t.replace("FROM rootfs\n", "FROM scratch\nCOPY --from=rootfs /rootfs /\n"),
+    7: lambda t: t.replace("install -y libpq5", "install -y --no-install-recommends libpq5")
+                  .replace("python -m venv /opt/venv", "python -m venv --without-pip /opt/venv")
+                  .replace("RUN pip install", "RUN pip --python /opt/venv/bin/python install"),
+    8: lambda t: t.replace("FROM rootfs\n", "FROM scratch\nCOPY --from=rootfs /rootfs /\n"),
 }
 #: What each lesson's probe answers for the starting point and for the fix (None: no probe).
-PROBE = {2: (False, True), 4: (True, True), 7: (True, False)}
+PROBE = {2: (False, True), 4: (True, True), 7: (True, False), 8: (True, False)}
 
 
 def _starting_point(number: int) -> str:

@@ -12,14 +12,15 @@ CHECKER = Path(__file__).resolve().parents[3] / "checker"
 #: What notebooks reach as ``lesson.X`` (``from checker import lesson``): kept through the move
 #: into the package. ``exercise`` (a link helper no notebook used) gave its name to the
 #: ``checker.lesson.exercise`` submodule, the exercise notebooks' panel. ``cli`` (the terminal
-#: commands), ``prediction`` and ``Prediction`` (predict, then measure) and ``your_turn`` came later.
+#: commands), ``prediction`` and ``Prediction`` (predict, then measure), ``your_turn`` and
+#: ``watch_health`` / ``HealthWatch`` (lesson 6's HEALTHCHECK) came later.
 FACADE = {
-    "CacheExplorer", "LessonImage", "Part", "Prediction", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
+    "CacheExplorer", "HealthWatch", "LessonImage", "Part", "Prediction", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
     "VARIANTS", "Variant", "add_developer_clutter", "article", "base_images", "breakdown", "breakdown_table",
     "build", "build_variant", "cli", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "measured", "parse_numbers",
     "parts_of", "prediction", "pull_seconds", "pypi", "rebuild_times", "run_in", "self_check", "self_test", "settings", "size_bars", "stage",
-    "temporary_context", "value_bars", "variant", "without_host_files", "your_turn",
+    "temporary_context", "value_bars", "variant", "watch_health", "without_host_files", "your_turn",
 }
 
 

@@ -18,9 +18,9 @@ def _lint(text: str):
     return lint(text, with_hadolint=False, build_args=ARGS)
 
 
-def test_every_lesson_from_1_to_7_has_a_fault_with_known_rules_and_a_reference_variant():
+def test_every_lesson_from_1_to_8_has_a_fault_with_known_rules_and_a_reference_variant():
     known = {r.id for r in all_rules()}
-    assert sorted(FAULTS) == [1, 2, 3, 4, 5, 6, 7]
+    assert sorted(FAULTS) == [1, 2, 3, 4, 5, 6, 7, 8]
     for number, fault in FAULTS.items():
         assert fault.lesson == number and fault.rules and set(fault.rules) <= known, fault
         assert fault.reference in lesson.VARIANTS, fault
@@ -60,10 +60,17 @@ def test_lesson_4_is_not_fixed_by_an_alpine_runtime_stage_whose_import_fails():
     assert review(4, _lint(multi), built=True, probe_ok=True).fixed
 
 
-def test_lesson_7_is_fixed_when_no_shell_runs_in_the_image():
+def test_lesson_7_is_fixed_only_when_pip_is_gone_from_the_image_too():
+    production = _lint(lesson.variant("production").dockerfile())
+    assert review(7, production, built=True, probe_ok=False).fixed
+    still = review(7, production, built=True, probe_ok=True)
+    assert not still.fixed and "Measured: `import pip` still works in the image." in still.lines
+
+
+def test_lesson_8_is_fixed_when_no_shell_runs_in_the_image():
     bone = _lint(lesson.variant("bone").dockerfile())
-    assert review(7, bone, built=True, probe_ok=False).fixed
-    still = review(7, bone, built=True, probe_ok=True)
+    assert review(8, bone, built=True, probe_ok=False).fixed
+    still = review(8, bone, built=True, probe_ok=True)
     assert not still.fixed and "Measured: a shell still runs in the image." in still.lines
 
 
@@ -92,7 +99,7 @@ def test_a_text_that_does_not_parse_says_so_and_nothing_else():
 
 
 def test_an_unknown_lesson_is_a_clear_error():
-    with pytest.raises(KeyError, match="no 'your turn' for lesson 0; lessons with one: 1, 2, 3, 4, 5, 6, 7"):
+    with pytest.raises(KeyError, match="no 'your turn' for lesson 0; lessons with one: 1, 2, 3, 4, 5, 6, 7, 8"):
         review(0, _lint("FROM scratch\n"), built=True)
 
 

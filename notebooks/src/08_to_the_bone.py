@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# # 7 · To the bone: only what the app needs
+# # 8 · To the bone: only what the app needs
 #
 # | | |
 # |---|---|
@@ -29,9 +29,10 @@ settings = lesson.settings
 # %% [markdown]
 # ## 1. What the slim base still carries
 #
-# Lesson 6's production image is multi-stage, non-root and free of build tools. Its final stage
-# still starts from `python:3.13-slim`, a small Debian: a shell, `apt` and `dpkg`, `perl-base`,
-# coreutils, and the package database. The app runs none of them. Count them:
+# Lesson 6's production image is multi-stage, non-root and free of build tools, and lesson 7
+# trimmed what it installs. Its final stage still starts from `python:3.13-slim`, a small Debian:
+# a shell, `apt` and `dpkg`, `perl-base`, coreutils, and the package database. The app runs none
+# of them. Count them:
 
 # %%
 production = lesson.build_variant("production")
@@ -72,7 +73,7 @@ bone_guess = lesson.prediction("bone-size")
 bone_guess
 
 # %% [markdown]
-# The Dockerfile is exercise 06's reference answer. Read its three parts: exercise 04's
+# The Dockerfile is exercise 08's reference answer. Read its three parts: exercise 07's
 # builder; a `rootfs` stage that assembles the final filesystem under `/rootfs`, using the
 # builder's shell and `ldd` to list every shared library the interpreter and each extension
 # (`*.so`) needs; and a final stage `FROM scratch` with one `COPY`.
@@ -118,7 +119,7 @@ print(f"to the bone: {lesson.human_bytes(bone.size_bytes)} = {ratio:.3f} of the 
 
 # %% jupyter={"source_hidden": true}
 assert everything["bone"].size_bytes == bone.size_bytes
-assert ratio <= 0.08, "exercise 06's target: at most 0.08 of the single-stage full image"
+assert ratio <= 0.08, "exercise 08's target: at most 0.08 of the single-stage full image"
 assert bone.size_bytes == min(info.size_bytes for info in shown.values()), "the smallest lesson image"
 
 # %% [markdown]
@@ -258,7 +259,7 @@ assert found[bone.label].stdout.split() == ["None", "None"], "no ldconfig and no
 # The Dockerfile below still has this lesson's fault. It is the to-the-bone Dockerfile whose last
 # stage starts from the `rootfs` stage instead of from nothing. Edit only the last stage. Edit the
 # text between the quotes, then run the next cell: it builds your version as `lpi-lesson/your-
-# turn-07` (kept as a cache like the other lesson images; `python -m checker clean` removes it),
+# turn-08` (kept as a cache like the other lesson images; `python -m checker clean` removes it),
 # measures it against the lesson's best image and tells you what the course checks find. Run as it
 # is, it tells you the fault is still there; fix it and run the cell again to see the comment
 # change.
@@ -274,7 +275,7 @@ RUN apt-get update \
 RUN python -m venv --without-pip /opt/venv
 WORKDIR /build
 COPY requirements.txt .
-# As in exercise 04: no pip in the venv, stripped extensions, no test suites, bytecode without sources.
+# As in exercise 07: no pip in the venv, stripped extensions, no test suites, bytecode without sources.
 RUN pip --python /opt/venv/bin/python install --no-cache-dir -r requirements.txt \
     && find /opt/venv -name '*.so' -exec strip --strip-unneeded {} + \
     && find /opt/venv -depth -type d \( -name tests -o -name test \) -exec rm -rf {} +
@@ -324,7 +325,7 @@ CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]
 """
 
 # %%
-turn = lesson.your_turn(my_dockerfile, lesson=7)
+turn = lesson.your_turn(my_dockerfile, lesson=8)
 turn
 
 # %% jupyter={"source_hidden": true}
@@ -355,5 +356,5 @@ lesson.self_check("bone-security-fix")
 #   dependencies move and the team needs a shell. Distroless, Chainguard and Docker Hardened
 #   Images sell the same idea ready-made.
 #
-# **Exercise:** [`06-to-the-bone`](../exercises/06-to-the-bone/06-to-the-bone.ipynb).
+# **Exercise:** [`08-to-the-bone`](../exercises/08-to-the-bone/08-to-the-bone.ipynb).
 # Back to the [list of lessons](README.md).

@@ -13,95 +13,23 @@
 # ---
 
 # %% [markdown]
-# # 6 · Going further: production habits
+# # 7 · Smaller and faster
 #
 # | | |
 # |---|---|
-# | **Time** | about 35 minutes |
-# | **Objectives** | Measure what `.dockerignore` keeps out of the build context. Run the app as a non-root user. Use `--no-install-recommends`, and recognise (and fix) the failure it causes when compiling psycopg2. Measure pip's cache with and without `--no-cache-dir`. Know what BuildKit cache mounts add, and what apt needs before its cache mount keeps anything. |
-# | **Key points** | `.dockerignore` decides what leaves your machine, including secrets. A `USER` line costs nothing and removes root from the running app. `--no-install-recommends` trims packages you did not ask for, including some you needed without knowing: name them. In a multi-stage build, caches left in the builder never ship. |
+# | **Time** | about 30 minutes |
+# | **Objectives** | Use `--no-install-recommends`, and recognise (and fix) the failure it causes when compiling psycopg2. Measure pip's cache with and without `--no-cache-dir`. Know what BuildKit cache mounts add, and what apt needs before its cache mount keeps anything. Keep the bytecode, and leave pip out of the venv you ship. |
+# | **Key points** | `--no-install-recommends` trims packages you did not ask for, including some you needed without knowing: name them. In a multi-stage build, caches left in the builder never ship. A cache mount speeds up a reinstall without entering the image, on engines that have BuildKit. The `.pyc` files are worth their megabytes; pip in the shipped venv is not. |
 
 # %%
-import shutil
-import tempfile
-from pathlib import Path
-
 from checker import engine, lesson
 
 settings = lesson.settings
 
 # %% [markdown]
-# ## 1. `.dockerignore`: what leaves your machine
-#
-# `docker build .` sends the whole folder to the engine as the *build context*, minus what
-# `.dockerignore` excludes. The sample app's folder is tidy; a real working copy is not. Let's make
-# one: the app plus a local virtualenv, bytecode caches, a git repository and a `.env` file with a
-# (fake) database password.
-
-# %%
-workdir = Path(tempfile.mkdtemp(prefix="lpi-lesson6-"))
-project = workdir / "notes-app"
-shutil.copytree(lesson.SAMPLE_APP_DIR, project, ignore=shutil.ignore_patterns("__pycache__"))
-print("added to the working copy:", ", ".join(lesson.add_developer_clutter(project)))
-print("the app's .dockerignore:\n" + (project / ".dockerignore").read_text())
-assert (project / ".env").is_file() and (project / ".venv").is_dir()
-
-# %%
-contexts = {"with .dockerignore": lesson.context_size(project, dockerignore=True),
-            "without .dockerignore": lesson.context_size(project, dockerignore=False)}
-table = lesson.Table(["context", "files", "bytes sent", "largest top-level entries"],
-                     formats={"bytes sent": lesson.human_bytes})
-for name, size in contexts.items():
-    table.add(context=name, files=size.files, **{"bytes sent": size.tar_bytes, "largest top-level entries":
-              ", ".join(f"{entry} ({lesson.human_bytes(n)})" for entry, n in size.largest[:3])})
-table
-
-# %%
-with_ignore, without_ignore = contexts["with .dockerignore"], contexts["without .dockerignore"]
-clean_app = lesson.context_size(lesson.SAMPLE_APP_DIR)
-assert (with_ignore.files, with_ignore.tar_bytes) == (clean_app.files, clean_app.tar_bytes), \
-    "with .dockerignore, the cluttered working copy sends exactly what the clean app folder sends"
-assert with_ignore.tar_bytes < without_ignore.tar_bytes / 10, ".dockerignore cuts the context by far"
-assert without_ignore.largest[0][0] in {".venv", ".git"}, "without it, the local venv or git history dominates"
-
-# %% [markdown]
-# Now build lesson 2's Dockerfile from this folder, once with the `.dockerignore` and once
-# without (both are throwaway builds). `COPY . .` copies whatever the context holds:
-
-# %%
-multi_text = lesson.variant("multi-stage").dockerfile()
-tidy = lesson.build("multi-stage", multi_text, label="from the working copy, with .dockerignore",
-                    base_ref=settings.slim_image, source=project, dockerignore=True, throwaway=True)
-leaky = lesson.build("multi-stage", multi_text, label="from the working copy, without .dockerignore",
-                     base_ref=settings.slim_image, source=project, dockerignore=False, throwaway=True)
-app_layers = {"with .dockerignore": tidy.step_layer_bytes("COPY . ."),
-              "without .dockerignore": leaky.step_layer_bytes("COPY . .")}
-inside = lesson.run_in(leaky.tag, "ls -A /app; echo; echo \"the .env file says: $(cat /app/.env)\"")
-print({name: lesson.human_bytes(size) for name, size in app_layers.items()})
-print(inside.output)
-
-# %%
-assert app_layers["without .dockerignore"] > 10 * app_layers["with .dockerignore"]
-assert "not-a-real-password" in inside.output, "without .dockerignore the .env secret is baked into the image"
-for image in (tidy, leaky):
-    lesson.discard(image)
-shutil.rmtree(workdir, ignore_errors=True)
-
-# %% [markdown]
-# The secret is the serious part: once a file is in a layer, anyone who can pull the image can
-# read it, and deleting it in a later layer does not remove it from the earlier one. List
-# `.env`, `.git`, virtualenvs and caches in `.dockerignore` from the first commit. (Putting the
-# `Dockerfile` and `README.md` there too means editing them does not invalidate `COPY . .`.)
-
-# %% [markdown]
-# <a id="run-as-a-non-root-user"></a>
-# ## 2. Don't run as root
-#
-# By default a container's process runs as `root` (uid 0). Namespaces and capabilities limit what
-# that root can do, but a bug in your app, or in the kernel, is worse with uid 0 on the other side.
-# The production Dockerfile below creates a system user with a fixed uid and switches to it with
-# `USER` after everything that needs root (installing packages, copying files) is done. It also
-# brings together the other habits of this lesson; we build it once and look at each habit in turn.
+# This lesson reads the production image of [lesson 6](06_safer_images.ipynb) for its size habits,
+# and compares it with lesson 2's multi-stage image. Both come from the cache when those lessons
+# ran on this engine. Here is the production Dockerfile again:
 
 # %%
 lesson.dockerfile("production")
@@ -109,29 +37,14 @@ lesson.dockerfile("production")
 # %%
 production = lesson.build_variant("production")
 multi = lesson.build_variant("multi-stage")
-whoami = {image.label: lesson.run_in(image.tag, "echo \"uid: $(id -u)\"; echo \"user: $(id -un)\"")
-          for image in (multi, production)}
-for label, probe in whoami.items():
-    print(f"{label}: {probe.output.strip()}")
 
 # %% jupyter={"source_hidden": true}
 assert production.ok, production.error_tail()
-assert whoami[multi.label].fields()["uid"] == "0", "without USER the app runs as root"
-assert whoami[production.label].fields()["uid"] == "10001", "with USER 10001 the process is not root"
-assert production.info.user == "10001", "the image names its user by number"
-
-# %% [markdown]
-# The Dockerfile creates the user with a fixed uid (10001) and names it by that *number*,
-# `USER 10001`, not `USER app`. Kubernetes' `runAsNonRoot` checks the image's user before it
-# starts the container, and it can only verify a number: with a name, the kubelet refuses to
-# start the pod, because it cannot tell that the name is not root
-# ([Kubernetes: security context](https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)).
-# A fixed uid also matters when files on a volume must be owned by the app. The app only reads its
-# code, so the files can stay owned by root: the app user can read them but not change them.
+assert multi.ok, multi.error_tail()
 
 # %% [markdown]
 # <a id="the-no-install-recommends-trap"></a>
-# ## 3. `--no-install-recommends`, and its trap
+# ## 1. `--no-install-recommends`, and its trap
 #
 # `apt-get install gcc` also installs the packages gcc *recommends*. The production Dockerfile
 # asks apt for exactly what it names, with `--no-install-recommends`. It names `libc6-dev` too.
@@ -185,11 +98,15 @@ assert only_recommended, "recommends pulled in packages nobody asked for"
 # trap is the general lesson: after trimming, *build and run* the result.
 
 # %% [markdown]
-# ## 4. pip's cache: `--no-cache-dir`
+# ## 2. pip's cache: `--no-cache-dir`
 #
 # pip keeps what it downloads and the wheels it builds in `~/.cache/pip`, to be quicker next time.
 # In an image there is no next time: the cache just adds weight to the layer. Two builder stages,
-# identical except for `--no-cache-dir`:
+# identical except for `--no-cache-dir`. Before they build, predict:
+
+# %%
+cache_guess = lesson.prediction("pip-cache-weight")
+cache_guess
 
 # %%
 kept_cache = lesson.build_variant("pip-cache-builder")
@@ -216,6 +133,12 @@ assert cache_dirs, "pip left a cache behind"
 assert not any("pip install" in layer.created_by for layer in production.info.layers), \
     "the shipped image never ran pip: the builder's cache cannot reach it"
 
+# %% [markdown]
+# Your prediction, against the measurement (the difference between the two layers):
+
+# %%
+cache_guess.reveal(layer_kept - layer_none)
+
 # %%
 kinds = {path.rsplit("/", 1)[-1]: size for path, size in cache_dirs.items()}
 print("pip's cache here:", ", ".join(f"{name} {lesson.human_bytes(size)}" for name, size in kinds.items()))
@@ -232,7 +155,7 @@ if "http-v2" not in kinds and "http" not in kinds:
 # in the discarded builder, as the last assertion shows; the flag then only keeps the builder lean.
 
 # %% [markdown]
-# ## 5. BuildKit cache mounts
+# ## 3. BuildKit cache mounts
 #
 # BuildKit can give a `RUN` step a cache directory that lives on the build host, outside every
 # layer, and survives between builds:
@@ -305,45 +228,10 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # LPI015, advice only).
 
 # %% [markdown]
-# ## 6. Five more habits, in words
+# ## 4. Two more habits, in words
 #
-# The course's checker asks for a few more habits. None of them needs a measurement to make its
-# point, so this section only explains them; the exercises let you apply them.
-
-# %% [markdown]
-# <a id="exec-form-cmd"></a>
-# ### Start the app with an exec-form `CMD`
-#
-# Write the command as a JSON array, as the production Dockerfile does:
-# `CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]`. Docker then starts uvicorn
-# itself as the container's main process, and `docker stop` delivers its SIGTERM to the app, which
-# shuts down cleanly. The shell form (`CMD uvicorn main:app ...`) runs the line through
-# `/bin/sh -c`; the shell may stay in between as the main process, and it does not pass the signal
-# on, so Docker waits out its grace period and kills the app mid-request. Use double quotes: a
-# "JSON array" with single quotes is not JSON, and Docker quietly treats the line as shell form.
-# Without any `CMD` the image inherits the base image's, the Python prompt. And bind the server to
-# `0.0.0.0`: an app listening on `127.0.0.1` answers only from inside its own container.
-
-# %% [markdown]
-# <a id="copy-not-add"></a>
-# ### `COPY`, not `ADD`
-#
-# `ADD` copies files too, but it also unpacks local tar archives and downloads URLs, so a reader
-# has to work out which of the three a given line does. `COPY` only copies. Use `COPY` for files
-# from the build context; when you need a file from the web, download it in a `RUN` (and check its
-# checksum) so the step says what it does.
-
-# %% [markdown]
-# <a id="keep-secrets-out"></a>
-# ### Keep secrets out of `ARG` and `ENV`
-#
-# Section 1 showed a secret *file* reaching the image. Values do too. `ENV` is stored in the
-# image's configuration, where `docker inspect` shows it to anyone who can pull the image. `ARG` is
-# not kept as an environment variable, but the builder writes the build arguments' values into the
-# history entry of each `RUN` step that has them in scope, which `docker history` prints. And a
-# value written in the Dockerfile also lives in your git history. Give secrets to the container
-# when it starts (`docker run -e` or `--env-file`, or your platform's secret store), keep only
-# non-secret settings in `ENV`, and rotate any secret that was ever committed.
+# The course's checker asks for two more habits about what ships. This section only explains
+# them; exercise 07 lets you apply them.
 
 # %% [markdown]
 # <a id="keep-the-bytecode"></a>
@@ -355,7 +243,7 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # running as non-root cannot write into the image's packages at all). `PYTHONDONTWRITEBYTECODE=1`
 # (set in the production Dockerfile) is not a way to shrink an image: it only stops Python writing
 # new `.pyc` files at run time, and the ones pip made stay. If you want the sources gone rather
-# than the bytecode, there is an optional step in [exercise 04](../exercises/04-smaller-still/04-smaller-still.ipynb): in
+# than the bytecode, there is an optional step in [exercise 07](../exercises/07-smaller-still/07-smaller-still.ipynb): in
 # the build stage, `python -m compileall -b` writes each module's `.pyc` beside its `.py`, where
 # Python imports it when no source is there; then delete the `.py` files and the `__pycache__`
 # folders. Imports stay fast; the price is tracebacks without source lines.
@@ -369,7 +257,7 @@ assert "mount" in (mount.result.error or "").lower() or "buildkit" in (mount.res
 # ([lesson 3](03_virtualenvs.ipynb) weighed it). To leave it out, create the venv with
 # `python -m venv --without-pip /opt/venv` and fill it from outside with the base image's own pip:
 # `pip --python /opt/venv/bin/python install --no-cache-dir -r requirements.txt`. The build stage
-# still has pip; the venv you copy does not. [Exercise 04](../exercises/04-smaller-still/04-smaller-still.ipynb) asks for
+# still has pip; the venv you copy does not. [Exercise 07](../exercises/07-smaller-still/07-smaller-still.ipynb) asks for
 # exactly that, among other trims.
 
 # %% [markdown]
@@ -399,14 +287,14 @@ assert not any("gcc" in part.label for part in production_parts), "no build tool
 
 # %% [markdown]
 # <a id="your-turn-dockerfile"></a>
-# ## Your turn: take root away
+# ## Your turn: trim what ships
 #
-# The Dockerfile below still has this lesson's fault. It is the production Dockerfile with two of
-# its habits missing. Edit the text between the quotes, then run the next cell: it builds your
-# version as `lpi-lesson/your-turn-06` (kept as a cache like the other lesson images; `python -m
-# checker clean` removes it), measures it against the lesson's best image and tells you what the
-# course checks find. Run as it is, it tells you the fault is still there; fix it and run the cell
-# again to see the comment change.
+# The Dockerfile below is the production Dockerfile with two of this lesson's habits missing, both
+# in what ships. Edit the text between the quotes, then run the next cell: it builds your version as
+# `lpi-lesson/your-turn-07` (kept as a cache like the other lesson images; `python -m checker clean`
+# removes it), measures it against the lesson's best image, runs one command in it, and tells you
+# what the course checks find. Run as it is, it tells you the faults are still there; fix them and
+# run the cell again to see the comment change.
 
 # %%
 my_dockerfile = r"""
@@ -423,18 +311,20 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 FROM python:${PYTHON_VERSION}-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 \
+    && apt-get install -y libpq5 \
     && rm -rf /var/lib/apt/lists/*
+RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin app
 COPY --from=builder /opt/venv /opt/venv
 ENV PATH="/opt/venv/bin:$PATH" PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY . .
+USER 10001
 EXPOSE 8000
-CMD uvicorn main:app --host 0.0.0.0 --port 8000
+CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]
 """
 
 # %%
-turn = lesson.your_turn(my_dockerfile, lesson=6)
+turn = lesson.your_turn(my_dockerfile, lesson=7)
 turn
 
 # %% jupyter={"source_hidden": true}
@@ -445,28 +335,19 @@ assert turn.fixed != ("still has the fault" in str(turn) or "failed" in str(turn
 # ## Self-check
 
 # %%
-lesson.self_check("deleted-secret")
-
-# %%
 lesson.self_check("missing-assert-h")
 
 # %% [markdown]
 # ## Recap
 #
-# * `.dockerignore` keeps virtualenvs, git history and secrets out of the context, and so out of
-#   every `COPY . .`. Measured above: a context many times smaller, and no password in the image.
-# * `USER 10001` (a fixed uid, named by number) after the root-only steps: the app runs as
-#   non-root for free, and Kubernetes' `runAsNonRoot` can verify it.
 # * `--no-install-recommends` trims packages; name what you really need (`libc6-dev` for gcc), and
 #   build and run to prove it.
 # * `--no-cache-dir` keeps pip's cache out of the layer; in a multi-stage build it never ships anyway.
 # * BuildKit cache mounts speed up reinstalls without growing the image, on engines that have
 #   BuildKit; for apt, remove `docker-clean` and keep the downloaded packages first.
-# * An exec-form `CMD`, `COPY` rather than `ADD`, no secrets in `ARG` or `ENV`, the `.pyc` files
-#   kept, and no pip in the venv you ship.
+# * Keep the `.pyc` files, and ship a venv without pip.
 #
-# **Exercises:** [`04-smaller-still`](../exercises/04-smaller-still/04-smaller-still.ipynb) and
-# [`05-production-ready`](../exercises/05-production-ready/05-production-ready.ipynb).
-# Next: [lesson 7, to the bone](07_to_the_bone.ipynb): a final stage with no shell at all.
+# **Exercise:** [`07-smaller-still`](../exercises/07-smaller-still/07-smaller-still.ipynb).
+# Next: [lesson 8, to the bone](08_to_the_bone.ipynb): a final stage with no shell at all.
 # Back to the [list of lessons](README.md).
 # **On one page:** the [quick reference](QUICK_REFERENCE.md) sums up every habit of the course.
