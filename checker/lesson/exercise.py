@@ -3,7 +3,7 @@
 In an exercise notebook::
 
     from checker.lesson.exercise import exercise_panel
-    exercise_panel("01-multi-stage")
+    exercise_panel("02-multi-stage")
 
 **Check my Dockerfile** grades the learner's ``Dockerfile`` beside the notebook (:func:`answer_path`) with the
 exercise's rubric, on the real engine, in a background thread: the build's lines stream into
@@ -311,7 +311,7 @@ class ExercisePanel:
 def exercise_panel(exercise: str, dockerfile: str | Path | None = None):
     """Display-ready panel for one exercise (returns the ipywidgets VBox).
 
-    ``exercise`` is a folder name such as ``"01-multi-stage"``; ``dockerfile`` defaults to the
+    ``exercise`` is a folder name such as ``"02-multi-stage"``; ``dockerfile`` defaults to the
     exercise folder's ``Dockerfile``. Raises when no such exercise exists.
     """
     return ExercisePanel(exercise, dockerfile).widget

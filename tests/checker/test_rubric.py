@@ -216,14 +216,14 @@ def test_a_rubric_may_give_a_check_its_own_fix_hint_and_lesson_and_the_report_us
     from checker.grading.scoring import score
 
     rubric = rubrics.load(write(tmp_path, '[[checks]]\nid = "file_absent:shell"\npoints = 2\npath = "/bin/sh"\n'
-                                          'fix = "Start FROM scratch."\nlesson = "notebooks/07_to_the_bone.ipynb"\n'
+                                          'fix = "Start FROM scratch."\nlesson = "notebooks/08_to_the_bone.ipynb"\n'
                                           '[[checks]]\nid = "builds"\npoints = 1\n'))
     report = Report("Dockerfile", ".", "t", "rubric.toml")
     score(report, rubric, {"file_absent:shell": Outcome(False, "/bin/sh is there."), "builds": Outcome(True, "built")},
           None, gate=None)
     shell = next(check for check in report.checks if check.id == "file_absent:shell")
     built = next(check for check in report.checks if check.id == "builds")
-    assert (shell.hint, shell.lesson) == ("Start FROM scratch.", "notebooks/07_to_the_bone.ipynb")
+    assert (shell.hint, shell.lesson) == ("Start FROM scratch.", "notebooks/08_to_the_bone.ipynb")
     from checker import catalog
 
     assert built.hint == catalog.get("builds").fix and built.lesson == catalog.get("builds").lesson

@@ -37,10 +37,10 @@ def graded_report() -> Report:
                         2.0, "line 19: the final stage never installs libpq5.", "Install libpq5 in the final stage.",
                         "The extension needs the library.", "notebooks/02_multi_stage.ipynb#runtime-libraries-only"),
             CheckResult("LPI012", "Run as a non-root user", "static", True, 1.0, 1.0, "No problem found.",
-                        "Add USER app.", "Root is risky.", "notebooks/06_going_further.ipynb#run-as-a-non-root-user"),
+                        "Add USER app.", "Root is risky.", "notebooks/06_safer_images.ipynb#run-as-a-non-root-user"),
             CheckResult("healthcheck", "The image declares a HEALTHCHECK", "dynamic", False, 0.0, 0.0,
                         "The final image declares no HEALTHCHECK.", "Add a HEALTHCHECK.", "Platforms read it.",
-                        "notebooks/06_going_further.ipynb#health-checks"),
+                        "notebooks/06_safer_images.ipynb#healthcheck"),
         ],
         findings=[
             Finding("LPI003", "warning", 19, "the final stage never installs libpq5.", "course", "Install libpq5."),
