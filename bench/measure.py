@@ -389,7 +389,7 @@ def signature_of(fn) -> str:
         return "?"
 
 
-# -- 2c: the bone image (exercise 08's reference answer, lesson 7) -----------------------------
+# -- 2c: the bone image (exercise 08's reference answer, lesson 8) -----------------------------
 
 
 def bone(lab: Lab, results: dict, built: dict[str, Built], runs: int = SLOW_RUNS) -> None:

@@ -207,7 +207,7 @@ def _bone(bone: dict, add) -> None:
     """The bone image's rows (section 2c): size and ratios, import time, cold start beside the reference."""
     if not bone:
         return
-    add(f"The bone image (`{bone.get('dockerfile')}`, lesson 7; {bone.get('note', '')}):")
+    add(f"The bone image (`{bone.get('dockerfile')}`, lesson 8; {bone.get('note', '')}):")
     add("")
     if "error" in bone:
         add(bone["error"])
