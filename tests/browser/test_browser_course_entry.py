@@ -48,6 +48,6 @@ def test_every_exercise_opens_from_the_lesson_list(lab, exercise):
 def test_a_lessons_recap_link_opens_its_exercise(lab):
     lab.open("notebooks/02_multi_stage.ipynb")
     notebook = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
-    recap = notebook.locator(".jp-MarkdownCell .jp-RenderedMarkdown", has_text="Exercises:").last
-    lab.follow_link(recap, "04-runtime-deps")
-    assert lab.opened_path("04-runtime-deps.ipynb") == "exercises/04-runtime-deps/04-runtime-deps.ipynb"
+    recap = notebook.locator(".jp-MarkdownCell .jp-RenderedMarkdown", has_text="Exercise:").last
+    lab.follow_link(recap, "02-multi-stage")
+    assert lab.opened_path("02-multi-stage.ipynb") == "exercises/02-multi-stage/02-multi-stage.ipynb"
