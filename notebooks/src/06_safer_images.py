@@ -126,7 +126,8 @@ assert production.info.user == "10001", "the image names its user by number"
 # The Dockerfile creates the user with a fixed uid (10001) and names it by that *number*,
 # `USER 10001`, not `USER app`. Kubernetes' `runAsNonRoot` checks the image's user before it
 # starts the container, and it can only verify a number: with a name, the kubelet refuses to
-# start the pod, because it cannot tell that the name is not root
+# create the container (unless the pod's securityContext sets a numeric `runAsUser`), because it
+# cannot tell that the name is not root
 # ([Kubernetes: security context](https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)).
 # A fixed uid also matters when files on a volume must be owned by the app. The app only reads its
 # code, so the files can stay owned by root: the app user can read them but not change them.
@@ -210,7 +211,8 @@ lesson.discard(secret_image)
 # ## 4. Two more habits, in words
 #
 # The course's checker asks for two more habits here. Neither needs a measurement to make its
-# point, so this section only explains them; exercise 06 lets you apply them.
+# point, so this section only explains them; exercise 06 grades the exec-form `CMD`, and
+# `python -m checker lint` flags `ADD` (LPI017).
 
 # %% [markdown]
 # <a id="exec-form-cmd"></a>
@@ -220,8 +222,9 @@ lesson.discard(secret_image)
 # `CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]`. Docker then starts uvicorn
 # itself as the container's main process, and `docker stop` delivers its SIGTERM to the app, which
 # shuts down cleanly. The shell form (`CMD uvicorn main:app ...`) runs the line through
-# `/bin/sh -c`; the shell may stay in between as the main process, and it does not pass the signal
-# on, so Docker waits out its grace period and kills the app mid-request. Use double quotes: a
+# `/bin/sh -c`; the shell may stay in between as the main process (it does when the line holds
+# `&&`, a pipe or several commands), and it does not pass the signal on, so Docker waits out its
+# grace period and kills the app mid-request. Use double quotes: a
 # "JSON array" with single quotes is not JSON, and Docker quietly treats the line as shell form.
 # Without any `CMD` the image inherits the base image's, the Python prompt. And bind the server to
 # `0.0.0.0`: an app listening on `127.0.0.1` answers only from inside its own container.
@@ -304,7 +307,8 @@ unhealthy_guess.reveal(sick.state)
 # image's `HEALTHCHECK`**: it runs the `livenessProbe` and `readinessProbe` of the pod spec instead
 # ([Kubernetes: liveness, readiness and startup probes](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/)).
 # The course's grader does not rely on it either: it starts your image and asks `GET /health`
-# itself (the `health` check), and the `healthcheck` check only advises declaring one.
+# itself (the `health` check), and the `healthcheck` check only advises declaring one by default
+# (exercise 06's rubric gives it a point).
 # A check costs a process start inside the container every interval, and a Python one imports
 # `urllib` each time: keep the interval in tens of seconds, not one second as here.
 
