@@ -44,6 +44,9 @@ class BuildWithCourseData(build_py):
         if self.editable_mode:
             return  # an editable install reads the checkout itself
         target = Path(self.build_lib) / "checker" / "_data"
+        # A build folder left by an earlier build keeps files since renamed or removed (an exercise
+        # renumbered): start the course's files afresh, so the wheel holds only what the tree holds.
+        shutil.rmtree(target, ignore_errors=True)
         for rel in course_files():
             dest = target / rel
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -99,3 +99,18 @@ def test_the_installed_wheel_lints_with_hadolint_and_grades_the_sample_app_outsi
     assert graded.returncode == 0, f"{graded.stderr}\n{report.get('verdict')}"
     assert report["passed"] and report["rubric_path"].endswith("_data/checker/rubrics/default.toml")
     assert report["image"]["reference_size_bytes"], "the default rubric's reference (the packaged sample app) was built"
+
+
+def test_a_stale_build_folder_does_not_put_removed_course_files_in_the_wheel(tmp_path):
+    # Found after the exercises were renumbered: setuptools reuses build/lib, and the old exercise
+    # folders it still held went into the next wheel.
+    stale = REPO / "build" / "lib" / "checker" / "_data" / "exercises" / "99-stale-test" / "rubric.toml"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text("# left by an earlier build\n")
+    try:
+        done = run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(REPO)], timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        names = zipfile.ZipFile(next(tmp_path.glob("lean_python_images-*.whl"))).namelist()
+        assert not [name for name in names if "99-stale-test" in name]
+    finally:
+        shutil.rmtree(stale.parent, ignore_errors=True)
