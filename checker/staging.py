@@ -242,8 +242,7 @@ class StagedContext:
         entries = [replace(entry, data=data, path=None, size=len(data)) if entry.arcname == self.dockerfile_name
                    else entry for entry in self.entries]
         before = sum(entry.size for entry in self.entries if entry.arcname == self.dockerfile_name)
-        return replace(self, dockerfile_text=text, entries=entries,
-                       total_bytes=self.total_bytes - before + (len(data) if before or self.dockerfile_name in self.names else 0))
+        return replace(self, dockerfile_text=text, entries=entries, total_bytes=self.total_bytes - before + len(data))
 
     def read(self, arcname: str) -> bytes | None:
         """The content of the file sent as ``arcname``; None when no such file is sent."""
