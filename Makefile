@@ -27,12 +27,13 @@ lab: setup ## open the course in JupyterLab (your copy in my-course/, prepared o
 # not on the default engine (the browser tests run lessons 0, 2 and 5 on the default engine); every
 # exercise's solution, starter and wrong answer is graded there a second time (the same verdicts on
 # both engines); then the engine-dependent suites again (MODERN_SUITES: the dynamic checks, the
-# reporters' engine parts, grade-class and the robustness corpus). The default run also grades on all
+# reporters' engine parts, grade-class, the robustness corpus, and the lessons' own builds
+# and cache explorer, which build with BuildKit there). The default run also grades on all
 # three engines in tests/checker/grading/test_engines_sizes.py (so it is not repeated here) and builds
 # with BuildKit in tests/checker/engine/test_buildkit_engine.py. `make test-modern` is only the
 # engine-dependent suites on the modern engine, for working on them.
 MODERN_ENGINE ?= modern-containerd
-MODERN_SUITES ?= tests/checker/grading tests/checker/checks tests/checker/probes tests/checker/classroom tests/robustness
+MODERN_SUITES ?= tests/checker/grading tests/checker/checks tests/checker/probes tests/checker/classroom tests/robustness tests/checker/lesson/test_lesson_builds_engine.py tests/notebooks/test_cache_explorer_builds.py
 MODERN_ARGS ?= --ignore=tests/checker/grading/test_engines_sizes.py
 
 test: setup-test ## every test: mypy, pytest (browser tests included), then lessons, exercises and the engine suites on the modern engine

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .model import Dockerfile, ParseError
+from .model import Dockerfile, Instruction, ParseError, Stage
 
 #: Instruction keywords a history entry can start with; any other first word is a command a ``SHELL`` ran.
 KEYWORDS = frozenset({"RUN", "COPY", "ADD", "ENV", "WORKDIR", "CMD", "ENTRYPOINT", "LABEL", "EXPOSE", "USER",
@@ -42,13 +42,19 @@ def without_digests(created_by: str) -> str:
     return _DIGEST_RE.sub(lambda match: f"{match.group(1)}:…", created_by)
 
 
-def lineage_lines(model: Dockerfile) -> list[tuple[str, str]]:
-    """``(keyword, line as written)`` for each instruction after the FROM of every stage in the final stage's
-    FROM chain, root first: the instructions whose layers the final image ships. Continuations are joined and
-    runs of spaces collapsed; a RUN heredoc's script follows its marker in brackets, its lines joined by
-    ``; `` (``RUN <<EOT bash (set -e; pip install x)``), since the marker alone says nothing of what ran."""
-    return [(instruction.keyword, _as_one_line(instruction))
-            for stage in model.final_lineage for instruction in stage.instructions if instruction.keyword != "FROM"]
+def lineage_instructions(model: Dockerfile, stage: Stage | None = None) -> list[Instruction]:
+    """The instructions after the FROM of every stage in ``stage``'s FROM chain (default: the final
+    stage's), root first: the instructions whose layers an image of that stage holds."""
+    chain = model.lineage(stage) if stage is not None else model.final_lineage
+    return [instruction for link in chain for instruction in link.instructions if instruction.keyword != "FROM"]
+
+
+def lineage_lines(model: Dockerfile, stage: Stage | None = None) -> list[tuple[str, str]]:
+    """``(keyword, line as written)`` for each of :func:`lineage_instructions`. Continuations are joined
+    and runs of spaces collapsed; a RUN heredoc's script follows its marker in brackets, its lines
+    joined by ``; `` (``RUN <<EOT bash (set -e; pip install x)``), since the marker alone says nothing
+    of what ran."""
+    return [(instruction.keyword, _as_one_line(instruction)) for instruction in lineage_instructions(model, stage)]
 
 
 def _as_one_line(instruction) -> str:
@@ -60,13 +66,35 @@ def _as_one_line(instruction) -> str:
     return line
 
 
+def layer_instructions(created_by: Sequence[str], model: Dockerfile, stage: Stage | None = None) -> list[Instruction | None]:
+    """For each history entry of ``created_by`` (the layers an image of ``stage`` added, default the
+    final stage, oldest first, the base image's left out), the instruction that made it, or None.
+
+    Entries and instructions are paired in order by keyword (an instruction that made no layer is
+    passed over); an entry with no instruction left (the ``LABEL`` the course adds to its builds)
+    gets None.
+    """
+    instructions = lineage_instructions(model, stage)
+    found_for: list[Instruction | None] = []
+    position = 0
+    for entry in created_by:
+        wanted = keyword(entry)
+        found = next((index for index in range(position, len(instructions))
+                      if instructions[index].keyword == wanted), None)
+        if found is None:
+            found_for.append(None)
+            continue
+        found_for.append(instructions[found])
+        position = found + 1
+    return found_for
+
+
 def layer_lines(created_by: Sequence[str], dockerfile: Dockerfile | str) -> list[str | None]:
     """For each history entry of ``created_by`` (the layers the Dockerfile added, oldest first, the base
     image's left out), the Dockerfile line that made it, or None.
 
     ``dockerfile`` is the parsed file or its text; text the parser rejects names nothing (all None).
-    Entries and instructions are paired in order by keyword; an entry with no instruction left (the
-    ``LABEL`` the course adds to its builds) gets None.
+    Pairing: :func:`layer_instructions`; lines as :func:`lineage_lines` writes them.
     """
     if isinstance(dockerfile, str):
         from .parser import parse
@@ -75,15 +103,5 @@ def layer_lines(created_by: Sequence[str], dockerfile: Dockerfile | str) -> list
             dockerfile = parse(dockerfile)
         except ParseError:
             return [None] * len(created_by)
-    lines = lineage_lines(dockerfile)
-    names: list[str | None] = []
-    position = 0
-    for entry in created_by:
-        wanted = keyword(entry)
-        found = next((index for index in range(position, len(lines)) if lines[index][0] == wanted), None)
-        if found is None:
-            names.append(None)
-            continue
-        names.append(lines[found][1])
-        position = found + 1
-    return names
+    return [_as_one_line(instruction) if instruction is not None else None
+            for instruction in layer_instructions(created_by, dockerfile)]

@@ -13,12 +13,16 @@ from __future__ import annotations
 import re
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import engine, probes
 from .. import settings as course_settings
+from ..dockerfile.history import layer_instructions
+from ..engine.bkstatus import stage_nodes
+from ..dockerfile.model import Dockerfile, ParseError, Stage
+from ..dockerfile.parser import parse
 from ..report import cache_summary as report_cache_summary
 from ..report import counted_steps as report_counted_steps
 from . import cli
@@ -56,12 +60,81 @@ class LessonImage:
     base_ref: str | None
     result: engine.BuildResult
     info: engine.ImageInfo | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    """The build arguments it was built with."""
+    target: str | None = None
+    """The stage built (``--target``), None for the last one."""
+    _build_stage: Callable[[str], "LessonImage"] | None = field(default=None, repr=False, compare=False)
+    _stage_images: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _stage_builds: list["LessonImage"] = field(default_factory=list, repr=False, compare=False)
     _measured: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def step_images(self) -> dict[int, str]:
-        """Image id after each step number, as the build log printed it."""
+        """Image id after each step number, as the classic builder's log printed it (BuildKit keeps no
+        image per step: empty; :meth:`stage_image` works with both)."""
         return {step.number: step.image_id for step in self.result.steps if step.image_id}
+
+    @property
+    def builder(self) -> str:
+        """The builder that ran the build: ``classic`` or ``buildkit``."""
+        return self.result.builder
+
+    @property
+    def model(self) -> Dockerfile:
+        """The parsed Dockerfile (with the build arguments it was built with). Raises ParseError."""
+        return parse(self.dockerfile, build_args=dict(self.build_args))
+
+    def _built_stage(self, model: Dockerfile) -> Stage:
+        if self.target is None:
+            return model.final_stage
+        found = model.stage_for(self.target)
+        if found is None:
+            raise KeyError(f"{self.name} has no stage named {self.target!r}")
+        return found
+
+    def stage_of(self, step: engine.BuildStep) -> Stage:
+        """The stage ``step`` belongs to. Raises KeyError when the Dockerfile has no such step."""
+        model = self.model
+        for stage in model.stages:
+            if any(instruction.index + 1 == step.number for instruction in (stage.from_instruction, *stage.instructions)):
+                return stage
+        raise KeyError(f"step {step.number} of {self.name} is in no stage of its Dockerfile")
+
+    def stage_image(self, stage: str) -> str:
+        """A reference (id or tag) to an image holding stage ``stage`` (its name or index) as built: what
+        ``docker build --target STAGE`` makes, e.g. to look inside a builder stage.
+
+        The built stage's image is this build's. For another stage, the classic builder's image
+        after the stage's last step is taken from the build log; BuildKit keeps no image per step, so
+        the stage is built with ``--target`` (every step from cache) and kept as
+        ``lpi-lesson/<name>--<stage>``. Raises KeyError for an unknown stage, ValueError when the
+        build failed or the stage cannot be built.
+        """
+        if self.info is None:
+            raise ValueError(f"{self.name} has no image: the build failed ({self.result.error})")
+        model = self.model
+        wanted = model.stage_for(stage)
+        if wanted is None:
+            raise KeyError(f"{self.name} has no stage named {stage!r}; it has {[s.name for s in model.stages]}")
+        if wanted.index == self._built_stage(model).index:
+            return self.info.id
+        if wanted.name in self._stage_images:
+            return self._stage_images[wanted.name]
+        last = wanted.instructions[-1].index + 1 if wanted.instructions else wanted.from_instruction.index + 1
+        kept = [number for number in self.step_images if wanted.from_instruction.index + 1 <= number <= last]
+        if kept:
+            image_id = self.step_images[max(kept)]
+        elif self.builder == "buildkit" and self._build_stage is not None:
+            staged = self._build_stage(wanted.name)
+            self._stage_builds.append(staged)
+            if not staged.ok or staged.info is None:
+                raise ValueError(f"stage {wanted.name} of {self.name} did not build: {staged.result.error}")
+            image_id = staged.tag or staged.info.id
+        else:
+            raise ValueError(f"the build of {self.name} left no image of stage {wanted.name}")
+        self._stage_images[wanted.name] = image_id
+        return image_id
 
     @property
     def ok(self) -> bool:
@@ -107,13 +180,38 @@ class LessonImage:
         """``"N of M steps from cache"`` over :attr:`counted_steps`."""
         return report_cache_summary(self.result.steps)
 
+    def printed_name(self, step: engine.BuildStep) -> str:
+        """The step as the builder that ran it names it in ``docker build``'s output: BuildKit's
+        ``[builder 4/6] RUN pip install ...`` (step 4 of the 6 of stage ``builder``; the terminal puts
+        a ``#N`` numbering the build's operations before it) or the classic builder's
+        ``Step 7/14 : RUN pip install ...``. The instruction as the file has it when the file does
+        not say (a step the Dockerfile does not explain)."""
+        try:
+            model = self.model
+        except ParseError:
+            return step.instruction
+        if self.builder == "classic":
+            return f"Step {step.number}/{len(model.instructions)} : {step.instruction}"
+        nodes = stage_nodes(model)
+        for stage in model.stages:
+            key = "" if len(model.stages) == 1 else (stage.alias.lower() if stage.alias else f"stage-{stage.index}")
+            found = [position for position, instruction in enumerate(nodes.get(key, [])) if instruction.index + 1 == step.number]
+            if found:
+                prefix = f"{key} " if key else ""
+                return f"[{prefix}{found[0] + 1}/{len(nodes[key])}] {step.instruction}"
+        return step.instruction
+
     def steps_table(self) -> Table:
-        """One row per counted step (:func:`counted_steps`): number, instruction (shortened), from cache, seconds."""
-        table = Table(["step", "instruction", "from cache", "seconds"],
-                      caption=f"{self.label}: {self.cache_summary()}",
-                      formats={"seconds": lambda s: f"{s:.1f}", "from cache": lambda c: "yes" if c else "no"})
+        """One row per counted step (:func:`counted_steps`): the step as ``docker build`` names it
+        (:meth:`printed_name`, shortened), whether it came from the cache (the builder prints
+        ``CACHED`` or ``---> Using cache``), and its seconds."""
+        table = Table(["docker build step", "from cache", "seconds"],
+                      caption=f"{self.label} ({self.builder} builder): {self.cache_summary()}",
+                      formats={"seconds": lambda s: f"{s:.1f}", "from cache": lambda c: c})
+        said = "CACHED" if self.builder == "buildkit" else "Using cache"
         for s in self.counted_steps:
-            table.add(step=s.number, instruction=shorten(s.instruction, 80), **{"from cache": s.cached}, seconds=s.seconds)
+            table.add(**{"docker build step": shorten(self.printed_name(s), 80),
+                         "from cache": f"yes ({said})" if s.cached else "no: ran", "seconds": s.seconds})
         return table
 
     def error_tail(self, lines: int = 12) -> str:
@@ -126,26 +224,33 @@ class LessonImage:
         return [line.strip() for line in _ANSI.sub("", self.result.log).splitlines() if regex.search(line)]
 
     def step_layer_bytes(self, needle: str) -> int:
-        """Size of the layer the step containing ``needle`` added, in whichever stage it ran.
+        """Size in bytes of the layer the step containing ``needle`` added, in whichever stage it ran.
 
-        Works for builder-stage steps too: the classic builder keeps each step's image, and the
-        build log names it. Sized from the layer tars as the grader sizes images (the same on every
-        image store): a final-stage layer from the final image's measured layers, by digest; a
-        builder-stage one from its step image's.
+        The step's stage image (:meth:`stage_image`: this image, or the builder stage's) is sized
+        from its layer tars as the grader sizes images (the same on every image store); its layers
+        after the base image's are paired with the stage's instructions by keyword (as the grader's
+        report names layers, :func:`checker.dockerfile.history.layer_instructions`). A step that
+        changed no file made no layer: 0. Raises KeyError when no step matches, EngineError when
+        the engine cannot export the image.
         """
         from .layers import measured
 
         step = self.step(needle)
-        image_id = self.step_images.get(step.number)
-        if image_id is None:
-            raise KeyError(f"the log of {self.name} names no image for step {step.number}")
-        info = engine.image_info(image_id)
-        if self.info is not None and info.diff_ids:
-            final = probes.scan_layers(self.info.id, diff_ids=self.info.diff_ids)
-            found = [layer.size_bytes for layer in final.layers if layer.diff_id == info.diff_ids[-1]]
-            if found:
-                return found[0]
-        return measured(info, show=False).layers[-1].size_bytes
+        model = self.model
+        stage = self.stage_of(step)
+        info = engine.image_info(self.stage_image(stage.name))
+        sized = measured(info, show=False)
+        root = model.lineage(stage)[0]
+        skip = 0
+        if root.root_base != "scratch":
+            base = engine.image_info(root.base_resolved)
+            if info.diff_ids[:len(base.diff_ids)] == base.diff_ids:
+                skip = len(base.diff_ids)
+        added = sized.layers[skip:]
+        for layer, instruction in zip(added, layer_instructions([layer.created_by for layer in added], model, stage)):
+            if instruction is not None and instruction.index + 1 == step.number:
+                return layer.size_bytes
+        return 0
 
     def _repr_markdown_(self) -> str:
         if self.ok and self.info is not None:
@@ -187,11 +292,8 @@ def build(
     ``settings.builder == "buildkit"`` (the classic builder raises ValueError).
     """
     settings = settings or course_settings.load()
-    if settings.builder == "auto":
-        # The lessons read the classic builder's per-step images and log lines (lesson 7 inspects a
-        # builder stage's step image); BuildKit keeps no step images. They build with the classic
-        # builder unless LPI_BUILDER names one.
-        settings = replace(settings, builder="classic")
+    # The builder a learner's `docker build` would use here: BuildKit where the engine offers it.
+    settings = replace(settings, builder=engine.choose_builder(settings).name)
     if base_ref is not None and not engine.image_exists(base_ref):
         raise engine.ImageUnavailable(
             f"{base_ref} is not on this engine, so {name} cannot be built here. "
@@ -220,7 +322,14 @@ def build(
             secrets=dict(secrets) if secrets else None,
         )
     info = engine.image_info(result.image_id) if result.ok and result.image_id else None
-    image = LessonImage(name, label or name, tag if result.ok else None, dockerfile, base_ref, result, info)
+
+    def build_stage(stage: str) -> LessonImage:
+        return build(f"{name}--{stage.lower()}", dockerfile, label=f"{label or name}, stage {stage}", base_ref=base_ref,
+                     target=stage, source=source, dockerignore=dockerignore, edits=edits, nocache=False,
+                     throwaway=throwaway, show=show, settings=settings, dockerfile_path=dockerfile_path, secrets=secrets)
+
+    image = LessonImage(name, label or name, tag if result.ok else None, dockerfile, base_ref, result, info,
+                        build_args=dict(settings.build_args), target=target, _build_stage=build_stage)
     if previous and info is not None and previous != info.id:
         _drop_if_untagged(previous)
     if progress:
@@ -255,5 +364,8 @@ def _drop_if_untagged(image_id: str) -> None:
 
 
 def discard(image: LessonImage) -> None:
-    """Remove what a throwaway build created, and nothing it took from the cache."""
+    """Remove what a throwaway build created (stage images :meth:`LessonImage.stage_image` built for it
+    included), and nothing it took from the cache."""
+    for staged in image._stage_builds:
+        engine.discard_build(staged.result)
     engine.discard_build(image.result)

@@ -118,7 +118,7 @@ class StepCounter:
     included, and the course's LABEL appended); BuildKit's ``[builder 3/6] RUN ...`` counts a stage's graph
     nodes, and builds only the stages the final one needs. Both are mapped back to the file's instructions
     and counted over the steps that builder reports, so the panel says "step 5 of 15" where the report then
-    says "... of 15 steps" (the lessons, on the classic builder, count the same way).
+    says "... of 15 steps" (the lessons count the same way, on either builder).
     """
 
     def __init__(self, dockerfile_text: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import ipywidgets as w
 
 from .. import engine
+from ..engine.bkstatus import NODE_KEYWORDS
 from .. import settings as course_settings
 from . import cli
 from .turns import NAME_PREFIX as YOUR_TURN
@@ -210,7 +211,11 @@ class CacheOutcome:
 class CacheExplorer:
     """Choose an order and a changed file, predict the steps that run again, then build for real."""
 
-    def __init__(self) -> None:
+    def __init__(self, builder: str | None = None) -> None:
+        self.builder = builder or engine.choose_builder(course_settings.load()).name
+        """The builder the rebuilds use (``buildkit`` or ``classic``; by default the one ``docker build``
+        uses on this engine): it decides which instructions are steps. Raises EngineUnavailable
+        without an engine when it is not given."""
         self.order = w.Dropdown(options=list(ORDERS), description="Dockerfile:", layout=w.Layout(width="70%"),
                                 style={"description_width": "initial"})
         self.change = w.Dropdown(options=list(CHANGES), description="File changed:", layout=w.Layout(width="70%"),
@@ -232,10 +237,16 @@ class CacheExplorer:
         ])
 
     def steps(self) -> list[tuple[int, str]]:
-        """``(step number, instruction)`` of the chosen Dockerfile's cacheable steps (no ARG, no FROM)."""
+        """``(step number, instruction)`` of the chosen Dockerfile's cacheable steps: no ARG, no FROM, and
+        with BuildKit only the instructions it runs as steps (RUN, COPY, ADD, WORKDIR; the others only
+        change the image's settings)."""
         text = variant(ORDERS[self.order.value]).dockerfile()
-        return [(number, instruction) for number, instruction in enumerate(instructions(text), start=1)
+        kept = [(number, instruction) for number, instruction in enumerate(instructions(text), start=1)
                 if not instruction.upper().startswith(("ARG ", "FROM "))]
+        if self.builder == "buildkit":
+            kept = [(number, instruction) for number, instruction in kept
+                    if instruction.split(" ", 1)[0].upper() in NODE_KEYWORDS]
+        return kept
 
     def _make_checkboxes(self) -> None:
         self.checkboxes = {

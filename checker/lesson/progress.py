@@ -22,6 +22,8 @@ import time
 from .table import human_bytes, human_seconds, shorten
 
 _STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+#: BuildKit's name of a step, as ``docker build`` prints it after ``#N``: ``[builder 4/6] RUN ...``.
+_VERTEX_RE = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) )?(?P<i>\d+)/(?P<n>\d+)\] (?P<text>.*)$")
 #: Run by JupyterLab's JavaScript renderer (``element`` is this output's node), for output the
 #: running kernel produced: scroll the notebook (only the notebook's own scroller, never the page
 #: around it) so that the progress bar just above is in the middle of the view.
@@ -47,6 +49,13 @@ def step_of(line: str) -> tuple[int, int, str] | None:
     """``(step, total, instruction)`` when ``line`` is the classic builder's ``Step N/M : INSTRUCTION``."""
     match = _STEP_RE.match(line.strip())
     return (int(match.group(1)), int(match.group(2)), match.group(3)) if match else None
+
+
+def buildkit_step_of(line: str) -> tuple[int, int, str] | None:
+    """``(i, n, "[stage i/n] INSTRUCTION")`` when ``line`` is BuildKit's name of a step starting
+    (``[builder 4/6] RUN pip install ...``: step ``i`` of the ``n`` of its stage)."""
+    match = _VERTEX_RE.match(line.strip())
+    return (int(match["i"]), int(match["n"]), match.group(0)) if match else None
 
 
 class BuildProgress:
@@ -83,12 +92,15 @@ class BuildProgress:
         """Called for every build log line (from the build's worker thread)."""
         stripped = text.strip()
         with self._lock:
-            step = step_of(stripped)
+            classic, buildkit = step_of(stripped), buildkit_step_of(stripped)
+            step = classic or buildkit
             if step:
                 self.step, self.total, self.instruction = step
                 self._draw(force=True, detail="")
                 if not self.use_widgets:
-                    print(f"  [{self.step}/{self.total}] {shorten(self.instruction, 90)}", flush=True)
+                    # BuildKit's name already says which step of which stage: "[builder 4/6] RUN ...".
+                    shown = f"[{self.step}/{self.total}] {self.instruction}" if classic else self.instruction
+                    print(f"  {shorten(shown, 100)}", flush=True)
             elif stripped == "---> Using cache":
                 self.cached_steps += 1
                 self._draw(force=True, detail="from cache")

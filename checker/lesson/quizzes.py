@@ -38,18 +38,20 @@ def self_check(name: str, *measured) -> Quiz:
 @_self_check("using-cache")
 def _using_cache() -> Quiz:
     return Quiz(
-        "This engine printed `---> Using cache` under a build step. What does that tell you?",
+        "`docker build` printed `#8 CACHED` under `#8 [builder 4/6] RUN pip install -r requirements.txt`. "
+        "What does that tell you?",
         [
             "The step's command ran again, faster, thanks to a warm disk cache",
-            "The layer from an earlier build was reused: the command did not run at all",
-            "BuildKit is enabled",
+            "The result of an earlier build was reused: the command did not run at all",
+            "The classic builder is in use",
         ],
         answer=1,
-        why="The classic builder found an existing layer with the same parent and the same instruction, "
-            "so it reused it. Lesson 5 is all about making that happen.",
+        why="The builder already had that step's result from an earlier build, on the same parent and with "
+            "the same instruction (and, for COPY and ADD, the same file contents), so it reused it. The "
+            "classic builder says `---> Using cache` for the same thing. Lesson 5 is all about making that happen.",
         hints={
             "The step's command ran again, faster, thanks to a warm disk cache": "A cached step does not run at all.",
-            "BuildKit is enabled": "That message is the classic builder's; BuildKit prints `CACHED`.",
+            "The classic builder is in use": "`CACHED` is BuildKit's word; the classic builder prints `---> Using cache`.",
         },
     )
 

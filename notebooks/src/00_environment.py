@@ -19,7 +19,7 @@
 # |---|---|
 # | **Time** | about 5 minutes |
 # | **Objectives** | Check that a Docker engine answers and which builder it runs. See which base images this machine has, and whether they are the official ones or stand-ins. Know what the lessons will need. |
-# | **Key points** | Every number in this course is measured live on the engine you are using, so yours may differ from the article's and from your neighbour's. The lessons build with the *classic* builder; a grade uses the builder this engine offers (BuildKit where it can). Some images here are honest *stand-ins* for the official ones, and `python:3.13-alpine` may be missing. |
+# | **Key points** | Every number in this course is measured live on the engine you are using, so yours may differ from the article's and from your neighbour's. The lessons and a grade build the way your own `docker build` would here: with BuildKit where the engine offers it, else with the classic builder. Some images here are honest *stand-ins* for the official ones, and `python:3.13-alpine` may be missing. |
 #
 # Nothing in this notebook builds or changes anything; it only looks.
 
@@ -38,8 +38,8 @@ print(f"Docker engine {env.engine.server_version} (API {env.engine.api_version})
 store = env.engine.image_store + (f" (snapshotter {env.engine.snapshotter})" if env.engine.snapshotter else "")
 print(f"image store: {store}")
 print(f"builders this engine offers: {', '.join(env.engine.builders)}")
-grade_builder = engine.choose_builder(lesson.settings).name  # what `python -m checker grade` would pick here
-print(f"a grade (Check my Dockerfile, `python -m checker grade`) builds with: {grade_builder}")
+grade_builder = engine.choose_builder(lesson.settings).name  # what `docker build` and `python -m checker grade` pick here
+print(f"the lessons and a grade (Check my Dockerfile, `python -m checker grade`) build with: {grade_builder}")
 
 # %% [markdown]
 # Measured, not assumed: the version, the image store (`docker info` shows it as *Storage Driver*,
@@ -50,7 +50,7 @@ print(f"a grade (Check my Dockerfile, `python -m checker grade`) builds with: {g
 # %% jupyter={"source_hidden": true}
 assert env.engine.server_version not in {"", "?"}, "the engine did not report its version"
 assert env.engine.image_store not in {"", "?"}, "the engine did not report its image store"
-assert "classic" in env.engine.builders, "the lessons build with the classic builder, which every engine offers"
+assert "classic" in env.engine.builders, "every engine still runs the classic builder (deprecated for Linux images)"
 assert env.engine.buildkit == ("buildkit" in env.engine.builders)
 assert grade_builder in env.engine.builders, "a grade uses a builder this engine offers"
 assert grade_builder == "classic" or env.engine.buildkit, "BuildKit only where the engine offers it"
@@ -59,17 +59,23 @@ assert grade_builder == "classic" or env.engine.buildkit, "BuildKit only where t
 # <a id="the-classic-builder"></a>
 # ### Why the builder matters
 #
-# Docker has two builders. The **classic builder** runs a Dockerfile one instruction at a time,
-# prints `Step 3/12 : RUN ...` for each, and says `---> Using cache` when it reuses a layer. That
-# makes the layer cache easy to watch, which lesson 5 relies on. **BuildKit** (the default of
-# `docker build` since Docker Engine 23.0, on Linux as in Docker Desktop) builds stages in
-# parallel and adds features such as cache mounts
-# (`RUN --mount=type=cache`). The lessons build with the classic builder on every engine (the
-# engine's API offers it even where BuildKit is the default), because they read its step-by-step
-# output. A grade of your Dockerfile builds the way your own `docker build` would: with BuildKit
-# when this engine offers it, else with the classic builder; the last line above says which one
-# it measured here, and every report names the builder that built the image. Everything else you
-# learn applies to both builders.
+# Docker has two builders. **BuildKit** is the one `docker build` uses since Docker Engine 23.0,
+# on Linux as in Docker Desktop. It works out which stages the image needs (and skips the others),
+# builds independent stages side by side, and adds cache and secret mounts (`RUN --mount=...`) and
+# heredocs. In a terminal it prints each step as `#8 [builder 4/6] RUN pip install ...`: `#8`
+# numbers the build's operations, `builder 4/6` is the fourth of the six steps of stage `builder`.
+# When it reuses a result from an earlier build it prints `#8 CACHED`. The **classic builder**,
+# which BuildKit replaced and which engines still run (deprecated for Linux images), runs the
+# instructions one at a time, prints `Step 7/14 : RUN ...`, says `---> Using cache` when it reuses
+# a layer, and keeps an image after every step.
+#
+# The lessons and a grade of your Dockerfile build the way your own `docker build` would on this
+# engine: with BuildKit where it offers it, else with the classic builder. The last line above
+# says which one that is here, every build's step table names it, and every report names the
+# builder that built the image. Where only the classic builder is offered (older engines such as
+# Docker 20.10, unless their daemon enables BuildKit), the lessons say so wherever it changes what you see: the cache
+# lines read `---> Using cache`, and `RUN --mount` cannot be built. Everything else you learn
+# applies to both builders.
 #
 # If that line says `classic`, BuildKit-only syntax (`RUN --mount`, heredocs, `COPY --link` or
 # `--chmod`) cannot be built here, so the checker does not grade such a Dockerfile on this engine:
@@ -172,8 +178,8 @@ lesson.self_check("using-cache")
 # %% [markdown]
 # ## Recap
 #
-# * The engine answers. The lessons build with the **classic builder**; a grade uses the builder
-#   printed above (BuildKit where this engine offers it), and its report says which one built.
+# * The engine answers. The lessons and a grade build with the builder printed above, the one your
+#   own `docker build` uses here: BuildKit where this engine offers it, else the classic builder.
 # * The Python base images are present; stand-ins say so in their labels. Alpine may be missing,
 #   and the lessons say so instead of failing.
 # * Lesson images are kept as a build cache; `python -m checker clean` removes them.

@@ -32,12 +32,12 @@ settings = lesson.settings
 # <a id="dependencies-before-source"></a>
 # ## The rule
 #
-# For every instruction, the classic builder looks for an existing image that has **the same
-# parent** (the layer it would build on) and was made by **the same instruction**. For `COPY` and
-# `ADD` it also compares a checksum of the files being copied. If it finds one, it prints
-# `---> Using cache` and moves on without running anything. If not, it runs the step, and from
-# then on every later step of that stage has a new parent, so none of them can be found in the
-# cache either: they all run.
+# For every step, the builder looks for a result it already has of **the same instruction** run on
+# **the same parent** (the layer it would build on). For `COPY` and `ADD` it also compares a
+# checksum of the files being copied. If it finds one, it reuses it without running anything:
+# BuildKit prints `#12 CACHED` under the step's name, the classic builder `---> Using cache`. If
+# not, it runs the step, and from then on every later step of that stage has a new parent, so none
+# of them can be found in the cache either: they all run.
 #
 # Two Dockerfiles, identical except for the order of two lines in the builder stage:
 
@@ -88,7 +88,8 @@ assert all(step.cached for step in unchanged.steps if not step.instruction.upper
     "with nothing edited, every step comes from the cache"
 
 # %% [markdown]
-# Step by step, what came from the cache and how long each step took:
+# Step by step, what came from the cache and how long each step took. The first column names each
+# step as `docker build` printed it here (the builder is in the caption):
 
 # %%
 display(right_after.steps_table())
@@ -116,9 +117,10 @@ for image in (right_after, wrong_after, unchanged):
 # `pip install` step now has a new parent, and the cache cannot help. With the right order,
 # `pip install` only depends on `requirements.txt`, which did not change.
 #
-# Notice also what happens *after* a miss: in the runtime stage, `COPY . .` runs again and so do
-# the cheap steps behind it (`CMD`, the labels). They cost almost nothing; the lesson is to keep
-# the *expensive* steps before the lines that change often.
+# Notice also what happens *after* a miss: in the runtime stage, `COPY . .` runs again, and so
+# does every step behind it (with the classic builder even `CMD` and the labels count as steps).
+# They cost almost nothing; the lesson is to keep the *expensive* steps before the lines that
+# change often.
 
 # %% [markdown]
 # <a id="the-dockerignore-file"></a>

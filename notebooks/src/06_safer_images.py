@@ -24,7 +24,6 @@
 # %%
 import shutil
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from checker import engine, lesson
@@ -164,9 +163,9 @@ assert production.info.user == "10001", "the image names its user by number"
 # $ INDEX_TOKEN=... docker build --secret id=index_token,env=INDEX_TOKEN .
 # ```
 #
-# Only BuildKit has secret mounts; the classic builder does not know `--mount`. Which builders does
-# the engine you are using offer? The cell below asks it, builds a small image whose one step reads
-# a (fake) secret with the builder that can, and then looks for the secret in the image.
+# Only BuildKit has secret mounts; the classic builder does not know `--mount`. The cell below asks
+# the engine you are using which builders it offers, builds a small image whose one step reads a
+# (fake) secret, and then looks for the secret in the image.
 
 # %%
 env = lesson.environment()
@@ -175,11 +174,10 @@ fake_secret = "not-a-real-token"
 secret_text = (f"FROM {settings.slim_image}\n"
                "RUN --mount=type=secret,id=index_token \\\n"
                "    echo \"during this step the secret file holds $(wc -c < /run/secrets/index_token) bytes\"\n")
-with_buildkit = "buildkit" in env.engine.builders
+with_buildkit = engine.choose_builder(settings).name == "buildkit"  # the builder the lessons (and `docker build`) use here
 if with_buildkit:
     secret_image = lesson.build("secret-mount", secret_text, label="a step that reads a secret mount",
-                                base_ref=settings.slim_image, throwaway=True, nocache=True, secrets={"index_token": fake_secret},
-                                settings=replace(settings, builder="buildkit"))
+                                base_ref=settings.slim_image, throwaway=True, nocache=True, secrets={"index_token": fake_secret})
     print("\n".join(secret_image.log_lines(r"secret file holds")))
     after = lesson.run_in(secret_image.tag, "ls /run/secrets 2>&1; echo \"exit: $?\"")
     history = " ".join(layer.created_by for layer in secret_image.info.layers)

@@ -135,14 +135,23 @@ def test_every_variant_dockerfile_has_a_step_per_instruction_and_a_final_cmd():
 
 
 def test_cache_explorer_offers_only_cacheable_steps_and_predicts_by_number():
-    explorer = CacheExplorer()
+    explorer = CacheExplorer(builder="classic")
     explorer.choose(order="wrong", changed="main.py")
     numbers = [n for n, _ in explorer.steps()]
     assert all(not text.startswith(("ARG", "FROM")) for _, text in explorer.steps())
+    assert any(text.startswith("CMD") for _, text in explorer.steps()), "the classic builder runs CMD as a step"
     explorer.predict(rebuilt=numbers[-2:])
     assert [box.value for box in explorer.checkboxes.values()].count(True) == 2
     with pytest.raises(KeyError):
         explorer.predict(rebuilt=[999])
+
+
+def test_with_buildkit_the_cache_explorer_offers_only_the_steps_buildkit_runs():
+    classic = dict(CacheExplorer(builder="classic").steps())
+    buildkit = dict(CacheExplorer(builder="buildkit").steps())
+    assert set(buildkit) < set(classic)
+    assert {text.split()[0] for text in buildkit.values()} <= {"RUN", "COPY", "ADD", "WORKDIR"}
+    assert {number: text for number, text in classic.items() if text.split()[0] in {"RUN", "COPY", "WORKDIR"}} == buildkit
 
 
 def test_quiz_gives_feedback_for_every_option_and_passes_only_the_answer():

@@ -130,3 +130,23 @@ def test_layers_are_named_by_the_dockerfile_line_that_made_them_and_the_base_is_
     assert [category(part) for part in parts] == ["base image", "run-time library", "Python packages", "app source"]
     # Without the Dockerfile, the engine's names remain (digests shortened).
     assert breakdown(image, _image_info(base_layers))[2].label == "COPY dir:… in /opt/venv"
+
+
+def test_a_step_is_named_as_the_builder_that_ran_it_prints_it():
+    """BuildKit: "[stage i/n] ..." counting the stage's graph nodes; classic: "Step N/M : ..." over every instruction."""
+    dockerfile = ("ARG PYTHON_VERSION=3.13\nFROM python:3.13-slim AS builder\nRUN apt-get update\nENV A=b\n"
+                  "COPY requirements.txt .\nFROM python:3.13-slim\nCOPY . .\nCMD [\"python\"]\n")
+    steps = [BuildStep(3, "RUN apt-get update"), BuildStep(5, "COPY requirements.txt ."), BuildStep(7, "COPY . .")]
+    for builder, expected in (("buildkit", ["[builder 2/3] RUN apt-get update", "[builder 3/3] COPY requirements.txt .",
+                                            "[stage-1 2/2] COPY . ."]),
+                              ("classic", ["Step 3/8 : RUN apt-get update", "Step 5/8 : COPY requirements.txt .",
+                                           "Step 7/8 : COPY . ."])):
+        result = BuildResult(ok=True, image_id=None, tag="t", seconds=1.0, steps=steps, builder=builder)
+        image = LessonImage("x", "Example", "t", dockerfile, None, result)
+        assert [image.printed_name(step) for step in steps] == expected
+        said = "CACHED" if builder == "buildkit" else "Using cache"
+        assert f"({builder} builder)" in image.steps_table()._repr_html_()
+        assert said not in image.steps_table()._repr_html_(), "no step came from the cache"
+    one_stage = LessonImage("x", "Example", "t", "FROM python:3.13-slim\nCOPY . .\n", None,
+                            BuildResult(ok=True, image_id=None, tag="t", seconds=1.0, builder="buildkit"))
+    assert one_stage.printed_name(BuildStep(2, "COPY . .", cached=True)) == "[2/2] COPY . ."

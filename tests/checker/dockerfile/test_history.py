@@ -4,7 +4,7 @@ lessons name layers; and the grader's report carrying those names."""
 from __future__ import annotations
 
 from checker.dockerfile import parse
-from checker.dockerfile.history import keyword, layer_lines, without_digests
+from checker.dockerfile.history import keyword, layer_instructions, layer_lines, without_digests
 
 MULTI_STAGE = ("ARG PYTHON_VERSION=3.13\nFROM python:3.13-slim AS builder\nRUN python -m venv /opt/venv\n"
                "FROM python:3.13-slim\nRUN apt-get update \\\n    && apt-get install -y libpq5\n"
@@ -23,6 +23,24 @@ def test_a_final_stage_built_from_an_earlier_stage_names_that_stages_layers_too(
     dockerfile = "FROM python:3.13-slim AS base\nRUN useradd app\nFROM base\nCOPY . /app\nUSER app\n"
     assert layer_lines(["RUN useradd app", "COPY dir:0123456789abcdef in /app"], dockerfile) == [
         "RUN useradd app", "COPY . /app"]
+
+
+def test_an_earlier_stages_image_pairs_its_layers_with_that_stages_lines():
+    """BuildKit keeps no image per step: a builder stage's layers are read from an image of that stage."""
+    model = parse(MULTI_STAGE)
+    builder = model.stages[0]
+    found = layer_instructions(["RUN /bin/sh -c python -m venv /opt/venv # buildkit"], model, builder)
+    assert [instruction.line for instruction in found if instruction] == [3]
+    final = layer_instructions(["RUN /bin/sh -c apt-get update && apt-get install -y libpq5 # buildkit",
+                                "COPY /opt/venv /opt/venv # buildkit", "WORKDIR /app", "COPY . . # buildkit"], model)
+    assert [instruction.line if instruction else None for instruction in final] == [5, 8, 9, 10], \
+        "BuildKit's history drops COPY's --from; the keyword and the order still pair it"
+
+
+def test_an_instruction_that_made_no_layer_is_passed_over():
+    model = parse("FROM python:3.13-slim\nRUN true\nCOPY a /a\nRUN touch /x\n")
+    found = layer_instructions(["COPY a /a", "RUN /bin/sh -c touch /x # buildkit"], model)
+    assert [instruction.line for instruction in found if instruction] == [3, 4]
 
 
 def test_text_the_parser_rejects_names_nothing():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker.lesson.progress import BuildProgress, step_of
+from checker.lesson.progress import BuildProgress, buildkit_step_of, step_of
 from checker.lesson.table import shorten
 
 
@@ -33,3 +33,21 @@ def test_outside_a_kernel_the_progress_prints_one_line_per_step_and_counts_cache
     assert "[1/2] FROM python:3.13-slim" in printed and "[2/2] RUN true" in printed
     assert progress.cached_steps == 1
     assert summary == "demo: built in 1.5 s, 1 of 2 steps from cache"
+
+
+def test_a_buildkit_step_name_gives_its_place_in_its_stage_and_keeps_the_name_docker_prints():
+    assert buildkit_step_of("[builder 4/6] RUN pip install -r requirements.txt") == (
+        4, 6, "[builder 4/6] RUN pip install -r requirements.txt")
+    assert buildkit_step_of("[2/3] COPY . .") == (2, 3, "[2/3] COPY . .")
+    for line in ("[internal] load build definition from Dockerfile", "Step 3/12 : RUN true", "Get:1 http://deb"):
+        assert buildkit_step_of(line) is None
+
+
+def test_outside_a_kernel_a_buildkit_build_prints_each_step_by_the_name_docker_build_gives_it(capsys):
+    progress = BuildProgress("demo", widgets=False)
+    for line in ["[builder 2/6] RUN apt-get update", "Get:1 http://deb.debian.org trixie InRelease",
+                 "[stage-1 3/5] COPY . ."]:
+        progress.line(line)
+    printed = capsys.readouterr().out
+    assert "  [builder 2/6] RUN apt-get update\n" in printed and "  [stage-1 3/5] COPY . .\n" in printed
+    assert "Get:1" not in printed and (progress.step, progress.total) == (3, 5)
