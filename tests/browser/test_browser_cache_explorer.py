@@ -90,7 +90,8 @@ def test_run_all_leaves_the_explorer_and_the_self_checks_unanswered(lab):
     # One count per build: its build line and its step table's caption say the same "N of M".
     lines = dict(re.findall(r"^(.+?) \(lpi-lesson/[^)]*\): built in [^,]+, [^,]+, (\d+ of \d+) steps from cache",
                             page_text, re.MULTILINE))
-    captions = dict(re.findall(r"^(.+?): (\d+ of \d+) steps from cache$", page_text, re.MULTILINE))
+    captions = dict(re.findall(r"^(.+?)(?: \((?:classic|buildkit) builder\))?: (\d+ of \d+) steps from cache$",
+                               page_text, re.MULTILINE))
     shared = set(lines) & set(captions)
     assert shared, f"no build both printed a line and showed its steps: lines {lines}, tables {captions}"
     assert {label: lines[label] for label in shared} == {label: captions[label] for label in shared}

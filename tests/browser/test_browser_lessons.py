@@ -80,11 +80,11 @@ def test_environment_lesson_self_check_quiz_is_a_widget_that_answers_clicks(lab)
     feedback = widget.locator(".widget-html").last
     check = widget.locator("button.jupyter-button", has_text="Check")
     # A wrong answer gets a hint; the right one gets the explanation.
-    widget.get_by_text("BuildKit is enabled", exact=True).click()
+    widget.get_by_text("The classic builder is in use", exact=True).click()
     check.click()
     feedback.filter(has_text="Not this one").wait_for()
     lab.shot("quiz-wrong", target=widget)
-    widget.get_by_text("The layer from an earlier build was reused", exact=False).click()
+    widget.get_by_text("The result of an earlier build was reused", exact=False).click()
     check.click()
     feedback.filter(has_text="Right").wait_for()
     lab.shot("quiz-right", target=widget)
