@@ -11,8 +11,12 @@ folders (:func:`checker.engine.client.buildx_plugin`).
 
 How the pieces of evidence and limits are kept, the same as :mod:`.classic`:
 
-- context: the staged tar on buildx's standard input (``-``), so buildx sends exactly what
-  staging made; the Dockerfile is read from it (``-f <name>``);
+- context: the staged tar unpacked into a private folder, given to buildx as a local context
+  (``-f <folder>/<name> <folder>``), as a learner's ``docker build .`` sends a folder. Not the tar on
+  standard input: BuildKit applies no ``.dockerignore`` to a piped tar, so the Dockerfile and
+  ``.dockerignore`` (always sent, for the builder to read) stayed in ``COPY . .`` even where
+  ``.dockerignore`` lists them; from a folder buildx applies it as Docker does (measured: a
+  lesson image held ``/app/Dockerfile`` on BuildKit, not on the classic builder);
 - image: ``-t <tag>`` and ``--label`` for every label, loaded into the engine's image store
   (buildx's ``docker`` driver); provenance attestations off (``BUILDX_NO_DEFAULT_ATTESTATIONS``)
   so the image is one manifest, as a learner's plain ``docker build`` gives on Docker Engine;
@@ -83,8 +87,9 @@ def buildx_command(
     cgroup_parent: str | None,
     secret_files: dict[str, str] | None = None,
     call: str | None = None,
+    context: str = "-",
 ) -> list[str]:
-    """The buildx command line of one build (the context comes on standard input).
+    """The buildx command line of one build of ``context``: a folder, or ``-`` for a tar on standard input.
 
     ``secret_files`` maps secret ids to files (``--secret id=...,src=...``); ``call`` is a
     ``--call`` value (``check,format=json``) instead of a build.
@@ -108,8 +113,39 @@ def buildx_command(
         command += ["--cgroup-parent", cgroup_parent]
     for secret_id, path in (secret_files or {}).items():
         command += ["--secret", f"id={secret_id},src={path}"]
-    command.append("-")
+    command.append(context)
     return command
+
+
+def unpack_context(context: BinaryIO, folder: str) -> None:
+    """Unpack the staged tar ``context`` (left at its start) into the empty ``folder``.
+
+    The tar is staging's (:mod:`checker.staging`): files, folders and symbolic links that stay
+    inside the context. Any member that would land outside ``folder`` (an absolute or ``..`` name,
+    a link leaving it) or is no plain file, folder or link raises EngineError, and nothing of it is
+    written. Owners are not restored (everything belongs to the builder, as the CLI sends it).
+    """
+    root = os.path.realpath(folder)
+    try:
+        with tarfile.open(fileobj=context, mode="r:") as tar:
+            members = tar.getmembers()
+            for member in members:
+                target = os.path.realpath(os.path.join(root, member.name))
+                if os.path.isabs(member.name) or os.path.commonpath([root, target]) != root:
+                    raise EngineError(f"The staged context holds {member.name!r}, outside the context.")
+                if not (member.isfile() or member.isdir() or member.issym()):
+                    raise EngineError(f"The staged context holds {member.name!r}, which is no file, folder or link.")
+                if member.issym():
+                    link = os.path.realpath(os.path.join(os.path.dirname(target), member.linkname))
+                    if os.path.isabs(member.linkname) or os.path.commonpath([root, link]) != root:
+                        raise EngineError(f"The staged context's link {member.name!r} leads outside the context.")
+            for member in members:
+                # Owners stay the builder's; modes and times as staged.
+                tar.extract(member, root, set_attrs=not member.issym(), numeric_owner=True)
+    except (tarfile.TarError, OSError) as exc:
+        raise EngineError(f"The staged context could not be unpacked for BuildKit: {exc}") from exc
+    finally:
+        context.seek(0)
 
 
 def buildx_env(config_dir: str) -> dict[str, str]:
@@ -194,28 +230,19 @@ def buildkit_build(
             with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:
                 handle.write(value)
             secret_files[secret_id] = path
-        command = buildx_command(plugin, dockerfile=dockerfile, tag=tag, build_args=build_args, labels=labels,
-                                 target=target, nocache=nocache, network=limits.network,
-                                 cgroup_parent=cgroup.parent if cgroup else None, secret_files=secret_files)
+        folder = os.path.join(config_dir, "context")
+        os.mkdir(folder, 0o700)
+        unpack_context(context, folder)
+        command = buildx_command(plugin, dockerfile=os.path.join(folder, dockerfile.removeprefix("./")), tag=tag,
+                                 build_args=build_args, labels=labels, target=target, nocache=nocache,
+                                 network=limits.network, cgroup_parent=cgroup.parent if cgroup else None,
+                                 secret_files=secret_files, context=folder)
         try:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.PIPE, env=buildx_env(config_dir), start_new_session=True,
                                        preexec_fn=_die_with_parent)
         except OSError as exc:
             raise EngineError(f"The BuildKit client (buildx at {plugin}) could not start: {exc}") from exc
-
-        def feed_context() -> None:
-            try:
-                assert process.stdin is not None
-                while chunk := context.read(1 << 20):
-                    process.stdin.write(chunk)
-            except (BrokenPipeError, OSError, ValueError):
-                pass
-            finally:
-                try:
-                    process.stdin.close()  # type: ignore[union-attr]
-                except OSError:
-                    pass
 
         def consume() -> None:
             assert process.stderr is not None
@@ -238,11 +265,9 @@ def buildkit_build(
                     state["stopped"] = reason
                     threading.Thread(target=_stop, args=(process,), daemon=True).start()
 
-        writer = threading.Thread(target=feed_context, name="lpi-buildx-context", daemon=True)
         reader = threading.Thread(target=consume, name="lpi-buildx-status", daemon=True)
         timed_out = False
         try:
-            writer.start()
             reader.start()
             try:
                 process.wait(deadline_s)
