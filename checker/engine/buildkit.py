@@ -120,27 +120,24 @@ def buildx_command(
 def unpack_context(context: BinaryIO, folder: str) -> None:
     """Unpack the staged tar ``context`` (left at its start) into the empty ``folder``.
 
-    The tar is staging's (:mod:`checker.staging`): files, folders and symbolic links that stay
-    inside the context. Any member that would land outside ``folder`` (an absolute or ``..`` name,
-    a link leaving it) or is no plain file, folder or link raises EngineError, and nothing of it is
-    written. Owners are not restored (everything belongs to the builder, as the CLI sends it).
+    The tar is staging's (:mod:`checker.staging`) or a lesson folder's: files, folders and symbolic
+    links. A member named outside ``folder`` (absolute, or through ``..``) or that is no plain file,
+    folder or link raises EngineError before anything is written. Links are kept as links, wherever
+    they point (``docker build`` sends a virtualenv's ``bin/python -> /usr/local/bin/python3`` as it
+    is), and are made last, so no file is ever written through one. Owners are not restored
+    (everything belongs to the builder, as the CLI sends it).
     """
     root = os.path.realpath(folder)
     try:
         with tarfile.open(fileobj=context, mode="r:") as tar:
             members = tar.getmembers()
             for member in members:
-                target = os.path.realpath(os.path.join(root, member.name))
+                target = os.path.normpath(os.path.join(root, member.name))
                 if os.path.isabs(member.name) or os.path.commonpath([root, target]) != root:
                     raise EngineError(f"The staged context holds {member.name!r}, outside the context.")
                 if not (member.isfile() or member.isdir() or member.issym()):
                     raise EngineError(f"The staged context holds {member.name!r}, which is no file, folder or link.")
-                if member.issym():
-                    link = os.path.realpath(os.path.join(os.path.dirname(target), member.linkname))
-                    if os.path.isabs(member.linkname) or os.path.commonpath([root, link]) != root:
-                        raise EngineError(f"The staged context's link {member.name!r} leads outside the context.")
-            for member in members:
-                # Owners stay the builder's; modes and times as staged.
+            for member in sorted(members, key=lambda found: found.issym()):
                 tar.extract(member, root, set_attrs=not member.issym(), numeric_owner=True)
     except (tarfile.TarError, OSError) as exc:
         raise EngineError(f"The staged context could not be unpacked for BuildKit: {exc}") from exc
@@ -352,13 +349,20 @@ def build_checks(context: BinaryIO, *, plugin: str, dockerfile: str, build_args:
     return [warning for warning in answer.get("warnings") or [] if isinstance(warning, dict)]
 
 
+#: Build-cache records used this recently are never pruned for the budget: the lessons rebuild
+#: with an edit and expect the steps before it from the cache (a lesson 5 install was evicted
+#: between two builds when the cache sat at its budget), and a class being graded shares its steps.
+CACHE_IDLE_S = 1800
+
+
 def _keep_cache_in_budget() -> None:
-    """Shrink BuildKit's cache to the course's cache budget (``LPI_CACHE_BUDGET``); best effort."""
+    """Shrink BuildKit's cache toward the course's cache budget (``LPI_CACHE_BUDGET``), taking only
+    records idle for :data:`CACHE_IDLE_S` seconds; best effort."""
     from .. import settings as course_settings
     from .cleanup import prune_build_cache
 
     try:
-        prune_build_cache(course_settings.load().cache_budget_bytes)
+        prune_build_cache(course_settings.load().cache_budget_bytes, idle_s=CACHE_IDLE_S)
     except (EngineError, ValueError):
         pass
 

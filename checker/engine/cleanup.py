@@ -6,6 +6,8 @@ objects that another grading removes at the same moment cannot make it fail.
 
 from __future__ import annotations
 
+import json
+
 import time
 
 from .. import settings as course_settings
@@ -176,13 +178,15 @@ def build_cache_bytes() -> int:
     return sum(int(record.get("Size") or 0) for record in usage.get("BuildCache") or [])
 
 
-def prune_build_cache(max_bytes: int | None = None) -> int:
-    """Shrink BuildKit's cache: to at most ``max_bytes`` (oldest records first), or entirely (None).
+def prune_build_cache(max_bytes: int | None = None, *, idle_s: int | None = None) -> int:
+    """Shrink BuildKit's cache: to at most ``max_bytes`` (least recently used records first), or entirely (None).
 
     BuildKit's cache records carry no labels, so the whole engine's cache is concerned (records in
     use by a running build stay). ``max_bytes`` uses the API's ``max-used-space`` (API 1.48+) or
-    ``keep-storage`` before it. Returns the bytes reclaimed. Raises EngineUnavailable when the
-    engine does not answer, EngineError when it refuses.
+    ``keep-storage`` before it. With ``idle_s`` only records unused for that many seconds may go
+    (the API's ``until`` filter), so the working set of a lesson or a class being graded stays
+    even when the cache is over budget. Returns the bytes reclaimed. Raises EngineUnavailable
+    when the engine does not answer, EngineError when it refuses.
     """
     client = api()
     params: dict[str, str] = {}
@@ -192,6 +196,8 @@ def prune_build_cache(max_bytes: int | None = None) -> int:
         major, _, minor = str(client.api_version).partition(".")
         newer = (int(major or 0), int(minor or 0)) >= (1, 48)
         params["max-used-space" if newer else "keep-storage"] = str(int(max_bytes))
+    if idle_s is not None:
+        params["filters"] = json.dumps({"until": [f"{int(idle_s)}s"]})
     with translated("Could not prune the build cache"):
         result = client._result(client._post(client._url("/build/prune"), params=params), True)
     return int((result or {}).get("SpaceReclaimed") or 0)

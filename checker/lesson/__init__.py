@@ -55,9 +55,11 @@ from .quizzes import self_check
 from .table import Table, human_bytes, human_seconds
 from .variants import VARIANTS, Variant, variant
 from .turns import your_turn
+from .terminal import Terminal, terminal
+from ..reporters import builders_offered
 
 __all__ = [
-    "CacheExplorer", "HealthWatch", "LessonImage", "Part", "Prediction", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
+    "CacheExplorer", "HealthWatch", "LessonImage", "Terminal", "builders_offered", "terminal", "Part", "Prediction", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
     "VARIANTS", "Variant", "add_developer_clutter", "article", "base_images", "breakdown", "breakdown_table",
     "build", "build_variant", "cli", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "measured", "parse_numbers",

@@ -34,6 +34,9 @@ from .variants import variant as lookup_variant
 REPOSITORY = "lpi-lesson"
 KEEP_VALUE = "lesson"
 LABEL_VARIANT = "org.lean-python-images.lesson.variant"
+#: Between a build's name and a stage's in the name of a stage image built for a measure
+#: (``multi-stage--builder``, see :meth:`LessonImage.stage_image`).
+STAGE_SEPARATOR = "--"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -324,7 +327,7 @@ def build(
     info = engine.image_info(result.image_id) if result.ok and result.image_id else None
 
     def build_stage(stage: str) -> LessonImage:
-        return build(f"{name}--{stage.lower()}", dockerfile, label=f"{label or name}, stage {stage}", base_ref=base_ref,
+        return build(f"{name}{STAGE_SEPARATOR}{stage.lower()}", dockerfile, label=f"{label or name}, stage {stage}", base_ref=base_ref,
                      target=stage, source=source, dockerignore=dockerignore, edits=edits, nocache=False,
                      throwaway=throwaway, show=show, settings=settings, dockerfile_path=dockerfile_path, secrets=secrets)
 

@@ -23,7 +23,7 @@ from ..engine.bkstatus import NODE_KEYWORDS
 from .. import settings as course_settings
 from . import cli
 from .turns import NAME_PREFIX as YOUR_TURN
-from .builds import KEEP_VALUE, LABEL_VARIANT, LessonImage, build, build_variant, discard
+from .builds import KEEP_VALUE, LABEL_VARIANT, STAGE_SEPARATOR, LessonImage, build, build_variant, discard
 from .charts import layer_bars
 from .layers import Part, breakdown, breakdown_table, measured
 from .table import Table, human_bytes, human_seconds
@@ -43,8 +43,8 @@ def _show(output: w.Output, *objects) -> None:
 
 
 def lesson_images(*, show: bool = True) -> dict[str, engine.ImageInfo]:
-    """The kept lesson images on this engine, by variant name (throwaway builds and the learner's "your
-    turn" images left out), sized as the grader sizes them (:func:`~checker.lesson.layers.measured`).
+    """The kept lesson images on this engine, by variant name (throwaway builds, the learner's "your
+    turn" images and stage images built only to measure a stage left out), sized as the grader sizes them (:func:`~checker.lesson.layers.measured`).
     With ``show``, the equivalent ``docker image ls --filter label=...`` is shown first."""
     label = f"{course_settings.LABEL_KEEP}={KEEP_VALUE}"
     if show:
@@ -52,7 +52,8 @@ def lesson_images(*, show: bool = True) -> dict[str, engine.ImageInfo]:
     found = {}
     for info in engine.list_images(label):
         name = info.labels.get(LABEL_VARIANT)
-        if name and info.tags and not any("-throwaway" in tag for tag in info.tags) and not name.startswith(YOUR_TURN):
+        if (name and info.tags and not any("-throwaway" in tag for tag in info.tags) and not name.startswith(YOUR_TURN)
+                and STAGE_SEPARATOR not in name):
             found[name] = measured(info, show=False)
     order = list(VARIANTS)
     return dict(sorted(found.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))

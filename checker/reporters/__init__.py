@@ -178,6 +178,20 @@ def shown_findings(report) -> list[tuple[Finding, str]]:
 def unscored_findings(report) -> list[Finding]:
     """The error and warning findings of ``report`` no rubric check scores (see :func:`shown_findings`)."""
     return [finding for finding, scoring in shown_findings(report) if scoring.startswith("not scored")]
+def builders_offered(names) -> str:
+    """The builders an engine offers, as a reader says them: ``classic, BuildKit (through the buildx plugin)``.
+
+    ``names`` are :attr:`checker.engine.EngineInfo.builders` (``classic``, ``buildkit``, and ``buildx``
+    when the buildx CLI plugin that drives BuildKit was found here: a client, said as such); ``?`` for none.
+    """
+    offered = list(names)
+    text = ", ".join({"classic": "classic", "buildkit": "BuildKit"}.get(name, name) for name in offered
+                     if name != "buildx") or "?"
+    if "buildx" in offered:
+        text += " (through the buildx plugin)"
+    return text
+
+
 def engine_line(facts: dict | None, *, builder: bool = True) -> str:
     """The engine's measured facts in one sentence (``""`` when the report has none).
 
@@ -191,12 +205,7 @@ def engine_line(facts: dict | None, *, builder: bool = True) -> str:
     store = facts.get("image_store") or facts.get("storage_driver") or "?"
     if facts.get("snapshotter"):
         store += f" (snapshotter {facts['snapshotter']})"
-    offered = list(facts.get("builders") or ())
-    # "buildx" in the facts means the buildx CLI plugin that drives BuildKit was found here: said as such
-    builders = ", ".join({"classic": "classic", "buildkit": "BuildKit"}.get(name, name) for name in offered
-                         if name != "buildx") or "?"
-    if "buildx" in offered:
-        builders += " (through the buildx plugin)"
+    builders = builders_offered(facts.get("builders") or ())
     graded = f"; graded with {builder_name(facts['builder'])}" if builder and facts.get("builder") else ""
     return (f"Engine: Docker {facts.get('version') or facts.get('server_version') or '?'} "
             f"(API {facts.get('api_version') or '?'}), image store {store}; builders offered: {builders}{graded}.")

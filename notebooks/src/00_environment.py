@@ -37,9 +37,10 @@ env = lesson.environment()
 print(f"Docker engine {env.engine.server_version} (API {env.engine.api_version}), host: {env.engine.operating_system}")
 store = env.engine.image_store + (f" (snapshotter {env.engine.snapshotter})" if env.engine.snapshotter else "")
 print(f"image store: {store}")
-print(f"builders this engine offers: {', '.join(env.engine.builders)}")
-grade_builder = engine.choose_builder(lesson.settings).name  # what `docker build` and `python -m checker grade` pick here
+print(f"builders this engine offers: {lesson.builders_offered(env.engine.builders)}")
+grade_builder = engine.choose_builder(lesson.settings).name  # what `python -m checker grade` picks here
 print(f"the lessons and a grade (Check my Dockerfile, `python -m checker grade`) build with: {grade_builder}")
+print(lesson.terminal().advice(grade_builder))
 
 # %% [markdown]
 # Measured, not assumed: the version, the image store (`docker info` shows it as *Storage Driver*,
@@ -69,15 +70,18 @@ assert grade_builder == "classic" or env.engine.buildkit, "BuildKit only where t
 # instructions one at a time, prints `Step 7/14 : RUN ...`, says `---> Using cache` when it reuses
 # a layer, and keeps an image after every step.
 #
-# The lessons and a grade of your Dockerfile build the way your own `docker build` would on this
-# engine: with BuildKit where it offers it, else with the classic builder. The last line above
-# says which one that is here, every build's step table names it, and every report names the
-# builder that built the image. Where only the classic builder is offered (older engines such as
-# Docker 20.10, unless their daemon enables BuildKit), the lessons say so wherever it changes what you see: the cache
+# The lessons and a grade of your Dockerfile build the way `docker build` does on this engine: with
+# BuildKit where it offers it, else with the classic builder. The second line from the end above
+# says which one that is here; every build's step table names it, and every report names the
+# builder that built the image. Your terminal's `docker build` does the same only if its CLI finds
+# the buildx plugin (Docker Desktop and Docker's own packages include it): the last line above
+# measured that on this machine, and says how to add the plugin if it is missing. Where only the
+# classic builder is offered (older engines such as Docker 20.10 build with it by default), the
+# lessons say so wherever it changes what you see: the cache
 # lines read `---> Using cache`, and `RUN --mount` cannot be built. Everything else you learn
 # applies to both builders.
 #
-# If that line says `classic`, BuildKit-only syntax (`RUN --mount`, heredocs, `COPY --link` or
+# If the builder line says `classic`, BuildKit-only syntax (`RUN --mount`, heredocs, `COPY --link` or
 # `--chmod`) cannot be built here, so the checker does not grade such a Dockerfile on this engine:
 # it says so, names the line, and tells you where it can be graded (an engine with BuildKit, such
 # as the course's `modern-containerd`: `python -m checker engines list`). The classic way is a

@@ -169,7 +169,7 @@ assert production.info.user == "10001", "the image names its user by number"
 
 # %%
 env = lesson.environment()
-print(f"Docker engine {env.engine.server_version}; builders it offers: {', '.join(env.engine.builders)}")
+print(f"Docker engine {env.engine.server_version}; builders it offers: {lesson.builders_offered(env.engine.builders)}")
 fake_secret = "not-a-real-token"
 secret_text = (f"FROM {settings.slim_image}\n"
                "RUN --mount=type=secret,id=index_token \\\n"

@@ -171,3 +171,11 @@ def test_table_formats_cells_and_finds_rows():
     assert table.row("a")["size"] == 1_234_567
     assert "1.2 MB" in repr(table) and "1.2 MB" in table._repr_html_()
     assert human_bytes(999) == "999 B" and human_bytes(1_045_999_064) == "1.0 GB"
+
+
+def test_no_variant_name_looks_like_a_stage_image_name():
+    """Stage images built to measure a stage are named <build>--<stage> and left out of the lesson-image charts."""
+    from checker.lesson.builds import STAGE_SEPARATOR
+    from checker.lesson.variants import VARIANTS
+
+    assert not [name for name in VARIANTS if STAGE_SEPARATOR in name]

@@ -15,7 +15,7 @@ CHECKER = Path(__file__).resolve().parents[3] / "checker"
 #: commands), ``prediction`` and ``Prediction`` (predict, then measure), ``your_turn`` and
 #: ``watch_health`` / ``HealthWatch`` (lesson 6's HEALTHCHECK) came later.
 FACADE = {
-    "CacheExplorer", "HealthWatch", "LessonImage", "Part", "Prediction", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
+    "CacheExplorer", "HealthWatch", "LessonImage", "Terminal", "builders_offered", "terminal", "Part", "Prediction", "ProbeResult", "Quiz", "SAMPLE_APP_DIR", "SizeExplorer", "Table",
     "VARIANTS", "Variant", "add_developer_clutter", "article", "base_images", "breakdown", "breakdown_table",
     "build", "build_variant", "cli", "comparison_table", "context_size", "discard", "dockerfile", "environment",
     "human_bytes", "human_seconds", "layer_bars", "layer_stack", "lesson_images", "lesson_tag", "measured", "parse_numbers",
