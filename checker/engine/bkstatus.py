@@ -148,7 +148,8 @@ class StatusParser:
                 self._by_digest[digest] = known
                 return known
         number = instruction.index + 1 if instruction is not None else len(self.steps) + 1
-        step = BuildStep(number=number, instruction=text, line=instruction.line if instruction is not None else None)
+        step = BuildStep(number=number, instruction=text, line=instruction.line if instruction is not None else None,
+                         printed=name.strip())
         self._by_digest[digest] = step
         self.steps.append(step)
         self.steps.sort(key=lambda known: known.number)

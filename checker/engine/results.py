@@ -58,6 +58,9 @@ class BuildStep:
     """Whether the step ran its own work (a RUN's container started; not taken from the cache)."""
     line: int | None = None
     """The Dockerfile line of the instruction (1-based), when the builder can tell (BuildKit)."""
+    printed: str | None = None
+    """The step's name as the builder printed it, when it names steps (BuildKit: ``[builder 4/6] RUN ...``;
+    None for the classic builder, whose ``Step N/M`` the number gives)."""
 
     @property
     def is_from(self) -> bool:

@@ -188,7 +188,10 @@ class LessonImage:
         ``[builder 4/6] RUN pip install ...`` (step 4 of the 6 of stage ``builder``; the terminal puts
         a ``#N`` numbering the build's operations before it) or the classic builder's
         ``Step 7/14 : RUN pip install ...``. The instruction as the file has it when the file does
-        not say (a step the Dockerfile does not explain)."""
+        not say (a step the Dockerfile does not explain). BuildKit's own name is used when the build
+        recorded it (it may name a one-stage file's stage ``stage-0``)."""
+        if step.printed and self.builder == "buildkit":
+            return step.printed
         try:
             model = self.model
         except ParseError:

@@ -150,3 +150,11 @@ def test_a_step_is_named_as_the_builder_that_ran_it_prints_it():
     one_stage = LessonImage("x", "Example", "t", "FROM python:3.13-slim\nCOPY . .\n", None,
                             BuildResult(ok=True, image_id=None, tag="t", seconds=1.0, builder="buildkit"))
     assert one_stage.printed_name(BuildStep(2, "COPY . .", cached=True)) == "[2/2] COPY . ."
+
+
+def test_buildkits_own_name_for_a_step_wins_over_the_computed_one():
+    result = BuildResult(ok=True, image_id=None, tag="t", seconds=1.0, builder="buildkit")
+    image = LessonImage("x", "Example", "t", "FROM python:3.13-slim\nRUN --mount=type=secret,id=t true\n", None, result)
+    step = BuildStep(2, "RUN --mount=type=secret,id=t true", printed="[stage-0 2/2] RUN --mount=type=secret,id=t true")
+    assert image.printed_name(step) == "[stage-0 2/2] RUN --mount=type=secret,id=t true"
+    assert image.printed_name(BuildStep(2, "RUN --mount=type=secret,id=t true")) == "[2/2] RUN --mount=type=secret,id=t true"
