@@ -133,6 +133,7 @@ def build(
     should_stop: StopCheck | None = None,
     settings: course_settings.Settings | None = None,
     secrets: dict[str, str] | None = None,
+    step_cgroup: bool = True,
 ) -> BuildResult:
     """Build an image under a wall-clock deadline, with the builder :func:`choose_builder` picks.
 
@@ -147,7 +148,9 @@ def build(
     EngineError (EngineUnavailable when it stops answering). ValueError when neither context is
     given. Proxy settings and credentials from the client's configuration are never passed.
     ``secrets`` (id -> value) are offered to ``RUN --mount=type=secret`` (BuildKit only: the classic
-    builder raises ValueError when some are given).
+    builder raises ValueError when some are given). ``step_cgroup=False`` leaves BuildKit's RUN steps
+    out of the limiting cgroup (see :attr:`BuildLimits.step_cgroup`: trusted builds whose cache
+    should match a terminal's ``docker build``).
     """
     settings = settings or course_settings.load()
     if context_tar is None:
@@ -166,7 +169,8 @@ def build(
         labels=owner_labels(labels),
         target=target,
         nocache=nocache,
-        limits=BuildLimits.from_settings(settings, memory_bytes=memory_bytes, network=network_mode),
+        limits=BuildLimits.from_settings(settings, memory_bytes=memory_bytes, network=network_mode,
+                                         step_cgroup=step_cgroup),
         deadline_s=timeout_s if timeout_s is not None else settings.build_timeout_s,
         on_line=on_line,
         should_stop=should_stop,

@@ -214,11 +214,12 @@ def buildkit_build(
     log = _LogBuffer(limits.log_bytes)
     state: dict = {"stopped": None}
     notes: list[str] = []
-    try:
-        cgroup: cgroups.BuildCgroup | None = cgroups.create(limits.memory_bytes, limits.pids)
-    except cgroups.CgroupUnavailable as exc:
-        cgroup = None
-        notes.append(f"[checker] RUN steps are not limited in memory and processes here: {exc}.")
+    cgroup: cgroups.BuildCgroup | None = None
+    if limits.step_cgroup:
+        try:
+            cgroup = cgroups.create(limits.memory_bytes, limits.pids)
+        except cgroups.CgroupUnavailable as exc:
+            notes.append(f"[checker] RUN steps are not limited in memory and processes here: {exc}.")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lpi-buildx-") as config_dir:
         secret_files = {}

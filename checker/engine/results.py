@@ -20,16 +20,22 @@ class BuildLimits:
     """The build log kept in the result (its head and tail)."""
     network: str
     """The RUN steps' network: ``host``, ``none``, or ``default`` (the engine's default bridge)."""
+    step_cgroup: bool = True
+    """Whether BuildKit runs the RUN steps under the course's limiting cgroup parent
+    (:mod:`checker.engine.cgroups`). The parent is part of every RUN's cache key, so such steps never
+    share results with a terminal's ``docker build``; the lessons' own builds go without it."""
 
     @classmethod
-    def from_settings(cls, settings, *, memory_bytes: int | None = None, network: str | None = None) -> BuildLimits:
-        """The limits of ``settings`` (a :class:`checker.settings.Settings`), two of them overridden."""
+    def from_settings(cls, settings, *, memory_bytes: int | None = None, network: str | None = None,
+                      step_cgroup: bool = True) -> BuildLimits:
+        """The limits of ``settings`` (a :class:`checker.settings.Settings`), three of them overridden."""
         return cls(
             memory_bytes=memory_bytes or settings.memory_bytes,
             pids=settings.pids_limit,
             disk_bytes=settings.build_disk_limit_bytes,
             log_bytes=settings.log_limit_bytes,
             network=network or settings.build_network,
+            step_cgroup=step_cgroup,
         )
 
 

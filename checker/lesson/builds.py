@@ -311,7 +311,7 @@ def build(
         cli.display_command(cli.docker_build(tag=tag, context=source, dockerfile_path=dockerfile_path, dockerfile_text=dockerfile,
                                   build_args=settings.build_args, target=target, nocache=nocache,
                                   builder=settings.builder, edited=sorted(edits or {}), dockerignore=dockerignore,
-                                  secrets=sorted(secrets or {})))
+                                  secrets=sorted(secrets or {}), network=settings.build_network))
     progress = BuildProgress(f"{label or name} ({tag})") if show else None
     with tempfile.TemporaryDirectory(prefix="lpi-lesson-") as tmp:
         context = stage(Path(tmp) / "context", source=source, dockerignore=dockerignore, edits=edits)
@@ -326,6 +326,9 @@ def build(
             on_line=progress.line if progress else None,
             settings=settings,
             secrets=dict(secrets) if secrets else None,
+            # No limiting cgroup parent: it is part of BuildKit's RUN cache keys, and the learner's
+            # own `docker build` of the command shown has none, so both share one cache.
+            step_cgroup=False,
         )
     info = engine.image_info(result.image_id) if result.ok and result.image_id else None
 

@@ -97,6 +97,7 @@ def docker_build(
     edited: Sequence[str] = (),
     dockerignore: bool = True,
     secrets: Sequence[str] = (),
+    network: str = "default",
 ) -> Command:
     """The ``docker build`` of one lesson build.
 
@@ -107,7 +108,9 @@ def docker_build(
     files the helper changed in its copy of the context, and ``dockerignore=False`` says the helper
     sent the context without applying ``.dockerignore``: both become the note. ``secrets`` are the
     ids offered to ``RUN --mount=type=secret``, each read from the environment variable of the
-    same name (``--secret id=NAME,env=NAME``; BuildKit only). Raises ValueError without a
+    same name (``--secret id=NAME,env=NAME``; BuildKit only). ``network`` is the RUN steps' network
+    the build used (``--network host`` unless ``default``: BuildKit keeps it in each RUN's cache key,
+    so the command must say it to reuse the lesson's cache). Raises ValueError without a
     Dockerfile, for another builder, or for secrets with the classic builder.
     """
     if builder not in ("classic", "buildkit"):
@@ -125,6 +128,8 @@ def docker_build(
         argv += ["--target", target]
     if nocache:
         argv.append("--no-cache")
+    if network and network != "default":
+        argv += ["--network", network]
     argv += ["-f", repo_path(dockerfile_path) if dockerfile_path is not None else "-", repo_path(context)]
     line = command_line(argv, {"DOCKER_BUILDKIT": "0"} if builder == "classic" else None)
     if dockerfile_path is None:

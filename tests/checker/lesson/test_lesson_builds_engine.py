@@ -69,3 +69,52 @@ def test_a_lesson_build_sizes_each_steps_layer_in_whichever_stage_it_ran(engine_
     assert not engine.image_exists(image.tag or "lpi-lesson/none:none"), "the throwaway image is gone"
     if stage_tag is not None:
         assert not engine.image_exists(stage_tag), "the stage image built for it is gone too"
+
+
+def test_the_build_command_a_lesson_shows_reuses_the_lessons_cache_in_a_terminal(engine_ready, tmp_path):
+    """Run as a learner would (their `docker` CLI, with the buildx plugin where the lesson used BuildKit),
+    the command shown beside a lesson build takes its RUN step from the cache the lesson filled: same
+    network, no cgroup parent (both are part of BuildKit's RUN cache keys; found by a new-user trial)."""
+    import os
+    import shutil
+    import subprocess
+    import uuid
+
+    from checker.engine.client import buildx_plugin, plugin_dirs
+    from checker.lesson import cli
+
+    docker = shutil.which("docker")
+    if docker is None:
+        pytest.fail("no `docker` CLI on PATH: this test runs the lesson's command as a terminal would")
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "app.txt").write_text("context\n")
+    settings = course_settings.load()
+    dockerfile = f"FROM {engine_ready.slim_image}\nRUN echo terminal-parity-{uuid.uuid4().hex} > /marker\n"
+    image = lesson.build("terminal-parity-test", dockerfile, source=context, dockerignore=False, throwaway=True,
+                         show=False, settings=settings)
+    tag = f"lpi-build/terminal-parity-{uuid.uuid4().hex[:8]}:latest"
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "DOCKER_HOST": os.environ.get("DOCKER_HOST", ""),
+           "DOCKER_CONFIG": str(tmp_path / "docker-config")}
+    if image.builder == "buildkit":
+        plugins = tmp_path / "docker-config" / "cli-plugins"
+        plugins.mkdir(parents=True)
+        (plugins / "docker-buildx").symlink_to(buildx_plugin(plugin_dirs()))
+    try:
+        assert image.ok, image.error_tail()
+        assert not image.step("echo terminal-parity").cached, "the lesson build ran the step"
+        shown = cli.docker_build(tag=tag, context=context, dockerfile_text=dockerfile, builder=image.builder,
+                                 network=settings.build_network, dockerignore=False)
+        assert len(shown.commands) == 1
+        done = subprocess.run(["bash", "-c", shown.commands[0]], capture_output=True, text=True, env=env, timeout=600,
+                              cwd=cli.REPO)
+        said = done.stdout + done.stderr
+        assert done.returncode == 0, said[-3000:]
+        if image.builder == "buildkit":
+            assert re.search(r"#(\d+) \[2/2\] RUN echo terminal-parity.*\n(?:.*\n)*?#\1 CACHED", said), said[-3000:]
+        else:
+            assert "Using cache" in said, said[-3000:]
+    finally:
+        lesson.discard(image)
+        if engine.image_exists(tag):
+            engine.remove_image(tag, force=True)

@@ -42,6 +42,15 @@ def test_the_classic_builder_is_asked_for_with_docker_buildkit_0():
                                                      builder="buildkit").text
 
 
+def test_the_network_the_build_used_is_in_the_command_since_it_is_part_of_the_run_cache_key():
+    command = cli.docker_build(tag="t:latest", context=SAMPLE_APP_DIR, dockerfile_path=SAMPLE_APP_DIR / "Dockerfile",
+                               builder="buildkit", network="host")
+    assert shlex.split(command.text) == ["docker", "build", "-t", "t:latest", "--network", "host", "-f",
+                                         "sample_app/Dockerfile", "sample_app"]
+    assert "--network" not in cli.docker_build(tag="t", context=".", dockerfile_text="FROM scratch\n",
+                                               builder="buildkit", network="default").text
+
+
 def test_a_build_that_edited_its_context_or_skipped_dockerignore_says_so():
     command = cli.docker_build(tag="t", context=SAMPLE_APP_DIR, dockerfile_text="FROM scratch\n", edited=["main.py"],
                                dockerignore=False)
