@@ -197,7 +197,10 @@ class LessonImage:
         except ParseError:
             return step.instruction
         if self.builder == "classic":
-            return f"Step {step.number}/{len(model.instructions)} : {step.instruction}"
+            # The log's own count (it includes the LABEL steps the course's labels add), else the file's.
+            printed = re.search(rf"^Step {step.number}/(\d+) : ", _ANSI.sub("", self.result.log), re.MULTILINE)
+            total = int(printed.group(1)) if printed else len(model.instructions)
+            return f"Step {step.number}/{total} : {step.instruction}"
         nodes = stage_nodes(model)
         for stage in model.stages:
             key = "" if len(model.stages) == 1 else (stage.alias.lower() if stage.alias else f"stage-{stage.index}")
