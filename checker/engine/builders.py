@@ -59,6 +59,7 @@ class ClassicBuilder:
 
     def build(self, context: BinaryIO, **request) -> BuildResult:
         """See :meth:`Builder.build`. Raises ValueError when ``secrets`` are given (no secret mounts here)."""
+        request.pop("local_context", None)  # the classic builder's daemon applies .dockerignore's rule itself
         if request.pop("secrets", None):
             raise ValueError("The classic builder cannot offer build secrets (RUN --mount=type=secret needs BuildKit).")
         return classic_build(context, **request)
@@ -134,6 +135,7 @@ def build(
     settings: course_settings.Settings | None = None,
     secrets: dict[str, str] | None = None,
     step_cgroup: bool = True,
+    local_context: bool = False,
 ) -> BuildResult:
     """Build an image under a wall-clock deadline, with the builder :func:`choose_builder` picks.
 
@@ -150,7 +152,8 @@ def build(
     ``secrets`` (id -> value) are offered to ``RUN --mount=type=secret`` (BuildKit only: the classic
     builder raises ValueError when some are given). ``step_cgroup=False`` leaves BuildKit's RUN steps
     out of the limiting cgroup (see :attr:`BuildLimits.step_cgroup`: trusted builds whose cache
-    should match a terminal's ``docker build``).
+    should match a terminal's ``docker build``); ``local_context`` has BuildKit read the context as
+    a folder, as ``docker build .`` does (:func:`checker.engine.buildkit.buildkit_build`).
     """
     settings = settings or course_settings.load()
     if context_tar is None:
@@ -175,6 +178,7 @@ def build(
         on_line=on_line,
         should_stop=should_stop,
         **({"secrets": secrets} if secrets else {}),
+        **({"local_context": True} if local_context else {}),
     )
 
 

@@ -199,8 +199,14 @@ def buildkit_build(
     on_line: LineCallback | None = None,
     should_stop: StopCheck | None = None,
     secrets: dict[str, str] | None = None,
+    local_context: bool = False,
 ) -> BuildResult:
     """Build the tar ``context`` (at its start) with BuildKit through the buildx CLI at ``plugin``.
+
+    With ``local_context`` the tar is unpacked into a private folder given to buildx as a local
+    context (``.dockerignore`` then applies as with ``docker build .``: the lessons); without it the
+    tar goes on buildx's standard input (grades; BuildKit applies no ``.dockerignore`` to it, see
+    docs/engines.md).
 
     Same contract as :func:`checker.engine.classic.classic_build`; besides, ``secrets`` (id ->
     value) are offered to ``RUN --mount=type=secret`` (written to a private temporary file, never
@@ -228,15 +234,19 @@ def buildkit_build(
             with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:
                 handle.write(value)
             secret_files[secret_id] = path
-        folder = os.path.join(config_dir, "context")
-        os.mkdir(folder, 0o700)
-        unpack_context(context, folder)
-        command = buildx_command(plugin, dockerfile=os.path.join(folder, dockerfile.removeprefix("./")), tag=tag,
-                                 build_args=build_args, labels=labels, target=target, nocache=nocache,
-                                 network=limits.network, cgroup_parent=cgroup.parent if cgroup else None,
-                                 secret_files=secret_files, context=folder)
+        folder = "-"
+        if local_context:
+            folder = os.path.join(config_dir, "context")
+            os.mkdir(folder, 0o700)
+            unpack_context(context, folder)
+        command = buildx_command(plugin, dockerfile=os.path.join(folder, dockerfile.removeprefix("./")) if local_context
+                                 else dockerfile, tag=tag, build_args=build_args, labels=labels, target=target,
+                                 nocache=nocache, network=limits.network,
+                                 cgroup_parent=cgroup.parent if cgroup else None, secret_files=secret_files,
+                                 context=folder)
         try:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL if local_context else subprocess.PIPE,
+                                       stdout=subprocess.DEVNULL,
                                        stderr=subprocess.PIPE, env=buildx_env(config_dir), start_new_session=True,
                                        preexec_fn=_die_with_parent)
         except OSError as exc:
@@ -263,9 +273,25 @@ def buildkit_build(
                     state["stopped"] = reason
                     threading.Thread(target=_stop, args=(process,), daemon=True).start()
 
+        def feed_context() -> None:
+            try:
+                assert process.stdin is not None
+                while chunk := context.read(1 << 20):
+                    process.stdin.write(chunk)
+            except (BrokenPipeError, OSError, ValueError):
+                pass
+            finally:
+                try:
+                    process.stdin.close()  # type: ignore[union-attr]
+                except OSError:
+                    pass
+
+        writer = threading.Thread(target=feed_context, name="lpi-buildx-context", daemon=True)
         reader = threading.Thread(target=consume, name="lpi-buildx-status", daemon=True)
         timed_out = False
         try:
+            if not local_context:
+                writer.start()
             reader.start()
             try:
                 process.wait(deadline_s)

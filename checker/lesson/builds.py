@@ -332,6 +332,8 @@ def build(
             # No limiting cgroup parent: it is part of BuildKit's RUN cache keys, and the learner's
             # own `docker build` of the command shown has none, so both share one cache.
             step_cgroup=False,
+            # A folder, as `docker build .` sends it: .dockerignore applies (the Dockerfile stays out of COPY).
+            local_context=True,
         )
     info = engine.image_info(result.image_id) if result.ok and result.image_id else None
 

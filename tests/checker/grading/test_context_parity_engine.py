@@ -4,7 +4,8 @@ the classic builder on the default engine, BuildKit on the modern run).
 The Dockerfile and ``.dockerignore`` are always sent, for the builder to read; Docker leaves them out
 of the context when ``.dockerignore`` lists them, and keeps them when it does not. A Dockerfile
 given as text (staged under a private name) never ships. Found by a new-user trial: on BuildKit,
-fed the staged tar on standard input, every lesson image held ``/app/Dockerfile``.
+fed the staged tar on standard input, every lesson image held ``/app/Dockerfile``. The lessons build
+this way (``local_context=True``); grades still send the tar on standard input (docs/engines.md).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def _shipped(engine_ready, folder, *, dockerfile_text: str | None = None) -> lis
     dockerfile = folder / "Dockerfile"
     staged = staging.stage(dockerfile, folder, dockerfile_text=dockerfile_text)
     tag = f"lpi-build/context-parity-{uuid.uuid4().hex[:10]}:latest"
-    result = engine.build(context_tar=staged.tar(), dockerfile=staged.dockerfile_name, tag=tag)
+    result = engine.build(context_tar=staged.tar(), dockerfile=staged.dockerfile_name, tag=tag, local_context=True)
     try:
         assert result.ok, result.log[-2000:]
         listing = engine.run(tag, ["ls", "-A", "/ctx"], timeout_s=60)
