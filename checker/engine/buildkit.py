@@ -11,12 +11,12 @@ folders (:func:`checker.engine.client.buildx_plugin`).
 
 How the pieces of evidence and limits are kept, the same as :mod:`.classic`:
 
-- context: the staged tar unpacked into a private folder, given to buildx as a local context
-  (``-f <folder>/<name> <folder>``), as a learner's ``docker build .`` sends a folder. Not the tar on
-  standard input: BuildKit applies no ``.dockerignore`` to a piped tar, so the Dockerfile and
-  ``.dockerignore`` (always sent, for the builder to read) stayed in ``COPY . .`` even where
-  ``.dockerignore`` lists them; from a folder buildx applies it as Docker does (measured: a
-  lesson image held ``/app/Dockerfile`` on BuildKit, not on the classic builder);
+- context: the staged tar on buildx's standard input (``-``), so buildx sends exactly what staging
+  made, the Dockerfile read from it (``-f <name>``): grades. BuildKit applies no ``.dockerignore``
+  to a piped tar, so the Dockerfile and ``.dockerignore`` (always sent, for the builder to read)
+  stay in ``COPY . .`` even where ``.dockerignore`` lists them; with ``local_context`` (the
+  lessons) the tar is unpacked into a private folder given as a local context
+  (``-f <folder>/<name> <folder>``), and buildx applies it as a learner's ``docker build .`` does;
 - image: ``-t <tag>`` and ``--label`` for every label, loaded into the engine's image store
   (buildx's ``docker`` driver); provenance attestations off (``BUILDX_NO_DEFAULT_ATTESTATIONS``)
   so the image is one manifest, as a learner's plain ``docker build`` gives on Docker Engine;
