@@ -15,6 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from .. import engine, probes
@@ -83,9 +84,9 @@ class LessonImage:
         """The builder that ran the build: ``classic`` or ``buildkit``."""
         return self.result.builder
 
-    @property
+    @cached_property
     def model(self) -> Dockerfile:
-        """The parsed Dockerfile (with the build arguments it was built with). Raises ParseError."""
+        """The parsed Dockerfile (with the build arguments it was built with), parsed once. Raises ParseError."""
         return parse(self.dockerfile, build_args=dict(self.build_args))
 
     def _built_stage(self, model: Dockerfile) -> Stage:
